@@ -1,0 +1,184 @@
+"""``python -m matrix``: the commands behind the nox sessions and the CI steps.
+
+Each command is a short chain of named steps; every user error is a
+:class:`~matrix.errors.MatrixError` printed as one sentence with its own exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from matrix import definition, plan, progress, runner, scenarios, store
+from matrix.errors import MatrixError
+from matrix.record import Outcome
+
+SNAPSHOT = Path(__file__).with_name("releases.json")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, dispatch, and turn user errors into exit codes."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except MatrixError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.return_code
+    except KeyboardInterrupt:
+        print("interrupted: every record written so far is kept; rerun to finish", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m matrix", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="command")
+    cmd = sub.add_parser("cell", help="run one cell of the plan (what each nox cell session does)")
+    cmd.add_argument("cell_id")
+    cmd.add_argument("--scenario", action="append", choices=scenarios.NAMES,
+                     help="run only this scenario (and the control); repeatable")
+    cmd.add_argument("--fresh", action="store_true", help="run even if already recorded")
+    cmd.set_defaults(func=cmd_cell)
+    cmd = sub.add_parser("run", help="run every cell of the plan in this process, in order")
+    cmd.add_argument("--fresh", action="store_true", help="run even cells already recorded")
+    cmd.set_defaults(func=cmd_run)
+    cmd = sub.add_parser("list", help="list the planned cells")
+    cmd.add_argument("--json", action="store_true")
+    cmd.set_defaults(func=cmd_list)
+    cmd = sub.add_parser("check", help="check the matrix definition and exit")
+    cmd.set_defaults(func=cmd_check)
+    cmd = sub.add_parser("status", help="print progress and the outcome of every recorded cell")
+    cmd.set_defaults(func=cmd_status)
+    cmd = sub.add_parser("report", help="build the static site from the records")
+    cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
+    cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
+    cmd.set_defaults(func=cmd_report)
+    return parser
+
+
+def load_plan() -> plan.Plan:
+    """The plan for the definition, profile and shard in force."""
+    profile = definition.load(definition.config_path(), definition.profile_name())
+    return plan.selected(profile, _snapshot())
+
+
+def _snapshot():
+    if not SNAPSHOT.exists():
+        return None
+    from matrix import releases
+
+    return releases.load(SNAPSHOT)
+
+
+def options(the_plan: plan.Plan) -> runner.RunOptions:
+    """Run options from the profile and the environment."""
+    return runner.RunOptions(
+        out=store.out_dir(),
+        run_id=run_id(),
+        timeout=the_plan.profile.timeout,
+        reruns=the_plan.profile.reruns,
+        exclude_newer=the_plan.snapshot_time,
+        repro_prefix=_repro_prefix(),
+    )
+
+
+def run_id() -> str:
+    """The run's id: ``$MATRIX_RUN_ID`` (set once by the noxfile) or now."""
+    return os.environ.get("MATRIX_RUN_ID") or new_run_id()
+
+
+def new_run_id() -> str:
+    """A fresh run id from the current time."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _repro_prefix() -> str:
+    keep = ("MATRIX_CONFIG", "MATRIX_PROFILE", "MATRIX_OUT")
+    return "".join(f"{k}={shlex.quote(os.environ[k])} " for k in keep if os.environ.get(k))
+
+
+def cmd_cell(args: argparse.Namespace) -> int:
+    the_plan = load_plan()
+    cell = the_plan.find(args.cell_id)
+    wanted = tuple(args.scenario) if args.scenario else the_plan.profile.scenarios
+    chosen = scenarios.for_cell(cell, wanted)
+    opts = options(the_plan)
+    plan.write(the_plan, opts.out, opts.run_id)
+    fingerprint = runner.fingerprint(cell, [s.name for s in chosen], opts)
+    if not (args.fresh or args.scenario) and _recorded(cell.id, chosen, fingerprint, opts.out):
+        print(f"[matrix] {cell.id}: already recorded for this definition, snapshot and probe "
+              "code; skipped (pass --fresh to run it again)", file=sys.stderr)
+    else:
+        for record in runner.run_cell(cell, chosen, opts):
+            print(f"[matrix] {cell.id} {record.scenario}: {record.outcome.value}"
+                  f"{' ' + record.signature if record.signature else ''}", file=sys.stderr)
+    _progress(the_plan, opts)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    the_plan = load_plan()
+    for cell in the_plan.cells:
+        cmd_cell(argparse.Namespace(cell_id=cell.id, scenario=None, fresh=args.fresh))
+    return 0
+
+
+def _recorded(cell_id: str, chosen, fingerprint: str, out: Path) -> bool:
+    """Whether every scenario already has a record from identical inputs (infra redone)."""
+    done = {r.scenario for r in store.read(out, warn=False)
+            if r.cell_id == cell_id and r.fingerprint == fingerprint and r.outcome is not Outcome.INFRA}
+    return all(s.name in done for s in chosen)
+
+
+def _progress(the_plan: plan.Plan, opts: runner.RunOptions) -> None:
+    line = progress.line([c.id for c in the_plan.cells], store.read(opts.out, warn=False), opts.run_id)
+    print(f"[matrix] progress: {line}", file=sys.stderr)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    the_plan = load_plan()
+    if args.json:
+        print(json.dumps(the_plan.to_json(run_id()), indent=1))
+        return 0
+    for cell in the_plan.cells:
+        print(f"{cell.id}  [{cell.probe}]")
+    for cell, reason in the_plan.incompatible:
+        print(f"{cell.id}  declared incompatible: {reason}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    the_plan = load_plan()
+    print(f"{the_plan.profile.source}: profile '{the_plan.profile.name}' is valid, "
+          f"{len(the_plan.cells)} cells")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    the_plan = load_plan()
+    records = store.read(store.out_dir())
+    latest = {(r.cell_id, r.scenario): r for r in records}
+    for cell in the_plan.cells:
+        row = [f"{s}={latest[(cell.id, s)].outcome.value}" for s in scenarios.NAMES
+               if (cell.id, s) in latest]
+        print(f"{cell.id}: {' '.join(row) or 'not run'}")
+    _progress(the_plan, options(the_plan))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from matrix import site
+
+    out = store.out_dir()
+    index = site.build(out, args.site or out / "site", previous=args.previous)
+    print(f"[matrix] report written to {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Finding a Chromium for the browser scenarios.
+
+Playwright's own browser download is not always possible (closed networks, CI images),
+so the probes launch whatever Chromium this finds through ``executable_path``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+ENV_VAR = "MATRIX_CHROMIUM"
+NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+#: One line a user can act on when there is none.
+HINT = (
+    f"no Chromium found: install one (Debian: apt-get install chromium) or set {ENV_VAR} "
+    "to its path"
+)
+
+
+def find() -> Path | None:
+    """The Chromium to launch: ``$MATRIX_CHROMIUM``, then PATH, then Playwright's cache."""
+    explicit = os.environ.get(ENV_VAR)
+    if explicit:
+        path = Path(explicit)
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    for name in NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache/ms-playwright"))
+    managed = sorted(cache.glob("chromium-*/chrome-linux*/chrome"), reverse=True)
+    return managed[0] if managed else None

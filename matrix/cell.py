@@ -1,0 +1,72 @@
+"""A cell: one Python version and one set of pins, with a stable, readable id."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+#: The distributions a matrix may pin, in the order they appear in cell ids.
+DISTRIBUTIONS: dict[str, str] = {
+    "pytest": "pytest",
+    "pytest-asyncio": "asyncio",
+    "pytest-playwright": "sync",
+    "pytest-playwright-asyncio": "async",
+    "playwright": "pw",
+    "pytest-cov": "cov",
+    "coverage": "coverage",
+}
+
+SYNC_PLUGIN = "pytest-playwright"
+ASYNC_PLUGIN = "pytest-playwright-asyncio"
+_ID_SAFE = re.compile(r"[^A-Za-z0-9.+_-]")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Cell:
+    """One combination to measure. ``pins`` maps distribution names to exact versions."""
+
+    python: str
+    pins: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def make(cls, python: str, pins: dict[str, str]) -> Cell:
+        """A cell with its pins in the canonical order (so equal cells compare equal)."""
+        order = list(DISTRIBUTIONS)
+        items = sorted(pins.items(), key=lambda kv: order.index(kv[0]))
+        return cls(python=python, pins=tuple(items))
+
+    @property
+    def id(self) -> str:
+        """Stable id: only this cell's own values, so it survives changes elsewhere."""
+        parts = [f"py{self.python}"] + [f"{DISTRIBUTIONS[d]}{v}" for d, v in self.pins]
+        return _ID_SAFE.sub("_", "-".join(parts))
+
+    @property
+    def pin_map(self) -> dict[str, str]:
+        return dict(self.pins)
+
+    @property
+    def requested(self) -> dict[str, str]:
+        """What was asked for, as records keep it."""
+        return {"python": self.python, **self.pin_map}
+
+    @property
+    def requirements(self) -> list[str]:
+        """Requirement lines for the resolver."""
+        return [f"{dist}=={version}" for dist, version in self.pins]
+
+    @property
+    def probe(self) -> str:
+        """Which probe suite this cell's pins call for."""
+        pins = self.pin_map
+        if SYNC_PLUGIN in pins:
+            return "sync-plugin"
+        if ASYNC_PLUGIN in pins:
+            return "async-plugin"
+        if "playwright" in pins:
+            return "native-async"
+        return "control"
+
+    @property
+    def has_coverage(self) -> bool:
+        return "pytest-cov" in self.pin_map

@@ -1,0 +1,120 @@
+"""The one subprocess wrapper: echo ``+ cmd``, log everything, never leave a process behind."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+#: Seconds between SIGTERM and SIGKILL when a process group must go.
+GRACE_S = 3.0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Completed:
+    """How a command ended."""
+
+    returncode: int | None  # None when it was killed for running too long
+    duration_s: float
+    timed_out: bool = False
+
+
+def quote(args: Sequence[str | os.PathLike[str]]) -> str:
+    """The command as one shell-ready line."""
+    return " ".join(shlex.quote(str(a)) for a in args)
+
+
+def run(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    log: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    echo: bool = True,
+) -> Completed:
+    """Run ``args`` with stdout and stderr appended to ``log``.
+
+    The child gets a session (process group) of its own, so that on a timeout, an
+    interrupt or an error here the whole group is killed: pytest, the Playwright
+    driver and Chromium alike.
+    """
+    line = f"+ {quote(args)}"
+    if echo:
+        print(line, file=sys.stderr, flush=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with log.open("ab") as out:
+        out.write(f"{line}\n".encode())
+        out.flush()
+        proc = subprocess.Popen(
+            [str(a) for a in args],
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            out.write(f"\n[matrix] killed after {timeout:g} s time limit\n".encode())
+            return Completed(returncode=None, duration_s=time.monotonic() - started, timed_out=True)
+        finally:
+            if proc.poll() is None:  # interrupted (Ctrl-C, SIGTERM) while waiting
+                kill_group(proc)
+        kill_group(proc)  # the leader exited; stragglers such as a browser must not stay
+    return Completed(returncode=code, duration_s=time.monotonic() - started)
+
+
+def capture(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run a short command and return its text output (for uv queries)."""
+    print(f"+ {quote(args)}", file=sys.stderr, flush=True)
+    return subprocess.run(
+        [str(a) for a in args],
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group of ``proc``, then SIGKILL what is left of it."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + GRACE_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None and not _group_alive(proc.pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True

@@ -1,0 +1,136 @@
+"""uv environments for cells: a resolvability check first, then one env per pin set.
+
+Cells whose resolved pins are equal share one env (keyed by interpreter and lock), built
+from uv's cache by links. An env is marked ready only when its install finished, so an
+interrupted or failed build is never reused half-made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+from matrix import command
+from matrix.cell import Cell
+from matrix.interpreters import NO_DOWNLOADS, Interpreter
+
+READY = ".matrix-ready"
+_PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;]+)")
+_NETWORK = re.compile(
+    r"Failed to fetch|Could not connect|error sending request|dns error|Connection refused|"
+    r"failed to lookup address|operation timed out|Network is unreachable",
+    re.I,
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Resolution:
+    """What the resolver said about a cell's pins."""
+
+    lock: str = ""  # exact requirement lines, one per installed distribution
+    reason: str | None = None  # why not, in one line, when it could not resolve
+    infra: bool = False  # the failure was the index or the network, not the pins
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Every distribution the env will hold, with its version."""
+        out = {}
+        for line in self.lock.splitlines():
+            m = _PIN.match(line.strip())
+            if m:
+                out[m.group(1).lower()] = m.group(2)
+        return out
+
+
+def envs_root() -> Path:
+    """Where cell envs live: ``$MATRIX_ENVS`` or ``.nox/matrix-envs``."""
+    return Path(os.environ.get("MATRIX_ENVS") or ".nox/matrix-envs").absolute()
+
+
+def uv_env() -> dict[str, str]:
+    """Environment for uv calls: no interpreter downloads, no stray project settings."""
+    env = {**os.environ, **NO_DOWNLOADS}
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None
+            ) -> Resolution:
+    """Ask uv whether the cell's pins can be installed on ``interp``, without installing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    requirements = folder / "requirements.in"
+    requirements.write_text("\n".join(cell.requirements) + "\n")
+    args = ["uv", "pip", "compile", requirements, "--python", interp.path, "--no-header",
+            "--no-annotate", "--quiet"]
+    if exclude_newer:
+        args += ["--exclude-newer", exclude_newer]
+    proc = command.capture(args, env=uv_env(), timeout=300)
+    if proc.returncode == 0:
+        (folder / "requirements.txt").write_text(proc.stdout)
+        return Resolution(lock=proc.stdout)
+    return Resolution(reason=resolver_reason(proc.stderr), infra=bool(_NETWORK.search(proc.stderr)))
+
+
+def resolver_reason(stderr: str) -> str:
+    """The resolver's explanation as one line."""
+    text = stderr.split("╰─▶", 1)[-1] if "╰─▶" in stderr else stderr
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("hint")]
+    line = " ".join(lines)
+    line = re.sub(r"^(error:|×)\s*", "", line)
+    return line[:500] or "the resolver gave no reason"
+
+
+def ensure(interp: Interpreter, resolution: Resolution, *, log: Path) -> tuple[Path | None, str | None]:
+    """The ready env for this interpreter and lock, built if needed: (path, error line)."""
+    root = envs_root()
+    root.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(f"{interp.path}\n{interp.version}\n{resolution.lock}".encode())
+    envdir = root / key.hexdigest()[:16]
+    with (root / f"{envdir.name}.lock").open("w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)  # two parallel cells with equal pins build once
+        if (envdir / READY).exists():
+            return envdir, None
+        shutil.rmtree(envdir, ignore_errors=True)
+        error = _build(interp, resolution, envdir, log)
+        if error:
+            shutil.rmtree(envdir, ignore_errors=True)
+            return None, error
+        (envdir / READY).write_text(resolution.lock)
+    return envdir, None
+
+
+def _build(interp: Interpreter, resolution: Resolution, envdir: Path, log: Path) -> str | None:
+    lock = envdir.with_suffix(".txt")
+    lock.write_text(resolution.lock)
+    steps = (
+        ["uv", "venv", "--quiet", "--python", interp.path, envdir],
+        ["uv", "pip", "sync", "--python", envdir / "bin" / "python", lock],
+    )
+    for args in steps:
+        done = command.run(args, log=log, env=uv_env(), timeout=900, echo=False)
+        if done.returncode != 0:
+            return _first_error(log)
+    return None
+
+
+def _first_error(log: Path) -> str:
+    text = log.read_text(errors="replace")[-20000:]
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith(("error:", "×", "Failed", "╰─▶")):
+            return s.lstrip("×╰─▶ ").strip()[:300]
+    return "installing the pins failed (see the log)"
+
+
+def is_network_error(text: str) -> bool:
+    """Whether a uv failure was the network rather than the pins."""
+    return bool(_NETWORK.search(text))

@@ -1,0 +1,166 @@
+"""The plan: cells from a profile, minus exclusions and declared-impossible combinations."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import itertools
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from matrix.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
+from matrix.definition import Profile
+from matrix.errors import ConfigError, NothingToDo
+
+PLUGIN_AXIS = "plugin"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Plan:
+    """The cells to run, and those that declared metadata rules out (with the reason)."""
+
+    profile: Profile
+    cells: tuple[Cell, ...]
+    incompatible: tuple[tuple[Cell, str], ...] = ()
+    snapshot_time: str | None = None
+
+    def find(self, cell_id: str) -> Cell:
+        """The planned cell with this id."""
+        for cell in self.cells:
+            if cell.id == cell_id:
+                return cell
+        raise ConfigError(f"no cell '{cell_id}' in profile '{self.profile.name}' of "
+                          f"{self.profile.source}; list them with: nox -l -t cells")
+
+    def to_json(self, run_id: str) -> dict:
+        """The plan as ``plan.json`` keeps it (read by the site)."""
+        rows = [{"cell_id": c.id, "requested": c.requested, "status": "planned", "reason": None}
+                for c in self.cells]
+        rows += [{"cell_id": c.id, "requested": c.requested, "status": "incompatible",
+                  "reason": reason} for c, reason in self.incompatible]
+        return {"run_id": run_id, "profile": self.profile.name,
+                "snapshot_time": self.snapshot_time, "cells": rows}
+
+
+def build(profile: Profile, snapshot=None) -> Plan:
+    """All cells of ``profile``: explicit cells, then the axes, exclusions applied."""
+    raw = [dict(c) for c in profile.cells] + _from_axes(profile, snapshot)
+    seen: dict[str, Cell] = {}
+    incompatible: dict[str, tuple[Cell, str]] = {}
+    for pins in raw:
+        if _excluded(pins, profile.exclude):
+            continue
+        python = pins.pop("python")
+        cell = Cell.make(python, {k: v for k, v in pins.items() if v != "none"})
+        reason = _declared_incompatible(cell, snapshot)
+        if reason:
+            incompatible.setdefault(cell.id, (cell, reason))
+        else:
+            seen.setdefault(cell.id, cell)
+    return Plan(profile=profile, cells=tuple(seen.values()),
+                incompatible=tuple(incompatible.values()),
+                snapshot_time=getattr(snapshot, "taken_at", None))
+
+
+def _from_axes(profile: Profile, snapshot) -> list[dict[str, str]]:
+    if not profile.axes:
+        return []
+    axes = {key: _expand(key, values, snapshot) for key, values in profile.axes.items()}
+    plugins = [(SYNC_PLUGIN, v) for v in axes.pop(SYNC_PLUGIN, [])]
+    plugins += [(ASYNC_PLUGIN, v) for v in axes.pop(ASYNC_PLUGIN, [])]
+    if plugins:
+        axes[PLUGIN_AXIS] = [f"{d}=={v}" for d, v in plugins]
+    if "python" not in axes:
+        raise ConfigError(f"{profile.source}: the axes of profile '{profile.name}' have no "
+                          "'python' key; every cell names its Python.")
+    rows = _combine(profile, axes)
+    return [_unfold_plugin(row) for row in rows]
+
+
+def _combine(profile: Profile, axes: dict[str, list[str]]) -> list[dict[str, str]]:
+    if profile.mode == "pairwise":
+        from matrix import pairwise
+
+        critical = [k for k in profile.critical if k in axes]
+        return pairwise.covering_cells(axes, critical)
+    keys = list(axes)
+    return [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
+
+
+def _unfold_plugin(row: dict[str, str]) -> dict[str, str]:
+    plugin = row.pop(PLUGIN_AXIS, None)
+    if plugin:
+        dist, version = plugin.split("==")
+        row[dist] = version
+    return row
+
+
+def _expand(key: str, values: Iterable[str], snapshot) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        if key == "python" or value == "none" or not _is_selector(value):
+            out.append(value)
+            continue
+        if snapshot is None:
+            raise ConfigError(f"'{value}' for {key} needs the releases snapshot; refresh it "
+                              "with: nox -s releases")
+        from matrix import selection
+
+        out.extend(selection.expand(key, value, snapshot))
+    return list(dict.fromkeys(out))
+
+
+def _is_selector(value: str) -> bool:
+    return value == "latest" or value.startswith(("minors", "newest:"))
+
+
+def _excluded(pins: dict[str, str], patterns: Iterable[dict[str, str]]) -> bool:
+    for pattern in patterns:
+        if all(fnmatch.fnmatchcase(str(pins.get(k, "none")), str(p)) for k, p in pattern.items()):
+            return True
+    return False
+
+
+def _declared_incompatible(cell: Cell, snapshot) -> str | None:
+    pins = cell.pin_map
+    if SYNC_PLUGIN in pins and ASYNC_PLUGIN in pins:
+        return ("pytest-playwright and pytest-playwright-asyncio refuse to load together; "
+                "a suite uses one of them")
+    if snapshot is None:
+        return None
+    from matrix import selection
+
+    return selection.declared_incompatible(cell.python, pins, snapshot)
+
+
+def shard(cells: tuple[Cell, ...], spec: str | None) -> tuple[Cell, ...]:
+    """The share ``i/n`` (1-based) of ``cells``: sorted by id, then dealt round-robin."""
+    if not spec:
+        return cells
+    try:
+        index, count = (int(x) for x in spec.split("/"))
+        assert 1 <= index <= count
+    except (ValueError, AssertionError):
+        raise ConfigError(f"MATRIX_SHARD={spec} is not of the form i/n with 1 <= i <= n, "
+                          "e.g. MATRIX_SHARD=2/4.") from None
+    ordered = sorted(cells, key=lambda c: c.id)
+    return tuple(ordered[index - 1 :: count])
+
+
+def selected(profile: Profile, snapshot=None) -> Plan:
+    """The plan for this run: the profile's cells, limited to ``$MATRIX_SHARD`` if set."""
+    full = build(profile, snapshot)
+    cells = shard(full.cells, os.environ.get("MATRIX_SHARD"))
+    if not cells:
+        where = f" in shard {os.environ['MATRIX_SHARD']}" if os.environ.get("MATRIX_SHARD") else ""
+        raise NothingToDo(f"profile '{profile.name}' of {profile.source} selects no cell"
+                          f"{where}; check its axes, cells and exclusions, or the shard number.")
+    return dataclasses.replace(full, cells=cells)
+
+
+def write(plan: Plan, out: Path, run_id: str) -> None:
+    """Write ``plan.json`` into the results folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "plan.json").write_text(json.dumps(plan.to_json(run_id), indent=1, sort_keys=True))

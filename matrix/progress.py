@@ -1,0 +1,32 @@
+"""Progress of a run: cells recorded of planned, outcomes so far, time left."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable
+
+from matrix.record import Record
+
+
+def line(planned: Iterable[str], records: Iterable[Record], run_id: str) -> str:
+    """One line: ``cells 3/10 · bug 4, pass 12 · about 5 min left``."""
+    planned = set(planned)
+    records = [r for r in records if r.cell_id in planned]
+    latest = {(r.cell_id, r.scenario): r for r in records}
+    done = {cell for cell, _ in latest}
+    outcomes = collections.Counter(r.outcome.value for r in latest.values())
+    per_cell = collections.defaultdict(float)
+    for r in records:
+        if r.run_id == run_id:
+            per_cell[r.cell_id] += r.duration_s
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing yet"
+    text = f"cells {len(done)}/{len(planned)} · {counts}"
+    remaining = len(planned - done)
+    if per_cell and remaining:
+        mean = sum(per_cell.values()) / len(per_cell)
+        text += f" · about {_minutes(mean * remaining)} left at this pace"
+    return text
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"

@@ -1,0 +1,253 @@
+"""Running one cell: interpreter, resolvability, env, then every scenario as its own pytest.
+
+Each scenario's record is appended to the results file the moment it is classified, so
+an interrupted cell keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from matrix import browser, command, env, interpreters, junit, signatures, store
+from matrix.cell import Cell
+from matrix.record import Counts, Outcome, Record
+from matrix.scenarios import Scenario
+from matrix.signatures import Failure, Verdict
+
+PROBES = Path(__file__).resolve().parent.parent / "probes"
+INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
+_SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
+_ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How to run cells (from the profile and the environment)."""
+
+    out: Path
+    run_id: str
+    timeout: float = 180.0
+    reruns: int = 1
+    exclude_newer: str | None = None
+    repro_prefix: str = ""
+    probes: Path = PROBES
+
+
+@dataclasses.dataclass(kw_only=True)
+class _Cell:
+    """What the scenarios of one cell share while it runs."""
+
+    cell: Cell
+    opts: RunOptions
+    fingerprint: str
+    python: str | None = None
+    resolved: dict[str, str] = dataclasses.field(default_factory=dict)
+    envdir: Path | None = None
+    chromium: Path | None = None
+    control: list[Failure] = dataclasses.field(default_factory=list)
+
+
+def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
+    """What a recorded result depends on: cell, scenarios, probe code, snapshot time."""
+    digest = hashlib.sha256()
+    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "", _tree_hash(opts.probes / cell.probe)):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _tree_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions) -> list[Record]:
+    """Run every scenario of ``cell``; return (and append) one record per scenario."""
+    ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
+    verdict = _prepare(ctx)
+    if verdict is not None:
+        return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
+                for s in scenarios]
+    return [_run_scenario(ctx, s) for s in scenarios]
+
+
+def _prepare(ctx: _Cell) -> Verdict | None:
+    """Interpreter, resolution and env; a verdict for every scenario if one fails."""
+    interp = interpreters.find(ctx.cell.python)
+    if interp is None:
+        return Verdict(outcome=Outcome.NO_INTERPRETER,
+                       message=f"Python {ctx.cell.python} is not installed on this machine")
+    ctx.python = interp.version
+    folder = ctx.opts.out / "logs" / ctx.cell.id
+    for attempt in range(INFRA_RETRIES + 1):
+        resolution = env.resolve(ctx.cell, interp, folder=folder, exclude_newer=ctx.opts.exclude_newer)
+        if not resolution.infra:
+            break
+        time.sleep(INFRA_PAUSE_S * (attempt < INFRA_RETRIES))
+    if resolution.infra:
+        return Verdict(outcome=Outcome.INFRA, signature="index-unreachable",
+                       message=f"the package index could not be reached: {resolution.reason}")
+    if not resolution.ok:
+        return Verdict(outcome=Outcome.UNRESOLVABLE, signature="unresolvable",
+                       message=resolution.reason)
+    ctx.resolved = resolution.versions
+    envdir, error = env.ensure(interp, resolution, log=folder / "env.log")
+    if envdir is None:
+        infra = env.is_network_error(error or "")
+        return Verdict(outcome=Outcome.INFRA if infra else Outcome.FAIL,
+                       signature="install: " + signatures.normalise(error or ""), message=error)
+    ctx.envdir, ctx.chromium = envdir, browser.find()
+    return None
+
+
+_RERUN = (Outcome.BUG, Outcome.FAIL, Outcome.TIMEOUT)
+
+
+def _run_scenario(ctx: _Cell, scenario: Scenario) -> Record:
+    """Run a scenario; a failure is run once more, and a different answer is ``flaky``."""
+    started = _now()
+    verdict, counts, took, log = _with_infra_retries(ctx, scenario, attempt=1)
+    if verdict.outcome not in _RERUN or ctx.opts.reruns < 1:
+        return _emit(ctx, scenario, verdict, counts, took, started, log)
+    first = _record(ctx, scenario, verdict, counts, took, started, log, attempt=1)
+    again, counts, took, log = _with_infra_retries(ctx, scenario, attempt=2)
+    if (again.outcome, again.signature) == (verdict.outcome, verdict.signature):
+        return _emit(ctx, scenario, again, counts, took, started, log, attempt=2)
+    store.append(ctx.opts.out, first)  # both runs are kept when they disagree
+    flaky = Verdict(outcome=Outcome.FLAKY, signature=verdict.signature or again.signature,
+                    message=f"run 1: {_said(verdict)}; run 2: {_said(again)}",
+                    control_signature=again.control_signature)
+    return _emit(ctx, scenario, flaky, counts, took, started, log, attempt=2)
+
+
+def _said(verdict: Verdict) -> str:
+    return verdict.outcome.value + (f" ({verdict.signature})" if verdict.signature else "")
+
+
+def _with_infra_retries(ctx: _Cell, scenario: Scenario, attempt: int
+                        ) -> tuple[Verdict, Counts, float, str]:
+    """An attempt, repeated (with a pause) while the harness, not the cell, failed."""
+    for retry in range(INFRA_RETRIES + 1):
+        result = _attempt(ctx, scenario, attempt)
+        if result[0].outcome is not Outcome.INFRA or ctx.chromium is None:
+            break
+        if retry < INFRA_RETRIES:
+            time.sleep(INFRA_PAUSE_S)
+    return result
+
+
+def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Counts, float, str]:
+    """One run of a scenario: its pytest processes, read and classified."""
+    name = scenario.name if attempt == 1 else f"{scenario.name}.{attempt}"
+    log_rel = f"logs/{ctx.cell.id}/{name}.log"
+    log = ctx.opts.out / log_rel
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(b"")
+    if scenario.browser and ctx.chromium is None:
+        return Verdict(outcome=Outcome.INFRA, signature="browser-missing", message=browser.HINT), Counts(), 0.0, log_rel
+    work = Path(tempfile.mkdtemp(prefix="matrix-"))
+    try:
+        verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if scenario.name == "control":
+        ctx.control = failures
+        if verdict.outcome is Outcome.BUG:  # no Playwright here: it is pytest-asyncio's own
+            verdict = dataclasses.replace(verdict, outcome=Outcome.FAIL)
+    return verdict, counts, took, log_rel
+
+
+def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
+                 ) -> tuple[Verdict, Counts, float, list[Failure]]:
+    project = work / ctx.cell.probe
+    shutil.copytree(ctx.opts.probes / ctx.cell.probe, project, symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    counts, failures, took = Counts(), [], 0.0
+    for index, paths in enumerate(scenario.runs, 1):
+        report = work / f"junit-{index}.xml"
+        args = [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                "-rfE", f"--junitxml={report}", *paths]
+        if scenario.coverage:
+            args += ["--cov=app", "--cov-report="]
+        done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work),
+                           timeout=ctx.opts.timeout, echo=False)
+        took += done.duration_s
+        if done.timed_out:
+            message = f"pytest did not finish within {ctx.opts.timeout:g} s and was killed"
+            return Verdict(outcome=Outcome.TIMEOUT, signature="timeout", message=message
+                           ), counts, took, failures
+        parsed = junit.read(report)
+        if parsed is None or (done.returncode not in (0, 1) and not parsed[1]):
+            failures.append(_failure_from_log(log, done.returncode))
+            parsed = parsed or (Counts(), [])
+        counts, failures = counts + parsed[0], failures + parsed[1]
+    verdict = signatures.classify(failures, [] if scenario.name == "control" else ctx.control)
+    return verdict, counts, took, failures
+
+
+def _failure_from_log(log: Path, code: int | None) -> Failure:
+    """A whole-run failure (startup error, no tests): the log says what happened."""
+    text = log.read_text(errors="replace")[-200_000:]
+    if code == 5:
+        return Failure(test="", message="pytest collected no tests (exit code 5)")
+    lines = [ln.strip() for ln in text.splitlines()]
+    known = next((ln for ln in lines if signatures.match(ln)), None)
+    errors = [m.group(1) for ln in lines if (m := _ERROR_LINE.match(ln))]
+    message = known or (errors[-1] if errors else f"pytest exited with code {code}")
+    return Failure(test="", message=message, text=text[-5000:])
+
+
+def _probe_env(ctx: _Cell, work: Path) -> dict[str, str]:
+    """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
+    base = {k: v for k, v in os.environ.items()
+            if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
+            and k not in ("PYTHONPATH", "PYTHONHOME", "COVERAGE_PROCESS_START")}
+    base.update(
+        PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        VIRTUAL_ENV=str(ctx.envdir),
+        PYTHONDONTWRITEBYTECODE="1",
+        COVERAGE_FILE=str(work / ".coverage"),
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1",
+    )
+    if ctx.chromium:
+        base[browser.ENV_VAR] = str(ctx.chromium)
+    return base
+
+
+def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
+          started: str, log: str | None, attempt: int = 1) -> Record:
+    record = _record(ctx, scenario, verdict, counts, took, started, log, attempt)
+    store.append(ctx.opts.out, record)
+    return record
+
+
+def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
+            started: str, log: str | None, attempt: int) -> Record:
+    return Record(
+        run_id=ctx.opts.run_id, cell_id=ctx.cell.id, python=ctx.python,
+        requested=ctx.cell.requested, resolved=ctx.resolved, probe=ctx.cell.probe,
+        scenario=scenario.name, outcome=verdict.outcome, signature=verdict.signature,
+        message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
+        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix), log=log,
+        control_signature=verdict.control_signature, attempt=attempt,
+        fingerprint=ctx.fingerprint,
+    )
+
+
+def repro(cell: Cell, scenario: str, prefix: str = "") -> str:
+    """The one command that reruns exactly this cell and scenario."""
+    return f"{prefix}nox -s {shlex.quote(f'cell({cell.id})')} -- --scenario {scenario}"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,72 @@
+"""The results folder: ``results.jsonl`` (append-only), logs, and the run's lock.
+
+Every record is appended as one line and flushed to disk as soon as it exists, so an
+interrupted run loses nothing; reading skips a line cut mid-write (with a warning that
+names it) and keeps every whole record, so the next run simply redoes that scenario.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from matrix.record import Record
+
+RESULTS = "results.jsonl"
+
+
+def out_dir() -> Path:
+    """The results folder: ``$MATRIX_OUT`` or ``reports/``."""
+    return Path(os.environ.get("MATRIX_OUT") or "reports")
+
+
+def append(out: Path, record: Record) -> None:
+    """Append one record as one line, under an exclusive lock, and flush it to disk."""
+    out.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record.to_json(), sort_keys=True, ensure_ascii=False) + "\n"
+    with (out / RESULTS).open("a", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            _heal_cut_line(f)
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _heal_cut_line(f) -> None:
+    """Start on a fresh line if a previous writer died mid-line."""
+    f.seek(0, os.SEEK_END)
+    if f.tell() == 0:
+        return
+    with open(f.name, "rb") as r:
+        r.seek(-1, os.SEEK_END)
+        if r.read(1) != b"\n":
+            f.write("\n")
+
+
+def read(path: Path, *, warn: bool = True) -> list[Record]:
+    """Every whole record of a results file (a folder means its ``results.jsonl``)."""
+    if path.is_dir():
+        path = path / RESULTS
+    if not path.exists():
+        return []
+    return list(_records(path, warn))
+
+
+def _records(path: Path, warn: bool) -> Iterator[Record]:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield Record.from_json(json.loads(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                if warn:
+                    print(f"warning: {path} line {number} is not a whole record ({exc}); "
+                          "skipped, and its scenario will be run again", file=sys.stderr)
