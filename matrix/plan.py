@@ -45,16 +45,22 @@ class Plan:
 
 
 def build(profile: Profile, snapshot=None) -> Plan:
-    """All cells of ``profile``: explicit cells, then the axes, exclusions applied."""
-    raw = [dict(c) for c in profile.cells] + _from_axes(profile, snapshot)
+    """All cells of ``profile``: explicit cells, then the axes, exclusions applied.
+
+    Explicit cells are questions a user asked, so they always run and the resolver (or
+    pytest) answers them; cells generated from axes are pruned first when declared
+    metadata already rules them out, and listed as declared incompatible.
+    """
+    rows = [(dict(c), True) for c in profile.cells]
+    rows += [(r, False) for r in _from_axes(profile, snapshot)]
     seen: dict[str, Cell] = {}
     incompatible: dict[str, tuple[Cell, str]] = {}
-    for pins in raw:
+    for pins, explicit in rows:
         if _excluded(pins, profile.exclude):
             continue
         python = pins.pop("python")
         cell = Cell.make(python, {k: v for k, v in pins.items() if v != "none"})
-        reason = _declared_incompatible(cell, snapshot)
+        reason = None if explicit else _declared_incompatible(cell, snapshot)
         if reason:
             incompatible.setdefault(cell.id, (cell, reason))
         else:

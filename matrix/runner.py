@@ -24,6 +24,11 @@ from matrix.scenarios import Scenario
 from matrix.signatures import Failure, Verdict
 
 PROBES = Path(__file__).resolve().parent.parent / "probes"
+
+
+def probes_root() -> Path:
+    """Where the probe suites are: ``$MATRIX_PROBES`` or the repository's ``probes/``."""
+    return Path(os.environ.get("MATRIX_PROBES") or PROBES).absolute()
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
 _SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
@@ -39,7 +44,7 @@ class RunOptions:
     reruns: int = 1
     exclude_newer: str | None = None
     repro_prefix: str = ""
-    probes: Path = PROBES
+    probes: Path = dataclasses.field(default_factory=probes_root)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -174,7 +179,8 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
                     ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     counts, failures, took = Counts(), [], 0.0
     for index, paths in enumerate(scenario.runs, 1):
-        report = work / f"junit-{index}.xml"
+        report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
+        report.unlink(missing_ok=True)
         args = [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
                 "-rfE", f"--junitxml={report}", *paths]
         if scenario.coverage:

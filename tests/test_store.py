@@ -1,0 +1,45 @@
+"""The results file: appended line by line, read back whole even after a crash."""
+
+from __future__ import annotations
+
+from matrix import progress, store
+from matrix.record import Counts, Outcome, Record
+
+
+def make(cell: str = "c1", scenario: str = "control", outcome: Outcome = Outcome.PASS,
+         **kw) -> Record:
+    base = dict(run_id="r1", cell_id=cell, python="3.13.0", requested={"python": "3.13"},
+                resolved={}, probe="control", scenario=scenario, outcome=outcome,
+                signature=None, message=None, tests=Counts(passed=3), duration_s=2.0,
+                started_at="2026-11-25T12:00:00Z", repro="nox -s 'cell(c1)'", log=None)
+    return Record(**{**base, **kw})
+
+
+def test_records_round_trip_through_the_file(tmp_path) -> None:
+    first, second = make(), make(scenario="e2e-first", outcome=Outcome.BUG,
+                                 signature="loop-already-running")
+    store.append(tmp_path, first)
+    store.append(tmp_path, second)
+    assert store.read(tmp_path) == [first, second]
+
+
+def test_a_line_cut_mid_write_is_skipped_with_its_line_number(tmp_path, capsys) -> None:
+    store.append(tmp_path, make())
+    with (tmp_path / store.RESULTS).open("a") as f:
+        f.write('{"schema": 1, "cell_id": "c2", "outc')
+    assert store.read(tmp_path) == [make()]
+    assert "line 2 is not a whole record" in capsys.readouterr().err
+
+
+def test_appending_after_a_cut_line_starts_a_fresh_line(tmp_path) -> None:
+    store.append(tmp_path, make())
+    with (tmp_path / store.RESULTS).open("a") as f:
+        f.write('{"cut')
+    store.append(tmp_path, make(cell="c3"))
+    assert [r.cell_id for r in store.read(tmp_path, warn=False)] == ["c1", "c3"]
+
+
+def test_progress_counts_cells_and_outcomes_and_estimates_time_left() -> None:
+    records = [make(), make(scenario="e2e-first", outcome=Outcome.BUG, duration_s=58.0)]
+    line = progress.line(["c1", "c2", "c3"], records, run_id="r1")
+    assert line == "cells 1/3 · bug 1, pass 1 · about 2 min left at this pace"
