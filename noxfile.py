@@ -70,6 +70,12 @@ def _report(session: nox.Session) -> None:
     session.run("python", "-m", "matrix", "report", *session.posargs)
 
 
+@nox.session(python=False, default=False)
+def releases(session: nox.Session) -> None:
+    """Refresh the releases snapshot (``matrix/releases.json``) from the package index."""
+    session.run(sys.executable, "-m", "matrix", "releases", *session.posargs, external=True)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite: fast unit tests and the integration tests (real envs, real Chromium)."""

@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     cmd.set_defaults(func=cmd_check)
     cmd = sub.add_parser("status", help="print progress and the outcome of every recorded cell")
     cmd.set_defaults(func=cmd_status)
+    cmd = sub.add_parser("releases", help="ask the package index for releases; write the snapshot")
+    cmd.add_argument("--since", default="2023-01-01", help="oldest upload date kept (default %(default)s)")
+    cmd.set_defaults(func=cmd_releases)
     cmd = sub.add_parser("report", help="build the static site from the records")
     cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
@@ -168,6 +171,20 @@ def cmd_status(args: argparse.Namespace) -> int:
                if (cell.id, s) in latest]
         print(f"{cell.id}: {' '.join(row) or 'not run'}")
     _progress(the_plan, options(the_plan))
+    return 0
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    from matrix import releases
+
+    snapshot = releases.refresh(SNAPSHOT, since=args.since)
+    for dist, found in snapshot.distributions.items():
+        newest = found[-1]
+        print(f"{dist}: {len(found)} releases, newest {newest.version} "
+              f"(Requires-Python {newest.requires_python or 'any'})")
+    for skipped in snapshot.skipped:
+        print(f"note: skipped {skipped.distribution} {skipped.version}: {skipped.reason}")
+    print(f"[matrix] snapshot taken at {snapshot.taken_at} written to {SNAPSHOT}")
     return 0
 
 

@@ -38,7 +38,8 @@ class Cell:
     @property
     def id(self) -> str:
         """Stable id: only this cell's own values, so it survives changes elsewhere."""
-        parts = [f"py{self.python}"] + [f"{DISTRIBUTIONS[d]}{v}" for d, v in self.pins]
+        parts = [f"py{self.python}"] if self.python else []  # partial rows may have none
+        parts += [f"{DISTRIBUTIONS[d]}{v}" for d, v in self.pins]
         return _ID_SAFE.sub("_", "-".join(parts))
 
     @property

@@ -16,7 +16,7 @@ profile itself (keys at the top). A profile has any of:
 Keys of ``[axes]`` and ``[[cell]]`` are ``python`` and the distributions in
 :data:`matrix.cell.DISTRIBUTIONS`. Versions are strings: exact (``"8.4.2"``), ``"latest"``,
 ``"minors"``/``"minors:<specifier>"`` (newest patch of each minor), ``"newest:N"`` or
-``"newest:N:<specifier>"``; in ``[axes]``, ``"none"`` leaves the distribution out of a
+``"newest:N:<specifier>"``, ``"all"``/``"all:<specifier>"``; in ``[axes]``, ``"none"`` leaves the distribution out of a
 cell. The two Playwright plugin axes form one axis: a cell gets one plugin or none.
 """
 
@@ -50,7 +50,9 @@ PROFILE_KEYS = frozenset(
 )
 AXIS_KEYS = ("python", *DISTRIBUTIONS)
 _PYTHON = re.compile(r"^3\.\d+(\.\d+)?$")
-_SELECTOR = re.compile(r"^(latest|minors(:(?P<spec1>.+))?|newest:\d+(:(?P<spec2>.+))?)$")
+_SELECTOR = re.compile(
+    r"^(latest|(minors|all)(:(?P<spec1>.+))?|newest:\d+(:(?P<spec2>.+))?)$"
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

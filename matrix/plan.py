@@ -51,28 +51,38 @@ def build(profile: Profile, snapshot=None) -> Plan:
     pytest) answers them; cells generated from axes are pruned first when declared
     metadata already rules them out, and listed as declared incompatible.
     """
-    rows = [(dict(c), True) for c in profile.cells]
-    rows += [(r, False) for r in _from_axes(profile, snapshot)]
+    generated, vetoed = _from_axes(profile, snapshot)
+    rows = [(dict(c), True) for c in profile.cells] + [(r, False) for r in generated]
     seen: dict[str, Cell] = {}
     incompatible: dict[str, tuple[Cell, str]] = {}
     for pins, explicit in rows:
         if _excluded(pins, profile.exclude):
             continue
-        python = pins.pop("python")
-        cell = Cell.make(python, {k: v for k, v in pins.items() if v != "none"})
+        cell = _cell(pins)
         reason = None if explicit else _declared_incompatible(cell, snapshot)
         if reason:
             incompatible.setdefault(cell.id, (cell, reason))
         else:
             seen.setdefault(cell.id, cell)
+    for pins in vetoed:
+        cell = _cell(pins)
+        reason = _declared_incompatible(cell, snapshot) or "declared metadata rules it out"
+        incompatible.setdefault(cell.id, (cell, reason))
     return Plan(profile=profile, cells=tuple(seen.values()),
                 incompatible=tuple(incompatible.values()),
                 snapshot_time=getattr(snapshot, "taken_at", None))
 
 
-def _from_axes(profile: Profile, snapshot) -> list[dict[str, str]]:
+def _cell(pins: dict[str, str]) -> Cell:
+    pins = dict(pins)
+    python = pins.pop("python", "")
+    return Cell.make(python, {k: v for k, v in pins.items() if v != "none"})
+
+
+def _from_axes(profile: Profile, snapshot) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Rows from the axes, and the partial rows that declared metadata vetoed."""
     if not profile.axes:
-        return []
+        return [], []
     axes = {key: _expand(key, values, snapshot) for key, values in profile.axes.items()}
     plugins = [(SYNC_PLUGIN, v) for v in axes.pop(SYNC_PLUGIN, [])]
     plugins += [(ASYNC_PLUGIN, v) for v in axes.pop(ASYNC_PLUGIN, [])]
@@ -81,18 +91,21 @@ def _from_axes(profile: Profile, snapshot) -> list[dict[str, str]]:
     if "python" not in axes:
         raise ConfigError(f"{profile.source}: the axes of profile '{profile.name}' have no "
                           "'python' key; every cell names its Python.")
-    rows = _combine(profile, axes)
-    return [_unfold_plugin(row) for row in rows]
+    if profile.mode != "pairwise":
+        keys = list(axes)
+        return [_unfold_plugin(dict(zip(keys, v))) for v in itertools.product(*axes.values())], []
+    from matrix import pairwise
+
+    critical = [k for k in profile.critical if k in axes]
+    # Vetoing during generation moves the pairs of an impossible cell to possible ones.
+    covering = pairwise.cover(axes, critical, allowed=lambda row: _possible(row, snapshot))
+    vetoed = [dict(c) for c in covering.excluded] + [dict(p) for p in covering.uncoverable]
+    return ([_unfold_plugin(dict(c)) for c in covering.cells],
+            [_unfold_plugin(v) for v in vetoed])
 
 
-def _combine(profile: Profile, axes: dict[str, list[str]]) -> list[dict[str, str]]:
-    if profile.mode == "pairwise":
-        from matrix import pairwise
-
-        critical = [k for k in profile.critical if k in axes]
-        return pairwise.covering_cells(axes, critical)
-    keys = list(axes)
-    return [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
+def _possible(row: dict[str, str], snapshot) -> bool:
+    return _declared_incompatible(_cell(_unfold_plugin(dict(row))), snapshot) is None
 
 
 def _unfold_plugin(row: dict[str, str]) -> dict[str, str]:
@@ -114,12 +127,15 @@ def _expand(key: str, values: Iterable[str], snapshot) -> list[str]:
                               "with: nox -s releases")
         from matrix import selection
 
-        out.extend(selection.expand(key, value, snapshot))
+        try:
+            out.extend(selection.expand(key, value, snapshot))
+        except ValueError as exc:
+            raise ConfigError(f"{key} = {value!r}: {exc}") from None
     return list(dict.fromkeys(out))
 
 
 def _is_selector(value: str) -> bool:
-    return value == "latest" or value.startswith(("minors", "newest:"))
+    return value == "latest" or value.startswith(("minors", "newest:", "all"))
 
 
 def _excluded(pins: dict[str, str], patterns: Iterable[dict[str, str]]) -> bool:
@@ -138,7 +154,8 @@ def _declared_incompatible(cell: Cell, snapshot) -> str | None:
         return None
     from matrix import selection
 
-    return selection.declared_incompatible(cell.python, pins, snapshot)
+    # "3" stands for any Python 3 when a vetoed pair does not involve Python
+    return selection.declared_incompatible(cell.python or "3", pins, snapshot)
 
 
 def shard(cells: tuple[Cell, ...], spec: str | None) -> tuple[Cell, ...]:

@@ -1,0 +1,819 @@
+"""Releases: what the package index offers, frozen into a committed snapshot.
+
+``refresh`` asks the index (PyPI's JSON API) which releases of the tracked distributions
+exist, reads each release's Requires-Python and its requirements on the other tracked
+distributions, and writes ``matrix/releases.json``. ``load`` reads that file back with no
+network, so listing and planning cells is offline and reproducible.
+
+Where a release's requirements come from, in order of cost:
+
+1. the per-version JSON document (``<index>/<name>/<version>/json``, ``info.requires_dist``);
+2. the wheel's core metadata published next to it (PEP 658, ``<wheel url>.metadata``);
+3. the ``METADATA`` member of the wheel itself, read with HTTP range requests so that a
+   50 MB Playwright wheel costs a few kilobytes;
+4. for releases with no wheel, a small sdist: its ``PKG-INFO`` when that lists
+   requirements (or is static Metadata-Version 2.2+), else setuptools'
+   ``*.egg-info/requires.txt``; with neither, ``requires`` is None (unknown).
+
+Mirrors often serve only the project document, so a source that answers 404 once is not
+asked again during the same refresh. Only the standard library and ``packaging`` are used:
+this module also runs inside nox's own interpreter.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import datetime as dt
+import email.parser
+import functools
+import http.client
+import io
+import json
+import os
+import re
+import tarfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from matrix import errors
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "SNAPSHOT_PATH",
+    "Dependency",
+    "IndexUnreachable",
+    "Release",
+    "Skipped",
+    "Snapshot",
+    "format_specifier",
+    "load",
+    "python_versions",
+    "refresh",
+    "write",
+]
+
+#: The distributions the matrix tracks, in the order they are presented.
+DISTRIBUTIONS = (
+    "pytest",
+    "pytest-asyncio",
+    "pytest-playwright",
+    "pytest-playwright-asyncio",
+    "playwright",
+    "pytest-cov",
+    "coverage",
+)
+SNAPSHOT_PATH = Path(__file__).with_name("releases.json")
+SCHEMA = 1
+DEFAULT_INDEX = "https://pypi.org/pypi"
+INDEX_ENV = "MATRIX_INDEX_JSON_URL"
+TIMEOUT_S = 30
+WORKERS = 8  # small on purpose: a few hundred requests, politely
+USER_AGENT = "loop-compat-matrix/0.1 (release snapshot; +https://pypi.org/help/#apis)"
+_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+_BLOCK = 1 << 16  # range-request granularity for reading wheels
+_WHOLE_LIMIT = 8 << 20  # never download more than this to read metadata
+#: Releases that exist on the index but are not the software: a cell with one of them
+#: would silently test "no plugin". Listed in the snapshot's ``skipped`` with this reason.
+PLACEHOLDERS = {
+    ("pytest-playwright-asyncio", "0.0.1"): (
+        "name placeholder: its wheel holds metadata only (no plugin code, no dependencies)"
+    ),
+}
+_ATTEMPTS = 3  # a busy or flaky index gets two more tries, with backoff
+_PYTHON_MARKER_VARS = {"python_version", "python_full_version"}
+
+
+class IndexUnreachable(errors.IndexUnreachable):
+    """The package index could not be asked; the message says what to do next."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Dependency:
+    """A release's requirement on another tracked distribution.
+
+    ``marker`` is kept as text. Only markers about the Python version are evaluated
+    (``applies``); a requirement with any other marker never counts, because whether it
+    applies depends on the machine, and a prune must never be wrong.
+    """
+
+    name: str
+    specifier: str
+    marker: str | None = None
+
+    def applies(self, python: str | None) -> bool:
+        """Whether this requirement holds on Python ``python`` (None: unconditional only)."""
+        if self.marker is None:
+            return True
+        if python is None or not _is_python_marker(self.marker):
+            return False
+        minor = ".".join(python.split(".")[:2])
+        full = python if python.count(".") >= 2 else f"{python}.0"
+        return Marker(self.marker).evaluate({"python_version": minor, "python_full_version": full})
+
+    def to_json(self) -> str:
+        """The requirement as a PEP 508 string, e.g. ``pytest<9,>=8.2``."""
+        text = f"{self.name}{self.specifier}"
+        return f"{text}; {self.marker}" if self.marker else text
+
+    @classmethod
+    def from_json(cls, text: str) -> Dependency:
+        """Parse what ``to_json`` wrote."""
+        req = Requirement(text)
+        marker = str(req.marker) if req.marker else None
+        return cls(
+            name=canonicalize_name(req.name),
+            specifier=format_specifier(req.specifier),
+            marker=marker,
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Release:
+    """One non-yanked release of a tracked distribution.
+
+    ``requires`` lists its requirements on other tracked distributions; None means the
+    index gave no trustworthy metadata (nothing can be concluded from it).
+    """
+
+    version: str
+    uploaded: str  # earliest file upload, ISO 8601 UTC
+    requires_python: str | None
+    requires: tuple[Dependency, ...] | None
+
+    @property
+    def parsed(self) -> Version:
+        """The version as a ``packaging`` Version."""
+        return Version(self.version)
+
+    def allows_python(self, python: str) -> bool:
+        """Whether Requires-Python admits Python ``python`` ("3.13" or "3.13.1").
+
+        A minor stands for all its patches: ">=3.9.2" admits "3.9", "<3.10" does not admit
+        "3.10". An unparsable Requires-Python admits everything (the resolver decides).
+        """
+        return _python_allowed(self.requires_python, python)
+
+    def requirement(self, dist: str, python: str | None = None) -> SpecifierSet | None:
+        """The combined specifier this release puts on ``dist`` under Python ``python``."""
+        deps = [d for d in self.requires or () if d.name == dist and d.applies(python)]
+        if not deps:
+            return None
+        return _specifier(",".join(d.specifier for d in deps if d.specifier))
+
+
+# Planning asks the same questions thousands of times; parsing is the expensive part.
+@functools.lru_cache(maxsize=4096)
+def _python_allowed(requires_python: str | None, python: str) -> bool:
+    if not requires_python:
+        return True
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return True
+    if python.count(".") >= 2:
+        return spec.contains(python, prereleases=True)
+    return any(spec.contains(f"{python}.{patch}") for patch in range(40))
+
+
+@functools.lru_cache(maxsize=4096)
+def _specifier(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Skipped:
+    """A release left out of the snapshot, and why."""
+
+    distribution: str
+    version: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Snapshot:
+    """Every release the matrix may pick from, as the index described it at ``taken_at``."""
+
+    taken_at: str
+    since: str
+    index: str
+    distributions: Mapping[str, tuple[Release, ...]]
+    skipped: tuple[Skipped, ...] = ()
+
+    def releases(self, dist: str) -> tuple[Release, ...]:
+        """Releases of ``dist``, oldest version first (empty if the snapshot lacks it)."""
+        return self.distributions.get(canonicalize_name(dist), ())
+
+    def release(self, dist: str, version: str) -> Release | None:
+        """The release of ``dist`` equal to ``version`` (PEP 440 equality), or None."""
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return None
+        return next((r for r in self.releases(dist) if r.parsed == wanted), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The snapshot as JSON-ready data (see ``write`` for the file format)."""
+        return {
+            "schema": SCHEMA,
+            "taken_at": self.taken_at,
+            "since": self.since,
+            "index": self.index,
+            "distributions": {
+                name: [_release_json(r) for r in releases]
+                for name, releases in sorted(self.distributions.items())
+            },
+            "skipped": [dataclasses.asdict(s) for s in _sorted_skipped(self.skipped)],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
+        """Rebuild a snapshot from ``to_json`` output."""
+        if data.get("schema") != SCHEMA:
+            raise ValueError(
+                f"the release snapshot has schema {data.get('schema')!r}, this code reads "
+                f"schema {SCHEMA}; regenerate it with the refresh command"
+            )
+        return cls(
+            taken_at=data["taken_at"],
+            since=data["since"],
+            index=data["index"],
+            distributions={
+                name: tuple(_release_from_json(r) for r in rows)
+                for name, rows in data["distributions"].items()
+            },
+            skipped=tuple(Skipped(**s) for s in data.get("skipped", ())),
+        )
+
+
+def format_specifier(spec: SpecifierSet | str) -> str:
+    """A specifier as people write it, lower bounds first: ">=8.2,<9" (not "<9,>=8.2")."""
+    order = {"===": 0, "==": 0, "~=": 1, ">=": 2, ">": 2, "!=": 3, "<=": 4, "<": 4}
+    clauses = sorted(SpecifierSet(str(spec)), key=lambda c: (order.get(c.operator, 5), str(c)))
+    return ",".join(str(c) for c in clauses)
+
+
+def python_versions() -> list[str]:
+    """The Python minor versions the matrix considers, oldest first: "3.9" ... "3.15"."""
+    return list(_PYTHONS)
+
+
+def _release_json(release: Release) -> dict[str, Any]:
+    requires = None
+    if release.requires is not None:
+        requires = [d.to_json() for d in sorted(release.requires, key=_dependency_key)]
+    return {
+        "version": release.version,
+        "uploaded": release.uploaded,
+        "requires_python": release.requires_python,
+        "requires": requires,
+    }
+
+
+def _release_from_json(row: Mapping[str, Any]) -> Release:
+    requires = row.get("requires")
+    return Release(
+        version=row["version"],
+        uploaded=row["uploaded"],
+        requires_python=row.get("requires_python"),
+        requires=None if requires is None else tuple(Dependency.from_json(t) for t in requires),
+    )
+
+
+def _sorted_skipped(skipped: Iterable[Skipped]) -> list[Skipped]:
+    return sorted(skipped, key=lambda s: (s.distribution, _version_key(s.version)))
+
+
+def _version_key(text: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(text))
+    except InvalidVersion:
+        return (0, text)  # unparsable versions sort first, by text
+
+
+# --------------------------------------------------------------------------- load / write
+
+
+def load(path: Path = SNAPSHOT_PATH) -> Snapshot:
+    """Read a snapshot written by ``refresh``; no network."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"no release snapshot at {path}; create it with the refresh command "
+            "(it needs the package index once)"
+        ) from None
+    return Snapshot.from_json(json.loads(text))
+
+
+def write(snapshot: Snapshot, path: Path = SNAPSHOT_PATH) -> None:
+    """Write ``snapshot`` as sorted, indented JSON, atomically (a reader never sees half)."""
+    path = Path(path)
+    text = json.dumps(snapshot.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- refresh
+
+
+def refresh(
+    path: Path = SNAPSHOT_PATH,
+    since: str = "2023-01-01",
+    *,
+    index: _Index | None = None,
+    distributions: Iterable[str] = DISTRIBUTIONS,
+) -> Snapshot:
+    """Ask the index for the tracked distributions' releases and write the snapshot.
+
+    Keeps every release uploaded on or after ``since`` (an ISO date or timestamp, UTC) and,
+    per distribution, the newest final release before it, so each axis has a floor.
+    Yanked releases are left out and listed in ``skipped``. Raises ``IndexUnreachable``
+    when the index cannot be reached; nothing is written then.
+    """
+    index = index or _Index(os.environ.get(INDEX_ENV) or DEFAULT_INDEX)
+    cutoff = _parse_since(since)
+    taken_at = _iso(dt.datetime.now(dt.timezone.utc))
+    names = [canonicalize_name(n) for n in distributions]
+    projects = _parallel(index.project, names)
+    chosen = {n: _choose(n, p, cutoff) for n, p in zip(names, projects, strict=True)}
+    jobs = [(n, c) for n in names for c in chosen[n][0]]
+    built = _parallel(lambda job: _build_release(index, *job), jobs)
+    releases: dict[str, list[Release]] = {n: [] for n in names}
+    for (name, _), release in zip(jobs, built, strict=True):
+        releases[name].append(release)
+    snapshot = Snapshot(
+        taken_at=taken_at,
+        since=since,
+        index=index.base,
+        distributions={n: tuple(sorted(r, key=lambda x: x.parsed)) for n, r in releases.items()},
+        skipped=tuple(_sorted_skipped(s for n in names for s in chosen[n][1])),
+    )
+    write(snapshot, path)
+    return snapshot
+
+
+def _parallel(function: Any, items: list[Any]) -> list[Any]:
+    """``map`` over a small thread pool; the first error cancels what has not started."""
+    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+        futures = [pool.submit(function, item) for item in items]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Candidate:
+    """A release as the project document lists it, before its metadata is read."""
+
+    version: str
+    files: tuple[Mapping[str, Any], ...]
+    doc_url: str  # relative file URLs in the document are relative to this
+
+    @property
+    def uploaded(self) -> dt.datetime:
+        return min(
+            _parse_time(f.get("upload_time_iso_8601") or f["upload_time"]) for f in self.files
+        )
+
+
+def _choose(
+    name: str, doc: Mapping[str, Any], cutoff: dt.datetime
+) -> tuple[list[_Candidate], list[Skipped]]:
+    """Pick the releases to keep from a project document, and note what was left out."""
+    kept: list[_Candidate] = []
+    skipped: list[Skipped] = []
+    floor: _Candidate | None = None
+    for version, files in doc["releases"].items():
+        candidate = _Candidate(version=version, files=tuple(files), doc_url=doc["_url"])
+        reason = _skip_reason(name, candidate)
+        if not files or candidate.uploaded < cutoff:
+            if reason is None and _is_final(version) and _newer(candidate, floor):
+                floor = candidate
+            continue
+        if reason:
+            skipped.append(Skipped(distribution=name, version=version, reason=reason))
+        else:
+            kept.append(candidate)
+    if floor is not None:
+        kept.append(floor)
+    return kept, skipped
+
+
+def _skip_reason(name: str, candidate: _Candidate) -> str | None:
+    """Why a release cannot be offered, or None. PyPI yanks whole releases (PEP 592)."""
+    try:
+        Version(candidate.version)
+    except InvalidVersion:
+        return "not a PEP 440 version"
+    if (name, candidate.version) in PLACEHOLDERS:
+        return PLACEHOLDERS[name, candidate.version]
+    if not candidate.files:
+        return "no files on the index"
+    if all(f.get("yanked") for f in candidate.files):
+        why = next(
+            (f.get("yanked_reason") for f in candidate.files if f.get("yanked_reason")), None
+        )
+        return f"yanked: {why}" if why else "yanked (no reason given)"
+    return None
+
+
+def _is_final(version: str) -> bool:
+    parsed = Version(version)
+    return not (parsed.is_prerelease or parsed.is_devrelease)
+
+
+def _newer(candidate: _Candidate, than: _Candidate | None) -> bool:
+    return than is None or Version(candidate.version) > Version(than.version)
+
+
+def _build_release(index: _Index, name: str, candidate: _Candidate) -> Release:
+    """Read one release's metadata and turn it into a ``Release``."""
+    files = [f for f in candidate.files if not f.get("yanked")]
+    requires_dist = _requires_dist(index, name, candidate.version, files, candidate.doc_url)
+    return Release(
+        version=candidate.version,
+        uploaded=_iso(candidate.uploaded),
+        requires_python=_requires_python(files),
+        requires=None if requires_dist is None else _dependencies(name, requires_dist),
+    )
+
+
+def _requires_python(files: list[Mapping[str, Any]]) -> str | None:
+    """Requires-Python as installers see it: the wheel's value, else the sdist's."""
+    ordered = sorted(files, key=lambda f: f.get("packagetype") != "bdist_wheel")
+    values = [f.get("requires_python") for f in ordered if f.get("requires_python")]
+    return values[0].strip() if values else None
+
+
+def _dependencies(name: str, requires_dist: Iterable[str]) -> tuple[Dependency, ...]:
+    """Requirements on other tracked distributions; extras-only requirements are dropped."""
+    tracked = set(DISTRIBUTIONS) - {name}
+    out = set()
+    for text in requires_dist:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue  # a broken line in someone's metadata; pip would refuse it too
+        marker = str(req.marker) if req.marker else None
+        if canonicalize_name(req.name) not in tracked or (marker and _mentions_extra(marker)):
+            continue
+        out.add(
+            Dependency(
+                name=canonicalize_name(req.name),
+                specifier=format_specifier(req.specifier),
+                marker=marker,
+            )
+        )
+    return tuple(sorted(out, key=_dependency_key))
+
+
+def _dependency_key(dependency: Dependency) -> tuple[str, str, str]:
+    return (dependency.name, dependency.specifier, dependency.marker or "")
+
+
+def _marker_variables(marker: str) -> set[str]:
+    """The environment variables a marker mentions (quoted values and keywords removed)."""
+    unquoted = re.sub(r"'[^']*'|\"[^\"]*\"", " ", marker)
+    return set(re.findall(r"[A-Za-z_][A-Za-z_.]*", unquoted)) - {"and", "or", "not", "in"}
+
+
+def _mentions_extra(marker: str) -> bool:
+    return "extra" in _marker_variables(marker)
+
+
+def _is_python_marker(marker: str) -> bool:
+    variables = _marker_variables(marker)
+    return bool(variables) and variables <= _PYTHON_MARKER_VARS
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def _requires_dist(
+    index: _Index, name: str, version: str, files: list[Mapping[str, Any]], doc_url: str
+) -> list[str] | None:
+    """Requires-Dist lines of one release, from the cheapest source that answers."""
+    info = index.version_info(name, version)
+    if info is not None and info.get("requires_dist") is not None:
+        return list(info["requires_dist"])
+    wheel = _pick_wheel(files)
+    if wheel is not None:
+        url = urllib.parse.urljoin(doc_url, wheel["url"])
+        text = index.core_metadata(url) or index.wheel_metadata(url, wheel.get("size"))
+        if text is not None:
+            return _parse_metadata(text)
+    sdist = next((f for f in files if f.get("packagetype") == "sdist"), None)
+    if sdist is not None:
+        url = urllib.parse.urljoin(doc_url, sdist["url"])
+        return index.sdist_metadata(url, sdist.get("size"))
+    return None
+
+
+def _pick_wheel(files: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """A pure wheel if there is one (smallest), else the smallest wheel."""
+    wheels = [f for f in files if f.get("packagetype") == "bdist_wheel"]
+    return min(
+        wheels,
+        key=lambda f: ("-none-any.whl" not in f["filename"], f.get("size") or 0, f["filename"]),
+        default=None,
+    )
+
+
+def _parse_metadata(text: str) -> list[str]:
+    message = email.parser.HeaderParser().parsestr(text)
+    return [line.strip() for line in message.get_all("Requires-Dist") or []]
+
+
+def _sdist_requires(data: bytes, filename: str) -> list[str] | None:
+    """Requires-Dist of an sdist: PKG-INFO if its metadata is static, else egg-info.
+
+    Before Metadata-Version 2.2 an sdist's PKG-INFO may omit dependencies, so an empty list
+    there proves nothing. setuptools sdists also carry ``*.egg-info/requires.txt``, written
+    from the same configuration the build will use (pytest-playwright 0.6.0 and 0.6.1 exist
+    only as such sdists). With neither, the release gets ``requires=None``.
+    """
+    members = _sdist_members(data, filename, ("PKG-INFO", "requires.txt"))
+    pkg_info = members.get("PKG-INFO")
+    if pkg_info is not None:
+        message = email.parser.HeaderParser().parsestr(pkg_info)
+        dynamic = {d.strip().lower() for d in message.get_all("Dynamic") or []}
+        static = Version(message.get("Metadata-Version", "1.0")) >= Version("2.2")
+        if message.get_all("Requires-Dist") or (static and "requires-dist" not in dynamic):
+            return [line.strip() for line in message.get_all("Requires-Dist") or []]
+    if "requires.txt" in members:
+        return _egg_info_requires(members["requires.txt"])
+    return None
+
+
+def _egg_info_requires(text: str) -> list[str]:
+    """setuptools' requires.txt as Requires-Dist lines.
+
+    Sections are ``[extra]``, ``[extra:marker]`` or ``[:marker]``; only the unconditional
+    head and ``[:marker]`` sections are requirements of a plain install.
+    """
+    lines: list[str] = []
+    marker: str | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            marker = section[1:] if section.startswith(":") else "extra"
+            continue
+        if marker == "extra":
+            continue
+        lines.append(f"{line}; {marker}" if marker else line)
+    return lines
+
+
+def _sdist_members(data: bytes, filename: str, wanted: tuple[str, ...]) -> dict[str, str]:
+    """Top-level PKG-INFO and egg-info files of an sdist, by base name."""
+    if filename.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            files = {n: (lambda n=n: archive.read(n)) for n in archive.namelist()}
+            return _pick_members(files, wanted)
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        files = {
+            m.name: (lambda m=m: archive.extractfile(m).read())  # type: ignore[union-attr]
+            for m in archive.getmembers()
+            if m.isfile()
+        }
+        return _pick_members(files, wanted)
+
+
+def _pick_members(files: Mapping[str, Any], wanted: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in sorted(files, key=lambda n: n.count("/")):
+        parts = name.split("/")
+        top_level = len(parts) == 2 or (len(parts) == 3 and parts[1].endswith(".egg-info"))
+        if top_level and parts[-1] in wanted and parts[-1] not in out:
+            out[parts[-1]] = files[name]().decode("utf-8", "replace")
+    return out
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class _NotFound(Exception):
+    """The index answered 404."""
+
+
+class _Index:
+    """The package index's JSON API, plus the files it points at.
+
+    One instance per refresh; thread-safe. Sources that answer 404 once (a mirror without
+    per-version documents or PEP 658 metadata) are not asked again.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+        self._missing: set[str] = set()
+        self._lock = threading.Lock()
+
+    def project(self, name: str) -> dict[str, Any]:
+        """The project document (all releases and files); every distribution must exist."""
+        url = f"{self.base}/{name}/json"
+        try:
+            doc = json.loads(self.get(url))
+        except _NotFound:
+            raise IndexUnreachable(
+                f"the package index at {self.base} has no project {name!r}; point "
+                f"{INDEX_ENV} at a PyPI-compatible JSON API (default {DEFAULT_INDEX})"
+            ) from None
+        except ValueError:
+            raise IndexUnreachable(_unreachable(url, "the answer is not JSON")) from None
+        doc["_url"] = url
+        return doc
+
+    def version_info(self, name: str, version: str) -> dict[str, Any] | None:
+        """``info`` of the per-version document, or None where the index has none."""
+        data = self._optional("version-json", f"{self.base}/{name}/{version}/json")
+        try:
+            return None if data is None else json.loads(data).get("info") or {}
+        except ValueError:
+            return None  # a broken document: the wheel's own metadata will do
+
+    def core_metadata(self, wheel_url: str) -> str | None:
+        """The wheel's METADATA published beside it (PEP 658), or None."""
+        data = self._optional("pep658", wheel_url + ".metadata")
+        return None if data is None else data.decode("utf-8", "replace")
+
+    def wheel_metadata(self, url: str, size: int | None) -> str | None:
+        """The METADATA member of a remote wheel, read through HTTP ranges."""
+        if not size:
+            return None
+        try:
+            with zipfile.ZipFile(_RemoteFile(self, url, size)) as wheel:
+                names = [
+                    n for n in wheel.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)
+                ]
+                return wheel.read(names[0]).decode("utf-8", "replace") if names else None
+        except (zipfile.BadZipFile, _NotFound, _TooBig):
+            return None
+
+    def sdist_metadata(self, url: str, size: int | None) -> list[str] | None:
+        """Requires-Dist from a small sdist's PKG-INFO, or None when it cannot be trusted."""
+        if not size or size > _WHOLE_LIMIT:
+            return None
+        try:
+            return _sdist_requires(self.get(url), url.rsplit("/", 1)[-1])
+        except (_NotFound, tarfile.TarError, zipfile.BadZipFile, EOFError, InvalidVersion):
+            return None
+
+    def _optional(self, source: str, url: str) -> bytes | None:
+        if source in self._missing:
+            return None
+        try:
+            return self.get(url)
+        except _NotFound:
+            with self._lock:
+                self._missing.add(source)
+            return None
+
+    def get(self, url: str, byte_range: tuple[int, int] | None = None) -> bytes:
+        """GET ``url`` (optionally bytes ``start..end`` inclusive), retrying busy answers."""
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json, */*"}
+        if byte_range is not None:
+            headers["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+        for attempt in range(_ATTEMPTS):
+            try:
+                return self._fetch(urllib.request.Request(url, headers=headers), byte_range)
+            except urllib.error.HTTPError as exc:
+                if exc.code in (404, 410):
+                    raise _NotFound(url) from None
+                if exc.code not in (429, 500, 502, 503, 504) or attempt == _ATTEMPTS - 1:
+                    raise IndexUnreachable(_unreachable(url, f"HTTP {exc.code}")) from None
+                time.sleep(_retry_after(exc, attempt))
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+                if attempt == _ATTEMPTS - 1:
+                    raise IndexUnreachable(_unreachable(url, _reason(exc))) from None
+                time.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _fetch(self, request: urllib.request.Request, byte_range: tuple[int, int] | None) -> bytes:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+            if byte_range is not None and response.status != 206:
+                # The server ignored the range: read the whole file only if it is small.
+                data = response.read(_WHOLE_LIMIT + 1)
+                if len(data) > _WHOLE_LIMIT:
+                    raise _TooBig(request.full_url)
+                return data[byte_range[0] : byte_range[1] + 1]
+            return response.read()
+
+
+class _TooBig(Exception):
+    """A file would have to be downloaded whole and is too large for that."""
+
+
+def _retry_after(exc: urllib.error.HTTPError, attempt: int) -> float:
+    try:
+        return min(float(exc.headers.get("Retry-After", "")), 30.0)
+    except ValueError:
+        return 0.5 * 2**attempt
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    return str(reason) or type(exc).__name__
+
+
+def _unreachable(url: str, reason: str) -> str:
+    return (
+        f"cannot reach the package index ({url}: {reason}). Check the network, or set "
+        f"{INDEX_ENV} to a reachable PyPI JSON API (default {DEFAULT_INDEX}); the committed "
+        f"snapshot matrix/releases.json keeps working offline until then."
+    )
+
+
+class _RemoteFile(io.RawIOBase):
+    """A read-only, seekable view of a remote file, fetched in cached 64 KiB blocks.
+
+    ``zipfile`` only needs the end of central directory, the directory and one member,
+    so this turns a wheel into three or four small range requests.
+    """
+
+    def __init__(self, index: _Index, url: str, size: int) -> None:
+        super().__init__()
+        self._index, self._url, self._size = index, url, size
+        self._pos = 0
+        self._blocks: dict[int, bytes] = {}
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        count = max(0, min(len(buffer), self._size - self._pos))
+        if count == 0:
+            return 0
+        first, last = self._pos // _BLOCK, (self._pos + count - 1) // _BLOCK
+        self._load(first, last)
+        data = b"".join(self._blocks[b] for b in range(first, last + 1))
+        start = self._pos - first * _BLOCK
+        buffer[:count] = data[start : start + count]
+        self._pos += count
+        return count
+
+    def _load(self, first: int, last: int) -> None:
+        missing = [b for b in range(first, last + 1) if b not in self._blocks]
+        if not missing:
+            return
+        start, end = missing[0] * _BLOCK, min(self._size, (missing[-1] + 1) * _BLOCK) - 1
+        data = self._index.get(self._url, (start, end))
+        for block in range(missing[0], missing[-1] + 1):
+            offset = (block - missing[0]) * _BLOCK
+            self._blocks[block] = data[offset : offset + _BLOCK]
+
+
+# --------------------------------------------------------------------------- time
+
+
+def _parse_since(since: str) -> dt.datetime:
+    try:
+        return _parse_time(since if "T" in since else f"{since}T00:00:00Z")
+    except ValueError:
+        raise ValueError(
+            f"since={since!r} is not an ISO date such as 2023-01-01 or 2023-01-01T00:00:00Z"
+        ) from None
+
+
+def _parse_time(text: str) -> dt.datetime:
+    # fromisoformat before 3.11 does not accept a trailing "Z"
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
