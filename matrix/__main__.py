@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("releases", help="ask the package index for releases; write the snapshot")
     cmd.add_argument("--since", default="2023-01-01", help="oldest upload date kept (default %(default)s)")
     cmd.set_defaults(func=cmd_releases)
+    cmd = sub.add_parser("merge", help="merge results folders (shards, runs) into one")
+    cmd.add_argument("sources", nargs="+", type=Path, help="results folders or results.jsonl files")
+    cmd.add_argument("--out", type=Path, help="the merged results folder (default: $MATRIX_OUT or reports)")
+    cmd.set_defaults(func=cmd_merge)
     cmd = sub.add_parser("report", help="build the static site from the records")
     cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
@@ -113,11 +117,12 @@ def cmd_cell(args: argparse.Namespace) -> int:
     opts = options(the_plan)
     plan.write(the_plan, opts.out, opts.run_id)
     fingerprint = runner.fingerprint(cell, [s.name for s in chosen], opts)
-    if not (args.fresh or args.scenario) and _recorded(cell.id, chosen, fingerprint, opts.out):
+    done = frozenset() if args.fresh or args.scenario else _recorded(cell.id, fingerprint, opts.out)
+    if all(s.name in done for s in chosen):
         print(f"[matrix] {cell.id}: already recorded for this definition, snapshot and probe "
               "code; skipped (pass --fresh to run it again)", file=sys.stderr)
     else:
-        for record in runner.run_cell(cell, chosen, opts):
+        for record in runner.run_cell(cell, chosen, opts, done):
             print(f"[matrix] {cell.id} {record.scenario}: {record.outcome.value}"
                   f"{' ' + record.signature if record.signature else ''}", file=sys.stderr)
     _progress(the_plan, opts)
@@ -131,11 +136,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recorded(cell_id: str, chosen, fingerprint: str, out: Path) -> bool:
-    """Whether every scenario already has a record from identical inputs (infra redone)."""
-    done = {r.scenario for r in store.read(out, warn=False)
-            if r.cell_id == cell_id and r.fingerprint == fingerprint and r.outcome is not Outcome.INFRA}
-    return all(s.name in done for s in chosen)
+def _recorded(cell_id: str, fingerprint: str, out: Path) -> frozenset[str]:
+    """Scenarios of the cell already recorded from identical inputs (``infra`` is redone)."""
+    return frozenset(r.scenario for r in store.read(out, warn=False)
+                     if r.cell_id == cell_id and r.fingerprint == fingerprint
+                     and r.outcome is not Outcome.INFRA)
 
 
 def _progress(the_plan: plan.Plan, opts: runner.RunOptions) -> None:
@@ -185,6 +190,13 @@ def cmd_releases(args: argparse.Namespace) -> int:
     for skipped in snapshot.skipped:
         print(f"note: skipped {skipped.distribution} {skipped.version}: {skipped.reason}")
     print(f"[matrix] snapshot taken at {snapshot.taken_at} written to {SNAPSHOT}")
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from matrix import merge
+
+    print(f"[matrix] {merge.merge(args.sources, args.out or store.out_dir())}")
     return 0
 
 

@@ -61,6 +61,7 @@ def run(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         try:
             code = proc.wait(timeout=timeout)
@@ -92,6 +93,19 @@ def capture(
         timeout=timeout,
         check=False,
     )
+
+
+def _die_with_parent() -> None:
+    """In the child: be killed if this process dies (SIGKILL gives it no chance to clean up).
+
+    The child has a session of its own so that a timeout can kill its whole group, which
+    also shields it from the terminal's Ctrl-C; this ties its life to ours instead.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -10,33 +10,38 @@ from matrix.signatures import Failure
 
 
 def read(path: Path) -> tuple[Counts, list[Failure]] | None:
-    """Counts and failing tests from a JUnit XML file; None if there is no usable file.
+    """Counts and failures from a JUnit XML file; None if there is no usable file.
 
     pytest writes the file at the end of the session, so a run that crashed at startup
-    or was killed has none: the caller then falls back on the log.
+    or was killed has none: the caller then falls back on the log. A test that fails and
+    then errors in teardown appears as two ``testcase`` elements (pytest-asyncio 0.25 and
+    0.26 do that here), so tests are counted once per id, by their worst result.
     """
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError):
         return None
-    counts = Counts()
+    results: dict[str, str] = {}
     failures: list[Failure] = []
     for case in root.iter("testcase"):
         test = _test_id(case)
-        problem = case.find("failure")
-        kind = "failed"
-        if problem is None:
-            problem = case.find("error")
-            kind = "errors"
-        if problem is not None:
-            failures.append(Failure(test=test, message=problem.get("message") or "",
-                                    text=problem.text or ""))
-            counts = counts + Counts(**{kind: 1})
-        elif case.find("skipped") is not None:
-            counts = counts + Counts(skipped=1)
-        else:
-            counts = counts + Counts(passed=1)
+        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        for child in case:
+            if child.tag in ("failure", "error"):
+                failures.append(Failure(test=test, message=child.get("message") or "",
+                                        text=child.text or ""))
+        results[test] = _worst(results.get(test, "passed"), kinds)
+    counts = Counts(**{kind: list(results.values()).count(kind)
+                       for kind in ("passed", "failed", "errors", "skipped")})
     return counts, failures
+
+
+_RANK = {"passed": 0, "skipped": 1, "errors": 2, "failed": 3}
+_KIND = {"failure": "failed", "error": "errors", "skipped": "skipped"}
+
+
+def _worst(current: str, tags: list[str]) -> str:
+    return max([current, *(_KIND[t] for t in tags)], key=_RANK.__getitem__)
 
 
 def _test_id(case: ET.Element) -> str:

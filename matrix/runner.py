@@ -76,14 +76,27 @@ def _tree_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions) -> list[Record]:
-    """Run every scenario of ``cell``; return (and append) one record per scenario."""
+def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
+             done: frozenset[str] = frozenset()) -> list[Record]:
+    """Run every scenario of ``cell`` not in ``done``; append and return their records.
+
+    The control runs even when it is already recorded (its failures are what the other
+    scenarios are judged against), but it is not recorded twice.
+    """
     ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
+    todo = [s for s in scenarios if s.name not in done]
     verdict = _prepare(ctx)
     if verdict is not None:
         return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
-                for s in scenarios]
-    return [_run_scenario(ctx, s) for s in scenarios]
+                for s in todo]
+    records = []
+    for scenario in scenarios:
+        if scenario.name in done:
+            if scenario.name == "control" and len(todo) > 0:
+                _attempt(ctx, scenario, attempt=1)  # sets ctx.control; already recorded
+            continue
+        records.append(_run_scenario(ctx, scenario))
+    return records
 
 
 def _prepare(ctx: _Cell) -> Verdict | None:

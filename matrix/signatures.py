@@ -48,6 +48,9 @@ CATALOGUE: tuple[Signature, ...] = (
          "asyncio.run() refuses to start while Playwright's loop is marked running."),
     _sig("different-loop", r"attached to a different loop",
          "A future or task made on one loop was awaited on another."),
+    _sig("close-running-loop", r"Cannot close a running event loop",
+         "pytest-asyncio tried to close the thread's loop at teardown and found Playwright's, "
+         "which is marked running."),
     _sig("loop-closed", r"Event loop is closed",
          "A loop was used after it was closed (Playwright's at its exit, or pytest-asyncio's)."),
     _sig("browser-missing", r"Executable doesn't exist at|Host system is missing dependencies",

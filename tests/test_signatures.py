@@ -90,3 +90,12 @@ def test_a_missing_or_broken_junit_file_reads_as_none(tmp_path) -> None:
     assert junit.read(tmp_path / "absent.xml") is None
     (tmp_path / "cut.xml").write_text("<testsuites><testsuite><testcase")
     assert junit.read(tmp_path / "cut.xml") is None
+
+
+def test_a_test_that_fails_then_errors_in_teardown_counts_once(data) -> None:
+    # pytest-asyncio 0.26 leaves two testcase elements for such a test: 14 for 10 tests
+    counts, failures = junit.read(data / "junit-e2e-first-0.26-teardown.xml")
+    assert counts == Counts(passed=3, failed=3, errors=4)
+    assert {f.signature for f in failures} == {
+        "loop-another-running", "loop-already-running", "close-running-loop"}
+    assert classify(failures).outcome is Outcome.BUG

@@ -1,0 +1,44 @@
+"""Playwright's async API through fixtures of the project's own (no plugin).
+
+Mirrors a project that drops pytest-playwright: a function-scoped async
+fixture starts Playwright and Chromium in the test's own loop, so it works
+from pytest-asyncio 0.21 to 1.x without any loop_scope argument. If the
+environment variable MATRIX_CHROMIUM names a browser executable, Chromium is
+launched from it; otherwise Playwright's own Chromium is used.
+"""
+
+import os
+
+import pytest_asyncio
+from playwright.async_api import async_playwright
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def launch_options():
+    chromium = os.environ.get("MATRIX_CHROMIUM")
+    if chromium:
+        return {"headless": True, "executable_path": chromium, "args": CHROMIUM_ARGS}
+    return {"headless": True}
+
+
+@pytest_asyncio.fixture
+async def browser():
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(**launch_options())
+        yield browser
+        await browser.close()
+
+
+@pytest_asyncio.fixture
+async def page(browser):
+    context = await browser.new_context()
+    page = await context.new_page()
+    yield page
+    await context.close()
