@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix import definition, plan, progress, runner, scenarios, store
-from matrix.errors import MatrixError
+from matrix.errors import IndexUnreachable, MatrixError
 from matrix.record import Outcome
 
 SNAPSHOT = Path(__file__).with_name("releases.json")
@@ -112,21 +112,32 @@ def _repro_prefix() -> str:
 def cmd_cell(args: argparse.Namespace) -> int:
     the_plan = load_plan()
     cell = the_plan.find(args.cell_id)
-    wanted = tuple(args.scenario) if args.scenario else the_plan.profile.scenarios
-    chosen = scenarios.for_cell(cell, wanted)
+    chosen = scenarios.for_cell(cell, tuple(args.scenario or the_plan.profile.scenarios))
     opts = options(the_plan)
     plan.write(the_plan, opts.out, opts.run_id)
+    # A second run on the same results folder waits here, then finds the cell recorded.
+    with store.cell_lock(opts.out, cell.id):
+        records = _run_unless_recorded(cell, chosen, opts, fresh=args.fresh or bool(args.scenario))
+    _progress(the_plan, opts)
+    unreachable = [r for r in records if r.signature == "index-unreachable"]
+    if unreachable:
+        raise IndexUnreachable(f"{unreachable[0].message}; check the network or the index "
+                               "setting (UV_INDEX_URL) and rerun: these cells will be run again.")
+    return 0
+
+
+def _run_unless_recorded(cell, chosen, opts: runner.RunOptions, fresh: bool) -> list:
     fingerprint = runner.fingerprint(cell, [s.name for s in chosen], opts)
-    done = frozenset() if args.fresh or args.scenario else _recorded(cell.id, fingerprint, opts.out)
+    done = frozenset() if fresh else _recorded(cell.id, fingerprint, opts.out)
     if all(s.name in done for s in chosen):
         print(f"[matrix] {cell.id}: already recorded for this definition, snapshot and probe "
               "code; skipped (pass --fresh to run it again)", file=sys.stderr)
-    else:
-        for record in runner.run_cell(cell, chosen, opts, done):
-            print(f"[matrix] {cell.id} {record.scenario}: {record.outcome.value}"
-                  f"{' ' + record.signature if record.signature else ''}", file=sys.stderr)
-    _progress(the_plan, opts)
-    return 0
+        return []
+    records = runner.run_cell(cell, chosen, opts, done)
+    for record in records:
+        print(f"[matrix] {cell.id} {record.scenario}: {record.outcome.value}"
+              f"{' ' + record.signature if record.signature else ''}", file=sys.stderr)
+    return records
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -138,7 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _recorded(cell_id: str, fingerprint: str, out: Path) -> frozenset[str]:
     """Scenarios of the cell already recorded from identical inputs (``infra`` is redone)."""
-    return frozenset(r.scenario for r in store.read(out, warn=False)
+    return frozenset(r.scenario for r in store.read(out)
                      if r.cell_id == cell_id and r.fingerprint == fingerprint
                      and r.outcome is not Outcome.INFRA)
 

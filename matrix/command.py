@@ -14,6 +14,8 @@ from pathlib import Path
 
 #: Seconds between SIGTERM and SIGKILL when a process group must go.
 GRACE_S = 3.0
+#: A log larger than this keeps its head and tail around a marker (a probe may print GBs).
+MAX_LOG_BYTES = 4 * 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -68,12 +70,29 @@ def run(
         except subprocess.TimeoutExpired:
             kill_group(proc)
             out.write(f"\n[matrix] killed after {timeout:g} s time limit\n".encode())
+            out.close()
+            trim(log)
             return Completed(returncode=None, duration_s=time.monotonic() - started, timed_out=True)
         finally:
             if proc.poll() is None:  # interrupted (Ctrl-C, SIGTERM) while waiting
                 kill_group(proc)
         kill_group(proc)  # the leader exited; stragglers such as a browser must not stay
+    trim(log)
     return Completed(returncode=code, duration_s=time.monotonic() - started)
+
+
+def trim(log: Path, limit: int = MAX_LOG_BYTES) -> None:
+    """Cut the middle out of an oversized log, leaving a marker that says how much."""
+    size = log.stat().st_size
+    if size <= limit:
+        return
+    half = limit // 2
+    with log.open("rb") as f:
+        head = f.read(half)
+        f.seek(size - half)
+        tail = f.read()
+    marker = f"\n\n[matrix] log truncated: {size - 2 * half} bytes cut from the middle\n\n"
+    log.write_bytes(head + marker.encode() + tail)
 
 
 def capture(

@@ -186,4 +186,6 @@ def selected(profile: Profile, snapshot=None) -> Plan:
 def write(plan: Plan, out: Path, run_id: str) -> None:
     """Write ``plan.json`` into the results folder."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "plan.json").write_text(json.dumps(plan.to_json(run_id), indent=1, sort_keys=True))
+    tmp = out / f".plan-{os.getpid()}.json"  # cells of a parallel run all write it
+    tmp.write_text(json.dumps(plan.to_json(run_id), indent=1, sort_keys=True))
+    os.replace(tmp, out / "plan.json")

@@ -7,6 +7,7 @@ names it) and keeps every whole record, so the next run simply redoes that scena
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -48,6 +49,21 @@ def _heal_cut_line(f) -> None:
         r.seek(-1, os.SEEK_END)
         if r.read(1) != b"\n":
             f.write("\n")
+
+
+@contextlib.contextmanager
+def cell_lock(out: Path, cell_id: str) -> Iterator[None]:
+    """Hold the cell's lock in this results folder while it runs (waiting for another run)."""
+    folder = out / ".locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{cell_id}.lock").open("w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"[matrix] {cell_id}: another run on {out} is measuring it; waiting",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield
 
 
 def read(path: Path, *, warn: bool = True) -> list[Record]:

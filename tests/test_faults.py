@@ -1,0 +1,94 @@
+"""The fault suite: each test injects one fault and checks what must still hold."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from matrix import store
+from matrix.record import Outcome
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests/data"
+
+
+def write_config(path: Path, cells: int = 1) -> Path:
+    versions = ["3.13", "3.12", "3.11", "3.10"][:cells]
+    path.write_text("reruns = 0\n[axes]\npython = [%s]\npytest = [\"8.4.2\"]\n"
+                    "pytest-asyncio = [\"1.2.0\"]\n" % ", ".join(f'"{v}"' for v in versions))
+    return path
+
+
+def matrix(config: Path, out: Path, *args: str, **extra: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
+    env.update(MATRIX_CONFIG=str(config), MATRIX_OUT=str(out), **extra)
+    return subprocess.Popen([sys.executable, "-m", "matrix", *(args or ("run",))], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen) -> tuple[int, str]:
+    _, err = proc.communicate(timeout=900)
+    return proc.returncode, err
+
+
+def test_an_unreachable_index_gives_infra_never_a_verdict(tmp_path) -> None:
+    closed = "http://127.0.0.1:9/simple"  # nothing listens on the discard port
+    code, err = finish(matrix(write_config(tmp_path / "m.toml"), tmp_path / "out",
+                              UV_INDEX_URL=closed, UV_DEFAULT_INDEX=closed,
+                              MATRIX_ENVS=str(tmp_path / "envs")))
+    [record] = store.read(tmp_path / "out")
+    assert record.outcome is Outcome.INFRA and record.signature == "index-unreachable"
+    assert code == 5
+    assert "could not be reached" in err and "rerun" in err.splitlines()[-1]
+
+
+def test_a_results_file_cut_mid_write_keeps_whole_records_and_redoes_the_cut_one(tmp_path) -> None:
+    config, out = write_config(tmp_path / "m.toml", cells=2), tmp_path / "out"
+    assert finish(matrix(config, out))[0] == 0
+    results = out / store.RESULTS
+    lines = results.read_text().splitlines(keepends=True)
+    results.write_text(lines[0] + lines[1][: len(lines[1]) // 2])
+    code, err = finish(matrix(config, out))
+    assert code == 0
+    assert f"{results} line 2 is not a whole record" in err
+    records = store.read(out, warn=False)
+    assert [r.outcome for r in records] == [Outcome.PASS, Outcome.PASS]
+    assert len({r.cell_id for r in records}) == 2
+
+
+def test_a_probe_printing_50_mb_keeps_a_capped_log_and_a_short_message(tmp_path) -> None:
+    code, _ = finish(matrix(write_config(tmp_path / "m.toml"), tmp_path / "out",
+                            MATRIX_PROBES=str(DATA / "probes-loud")))
+    assert code == 0
+    [record] = store.read(tmp_path / "out")
+    assert record.outcome is Outcome.FAIL and len(record.message) <= 300
+    log = (tmp_path / "out" / record.log).read_bytes()
+    assert len(log) < 5 * 1024 * 1024 and b"[matrix] log truncated:" in log
+    assert b"loud failure" in log  # the tail, where pytest's summary is, survives
+
+
+def test_two_runs_on_one_results_folder_record_everything_exactly_once(tmp_path) -> None:
+    config, out = write_config(tmp_path / "m.toml", cells=4), tmp_path / "out"
+    first, second = matrix(config, out), matrix(config, out)
+    assert finish(first)[0] == 0 and finish(second)[0] == 0
+    counts = Counter((r.cell_id, r.scenario) for r in store.read(out))
+    assert len(counts) == 4 and set(counts.values()) == {1}
+
+
+def test_secrets_in_the_environment_reach_no_log_and_no_record(tmp_path) -> None:
+    secrets = {"DEPLOY_TOKEN": "tok-4f9a1c", "DB_PASSWORD": "pw-77e2b0", "APP_SECRET": "sec-91d3"}
+    code, _ = finish(matrix(write_config(tmp_path / "m.toml"), tmp_path / "out",
+                            MATRIX_PROBES=str(DATA / "probes-env"), **secrets))
+    assert code == 0
+    [record] = store.read(tmp_path / "out")
+    assert "MATRIX_OUT" in (tmp_path / "out" / record.log).read_text()  # the env was printed
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not any(value in text for value in secrets.values()), path
