@@ -22,41 +22,68 @@ class Signature:
 
     id: str
     pattern: re.Pattern[str]
+    example: str  # the line as the user sees it in pytest's output
     meaning: str
+    fixes: tuple[str, ...] = ()
     loop_conflict: bool = True
     infra: bool = False
 
 
-def _sig(id: str, pattern: str, meaning: str, **kw: bool) -> Signature:
-    return Signature(id=id, pattern=re.compile(pattern), meaning=meaning, **kw)
+ASYNC_FIX = "use pytest-playwright-asyncio (async tests and e2e tests share one session loop)"
+PROCESS_FIX = "run the e2e tests in a separate pytest process from the async tests"
+_LOOP_FIXES = (ASYNC_FIX, PROCESS_FIX)
+
+
+def _sig(id: str, pattern: str, example: str, meaning: str,
+         fixes: tuple[str, ...] = _LOOP_FIXES, **kw: bool) -> Signature:
+    return Signature(id=id, pattern=re.compile(pattern), example=example, meaning=meaning,
+                     fixes=fixes, **kw)
 
 
 CATALOGUE: tuple[Signature, ...] = (
     _sig("sync-api-in-asyncio", r"using Playwright Sync API inside the asyncio loop",
-         "Playwright's sync API was started while an asyncio loop was running in the thread."),
+         "Error: It looks like you are using Playwright Sync API inside the asyncio loop",
+         "Playwright's sync API was started while an asyncio loop was running in the thread, "
+         "e.g. an async test that uses the sync page fixture.",
+         ("use Playwright's async API (pytest-playwright-asyncio) from async tests",)),
     _sig("loop-already-running", r"This event loop is already running",
-         "pytest-asyncio asked for the thread's loop and got Playwright's, which is marked "
-         "running; running it again is refused."),
+         "RuntimeError: This event loop is already running",
+         "pytest-asyncio ran the test on asyncio.get_event_loop(), which returns Playwright's "
+         "loop: the sync API marked it as the thread's running loop, so it cannot run again."),
     _sig("loop-another-running", r"Cannot run the event loop while another loop is running",
-         "pytest-asyncio tried to run its own loop while Playwright's loop is marked as the "
-         "thread's running loop."),
+         "RuntimeError: Cannot run the event loop while another loop is running",
+         "pytest-asyncio ran its own loop with run_until_complete while Playwright's loop is "
+         "still registered as the thread's running loop."),
     _sig("runner-in-running-loop", r"Runner\.run\(\) cannot be called from a running event loop",
-         "pytest-asyncio (asyncio.Runner based releases) refuses to start while Playwright's "
-         "loop is marked running."),
+         "RuntimeError: Runner.run() cannot be called from a running event loop",
+         "Releases of pytest-asyncio built on asyncio.Runner refuse to start a test or fixture "
+         "while Playwright's loop is marked running."),
     _sig("asyncio-run-in-running-loop",
          r"asyncio\.run\(\) cannot be called from a running event loop",
-         "asyncio.run() refuses to start while Playwright's loop is marked running."),
-    _sig("different-loop", r"attached to a different loop",
-         "A future or task made on one loop was awaited on another."),
+         "RuntimeError: asyncio.run() cannot be called from a running event loop",
+         "Code that calls asyncio.run() after a sync Playwright test finds Playwright's loop "
+         "marked running.",
+         (PROCESS_FIX, "use Playwright's async API instead of asyncio.run() around sync code")),
     _sig("close-running-loop", r"Cannot close a running event loop",
+         "RuntimeError: Cannot close a running event loop",
          "pytest-asyncio tried to close the thread's loop at teardown and found Playwright's, "
          "which is marked running."),
+    _sig("different-loop", r"attached to a different loop",
+         "RuntimeError: ... attached to a different loop",
+         "Playwright's objects were made on one loop and awaited on another: with the async "
+         "plugin, tests ran on a function-scoped loop while Playwright lives on the session loop.",
+         ("set asyncio_default_test_loop_scope and asyncio_default_fixture_loop_scope to session",)),
     _sig("loop-closed", r"Event loop is closed",
-         "A loop was used after it was closed (Playwright's at its exit, or pytest-asyncio's)."),
+         "RuntimeError: Event loop is closed",
+         "Playwright closes its own loop when it stops; a test or fixture that kept (or was "
+         "handed) that loop later finds it closed."),
     _sig("browser-missing", r"Executable doesn't exist at|Host system is missing dependencies",
+         "Error: BrowserType.launch: Executable doesn't exist at ...",
          "Playwright could not find or start a browser on this machine.",
+         ("install Chromium (Debian: apt-get install chromium) or set MATRIX_CHROMIUM",),
          loop_conflict=False, infra=True),
 )
+BY_ID = {sig.id: sig for sig in CATALOGUE}
 
 _NOISE = (
     (re.compile(r"(?:[A-Za-z]:)?(?:/[\w.@+~-]+){2,}/?"), "<path>"),

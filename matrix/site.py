@@ -1,0 +1,692 @@
+"""The site: the published compatibility report, a static folder that opens from disk.
+
+``build(results_dir, site_dir)`` reads a results folder (``results.jsonl``, optional
+``plan.json`` and ``logs/``) and writes::
+
+    index.html          the report (Jinja2 template, plotly heatmaps, no network)
+    plotly.min.js       plotly.js from the installed plotly package, once
+    app.js, style.css   the page's own script and style (matrix/templates/)
+    results.json        every record, results.csv the same flattened
+    summary.json        cell verdicts, scenario verdicts, recommendations, boundaries, changes
+    badges/<plugin>.json  shields.io endpoint badges for each plugin's recommendation
+    logs/...            the logs the records point at (hard links where possible), so
+                        the links work when the folder is published alone
+
+Every string that comes from a record is escaped: Jinja2 autoescapes the page, data for
+the script is JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` and the like, hover
+text is HTML-escaped before plotly sees it, and the script inserts text with
+``textContent`` only. The same inputs give the same bytes: nothing depends on the clock,
+ordering is explicit everywhere, and plot div ids are derived from the Python version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import filecmp
+import html
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import plotly.offline
+from markupsafe import Markup
+
+from matrix import table
+from matrix.errors import MatrixError
+
+__all__ = ["STATE_STYLE", "analyse", "badge", "build", "grid_figure", "render", "script_json",
+           "summary"]
+
+#: How each cell state looks: colour, a glyph (so colour is never the only cue), a label.
+STATE_STYLE: dict[str, tuple[str, str, str]] = {
+    "pass": ("#2f9e55", "✓", "pass: every scenario passed"),
+    "bug": ("#d62839", "✗", "bug: a loop conflict"),
+    "fail": ("#f08c00", "!", "fail: another failure"),
+    "timeout": ("#8e44ad", "T", "timeout"),
+    "flaky": ("#e6c229", "~", "flaky: attempts disagree"),
+    "infra": ("#6c7a89", "?", "infra: the harness could not run it"),
+    "unresolvable": ("#aab2bc", "∅", "unresolvable: the resolver refused the pins"),
+    "no-interpreter": ("#cfd4da", "–", "no interpreter on the machine"),
+    table.INCOMPATIBLE: ("#e6e9ed", "⊘", "declared incompatible (metadata; not run)"),
+    table.NOT_RUN: ("#f3f4f6", "…", "planned, not run yet"),
+}
+STATE_CODE = {state: code for code, state in enumerate(STATE_STYLE)}
+SHORT_PLUGIN = {table.SYNC: "sync", table.ASYNC: "async", table.NATIVE: "no plugin",
+                table.NONE: "control"}
+TEMPLATES = Path(__file__).with_name("templates")
+ASSETS = ("app.js", "style.css", "favicon.svg")
+#: The records table's columns: key, heading, kind ("v" version, "o" fixed order,
+#: "s" text, "n" number) and whether the table shows it (the rest feed the details view).
+RECORD_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
+    ("cell_id", "cell", "s", True), ("python", "Python", "v", True),
+    ("plugin", "plugin", "s", True), ("plugin_version", "plugin ver.", "v", True),
+    ("pytest", "pytest", "v", True), ("pytest-asyncio", "pytest-asyncio", "v", True),
+    ("playwright", "playwright", "v", True), ("pytest-cov", "pytest-cov", "v", True),
+    ("scenario", "scenario", "o", True), ("attempt", "try", "n", True),
+    ("outcome", "outcome", "o", True), ("signature", "signature", "s", True),
+    ("message", "first failure line", "s", True), ("tests", "tests p/f/e/s", "s", True),
+    ("duration_s", "s", "n", True), ("started_at", "started (UTC)", "s", True),
+    ("current", "verdict", "n", False), ("repro", "repro", "s", False),
+    ("log", "log", "s", False), ("resolved", "resolved", "s", False),
+    ("python_full", "interpreter", "s", False), ("run_id", "run", "s", False),
+    ("control_signature", "control signature", "s", False), ("probe", "probe", "s", False),
+)
+LIST_CAP = 200  # entries per list on the page; the JSON files always hold everything
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """Everything the page and the JSON files are made from."""
+
+    records: list[dict[str, Any]]
+    df: pd.DataFrame
+    scenarios: pd.DataFrame
+    cells: list[dict[str, Any]]
+    recs: dict[str, dict[str, Any]]
+    fixes: dict[str, list[str]]
+    transitions: list[dict[str, Any]]
+    changes: dict[str, Any]
+    evidence: dict[str, Any]
+    warnings: list[str]
+
+
+def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Path:
+    """Write the report for ``results_dir`` into ``site_dir`` and return its ``index.html``.
+
+    Args:
+        results_dir: a results folder (or its ``results.jsonl``), with optional
+            ``plan.json`` and the ``logs/`` the records point at.
+        site_dir: the folder to write; its ``badges/`` and ``logs/`` follow the records
+            (files for plugins or records that are gone are removed).
+        previous: a previous results folder, site folder or one of their
+            ``results.jsonl``/``results.json``/``summary.json`` files. When it cannot be
+            read, the page says it could not compare; the build itself goes on.
+    """
+    results_file, root = _results_file(Path(results_dir))
+    analysis = analyse(results_file, root / "plan.json", previous)
+    site_dir = Path(site_dir)
+    site_dir.mkdir(parents=True, exist_ok=True)
+    logs = _copy_logs(analysis.records, root, site_dir)
+    _write_exports(site_dir, analysis)
+    _write_badges(site_dir, analysis.recs)
+    _write_assets(site_dir)
+    page = render(analysis, logs)
+    index = site_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+def _results_file(path: Path) -> tuple[Path, Path]:
+    results = path / "results.jsonl" if path.is_dir() else path
+    if not results.is_file():
+        raise MatrixError(f"no {results.name} in {path.name or path}: run the matrix first "
+                          "(nox -s matrix), or give the folder that holds results.jsonl")
+    return results, results.parent
+
+
+def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Analysis:
+    """Read records and plan, and compute verdicts, recommendations, boundaries, changes."""
+    records, warnings = table.read_records(results)
+    plan, plan_warnings = table.read_plan(plan_path)
+    df = table.frame(records)
+    scenarios = table.scenario_verdicts(df)
+    cells_df = table.cell_verdicts(scenarios, plan)
+    recs = table.recommendations(cells_df)
+    return Analysis(
+        records=records, df=df, scenarios=scenarios, cells=table.cell_dicts(cells_df),
+        recs=recs, fixes=table.fixes(scenarios, recs),
+        transitions=table.transitions(cells_df),
+        changes=_changes(scenarios, previous),
+        evidence=table.evidence(df, scenarios, cells_df, plan),
+        warnings=warnings + plan_warnings,
+    )
+
+
+def _changes(scenarios: pd.DataFrame, previous: Path | None) -> dict[str, Any]:
+    if previous is None:
+        return {"status": "none"}
+    try:
+        before = table.read_previous(Path(previous))
+        found = table.diff(scenarios, before)
+    except Exception as exc:  # noqa: BLE001 - a previous run is context, never a blocker
+        reason = str(exc) if isinstance(exc, table.PreviousError) else (
+            f"{type(exc).__name__} while reading it")
+        return {"status": "error", "reason": reason}
+    return {"status": "compared", "date": before.date, "source": before.source, **found}
+
+
+# ---------------------------------------------------------------- files beside the page
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _write_exports(site_dir: Path, analysis: Analysis) -> None:
+    """results.json (every record), results.csv (flattened) and summary.json."""
+    lines = (json.dumps(r, sort_keys=True, ensure_ascii=False) for r in analysis.records)
+    body = ",\n".join(lines)
+    (site_dir / "results.json").write_text(f"[\n{body}\n]\n" if body else "[]\n",
+                                           encoding="utf-8")
+    analysis.df.drop(columns=["seq"]).to_csv(site_dir / "results.csv", index=False,
+                                             lineterminator="\n")
+    (site_dir / "summary.json").write_text(_dump(summary(analysis)), encoding="utf-8")
+
+
+def summary(analysis: Analysis) -> dict[str, Any]:
+    """The machine-readable answer: what summary.json holds."""
+    scenario_rows = [
+        {"cell_id": r["cell_id"], "scenario": r["scenario"], "outcome": r["outcome"],
+         "signature": table._clean(r["signature"]), "attempts": int(r["attempts"])}
+        for r in analysis.scenarios[["cell_id", "scenario", "outcome", "signature",
+                                     "attempts"]].to_dict("records")
+    ]
+    ev = analysis.evidence
+    return {
+        "schema": 1,
+        "run": {"run_ids": ev["run_ids"], "profile": ev["profile"], "started": ev["started"],
+                "finished": ev["finished"], "snapshot_time": ev["snapshot_time"]},
+        "evidence": ev,
+        "verdict_order": list(table.SEVERITY),
+        "recommendations": analysis.recs,
+        "fixes": analysis.fixes,
+        "cells": analysis.cells,
+        "scenarios": scenario_rows,
+        "transitions": analysis.transitions,
+        "changes": analysis.changes,
+        "warnings": analysis.warnings,
+    }
+
+
+def badge(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A shields.io endpoint badge for one plugin's recommended combination."""
+    best = rec["best"]
+    if best:
+        parts = [best["plugin_version"]]
+        parts += [f"{dist} {best[dist]}" for dist in ("pytest-asyncio", "pytest", "playwright")
+                  if best.get(dist)]
+        parts.append(f"py{best['python']}" if best.get("python") else None)
+        message, color = " | ".join(p for p in parts if p), "brightgreen"
+    elif rec["measured"]:
+        message, color = "no passing combination", "red"
+    else:
+        message, color = "not measured", "lightgrey"
+    label = rec["plugin"] if rec["plugin"] != table.NATIVE else "playwright async api"
+    return {"schemaVersion": 1, "label": label, "message": message, "color": color}
+
+
+def _write_badges(site_dir: Path, recs: Mapping[str, Mapping[str, Any]]) -> None:
+    folder = site_dir / "badges"
+    shutil.rmtree(folder, ignore_errors=True)  # a plugin that left the matrix loses its badge
+    folder.mkdir()
+    for plugin, rec in recs.items():
+        (folder / f"{plugin}.json").write_text(_dump(badge(rec)), encoding="utf-8")
+
+
+def _write_assets(site_dir: Path) -> None:
+    for name in ASSETS:
+        shutil.copyfile(TEMPLATES / name, site_dir / name)
+    plotly_js = plotly.offline.get_plotlyjs()
+    target = site_dir / "plotly.min.js"
+    if not target.is_file() or target.stat().st_size != len(plotly_js.encode("utf-8")):
+        target.write_text(plotly_js, encoding="utf-8")
+
+
+def _copy_logs(records: Iterable[Mapping[str, Any]], root: Path, site_dir: Path) -> dict[str, str]:
+    """Put the logs the records name into ``site_dir/logs``; returns record path -> site
+    path for those that exist. A path that leaves the results folder is never followed:
+    a record must not be able to publish an arbitrary file."""
+    root, target = root.resolve(), (site_dir / "logs").resolve()
+    in_place = target == root / "logs"  # the site is the results folder: link, never delete
+    stale = set() if in_place or not target.is_dir() else {
+        p for p in target.rglob("*") if p.is_file()}
+    placed: dict[str, str] = {}
+    for name in sorted({r["log"] for r in records if isinstance(r.get("log"), str)}):
+        source = (root / name).resolve()
+        if not source.is_relative_to(root) or not source.is_file():
+            continue
+        inside = source.relative_to(root).as_posix().removeprefix("logs/")
+        if in_place and not source.is_relative_to(target):
+            continue
+        if not in_place:
+            stale.discard(target / inside)
+            _place(source, target / inside)
+        placed[name] = f"logs/{inside}"
+    for path in stale:  # logs of records that are gone
+        path.unlink()
+    return placed
+
+
+def _place(source: Path, dest: Path) -> None:
+    """A hard link when the site is on the same file system (ten times faster than a copy
+    for thousands of logs; Pages' tar stores the content), else a copy."""
+    if dest.exists():
+        if os.path.samefile(source, dest) or filecmp.cmp(source, dest, shallow=False):
+            return
+        dest.unlink()
+    if not dest.parent.is_dir():
+        dest.parent.mkdir(parents=True)
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copyfile(source, dest)
+
+
+# ---------------------------------------------------------------- the grids
+
+
+def _text(value: Any) -> str:
+    """Record text made safe for plotly, which reads a few HTML-like tags in labels."""
+    return html.escape(str(value), quote=False)
+
+
+def cell_href(cell_id: str) -> str:
+    """The page-relative link that opens one cell's details."""
+    from urllib.parse import quote
+
+    return "#cell=" + quote(cell_id, safe="")
+
+
+def _row_key(cell: Mapping[str, Any]) -> tuple:
+    return (table.version_key(cell["pytest-asyncio"]), table.version_key(cell["pytest"]))
+
+
+def _col_key(cell: Mapping[str, Any]) -> tuple:
+    plugin = cell["plugin"]
+    rank = table.PLUGINS.index(plugin) if plugin in table.PLUGINS else len(table.PLUGINS)
+    return (rank, plugin, *(table.version_key(cell[k]) for k in
+                            ("plugin_version", "playwright", "pytest-cov", "coverage")))
+
+
+def _row_label(cell: Mapping[str, Any]) -> str:
+    return f"pytest-asyncio {cell['pytest-asyncio'] or '–'} · pytest {cell['pytest'] or '–'}"
+
+
+def _col_lines(cell: Mapping[str, Any]) -> list[str]:
+    head = SHORT_PLUGIN.get(cell["plugin"], cell["plugin"])
+    lines = [f"{head} {cell['plugin_version']}" if cell["plugin_version"] else head]
+    lines += [f"{short} {cell[dist]}" for dist, short in
+              (("playwright", "pw"), ("pytest-cov", "cov"), ("coverage", "coverage"))
+              if cell.get(dist)]
+    return lines
+
+
+def _layout(cells: list[dict[str, Any]]) -> tuple[list, list, dict[tuple[int, int], dict]]:
+    """Rows (pytest-asyncio x pytest), columns (plugin x versions) and the cell at each
+    place. Two cells at one place (pins outside the grid's axes) show the worse one."""
+    rows = sorted({_row_key(c): c for c in cells}.items())
+    cols = sorted({_col_key(c): c for c in cells}.items())
+    row_at = {key: i for i, (key, _) in enumerate(rows)}
+    col_at = {key: j for j, (key, _) in enumerate(cols)}
+    place: dict[tuple[int, int], dict[str, Any]] = {}
+    for cell in cells:
+        spot = (row_at[_row_key(cell)], col_at[_col_key(cell)])
+        held = place.get(spot)
+        if held is None or _worse(cell, held):
+            place[spot] = cell
+    return [c for _, c in rows], [c for _, c in cols], place
+
+
+def _worse(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    order = list(table.SEVERITY) + [table.INCOMPATIBLE, table.NOT_RUN]
+    return (order.index(a["verdict"]), a["cell_id"]) < (order.index(b["verdict"]), b["cell_id"])
+
+
+def _hover(cell: Mapping[str, Any]) -> str:
+    verdict = cell["verdict"]
+    lines = [f"<b>{_text(cell['cell_id'])}</b>",
+             f"Python {_text(cell['python'])} · " + " · ".join(
+                 _text(line) for line in _col_lines(cell)),
+             _text(_row_label(cell)),
+             f"<b>{_text(verdict)}</b>"
+             + (f" ({cell['passing']}/{cell['scenarios']} scenarios pass)"
+                if cell["scenarios"] else "")]
+    if cell["signature"]:
+        lines.append("signature: " + _text(_shorten(cell["signature"], 90)))
+    if cell["reason"]:
+        lines.append(_text(_shorten(cell["reason"], 90)))
+    lines.append("click for details")
+    return "<br>".join(lines)
+
+
+def _shorten(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _colorscale() -> list[tuple[float, str]]:
+    # One flat band per state: z is the state's code, zmin/zmax put codes mid-band.
+    count = len(STATE_STYLE)
+    scale = []
+    for code, (colour, _, _) in enumerate(STATE_STYLE.values()):
+        scale += [(code / count, colour), ((code + 1) / count, colour)]
+    return scale
+
+
+def grid_figure(cells: list[dict[str, Any]]) -> go.Figure:
+    """One caniuse-style grid: rows pytest-asyncio x pytest, columns plugin x versions,
+    coloured by cell verdict, a glyph in each cell, and the cell id in ``customdata``
+    (the page's click handler reads it)."""
+    rows, cols, place = _layout(cells)
+    z = [[None] * len(cols) for _ in rows]
+    glyph = [[""] * len(cols) for _ in rows]
+    custom = [[["", ""] for _ in cols] for _ in rows]
+    for (i, j), cell in place.items():
+        z[i][j] = STATE_CODE[cell["verdict"]]
+        glyph[i][j] = STATE_STYLE[cell["verdict"]][1]
+        custom[i][j] = [cell["cell_id"], _hover(cell)]
+    x = ["<br>".join(_text(line) for line in _col_lines(c)) for c in cols]
+    y = [_text(_row_label(c)) for c in rows]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=x, y=y, text=glyph, customdata=custom, texttemplate="%{text}",
+        hovertemplate="%{customdata[1]}<extra></extra>", colorscale=_colorscale(),
+        zmin=-0.5, zmax=len(STATE_STYLE) - 0.5, showscale=False, xgap=2, ygap=2,
+        hoverongaps=False, textfont={"size": 15}))
+    label_lines = max((len(_col_lines(c)) for c in cols), default=1)
+    top = 16 * label_lines + 16
+    fig.update_layout(
+        template="none", width=255 + 84 * len(cols), height=top + 34 * len(rows) + 12,
+        margin={"l": 245, "r": 10, "t": top, "b": 12}, dragmode=False,
+        font={"family": "system-ui, -apple-system, Segoe UI, sans-serif", "size": 12},
+        xaxis={"side": "top", "type": "category", "fixedrange": True, "tickangle": 0},
+        yaxis={"type": "category", "autorange": "reversed", "fixedrange": True},
+        hoverlabel={"align": "left"}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
+    return fig
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
+
+
+def grids(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One grid per Python version (newest first): the plotly fragment, and the same grid
+    as an HTML table of links (for keyboards, screen readers and a page without script)."""
+    by_python: dict[str, list[dict[str, Any]]] = {}
+    for cell in cells:
+        by_python.setdefault(cell["python"] or "unknown", []).append(cell)
+    out = []
+    for python in sorted(by_python, key=table.version_key, reverse=True):
+        mine = by_python[python]
+        div_id = f"grid-py{_slug(python)}"
+        fragment = pio.to_html(grid_figure(mine), full_html=False, include_plotlyjs=False,
+                               div_id=div_id, config={"displayModeBar": False})
+        counts = {s: sum(c["verdict"] == s for c in mine) for s in STATE_STYLE}
+        out.append({"python": python, "div_id": div_id, "plot": Markup(fragment),
+                    "table": _grid_table(mine), "cells": len(mine),
+                    "counts": {s: n for s, n in counts.items() if n}})
+    return out
+
+
+def _grid_table(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    rows, cols, place = _layout(cells)
+    body = []
+    for i, row in enumerate(rows):
+        entries = []
+        for j in range(len(cols)):
+            cell = place.get((i, j))
+            entries.append(None if cell is None else {
+                "href": cell_href(cell["cell_id"]), "verdict": cell["verdict"],
+                "glyph": STATE_STYLE[cell["verdict"]][1], "cell_id": cell["cell_id"],
+                "signature": cell["signature"]})
+        body.append({"label": _row_label(row), "cells": entries})
+    return {"columns": [_col_lines(c) for c in cols], "rows": body}
+
+
+# ---------------------------------------------------------------- page sections
+
+
+def answer(analysis: Analysis) -> list[dict[str, Any]]:
+    """Per Playwright plugin: its newest passing combination and the derived fixes."""
+    out = []
+    for plugin, rec in analysis.recs.items():
+        best = rec["best"]
+        out.append({
+            "plugin": plugin, "label": rec["label"], "measured": rec["measured"],
+            "passing": rec["passing"], "fixes": analysis.fixes.get(plugin, []),
+            "best": table.describe(best) if best else None,
+            "best_href": cell_href(best["cell_id"]) if best else None,
+            "by_python": [{"python": py, "text": table.describe(c), "href": cell_href(c["cell_id"])}
+                          for py, c in rec["by_python"].items()],
+            "badge": badge(rec),
+        })
+    return out
+
+
+RELEASE_AXES = ("python", "pytest", "pytest-asyncio", "pytest-playwright",
+                "pytest-playwright-asyncio", "playwright", "pytest-cov", "coverage")
+
+
+def _releases(hit: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for dist in RELEASE_AXES:
+        column = f"requested.{dist}"
+        if column in hit:
+            values = sorted(set(hit[column].dropna()), key=table.version_key)
+            if values:
+                out.append({"dist": dist, "versions": values})
+    return out
+
+
+def _cell_links(cell_ids: Iterable[str], cap: int = 40) -> dict[str, Any]:
+    ids = sorted(set(cell_ids))
+    return {"links": [{"cell_id": c, "href": cell_href(c)} for c in ids[:cap]],
+            "more": max(0, len(ids) - cap), "count": len(ids)}
+
+
+def signatures(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
+    """Loop-conflict signatures (catalogue first, then any other seen on a bug) with their
+    meaning and the measured releases; then every other failure, grouped."""
+    scen = analysis.scenarios
+    seen = sorted(set(scen.loc[scen["outcome"] == "bug", "signature"].dropna()))
+    loop_ids = list(table.SIGNATURES) + [s for s in seen if s not in table.SIGNATURES]
+    loop = []
+    for sig in loop_ids:
+        hit = scen[scen["signature"] == sig]
+        loop.append({"id": sig, "anchor": f"sig-{_slug(sig)}",
+                     "explanation": table.SIGNATURES.get(sig), "scenarios": len(hit),
+                     "scenario_names": sorted(set(hit["scenario"]), key=table._scenario_rank),
+                     "cells": _cell_links(hit["cell_id"]), "releases": _releases(hit),
+                     "workaround": _isolated_rescue(scen, hit)})
+    return {"loop": loop, "other": _other_failures(scen, set(loop_ids))}
+
+
+def _isolated_rescue(scen: pd.DataFrame, hit: pd.DataFrame) -> dict[str, int] | None:
+    """Of the cells this signature hits in e2e-first, how many pass when isolated."""
+    cells = set(hit.loc[hit["scenario"] == "e2e-first", "cell_id"])
+    if not cells:
+        return None
+    isolated = scen[(scen["scenario"] == "isolated") & scen["cell_id"].isin(cells)]
+    return {"cells": len(cells), "measured": len(isolated),
+            "passed": int((isolated["outcome"] == "pass").sum())}
+
+
+def _other_failures(scen: pd.DataFrame, loop_ids: set[str]) -> list[dict[str, Any]]:
+    failed = scen[scen["outcome"].isin(["fail", "timeout", "infra", "flaky", "unresolvable"])
+                  & ~scen["signature"].isin(loop_ids)]
+    keys = failed["signature"].where(failed["signature"].notna(),
+                                     failed["outcome"] + ": " + failed["message"].fillna(""))
+    groups = []
+    for key, hit in failed.groupby(keys, sort=True):
+        groups.append({"key": key, "outcomes": sorted(set(hit["outcome"])),
+                       "scenarios": len(hit), "message": hit["message"].dropna().iloc[0]
+                       if hit["message"].notna().any() else None,
+                       "cells": _cell_links(hit["cell_id"]), "releases": _releases(hit)})
+    return sorted(groups, key=lambda g: (-g["cells"]["count"], g["key"]))
+
+
+def _context_text(context: Mapping[str, Any]) -> str:
+    plugin = context.get("plugin")
+    parts = [table.PLUGIN_LABELS.get(plugin, plugin)]
+    parts += [f"{table.AXIS_LABELS.get(k, k)} {v}" for k, v in context.items() if k != "plugin"]
+    return " · ".join(parts)
+
+
+def boundaries(analysis: Analysis) -> list[dict[str, Any]]:
+    """First bad / last good along each axis, merged across contexts, grouped by axis."""
+    by_axis: dict[str, list[dict[str, Any]]] = {}
+    for entry in table.transition_summary(analysis.transitions):
+        contexts = [{"text": _context_text(c["context"]),
+                     "before_href": cell_href(c["before_cell"]),
+                     "after_href": cell_href(c["after_cell"])} for c in entry["contexts"]]
+        by_axis.setdefault(entry["axis"], []).append(entry | {"contexts": contexts})
+    return [{"axis": axis, "label": table.AXIS_LABELS.get(axis, axis), "entries": entries}
+            for axis, entries in by_axis.items()]
+
+
+def changes_view(changes: Mapping[str, Any], cells: Iterable[Mapping[str, Any]]) -> dict:
+    """The changes section: status, the previous run's date, and capped lists (a cell
+    that is gone has no details to link to)."""
+    view = {"status": changes["status"], "reason": changes.get("reason"),
+            "date": _when(changes.get("date")), "groups": []}
+    here = {c["cell_id"] for c in cells}
+    if changes["status"] == "compared":
+        for kind in ("regressed", "fixed", "changed", "new", "gone"):
+            items = changes[kind]
+            entries = [i | {"href": cell_href(i["cell_id"]) if i["cell_id"] in here else None}
+                       for i in items[:LIST_CAP]]
+            view["groups"].append({"kind": kind, "count": len(items), "entries": entries,
+                                   "more": max(0, len(items) - LIST_CAP)})
+    return view
+
+
+def _when(stamp: str | None) -> str | None:
+    """An ISO time as "2026-11-20 04:17 UTC" (the records are in UTC)."""
+    if not stamp:
+        return None
+    text = str(stamp).replace("T", " ")
+    return text[:16] + " UTC" if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", text) else text
+
+
+def _duration(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+# ---------------------------------------------------------------- data for the script
+
+
+def script_json(data: Any) -> Markup:
+    """JSON safe to place inside a ``<script>`` element: ``<``, ``>`` and ``&`` (and the
+    two JavaScript line separators) become ``\\u`` escapes, so no record text can close
+    the element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return Markup(text)
+
+
+def _record_row(record: Mapping[str, Any], current: bool, logs: Mapping[str, str]) -> dict:
+    requested = record.get("requested") or {}
+    plugin, version = table.plugin_of(requested)
+    tests = record.get("tests") or {}
+    resolved = record.get("resolved") or {}
+    row = {dist: requested.get(dist) for dist in
+           ("python", "pytest", "pytest-asyncio", "playwright", "pytest-cov")}
+    row.update({key: record.get(key) for key in (
+        "cell_id", "scenario", "attempt", "outcome", "signature", "message", "duration_s",
+        "started_at", "repro", "run_id", "control_signature", "probe")})
+    row.update(plugin=plugin, plugin_version=version, current=int(current),
+               python_full=record.get("python"), log=logs.get(record.get("log") or ""),
+               tests="/".join(str(tests.get(k, 0)) for k in table.COUNTS),
+               resolved="\n".join(f"{k} {v}" for k, v in sorted(resolved.items())) or None)
+    return row
+
+
+def _order(kind: str, key: str):
+    if kind == "v":
+        return table.version_key
+    if key == "outcome":
+        return lambda v: (table.SEVERITY.index(v) if v in table.SEVERITY else 99, v)
+    if key == "scenario":
+        return table._scenario_rank
+    return str
+
+
+def _encode(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Columnar records: each text column's distinct values, sorted so that sorting by
+    the code sorts by meaning (versions as versions), and rows of codes (-1 = none)."""
+    dicts: dict[str, list[Any]] = {}
+    codes: dict[str, dict[Any, int]] = {}
+    for key, _, kind, _ in RECORD_COLUMNS:
+        if kind != "n":
+            values = sorted({r[key] for r in rows if r[key] is not None}, key=_order(kind, key))
+            dicts[key] = values
+            codes[key] = {v: i for i, v in enumerate(values)}
+    encoded = [[r[key] if kind == "n" else codes[key].get(r[key], -1)
+                for key, _, kind, _ in RECORD_COLUMNS] for r in rows]
+    columns = [{"key": key, "label": label, "kind": kind, "show": show}
+               for key, label, kind, show in RECORD_COLUMNS]
+    return {"columns": columns, "dicts": dicts, "rows": encoded}
+
+
+def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
+    """What the page's script reads: records (columnar), cells with their scenario
+    verdicts (record positions), the states' looks and the catalogue's ids."""
+    current = set(analysis.scenarios["seq"].tolist()) if len(analysis.scenarios) else set()
+    rows = [_record_row(r, seq in current, logs) for seq, r in enumerate(analysis.records)]
+    per_cell: dict[str, list[list[Any]]] = {}
+    columns = ["cell_id", "scenario", "outcome", "seq", "attempts"]
+    for r in analysis.scenarios[columns].to_dict("records"):
+        per_cell.setdefault(r["cell_id"], []).append(
+            [r["scenario"], r["outcome"], int(r["seq"]), int(r["attempts"])])
+    keys = ("python", "plugin", "plugin_version", "pytest", "pytest-asyncio", "playwright",
+            "pytest-cov", "coverage", "verdict", "reason", "signature")
+    cells = [{"id": c["cell_id"], **{k: c[k] for k in keys},
+              "scenarios": sorted(per_cell.get(c["cell_id"], []),
+                                  key=lambda s: table._scenario_rank(s[0]))}
+             for c in analysis.cells]
+    return {"records": _encode(rows), "cells": cells,
+            "states": {s: list(style) for s, style in STATE_STYLE.items()},
+            "catalogue": {sig: f"sig-{_slug(sig)}" for sig in table.SIGNATURES},
+            "scenarioHelp": _scenario_help()}
+
+
+def _scenario_help() -> dict[str, str]:
+    try:  # the scenario list belongs to the runner; the page only borrows its words
+        from matrix.scenarios import ALL
+    except ImportError:
+        return {}
+    return {s.name: s.description for s in ALL}
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
+    """The page's HTML."""
+    ev = analysis.evidence
+    evidence = ev | {"started": _when(ev["started"]), "finished": _when(ev["finished"]),
+                     "snapshot_time": _when(ev["snapshot_time"]),
+                     "wall": _duration(ev["wall_s"]), "test_time": _duration(ev["test_time_s"])}
+    context = {
+        "answer": answer(analysis),
+        "legend": [{"state": s, "colour": c, "glyph": g, "label": label,
+                    "count": ev["cell_verdicts"].get(s, 0)}
+                   for s, (c, g, label) in STATE_STYLE.items()],
+        "grids": grids(analysis.cells),
+        "signatures": signatures(analysis),
+        "boundaries": boundaries(analysis),
+        "changes": changes_view(analysis.changes, analysis.cells),
+        "evidence": evidence,
+        "warnings": analysis.warnings,
+        "scenario_help": _scenario_help(),
+        "data": script_json(payload(analysis, logs or {})),
+    }
+    return _environment().get_template("index.html.j2").render(**context)

@@ -1,0 +1,45 @@
+"""Helpers shared by the site tests: results folders made from the golden files, and the
+Chromium to launch (Playwright cannot download its own browsers everywhere)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+def results_folder(tmp: Path, run: str, *, logs: int = 5) -> Path:
+    """A results folder holding ``records-<run>.jsonl`` as results.jsonl, the run's plan,
+    and log files for its first ``logs`` records."""
+    folder = tmp / f"results-{run}"
+    folder.mkdir()
+    text = (DATA / f"records-{run}.jsonl").read_text(encoding="utf-8")
+    (folder / "results.jsonl").write_text(text, encoding="utf-8")
+    shutil.copyfile(DATA / f"plan-{run}.json", folder / "plan.json")
+    for line in text.splitlines()[:logs]:
+        log = folder / json.loads(line)["log"]
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("collected 6 items\n", encoding="utf-8")
+    return folder
+
+
+def chromium() -> str | None:
+    """A Chromium: ``$MATRIX_CHROMIUM``, then the usual names on PATH."""
+    for candidate in (os.environ.get("MATRIX_CHROMIUM"), shutil.which("chromium"),
+                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
+        if candidate:
+            return candidate
+    return None
+
+
+def launch_args(defaults: dict) -> dict | None:
+    """Playwright launch arguments for the local Chromium, or None when there is none."""
+    path = chromium()
+    if path is None:
+        return None
+    return {**defaults, "executable_path": path, "headless": True, "args": CHROMIUM_ARGS}

@@ -1,0 +1,178 @@
+"""The built site in a real Chromium, driven by pytest-playwright-asyncio.
+
+The page must load from file:// with no console error and no request outside its folder,
+draw the grids, open a cell's details on a click in the grid (or on its fallback link),
+show hostile record text as text, filter the records table, and list what changed since a
+previous run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlparse
+
+import pytest
+from site_fixtures import launch_args, results_folder
+
+from matrix import site
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+from playwright.async_api import expect  # the test extras install it: a missing one is a failure
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+SYNC_0238 = "py3.13-pytest8.4.2-asyncio0.23.8-sync0.7.1-pw1.55.0-cov7.0.0"
+SYNC_312 = "py3.12-pytest8.4.2-asyncio1.2.0-sync0.7.1-pw1.55.0-cov7.0.0"
+XSS_CELL = "py3.12-pytest8.4.2-asyncio1.2.0-pw1.55.0-cov7.0.0"
+XSS_MESSAGE = "<script>alert(1)</script>"
+XSS_SIGNATURE = '"><img src=x onerror=alert(1)>'
+
+# Where a cell is drawn, in page coordinates: its row and column in the heatmap's
+# customdata, mapped through plotly's axes (category i sits at l2p(i)).
+CELL_POINT = """([divId, cellId]) => {
+  const gd = document.getElementById(divId);
+  gd.scrollIntoView({block: "center"});
+  const rows = gd.data[0].customdata;
+  for (let i = 0; i < rows.length; i++) {
+    for (let j = 0; j < rows[i].length; j++) {
+      if (rows[i][j][0] !== cellId) continue;
+      const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+      const box = gd.getBoundingClientRect();
+      return {x: box.left + xa._offset + xa.l2p(j), y: box.top + ya._offset + ya.l2p(i)};
+    }
+  }
+  return null;
+}"""
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """The machine's Chromium, headless, with nothing that phones home."""
+    args = launch_args(browser_type_launch_args)
+    if args is None:
+        # On CI a skipped browser test would hide a broken page: there it is a failure.
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "no Chromium: install chromium or set MATRIX_CHROMIUM")
+    return args
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory) -> tuple[Path, Path]:
+    """Two sites: the first run, and the second run compared with the first."""
+    tmp = tmp_path_factory.mktemp("browser")
+    first = site.build(results_folder(tmp, "run1"), tmp / "first")
+    second = site.build(results_folder(tmp, "run2"), tmp / "second", previous=first.parent)
+    return first, second
+
+
+@dataclasses.dataclass
+class Watch:
+    """What the page did while it was open."""
+
+    errors: list[str] = dataclasses.field(default_factory=list)
+    requests: list[str] = dataclasses.field(default_factory=list)
+    dialogs: list[str] = dataclasses.field(default_factory=list)
+
+
+async def open_site(page: Page, index: Path) -> Watch:
+    watch = Watch()
+
+    async def on_dialog(dialog):
+        watch.dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: watch.errors.append(str(e)))
+    page.on("request", lambda r: watch.requests.append(r.url))
+    page.on("dialog", on_dialog)
+    await page.goto(index.as_uri())
+    await page.wait_for_selector("html[data-ready='1']")
+    await page.wait_for_selector("#grid-py3-13 svg.main-svg")
+    return watch
+
+
+async def test_loads_offline_and_draws_every_grid(page: Page, sites):
+    index = sites[0]
+    watch = await open_site(page, index)
+    for python in ("3-14", "3-13", "3-12"):
+        await expect(page.locator(f"#grid-py{python} .heatmaplayer image")).to_have_count(1)
+    await asyncio.sleep(0.3)  # let late errors and requests arrive
+    assert watch.errors == []
+    folder = index.parent.resolve()
+    assert watch.requests, "the page requested nothing at all"
+    for url in watch.requests:
+        parsed = urlparse(url)
+        assert parsed.scheme == "file", url
+        assert Path(unquote(parsed.path)).resolve().is_relative_to(folder), url
+
+
+async def test_clicking_a_red_cell_shows_its_details(page: Page, sites):
+    watch = await open_site(page, sites[0])
+    point = await page.evaluate(CELL_POINT, ["grid-py3-13", SYNC_0238])
+    assert point is not None
+    await page.mouse.click(point["x"], point["y"])
+    detail = page.locator("#cell-detail")
+    await expect(detail.locator("h3")).to_contain_text(SYNC_0238)
+    await expect(detail).to_contain_text("loop-already-running")
+    await expect(detail).to_contain_text("RuntimeError: This event loop is already running")
+    await expect(detail).to_contain_text(f"nox -s 'cell({SYNC_0238})' -- --scenario e2e-first")
+    await expect(detail).to_contain_text("pytest-asyncio 0.23.8")  # resolved versions
+    assert watch.errors == []
+
+
+async def test_hostile_record_text_shows_as_text(page: Page, sites):
+    watch = await open_site(page, sites[0])
+    point = await page.evaluate(CELL_POINT, ["grid-py3-12", XSS_CELL])
+    await page.mouse.move(point["x"], point["y"])
+    hover = page.locator(".hoverlayer .hovertext")
+    await expect(hover).to_contain_text(XSS_SIGNATURE)
+    fallback = page.locator("#grid-py3-12-section details.grid-fallback")
+    await fallback.locator("summary").click()
+    await fallback.locator(f'a[href="#cell={quote(XSS_CELL, safe="")}"]').click()
+    detail = page.locator("#cell-detail")
+    await expect(detail).to_contain_text(XSS_MESSAGE)
+    await expect(detail).to_contain_text(XSS_SIGNATURE)
+    await expect(detail).to_contain_text("</script><script>alert(2)</script>")
+    await page.fill("#rec-filter", "alert")
+    await expect(page.locator("#rec-table tbody")).to_contain_text(XSS_MESSAGE)
+    await asyncio.sleep(0.3)
+    assert await page.evaluate("document.querySelectorAll('img').length") == 0
+    # the only scripts in the page body are plotly's, one per grid
+    assert await page.evaluate(
+        "[...document.querySelectorAll('main script')].every(s => s.closest('.grid-scroll'))")
+    assert watch.dialogs == [] and watch.errors == []
+
+
+async def test_records_table_filters_and_sorts(page: Page, sites):
+    await open_site(page, sites[0])
+    records = json.loads((sites[0].parent / "results.json").read_text())
+    runner = [r for r in records if "runner" in json.dumps([r["signature"], r["message"]]).lower()]
+    await page.fill("#rec-filter", "runner")
+    await expect(page.locator("#rec-count")).to_have_text(f"{len(runner)} of {len(records)} records")
+    await expect(page.locator("#rec-table tbody tr")).to_have_count(len(runner))
+    await page.fill("#rec-filter", "")
+    await page.locator("#rec-table th button", has_text="outcome").click()
+    await expect(page.locator("#rec-table tbody tr").first.locator(".c-outcome")).to_have_text("✗ bug")
+    await expect(page.locator("#rec-page")).to_have_text("rows 1–50, page 1 of 2")
+    await page.click("#rec-next")
+    await expect(page.locator("#rec-page")).to_have_text("rows 51–98, page 2 of 2")
+
+
+async def test_the_second_run_lists_what_changed(page: Page, sites):
+    watch = await open_site(page, sites[1])
+    changes = page.locator("#changes")
+    await expect(changes).to_contain_text("Compared with the run of 2026-11-20 04:24 UTC")
+    await expect(changes.locator(".change-counts")).to_contain_text("1 regressed")
+    regressed = changes.locator("table.regressed")
+    await expect(regressed).to_contain_text(SYNC_312)
+    await regressed.locator("a.cell-link").first.click()
+    await expect(page.locator("#cell-detail")).to_contain_text("timeout")
+    await expect(page.locator("#evidence")).to_contain_text("results.jsonl line 102: skipped")
+    assert watch.errors == []
