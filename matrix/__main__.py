@@ -7,6 +7,7 @@ Each command is a short chain of named steps; every user error is a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -69,9 +70,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def load_plan() -> plan.Plan:
-    """The plan for the definition, profile and shard in force."""
+    """The plan for the definition, profile, suite and shard in force."""
     profile = definition.load(definition.config_path(), definition.profile_name())
-    return plan.selected(profile, _snapshot())
+    the_suite = load_suite(profile)
+    the_plan = plan.selected(profile, _snapshot())
+    if the_suite is None:
+        return the_plan
+    cells = tuple(dataclasses.replace(c, suite=the_suite.name) for c in the_plan.cells)
+    return dataclasses.replace(the_plan, cells=cells)
+
+
+def load_suite(profile: definition.Profile):
+    """The user's suite in force: ``$MATRIX_SUITE``, else the profile's ``suite`` key."""
+    from matrix import suite
+
+    if os.environ.get("MATRIX_SUITE"):
+        return suite.load(Path(os.environ["MATRIX_SUITE"]), os.environ.get("MATRIX_SUITE_REQUIREMENTS"))
+    if profile.suite is not None:
+        return suite.load(profile.suite, profile.suite_requirements)
+    return None
 
 
 def _snapshot():
@@ -85,6 +102,7 @@ def _snapshot():
 def options(the_plan: plan.Plan) -> runner.RunOptions:
     """Run options from the profile and the environment."""
     return runner.RunOptions(
+        suite=load_suite(the_plan.profile),
         out=store.out_dir(),
         run_id=run_id(),
         timeout=the_plan.profile.timeout,
@@ -112,8 +130,8 @@ def _repro_prefix() -> str:
 def cmd_cell(args: argparse.Namespace) -> int:
     the_plan = load_plan()
     cell = the_plan.find(args.cell_id)
-    chosen = scenarios.for_cell(cell, tuple(args.scenario or the_plan.profile.scenarios))
     opts = options(the_plan)
+    chosen = scenarios.for_cell(cell, tuple(args.scenario or the_plan.profile.scenarios), opts.suite)
     plan.write(the_plan, opts.out, opts.run_id)
     # A second run on the same results folder waits here, then finds the cell recorded.
     with store.cell_lock(opts.out, cell.id):
@@ -186,7 +204,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         row = [f"{s}={latest[(cell.id, s)].outcome.value}" for s in scenarios.NAMES
                if (cell.id, s) in latest]
         print(f"{cell.id}: {' '.join(row) or 'not run'}")
-    _progress(the_plan, options(the_plan))
+    opts = options(the_plan)
+    _progress(the_plan, opts)
+    if opts.suite is not None:
+        from matrix import answer
+
+        print("\n".join(answer.for_suite(opts.suite.name, records, opts.suite.declared_pins())))
     return 0
 
 

@@ -27,18 +27,20 @@ class Cell:
 
     python: str
     pins: tuple[tuple[str, str], ...]
+    suite: str = ""  # the user's suite this cell runs instead of a probe, by name
 
     @classmethod
-    def make(cls, python: str, pins: dict[str, str]) -> Cell:
+    def make(cls, python: str, pins: dict[str, str], suite: str = "") -> Cell:
         """A cell with its pins in the canonical order (so equal cells compare equal)."""
         order = list(DISTRIBUTIONS)
         items = sorted(pins.items(), key=lambda kv: order.index(kv[0]))
-        return cls(python=python, pins=tuple(items))
+        return cls(python=python, pins=tuple(items), suite=suite)
 
     @property
     def id(self) -> str:
         """Stable id: only this cell's own values, so it survives changes elsewhere."""
-        parts = [f"py{self.python}"] if self.python else []  # partial rows may have none
+        parts = [self.suite] if self.suite else []  # several suites can share a site
+        parts += [f"py{self.python}"] if self.python else []  # partial rows may have none
         parts += [f"{DISTRIBUTIONS[d]}{v}" for d, v in self.pins]
         return _ID_SAFE.sub("_", "-".join(parts))
 
@@ -58,7 +60,9 @@ class Cell:
 
     @property
     def probe(self) -> str:
-        """Which probe suite this cell's pins call for."""
+        """Which probe suite this cell's pins call for (``suite:<name>`` for a user's suite)."""
+        if self.suite:
+            return f"suite:{self.suite}"
         pins = self.pin_map
         if SYNC_PLUGIN in pins:
             return "sync-plugin"

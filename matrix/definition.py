@@ -12,6 +12,8 @@ profile itself (keys at the top). A profile has any of:
 ``exclude``      tables of fnmatch patterns; a cell matching every key of one is dropped
 ``mode``         ``product`` (default) or ``pairwise`` for the axes
 ``critical``     with pairwise: axes whose full product is kept
+``suite``        a pytest project (path relative to the file) run instead of the probes
+``suite-requirements``  a requirements file inside the suite for its own dependencies
 
 Keys of ``[axes]`` and ``[[cell]]`` are ``python`` and the distributions in
 :data:`matrix.cell.DISTRIBUTIONS`. Versions are strings: exact (``"8.4.2"``), ``"latest"``,
@@ -46,7 +48,7 @@ DEFAULT_FILE = Path(__file__).with_name("matrix.toml")
 DEFAULT_PROFILE = "quick"
 PROFILE_KEYS = frozenset(
     {"description", "scenarios", "timeout", "reruns", "axes", "cell", "exclude", "mode",
-     "critical"}
+     "critical", "suite", "suite-requirements"}
 )
 AXIS_KEYS = ("python", *DISTRIBUTIONS)
 _PYTHON = re.compile(r"^3\.\d+(\.\d+)?$")
@@ -70,6 +72,8 @@ class Profile:
     exclude: tuple[dict[str, str], ...] = ()
     mode: str = "product"
     critical: tuple[str, ...] = ("python", "pytest-asyncio", "plugin")
+    suite: Path | None = None
+    suite_requirements: str | None = None
 
 
 def config_path() -> Path:
@@ -133,6 +137,12 @@ def _profile(path: Path, name: str, data: dict[str, Any], where: str) -> Profile
     kwargs: dict[str, Any] = {}
     if "critical" in data:
         kwargs["critical"] = tuple(_strings(path, data["critical"], f"{where} critical"))
+    for key in ("suite", "suite-requirements"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(f"{path}: {key} in {where} must be a path in quotes.")
+    if "suite" in data:
+        kwargs["suite"] = path.parent / data["suite"]
+        kwargs["suite_requirements"] = data.get("suite-requirements")
     return Profile(
         name=name, source=path, description=str(data.get("description", "")),
         scenarios=wanted, timeout=_number(path, data, "timeout", 180.0, where),

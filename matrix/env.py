@@ -15,6 +15,9 @@ import re
 import shutil
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from matrix import command
 from matrix.cell import Cell
 from matrix.interpreters import NO_DOWNLOADS, Interpreter
@@ -63,12 +66,20 @@ def uv_env() -> dict[str, str]:
     return env
 
 
-def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None
-            ) -> Resolution:
-    """Ask uv whether the cell's pins can be installed on ``interp``, without installing."""
+def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None,
+            extra: tuple[str, ...] = ()) -> Resolution:
+    """Ask uv whether the cell's pins can be installed on ``interp``, without installing.
+
+    ``extra`` are a user's suite's own dependencies, installed beside the pins. Its own
+    requirements on the pinned distributions are dropped (the pins are what is under
+    test); uv's overrides would do more and also hide the pinned releases' own
+    requirements, which are exactly what makes a cell unresolvable.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    pinned = {dist for dist, _ in cell.pins}
+    extra = tuple(r for r in extra if canonicalize_name(Requirement(r).name) not in pinned)
     requirements = folder / "requirements.in"
-    requirements.write_text("\n".join(cell.requirements) + "\n")
+    requirements.write_text("\n".join([*cell.requirements, *extra]) + "\n")
     args = ["uv", "pip", "compile", requirements, "--python", interp.path, "--no-header",
             "--no-annotate", "--quiet"]
     if exclude_newer:

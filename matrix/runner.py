@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fnmatch
 import hashlib
 import os
 import re
@@ -22,6 +23,7 @@ from matrix.cell import Cell
 from matrix.record import Counts, Outcome, Record
 from matrix.scenarios import Scenario
 from matrix.signatures import Failure, Verdict
+from matrix.suite import IGNORED, Suite
 
 PROBES = Path(__file__).resolve().parent.parent / "probes"
 
@@ -45,6 +47,7 @@ class RunOptions:
     exclude_newer: str | None = None
     repro_prefix: str = ""
     probes: Path = dataclasses.field(default_factory=probes_root)
+    suite: Suite | None = None  # a user's suite, run instead of the probes
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -64,14 +67,24 @@ class _Cell:
 def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     """What a recorded result depends on: cell, scenarios, probe code, snapshot time."""
     digest = hashlib.sha256()
-    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "", _tree_hash(opts.probes / cell.probe)):
+    extra = "\n".join(opts.suite.requirements) if opts.suite else ""
+    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "",
+                 _tree_hash(_source(cell, opts)), extra):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
 
+def _source(cell: Cell, opts: RunOptions) -> Path:
+    """The folder a cell's tests come from: its probe, or the user's suite."""
+    return opts.suite.root if opts.suite and cell.suite else opts.probes / cell.probe
+
+
 def _tree_hash(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    ignored = [re.compile(fnmatch.translate(p)) for p in IGNORED]
+    files = [p for p in folder.rglob("*") if p.is_file() and not any(
+        r.match(part) for part in p.relative_to(folder).parts for r in ignored)]
+    for path in sorted(files):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -108,7 +121,8 @@ def _prepare(ctx: _Cell) -> Verdict | None:
     ctx.python = interp.version
     folder = ctx.opts.out / "logs" / ctx.cell.id
     for attempt in range(INFRA_RETRIES + 1):
-        resolution = env.resolve(ctx.cell, interp, folder=folder, exclude_newer=ctx.opts.exclude_newer)
+        resolution = env.resolve(ctx.cell, interp, folder=folder, exclude_newer=ctx.opts.exclude_newer,
+                                 extra=ctx.opts.suite.requirements if ctx.cell.suite else ())
         if not resolution.infra:
             break
         time.sleep(INFRA_PAUSE_S * (attempt < INFRA_RETRIES))
@@ -116,8 +130,7 @@ def _prepare(ctx: _Cell) -> Verdict | None:
         return Verdict(outcome=Outcome.INFRA, signature="index-unreachable",
                        message=f"the package index could not be reached: {resolution.reason}")
     if not resolution.ok:
-        return Verdict(outcome=Outcome.UNRESOLVABLE, signature="unresolvable",
-                       message=resolution.reason)
+        return _unresolvable(ctx, interp, resolution, folder)
     ctx.resolved = resolution.versions
     envdir, error = env.ensure(interp, resolution, log=folder / "env.log")
     if envdir is None:
@@ -129,6 +142,18 @@ def _prepare(ctx: _Cell) -> Verdict | None:
 
 
 _RERUN = (Outcome.BUG, Outcome.FAIL, Outcome.TIMEOUT)
+
+
+def _unresolvable(ctx: _Cell, interp, resolution: env.Resolution, folder: Path) -> Verdict:
+    """Unresolvable pins, or a suite whose own dependencies do not fit them: say which."""
+    if ctx.cell.suite and ctx.opts.suite.requirements:
+        alone = env.resolve(ctx.cell, interp, folder=folder / "pins-alone",
+                            exclude_newer=ctx.opts.exclude_newer)
+        if alone.ok:
+            return Verdict(outcome=Outcome.UNRESOLVABLE, signature="suite-dependencies",
+                           message="the suite's own dependencies cannot be installed with these "
+                                   f"pins: {resolution.reason}")
+    return Verdict(outcome=Outcome.UNRESOLVABLE, signature="unresolvable", message=resolution.reason)
 
 
 def _run_scenario(ctx: _Cell, scenario: Scenario) -> Record:
@@ -187,18 +212,18 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
 
 def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
                  ) -> tuple[Verdict, Counts, float, list[Failure]]:
-    project = work / ctx.cell.probe
-    shutil.copytree(ctx.opts.probes / ctx.cell.probe, project, symlinks=False,
-                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    project = work / "project"
+    shutil.copytree(_source(ctx.cell, ctx.opts), project, symlinks=False,
+                    ignore=shutil.ignore_patterns(*IGNORED))
     counts, failures, took = Counts(), [], 0.0
     for index, paths in enumerate(scenario.runs, 1):
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
         report.unlink(missing_ok=True)
         args = [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
                 "-rfE", f"--junitxml={report}", *paths]
-        if scenario.coverage:
-            args += ["--cov=app", "--cov-report="]
-        done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work),
+        if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
+            args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
+        done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work, project),
                            timeout=ctx.opts.timeout, echo=False)
         took += done.duration_s
         if done.timed_out:
@@ -226,7 +251,7 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
     return Failure(test="", message=message, text=text[-5000:])
 
 
-def _probe_env(ctx: _Cell, work: Path) -> dict[str, str]:
+def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
     """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
     base = {k: v for k, v in os.environ.items()
             if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
@@ -240,6 +265,8 @@ def _probe_env(ctx: _Cell, work: Path) -> dict[str, str]:
     )
     if ctx.chromium:
         base[browser.ENV_VAR] = str(ctx.chromium)
+    if ctx.cell.suite:  # a suite's own code imports from its root or src/ without installing
+        base["PYTHONPATH"] = os.pathsep.join([str(project), str(project / "src")])
     return base
 
 

@@ -37,22 +37,48 @@ ALL: tuple[Scenario, ...] = (
              description="the session playwright fixture used without launching a browser"),
     Scenario(name="isolated", runs=((E2E,), ASYNC_ONLY),
              description="e2e and async tests in separate processes (the known workaround)"),
+    Scenario(name="as-is", runs=((),), browser=False, playwright=False,
+             description="a user's suite run as its own configuration says (suites only)"),
 )
 BY_NAME = {s.name: s for s in ALL}
 NAMES = tuple(BY_NAME)
 
 
-def for_cell(cell: Cell, wanted: tuple[str, ...] = NAMES) -> list[Scenario]:
+def for_cell(cell: Cell, wanted: tuple[str, ...] = NAMES, suite=None) -> list[Scenario]:
     """The scenarios of ``wanted`` that make sense for ``cell``, control always first.
 
-    Coverage scenarios need pytest-cov pinned; Playwright scenarios need Playwright.
+    Coverage scenarios need pytest-cov pinned; Playwright scenarios need Playwright. A
+    user's suite gets its own paths (see :func:`for_suite`).
     """
+    if suite is not None:
+        return for_suite(cell, suite, wanted)
     chosen = []
-    for name in ("control", *[n for n in wanted if n != "control"]):
+    for name in ("control", *[n for n in wanted if n not in ("control", "as-is")]):
         scenario = BY_NAME[name]
         if scenario.playwright and cell.probe == "control":
             continue
         if scenario.coverage and not cell.has_coverage:
             continue
         chosen.append(scenario)
+    return chosen
+
+
+def for_suite(cell: Cell, suite, wanted: tuple[str, ...] = NAMES) -> list[Scenario]:
+    """Scenarios for a user's suite: as-is always; e2e first and last when it has e2e tests.
+
+    Its control is everything but the e2e folder (or the whole suite when there is none).
+    """
+    others = suite.others
+    paths: dict[str, tuple[tuple[str, ...], ...]] = {"control": (others,) if suite.e2e else ((),),
+                                                     "as-is": ((),)}
+    if suite.e2e:
+        paths.update({"e2e-first": ((suite.e2e, *others),), "e2e-last": ((*others, suite.e2e),),
+                      "isolated": ((suite.e2e,), others)})
+        paths.update({"e2e-first-cov": paths["e2e-first"], "e2e-last-cov": paths["e2e-last"]})
+    chosen = []
+    for name in ("control", "as-is", *wanted):
+        scenario = BY_NAME[name]
+        if name in paths and not any(s.name == name for s in chosen) and (
+                cell.has_coverage or not scenario.coverage):
+            chosen.append(dataclasses.replace(scenario, runs=paths[name], browser=False))
     return chosen
