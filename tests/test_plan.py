@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from matrix import definition, plan, releases
 from matrix.__main__ import SNAPSHOT
 
 
+@functools.cache
 def full_plan() -> plan.Plan:
     return plan.build(definition.load(definition.DEFAULT_FILE, "full"), releases.load(SNAPSHOT))
 
