@@ -25,12 +25,6 @@ class NothingToDo(MatrixError):
     return_code = 3
 
 
-class ResultsBusy(MatrixError):
-    """Another run holds the results folder."""
-
-    return_code = 4
-
-
 class IndexUnreachable(MatrixError):
     """The package index could not be reached, so nothing could be resolved."""
 
