@@ -4,9 +4,10 @@ Chromium to launch (Playwright cannot download its own browsers everywhere)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
+
+from matrix import browser
 
 DATA = Path(__file__).parent / "data"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -28,18 +29,9 @@ def results_folder(tmp: Path, run: str, *, logs: int = 5) -> Path:
     return folder
 
 
-def chromium() -> str | None:
-    """A Chromium: ``$MATRIX_CHROMIUM``, then the usual names on PATH."""
-    for candidate in (os.environ.get("MATRIX_CHROMIUM"), shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
-        if candidate:
-            return candidate
-    return None
-
-
 def launch_args(defaults: dict) -> dict | None:
     """Playwright launch arguments for the local Chromium, or None when there is none."""
-    path = chromium()
+    path = browser.find()  # the same search the product's probes use
     if path is None:
         return None
-    return {**defaults, "executable_path": path, "headless": True, "args": CHROMIUM_ARGS}
+    return {**defaults, "executable_path": str(path), "headless": True, "args": CHROMIUM_ARGS}

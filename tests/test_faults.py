@@ -46,6 +46,7 @@ def test_an_unreachable_index_gives_infra_never_a_verdict(tmp_path) -> None:
     assert record.outcome is Outcome.INFRA and record.signature == "index-unreachable"
     assert code == 5
     assert "could not be reached" in err and "rerun" in err.splitlines()[-1]
+    assert err.count("+ uv pip compile") == 3  # retried twice, with a pause
 
 
 def test_a_results_file_cut_mid_write_keeps_whole_records_and_redoes_the_cut_one(tmp_path) -> None:
@@ -92,3 +93,16 @@ def test_secrets_in_the_environment_reach_no_log_and_no_record(tmp_path) -> None
         if path.is_file():
             text = path.read_text(errors="replace")
             assert not any(value in text for value in secrets.values()), path
+
+
+def test_a_scenario_that_fails_then_passes_is_flaky_with_both_runs_kept(tmp_path) -> None:
+    config = tmp_path / "m.toml"
+    config.write_text(write_config(tmp_path / "base.toml").read_text().replace("reruns = 0", "reruns = 1"))
+    code, _ = finish(matrix(config, tmp_path / "out", MATRIX_PROBES=str(DATA / "probes-flaky"),
+                            FLAKY_MARKER=str(tmp_path / "marker")))
+    assert code == 0
+    first, second = store.read(tmp_path / "out")
+    assert (first.outcome, first.attempt) == (Outcome.FAIL, 1)
+    assert (second.outcome, second.attempt) == (Outcome.FLAKY, 2)
+    assert second.message == f"run 1: fail ({first.signature}); run 2: pass"
+    assert (tmp_path / "out" / first.log).exists() and (tmp_path / "out" / second.log).exists()
