@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix import definition, plan, progress, runner, scenarios, store
+from matrix import definition, plan, progress, regress, runner, scenarios, store
 from matrix.errors import IndexUnreachable, MatrixError
 from matrix.record import Outcome
 
@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("sources", nargs="+", type=Path, help="results folders or results.jsonl files")
     cmd.add_argument("--out", type=Path, help="the merged results folder (default: $MATRIX_OUT or reports)")
     cmd.set_defaults(func=cmd_merge)
+    cmd = sub.add_parser("regressions", help="plan the regression issues (open, comment, "
+                         "reopen, close) from the previous run and this one")
+    regress.add_arguments(cmd)
+    cmd.set_defaults(func=regress.run)
     cmd = sub.add_parser("report", help="build the static site from the records")
     cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")

@@ -135,6 +135,8 @@ def _results_file(path: Path) -> tuple[Path, Path]:
 def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Analysis:
     """Read records and plan, and compute verdicts, recommendations, boundaries, changes."""
     records, warnings = table.read_records(results)
+    # Built from the records alone, not their file order: shards merged and one run agree.
+    records.sort(key=lambda r: (r["cell_id"], r["scenario"], r.get("attempt", 1), r["started_at"]))
     plan, plan_warnings = table.read_plan(plan_path)
     df = table.frame(records)
     scenarios = table.scenario_verdicts(df)
