@@ -176,3 +176,26 @@ async def test_the_second_run_lists_what_changed(page: Page, sites):
     await expect(page.locator("#cell-detail")).to_contain_text("timeout")
     await expect(page.locator("#evidence")).to_contain_text("results.jsonl line 102: skipped")
     assert watch.errors == []
+
+
+QUICK = Path(__file__).parent / "data" / "quick-run"  # the records of a real quick run
+REPORTED = "py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"
+
+
+async def test_a_real_quick_run_opens_offline_and_its_red_cell_explains_itself(page: Page, tmp_path):
+    index = site.build(QUICK, tmp_path / "site")
+    watch = await open_site(page, index)
+    point = await page.evaluate(CELL_POINT, ["grid-py3-13", REPORTED])
+    assert point is not None
+    await page.mouse.click(point["x"], point["y"])
+    detail = page.locator("#cell-detail")
+    await expect(detail.locator("h3")).to_contain_text(REPORTED)
+    await expect(detail).to_contain_text("loop-already-running")
+    await expect(detail).to_contain_text("RuntimeError: This event loop is already running")
+    await expect(detail).to_contain_text(f"nox -s 'cell({REPORTED})' -- --scenario e2e-first")
+    await asyncio.sleep(0.3)
+    assert watch.errors == [] and watch.dialogs == []
+    folder = index.parent.resolve()
+    for url in watch.requests:
+        assert urlparse(url).scheme == "file", url
+        assert Path(unquote(urlparse(url).path)).resolve().is_relative_to(folder), url
