@@ -76,6 +76,18 @@ def releases(session: nox.Session) -> None:
     session.run(sys.executable, "-m", "matrix", "releases", *session.posargs, external=True)
 
 
+@nox.session(python=False, default=False)
+def bisect(session: nox.Session) -> None:
+    """Find where along one axis a cell's outcome or signatures change: ``-- <pins> --axis D``."""
+    session.run(sys.executable, "-m", "matrix", "bisect", *session.posargs, external=True)
+
+
+@nox.session(python=False, default=False)
+def explain(session: nox.Session) -> None:
+    """Search for the smallest change that makes a failing combination pass: ``-- <pins>``."""
+    session.run(sys.executable, "-m", "matrix", "explain", *session.posargs, external=True)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite: fast unit tests and the integration tests (real envs, real Chromium)."""

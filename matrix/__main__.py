@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import importlib
 import json
 import os
 import shlex
@@ -70,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
     cmd.set_defaults(func=cmd_report)
+    for name in ("bisect", "explain", "whence"):
+        module = importlib.import_module(f"matrix.{name}")
+        cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(cmd)
+        cmd.set_defaults(func=module.run)
     return parser
 
 

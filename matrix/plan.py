@@ -184,8 +184,21 @@ def selected(profile: Profile, snapshot=None) -> Plan:
 
 
 def write(plan: Plan, out: Path, run_id: str) -> None:
-    """Write ``plan.json`` into the results folder."""
+    """Write ``plan.json`` into the results folder, keeping other profiles' cells.
+
+    One folder can hold several profiles' results (a run, then bisect's searched cells):
+    each profile's rows are replaced by its current plan, the others stay.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    data = plan.to_json(run_id)
+    for row in data["cells"]:
+        row["profile"] = plan.profile.name
+    try:
+        kept = [row for row in json.loads((out / "plan.json").read_text())["cells"]
+                if row.get("profile", plan.profile.name) != plan.profile.name]
+    except (OSError, ValueError, KeyError, TypeError):
+        kept = []
+    data["cells"] = sorted(kept + data["cells"], key=lambda row: row["cell_id"])
     tmp = out / f".plan-{os.getpid()}.json"  # cells of a parallel run all write it
-    tmp.write_text(json.dumps(plan.to_json(run_id), indent=1, sort_keys=True))
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
     os.replace(tmp, out / "plan.json")

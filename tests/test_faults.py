@@ -72,6 +72,10 @@ def test_a_probe_printing_50_mb_keeps_a_capped_log_and_a_short_message(tmp_path)
     log = (tmp_path / "out" / record.log).read_bytes()
     assert len(log) < 5 * 1024 * 1024 and b"[matrix] log truncated:" in log
     assert b"loud failure" in log  # the tail, where pytest's summary is, survives
+    from matrix import site
+
+    index = site.build(tmp_path / "out", tmp_path / "site")
+    assert index.stat().st_size < 1024 * 1024  # the page stays small
 
 
 def test_two_runs_on_one_results_folder_record_everything_exactly_once(tmp_path) -> None:

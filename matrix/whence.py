@@ -1,0 +1,259 @@
+"""Whence: where an error pasted from a log comes from, according to the recorded results.
+
+``python -m matrix whence "RuntimeError: Runner.run() cannot be called from a running
+event loop"`` (or ``-`` to read a whole log from stdin):
+
+1. names the signature: the catalogue entry the text shows (``matrix.signatures``), else a
+   recorded signature equal to (or containing) one of the text's lines once normalised;
+2. lists the recorded combinations that show it, as their first failure or among others
+   (read back from the JUnit XML kept beside each log), newest record of each scenario;
+3. gives, for each package, the ranges of measured versions where it appears: a range
+   is a run of consecutive measured versions that all show it somewhere;
+4. adds what ``bisect`` found about where it starts or stops, and the fixes and
+   workarounds ``explain`` found for combinations that show it (``bisect.jsonl``,
+   ``explain.jsonl`` beside the results).
+
+Exit code 0 when the text is identified (recorded or not), 1 when nothing matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from matrix import bisect, explain, signatures, store
+from matrix.cell import DISTRIBUTIONS
+from matrix.errors import ConfigError
+from matrix.record import Outcome, Record
+
+HELP = "name the signature of an error message and list the recorded combinations that show it"
+FAILED = frozenset({Outcome.BUG, Outcome.FAIL, Outcome.FLAKY, Outcome.TIMEOUT})
+_MEASURED = FAILED | {Outcome.PASS}
+MAX_SHOWN = 20  # combinations listed one by one
+_MIN_OVERLAP = 20  # characters: shorter texts contained in a signature prove nothing
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Match:
+    """The signature a text shows, and how it was recognised."""
+
+    signature: str
+    how: str  # "catalogue" or "recorded"
+    line: str  # the line of the text that carries it
+    meaning: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Occurrence:
+    """A recorded scenario run that shows the signature."""
+
+    record: Record
+    first: bool  # it is the record's own signature (the first failure), not one of the others
+
+
+def identify(text: str, recorded: Iterable[str] = ()) -> Match | None:
+    """The signature ``text`` shows: a catalogue entry, else a recorded signature that one
+    of its normalised lines equals or contains (or is contained in); None if neither."""
+    lines = [ln.strip().removeprefix("E ").strip() for ln in text.splitlines() if ln.strip()]
+    known = signatures.match(text)
+    if known:
+        line = next((ln for ln in lines if known.pattern.search(ln)), lines[0] if lines else "")
+        return Match(signature=known.id, how="catalogue", line=line, meaning=known.meaning)
+    sigs = sorted({s for s in recorded if s})
+    normal = [(ln, signatures.normalise(ln)) for ln in lines]
+    for line, norm in normal:
+        if norm in sigs:
+            return Match(signature=norm, how="recorded", line=line)
+    for line, norm in normal:
+        for sig in sigs:
+            if min(len(sig), len(norm)) >= _MIN_OVERLAP and (sig in norm or norm in sig):
+                return Match(signature=sig, how="recorded", line=line)
+    return None
+
+
+def latest(records: Iterable[Record]) -> list[Record]:
+    """The newest record of every (cell, scenario), in file order."""
+    newest = {(r.cell_id, r.scenario): r for r in records}
+    return list(newest.values())
+
+
+def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Occurrence]:
+    """The records (newest per cell and scenario) that show ``signature``."""
+    found = []
+    for record in latest(records):
+        if record.signature == signature:
+            found.append(Occurrence(record=record, first=True))
+        elif record.outcome in FAILED and signature in bisect.signature_set(out, record):
+            found.append(Occurrence(record=record, first=False))
+    return found
+
+
+def version_of(record: Record, key: str) -> str | None:
+    """The record's Python minor, or the installed (else requested) version of ``key``."""
+    if key == "python":
+        full = record.python or record.requested.get("python") or ""
+        return ".".join(full.split(".")[:2]) or None
+    return record.resolved.get(key) or record.requested.get(key)
+
+
+def ranges(found: Sequence[Occurrence], records: Iterable[Record]) -> dict[str, list[tuple[str, str, int]]]:
+    """Per package: (first, last, versions measured) runs of consecutive measured versions
+    that all show the signature; measured means the same scenarios ran there at all."""
+    scenario_names = {o.record.scenario for o in found}
+    pool = [r for r in latest(records) if r.outcome in _MEASURED and r.scenario in scenario_names]
+    out = {}
+    for key in ("python", *DISTRIBUTIONS):
+        shown = {v for o in found if (v := version_of(o.record, key))}
+        measured = {v for r in pool if (v := version_of(r, key))} | shown
+        if shown:
+            out[key] = _runs(sorted(measured, key=_order), shown)
+    return out
+
+
+def _runs(ordered: list[str], shown: set[str]) -> list[tuple[str, str, int]]:
+    runs, current = [], []
+    for version in [*ordered, None]:
+        if version in shown:
+            current.append(version)
+        elif current:
+            runs.append((current[0], current[-1], len(current)))
+            current = []
+    return runs
+
+
+def _order(version: str):
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def bisect_notes(signature: str, findings: Iterable[Mapping]) -> list[str]:
+    """Where bisect saw the signature appear or disappear along an axis."""
+    notes: dict[tuple, str] = {}  # the newest bisect's word on each change point
+    for finding in findings:
+        measured = {m["version"]: m for m in finding.get("measured", ())}
+        where = bisect.describe_pins(finding.get("python", ""), finding.get("pins", {}))
+        for change in finding.get("changes", ()):
+            before = _shows(signature, measured.get(change["last_good"]))
+            after = _shows(signature, measured.get(change["first_bad"]))
+            if before != after:
+                verb = "appears at" if after else "disappears at"
+                key = (finding["axis"], change["last_good"], change["first_bad"], where)
+                notes[key] = (f"{finding['axis']} {change['last_good']} -> {change['first_bad']}: "
+                              f"it {verb} {change['first_bad']} ({where}; bisect run {finding['run_id']})")
+    return list(notes.values())
+
+
+def _shows(signature: str, measured: Mapping | None) -> bool:
+    scenarios = (measured or {}).get("scenarios", {})
+    return any(signature == s.get("signature") or signature in s.get("signatures", ())
+               for s in scenarios.values())
+
+
+def explain_notes(signature: str, findings: Iterable[Mapping], limit: int = 3) -> list[str]:
+    """The best fixes and workarounds explain found (newest finding per combination) for
+    combinations that show it."""
+    newest = {f.get("start", {}).get("cell_id"): f for f in findings}  # the last one per start
+    notes = []
+    for finding in newest.values():
+        start = finding.get("start", {})
+        if signature not in start.get("signatures", ()):
+            continue
+        notes.append(f"for {start.get('cell_id')} (explain run {finding.get('run_id')}):")
+        for c in finding.get("candidates", ())[:limit]:
+            how = f", then {' or '.join(c['how'])}" if c.get("how") else ""
+            notes.append(f"  {c['rank']}. {c['kind']}: {c['summary']}{how}  [evidence: {c['cell_id']}, "
+                         f"runs {', '.join(c.get('run_ids', ()))}]")
+        if not finding.get("candidates"):
+            notes.append("  no fix or workaround found within its budget")
+    return notes
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``whence`` command's arguments."""
+    parser.add_argument("text", nargs="+", help="the error text (quote it), or - to read stdin")
+    parser.add_argument("--results", type=Path,
+                        help="a results folder or results.jsonl (default: $MATRIX_OUT or reports)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``python -m matrix whence``: print the signature, where it appears, and known fixes."""
+    text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
+    if not text.strip():
+        raise ConfigError("whence needs the error text; paste it in quotes or pipe it with -.")
+    results = args.results or store.out_dir()
+    folder = results if results.is_dir() or not results.suffix else results.parent
+    records = store.read(results, warn=False)
+    match = identify(text, (r.signature for r in records if r.signature))
+    if match is None:
+        print(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
+              f"  {signatures.normalise(text)}\n(searched {len(records)} records in {results})")
+        return 1
+    found = occurrences(match.signature, records, folder)
+    print(render(match, found, records, folder))
+    return 0
+
+
+def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record], folder: Path) -> str:
+    """The whole answer as text."""
+    source = "in the catalogue" if match.how == "catalogue" else "a recorded signature"
+    lines = [match.line, f"is {match.signature} ({source})"]
+    if match.meaning:
+        lines.append(f"  {match.meaning}")
+    if not found:
+        return "\n".join(lines + [f"\nnot in the {len(records)} records of {folder}"])
+    cells = len({o.record.cell_id for o in found})
+    where = folder / store.RESULTS
+    lines += ["", f"recorded in {len(found)} scenario runs of {cells} combinations ({where}):"]
+    lines += _combination_lines(found)
+    lines += ["", "where it appears (installed versions; ranges over the versions measured):"]
+    for key, runs in ranges(found, records).items():
+        shown = ", ".join(f"{a}–{b}" if a != b else a for a, b, _ in runs)
+        count = sum(n for *_, n in runs)
+        lines.append(f"  {key:26} {shown}   ({count} measured version{'s' if count != 1 else ''})")
+    notes = bisect_notes(match.signature, bisect.read_findings(folder / bisect.FINDINGS))
+    if notes:
+        lines += ["", "where bisect saw it change:"] + [f"  {n}" for n in notes]
+    notes = explain_notes(match.signature, bisect.read_findings(folder / explain.FINDINGS))
+    lines += ["", "fixes found by explain:" if notes else
+              "fixes found by explain: none recorded (run: python -m matrix explain <pins>)"]
+    return "\n".join(lines + [f"  {n}" for n in notes])
+
+
+def _combination_lines(found: Sequence[Occurrence]) -> list[str]:
+    cells: dict[str, list[Occurrence]] = {}
+    for occ in sorted(found, key=lambda o: [_order(version_of(o.record, k) or "")
+                                            for k in ("python", *DISTRIBUTIONS)]):
+        cells.setdefault(occ.record.cell_id, []).append(occ)
+    lines = []
+    for cell_id, occs in list(cells.items())[:MAX_SHOWN]:
+        runs = ", ".join(f"{o.record.scenario} ({o.record.outcome.value}"
+                         f"{'' if o.first else ', not first'})" for o in occs)
+        lines.append(f"  {_pins_text(occs[0].record)}: {runs}")
+        lines.append(f"    {cell_id}; reproduce: {occs[0].record.repro}")
+    if len(cells) > MAX_SHOWN:
+        lines.append(f"  ... and {len(cells) - MAX_SHOWN} more combinations")
+    return lines
+
+
+def _pins_text(record: Record) -> str:
+    python = version_of(record, "python") or "?"
+    parts = [f"Python {python}"]
+    for dist in DISTRIBUTIONS:
+        version = record.resolved.get(dist) or record.requested.get(dist)
+        if version:
+            picked = "" if dist in record.requested else " (resolver)"
+            parts.append(f"{dist} {version}{picked}")
+    return ", ".join(parts)

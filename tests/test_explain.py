@@ -1,0 +1,237 @@
+"""Explain: the changes tried, the search order, the budget, and the ranking.
+
+The search is tested with a fake bench (``FakeBench``) instead of real cells. It answers
+from a recorded table: ``tests/data/explain-reported.jsonl`` holds the records of a real
+``explain`` run on the reported project's versions (each with its signature set, read from
+its JUnit XML, added as ``signatures``); the other tests build small tables by hand. The
+fake separates what is "recorded" (free, ``lookup``) from what must be "run" (``run``,
+counted against the budget); a cell not in its table is answered as unresolvable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from matrix import bisect, explain, releases
+from matrix.bisect import Observation
+from matrix.cell import Cell
+from matrix.explain import Step
+from matrix.record import Counts, Outcome, Record
+
+REPORTED = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "0.23.0", "pytest-playwright": "0.7.1",
+                              "playwright": "1.49.1", "pytest-cov": "7.0.0"})
+SCENARIOS = ("control", "e2e-first", "e2e-last", "isolated")
+
+
+@pytest.fixture(scope="module")
+def snapshot() -> releases.Snapshot:
+    return releases.load()
+
+
+def rec(cell: Cell, scenario: str, outcome: str = "pass", signature: str | None = None,
+        run_id: str = "r1") -> Record:
+    return Record(run_id=run_id, cell_id=cell.id, python="3.13.0", requested=cell.requested,
+                  resolved=dict(cell.pins), probe=cell.probe, scenario=scenario,
+                  outcome=Outcome(outcome), signature=signature, message=signature, tests=Counts(),
+                  duration_s=1.0, started_at="2026-11-25T00:00:00Z",
+                  repro=f"nox -s 'cell({cell.id})' -- --scenario {scenario}", log=None)
+
+
+def seen(cell: Cell, **outcomes: str) -> Observation:
+    """An observation: ``e2e_first="bug:loop-already-running"`` style keywords."""
+    records = []
+    for name, text in outcomes.items():
+        outcome, _, sig = text.partition(":")
+        records.append(rec(cell, name.replace("_", "-"), outcome, sig or None))
+    return Observation(cell=cell, records=tuple(records),
+                       signatures=tuple((r.signature,) if r.signature else () for r in records))
+
+
+class FakeBench:
+    """Answers from ``table`` (cell id -> observation); ``recorded`` ids are free."""
+
+    def __init__(self, table: dict[str, Observation], recorded: set[str] = frozenset(),
+                 wanted=SCENARIOS) -> None:
+        self.table, self.recorded, self.wanted = table, set(recorded), tuple(wanted)
+        self.ran, self.runs, self.lookups = 0, [], []
+
+    def lookup(self, cell: Cell, *, partial: bool = False) -> Observation | None:
+        self.lookups.append(cell.id)
+        return self.table.get(cell.id) if cell.id in self.recorded else None
+
+    def run(self, cell: Cell) -> Observation:
+        self.ran += 1
+        self.runs.append(cell.id)
+        self.recorded.add(cell.id)
+        if cell.id in self.table:
+            return dataclasses.replace(self.table[cell.id], ran=True)
+        records = tuple(rec(cell, s, "unresolvable", "unresolvable") for s in ("control", "e2e-first"))
+        return Observation(cell=cell, records=records, signatures=((), ()), ran=True)
+
+    def recorded_cells(self) -> list[Cell]:
+        return [o.cell for i, o in self.table.items() if i in self.recorded]
+
+
+def reported_table(path: Path) -> dict[str, Observation]:
+    """The real explain run: cell id -> observation (records in run order)."""
+    rows: dict[str, list[dict]] = {}
+    for line in path.read_text().splitlines():
+        data = json.loads(line)
+        rows.setdefault(data["cell_id"], []).append(data)
+    table = {}
+    for cell_id, datas in rows.items():
+        requested = dict(datas[0]["requested"])
+        cell = Cell.make(requested.pop("python"), requested)
+        assert cell.id == cell_id
+        table[cell_id] = Observation(cell=cell, records=tuple(Record.from_json(d) for d in datas),
+                                     signatures=tuple(tuple(d["signatures"]) for d in datas))
+    return table
+
+
+# --------------------------------------------------------------------------- the changes
+
+
+def test_single_changes_of_the_reported_versions_start_with_the_other_plugin(snapshot) -> None:
+    changes = explain.single_changes(REPORTED, snapshot)
+    assert changes[0].text == ("pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
+                               "pytest-asyncio 0.23.0 -> 0.24.0")  # the oldest it allows
+    texts = [c.text for c in changes]
+    assert texts[1:4] == ["pytest-asyncio 0.23.0 -> 0.23.8", "pytest-asyncio 0.23.0 -> 0.24.0",
+                          "pytest-asyncio 0.23.0 -> 0.21.2"]  # nearest first
+    assert "drop pytest-cov 7.0.0" in texts and "Python 3.13 -> 3.12" in texts
+    assert texts.index("drop pytest-cov 7.0.0") < texts.index("playwright 1.49.1 -> 1.50.0")
+    assert any(t.startswith("drop pytest-playwright 0.7.1 (Playwright's async API") for t in texts)
+    assert len(set(texts)) == len(texts)
+
+
+def test_nearby_releases_are_the_patch_the_next_and_previous_minor_then_the_newest(snapshot) -> None:
+    assert explain.nearby("pytest-asyncio", "1.1.0", snapshot) == [
+        (1, "1.1.1"), (1, "1.2.0"), (1, "1.0.0"), (2, "1.5.0")]
+    assert explain.nearby("pytest-asyncio", "1.5.0", snapshot) == [(1, "1.4.1.post1")]
+
+
+def test_steps_between_two_cells_apply_back_to_the_second() -> None:
+    other = Cell.make("3.12", {"pytest": "8.4.2", "pytest-asyncio": "0.24.0",
+                               "pytest-playwright-asyncio": "0.7.1", "playwright": "1.49.1"})
+    steps = explain.steps_between(REPORTED, other)
+    assert steps == (Step(axis="python", old="3.13", new="3.12"),
+                     Step(axis="plugin", old="pytest-playwright 0.7.1", new="pytest-playwright-asyncio 0.7.1"),
+                     Step(axis="pytest-asyncio", old="0.23.0", new="0.24.0"),
+                     Step(axis="pytest-cov", old="7.0.0", new=None))
+    assert explain.apply(REPORTED, steps) == other
+
+
+@pytest.mark.parametrize(("outcomes", "verdict"), [
+    ({"control": "pass", "e2e_first": "pass", "e2e_last": "pass", "isolated": "pass"}, "fix"),
+    ({"control": "pass", "e2e_first": "bug:x", "e2e_last": "pass", "isolated": "pass"}, "workaround"),
+    ({"control": "fail:y", "e2e_first": "bug:x", "e2e_last": "fail:y", "isolated": "fail:y"}, "fails"),
+    ({"control": "unresolvable:unresolvable", "e2e_first": "unresolvable:unresolvable"}, "unusable"),
+    ({"control": "pass"}, "incomplete"),
+])
+def test_a_cell_is_a_fix_a_workaround_or_neither(outcomes, verdict) -> None:
+    assert explain.judge(seen(REPORTED, **outcomes)) == verdict
+
+
+# --------------------------------------------------------------------------- the search
+
+
+def test_on_the_reported_versions_it_proposes_the_async_plugin_and_smaller_workarounds(data, snapshot) -> None:
+    table = reported_table(data / "explain-reported.jsonl")
+    bench = FakeBench(table, wanted=explain.DEFAULT_SCENARIOS)
+    result = explain.explain(REPORTED, bench, snapshot, budget=12)
+    assert result.start.verdict == "fails" and bench.ran <= 12
+    fixes, ways = result.ranked("fix"), result.ranked("workaround")
+    assert fixes[0].candidate.text == ("pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
+                                       "pytest-asyncio 0.23.0 -> 0.24.0")
+    assert ways and ways[0].candidate.size < fixes[0].candidate.size
+    assert ways[0].candidate.steps[0].axis == "pytest-asyncio"
+    assert all(t.observation.run_ids for t in fixes + ways)  # every candidate has evidence
+    assert bench.runs[:2] == [REPORTED.id, plugin_fix(REPORTED, snapshot).id]  # the other plugin first
+    assert set(bench.runs) == set(table)  # the same 12 cells the real run chose
+
+
+def plugin_fix(start: Cell, snapshot) -> Cell:
+    return explain.single_changes(start, snapshot)[0].cell
+
+
+def test_recorded_cells_are_used_first_and_the_budget_holds(snapshot) -> None:
+    fixed = plugin_fix(REPORTED, snapshot)
+    table = {REPORTED.id: seen(REPORTED, control="fail:y", e2e_first="bug:x", e2e_last="fail:y"),
+             fixed.id: seen(fixed, control="pass", e2e_first="pass", e2e_last="pass", isolated="pass")}
+    bench = FakeBench(table, recorded={REPORTED.id, fixed.id})
+    result = explain.explain(REPORTED, bench, snapshot, budget=2)
+    assert bench.ran == 2 and fixed.id not in bench.runs
+    (fix,) = result.ranked("fix")
+    assert fix.source == "recorded" and fix.candidate.cell == fixed
+    assert sum(t.source == "not tried" for t in result.trials) > 5
+    assert sum(t.source == "ruled out" for t in result.trials) >= 1  # pytest 9 with the sync plugin
+
+
+def test_with_no_budget_only_recorded_evidence_is_used(snapshot) -> None:
+    table = {REPORTED.id: seen(REPORTED, control="fail:y", e2e_first="bug:x")}
+    bench = FakeBench(table, recorded={REPORTED.id})
+    result = explain.explain(REPORTED, bench, snapshot, budget=0)
+    assert bench.ran == 0 and result.ranked("fix") == []
+    assert "fixes: none found within the budget" in explain.report(result)
+
+
+def test_a_start_that_passes_needs_nothing(snapshot) -> None:
+    table = {REPORTED.id: seen(REPORTED, control="pass", e2e_first="pass")}
+    result = explain.explain(REPORTED, FakeBench(table, recorded={REPORTED.id}), snapshot, budget=5)
+    assert result.trials == () and "nothing to change" in explain.report(result)
+
+
+def test_pairs_combine_changes_that_each_fixed_something_and_nothing_larger_than_a_fix_runs(snapshot) -> None:
+    start = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "1.3.0", "playwright": "1.56.0"})
+    newer_asyncio = Cell.make("3.13", {**start.pin_map, "pytest-asyncio": "1.4.1.post1"})
+    newer_playwright = Cell.make("3.13", {**start.pin_map, "playwright": "1.57.0"})
+    both = Cell.make("3.13", {**start.pin_map, "pytest-asyncio": "1.4.1.post1", "playwright": "1.57.0"})
+    table = {start.id: seen(start, control="fail:y", e2e_first="bug:x"),
+             newer_asyncio.id: seen(newer_asyncio, control="pass", e2e_first="bug:x"),
+             newer_playwright.id: seen(newer_playwright, control="fail:y", e2e_first="pass"),
+             both.id: seen(both, control="pass", e2e_first="pass")}
+    bench = FakeBench(table, recorded={start.id})
+    result = explain.explain(start, bench, snapshot, budget=40)
+    (fix,) = result.ranked("fix")
+    assert fix.candidate.cell == both and fix.candidate.size == 2 and fix.source == "ran"
+    sizes = [len(explain.steps_between(start, Cell.make(*_split(i)))) for i in bench.runs]
+    assert max(sizes) == 2
+
+
+def _split(cell_id: str) -> tuple[str, dict[str, str]]:
+    return bisect.parse_target([cell_id])
+
+
+def test_recorded_neighbours_a_few_axes_away_count_as_evidence(snapshot) -> None:
+    near = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "0.24.0",
+                              "pytest-playwright-asyncio": "0.7.1", "playwright": "1.56.0",
+                              "pytest-cov": "7.0.0"})
+    table = {REPORTED.id: seen(REPORTED, control="fail:y", e2e_first="bug:x"),
+             near.id: seen(near, control="pass", e2e_first="pass", e2e_last="pass")}
+    result = explain.explain(REPORTED, FakeBench(table, recorded={REPORTED.id, near.id}), snapshot,
+                             budget=0)
+    (fix,) = result.ranked("fix")
+    assert fix.candidate.cell == near and fix.candidate.size == 3 and fix.source == "recorded"
+
+
+def test_the_findings_line_ranks_fixes_then_workarounds_with_their_evidence(snapshot, tmp_path) -> None:
+    fixed = plugin_fix(REPORTED, snapshot)
+    patched = Cell.make("3.13", {**REPORTED.pin_map, "pytest-asyncio": "0.23.8"})
+    table = {REPORTED.id: seen(REPORTED, control="fail:y", e2e_first="bug:loop-already-running"),
+             fixed.id: seen(fixed, control="pass", e2e_first="pass", e2e_last="pass"),
+             patched.id: seen(patched, control="pass", e2e_first="bug:x", e2e_last="pass")}
+    result = explain.explain(REPORTED, FakeBench(table, recorded=set(table)), snapshot, budget=0)
+    line = explain.finding_json(result, SCENARIOS, run_id="e1", started_at="2026-11-25T00:00:00Z", took=3)
+    assert [(c["rank"], c["kind"], c["size"]) for c in line["candidates"]] == [
+        (1, "fix", 2), (2, "workaround", 1)]
+    assert line["candidates"][1]["how"] == ["run the e2e tests last"]
+    assert line["candidates"][1]["summary"] == "pytest-asyncio 0.23.0 -> 0.23.8"
+    assert line["start"]["signatures"] == ["y", "loop-already-running"]
+    assert line["candidates"][0]["run_ids"] == ["r1"] and line["candidates"][0]["scenarios"]["e2e-first"]
+    text = explain.report(result)
+    assert "1. pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; pytest-asyncio 0.23.0 -> 0.24.0" in text
+    assert "2. pytest-asyncio 0.23.0 -> 0.23.8, then run the e2e tests last  [1 change + how the tests run]" in text
