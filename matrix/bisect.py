@@ -360,26 +360,33 @@ class Bench:
         for record in store.read(self.opts.out, warn=False):
             self._records.setdefault(record.cell_id, []).append(record)
 
+    def own(self, cell: Cell) -> Cell:
+        """The cell as this search runs it: on the user's suite when one is in force."""
+        suite = self.opts.suite.name if self.opts.suite else ""
+        return cell if cell.suite == suite else dataclasses.replace(cell, suite=suite)
+
     def recorded_cells(self) -> list[Cell]:
-        """Every probe cell with records in the results folder."""
+        """Every cell of this search's kind (probe, or the suite in force) with records."""
         cells = []
         for cell_id, records in self._records.items():
             requested = dict(records[-1].requested)
             python = requested.pop("python", "") or ""
-            cell = Cell.make(python, {d: v for d, v in requested.items() if d in DISTRIBUTIONS})
-            if cell.id == cell_id:  # a user's suite cell (or an odd record) is not a probe cell
+            cell = self.own(Cell.make(python, {d: v for d, v in requested.items()
+                                               if d in DISTRIBUTIONS}))
+            if cell.id == cell_id:  # another suite's cell (or an odd record) is not ours
                 cells.append(cell)
         return cells
 
     def chosen(self, cell: Cell) -> list[scenarios.Scenario]:
         """The scenarios of this search that make sense for ``cell``."""
-        return scenarios.for_cell(cell, self.wanted)
+        return scenarios.for_cell(cell, self.wanted, self.opts.suite)
 
     def lookup(self, cell: Cell, *, partial: bool = False) -> Observation | None:
         """The cell from recorded results only; None unless every scenario is recorded
         (``partial``: whatever scenarios are recorded, None if none is)."""
         if self.fresh:
             return None
+        cell = self.own(cell)
         chosen = self.chosen(cell)
         found = self._recorded(cell, chosen)
         if not found or (len(found) < len(chosen) and not partial):
@@ -390,10 +397,11 @@ class Bench:
     def measure(self, cell: Cell) -> Observation:
         """The cell, from recorded results when complete, else run (and recorded)."""
         known = self.lookup(cell)
-        return known if known is not None else self.run(cell)
+        return known if known is not None else self.run(self.own(cell))
 
     def run(self, cell: Cell) -> Observation:
         """Run the scenarios of ``cell`` not recorded yet; every record is appended."""
+        cell = self.own(cell)
         chosen = self.chosen(cell)
         remember(self.opts.out, cell, self.opts)
         with store.cell_lock(self.opts.out, cell.id):
@@ -421,7 +429,7 @@ class Bench:
     def _fingerprints(self, cell: Cell, names: list[str]) -> set[str]:
         key = (cell.id, tuple(names))
         if key not in self._prints:
-            lists = {tuple(names)} | {tuple(s.name for s in scenarios.for_cell(cell, w))
+            lists = {tuple(names)} | {tuple(s.name for s in scenarios.for_cell(cell, w, self.opts.suite))
                                       for w in KNOWN_LISTS}
             self._prints[key] = {runner.fingerprint(cell, list(lst), self.opts) for lst in lists}
         return self._prints[key]
@@ -431,11 +439,15 @@ def run_options(out: Path, *, timeout: float, reruns: int,
                 snapshot: releases.Snapshot) -> runner.RunOptions:
     """Run options for searched cells: the snapshot's time, and repro commands that work."""
     from matrix.__main__ import run_id
+    from matrix.suite import load
 
     prefix = (f"MATRIX_CONFIG={shlex.quote(str(out / SEARCHED))} MATRIX_PROFILE={SEARCHED_PROFILE} "
               f"MATRIX_OUT={shlex.quote(str(out))} ")
+    # A user's suite (MATRIX_SUITE) is searched like the probes; searched.toml names it.
+    suite = load(Path(os.environ["MATRIX_SUITE"]), os.environ.get("MATRIX_SUITE_REQUIREMENTS")
+                 ) if os.environ.get("MATRIX_SUITE") else None
     return runner.RunOptions(out=out, run_id=run_id(), timeout=timeout, reruns=reruns,
-                             exclude_newer=snapshot.taken_at, repro_prefix=prefix)
+                             exclude_newer=snapshot.taken_at, repro_prefix=prefix, suite=suite)
 
 
 def remember(out: Path, cell: Cell, opts: runner.RunOptions) -> None:
@@ -474,7 +486,10 @@ def _searched_text(cells: list[dict[str, str]], opts: runner.RunOptions) -> str:
              f"#   MATRIX_CONFIG=<this file> MATRIX_PROFILE={SEARCHED_PROFILE} nox -s 'cell(<id>)'",
              f"[profiles.{SEARCHED_PROFILE}]",
              'description = "cells measured by bisect and explain"',
-             f"timeout = {opts.timeout:g}", f"reruns = {opts.reruns}", ""]
+             f"timeout = {opts.timeout:g}", f"reruns = {opts.reruns}"]
+    if opts.suite is not None:
+        lines.append(f"suite = {json.dumps(str(opts.suite.root))}")
+    lines.append("")
     for cell in cells:
         lines.append(f"[[profiles.{SEARCHED_PROFILE}.cell]]")
         lines += [f'{key} = "{value}"' for key, value in cell.items()] + [""]

@@ -19,10 +19,11 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from matrix import command
-from matrix.cell import Cell
+from matrix.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
 from matrix.interpreters import NO_DOWNLOADS, Interpreter
 
 READY = ".matrix-ready"
+PLUGINS = {SYNC_PLUGIN, ASYNC_PLUGIN}
 _PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;]+)")
 _NETWORK = re.compile(
     r"Failed to fetch|Could not connect|error sending request|dns error|Connection refused|"
@@ -77,6 +78,8 @@ def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str
     """
     folder.mkdir(parents=True, exist_ok=True)
     pinned = {dist for dist, _ in cell.pins}
+    if pinned & PLUGINS:  # the cell says which Playwright plugin; the suite's other one goes
+        pinned |= PLUGINS
     extra = tuple(r for r in extra if canonicalize_name(Requirement(r).name) not in pinned)
     requirements = folder / "requirements.in"
     requirements.write_text("\n".join([*cell.requirements, *extra]) + "\n")

@@ -171,7 +171,7 @@ def single_changes(start: Cell, snapshot: releases.Snapshot) -> list[Candidate]:
 
 
 def _candidate(start: Cell, python: str, pins: Mapping[str, str], ring: int, order: int) -> Candidate:
-    cell = Cell.make(python, dict(pins))
+    cell = Cell.make(python, dict(pins), suite=start.suite)
     return Candidate(cell=cell, steps=steps_between(start, cell), ring=ring, order=order)
 
 
@@ -261,7 +261,7 @@ def apply(start: Cell, steps: Iterable[Step]) -> Cell:
             pins.pop(step.axis, None)
         else:
             pins[step.axis] = step.new
-    return Cell.make(python, pins)
+    return Cell.make(python, pins, suite=start.suite)
 
 
 def pair_changes(start: Cell, passing: frozenset[str], singles: Sequence[Trial]) -> list[Candidate]:
@@ -406,11 +406,11 @@ def run(args: argparse.Namespace) -> int:
     python, pins = bisect.parse_target(args.target)
     if args.max_cells < 0:
         raise ConfigError(f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only.")
-    start = Cell.make(python, pins)
     snapshot = releases.load()
     out = store.out_dir()
     opts = bisect.run_options(out, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
     bench = bisect.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
+    start = bench.own(Cell.make(python, pins))  # on the user's suite when one is in force
     print(f"explain {bisect.describe_pins(python, pins)}\nscenarios {', '.join(bench.wanted)}; "
           f"at most {args.max_cells} new cells", flush=True)
     result = explain(start, bench, snapshot, budget=args.max_cells)
