@@ -94,6 +94,15 @@ def test_the_examples_show_the_bug_then_the_fix_without_touching_them(tmp_path) 
     assert fixed and all(r.outcome is Outcome.PASS for r in fixed)
     lines = answer.for_suite("shop-sync", store.read(tmp_path), {})
     assert any(line.startswith("  pins to write: ") for line in lines)
+    # explain works on the suite's recorded cells too (no new cell: --max-cells 0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
+    env.update(MATRIX_SUITE=str(EXAMPLES / "shop-sync"), MATRIX_OUT=str(tmp_path))
+    pins = ["python=3.13", "pytest=8.4.2", "pytest-asyncio=0.23.0", "pytest-playwright=0.7.1",
+            "playwright=1.49.1", "pytest-cov=7.0.0"]
+    proc = subprocess.run([sys.executable, "-m", "matrix", "explain", *pins, "--max-cells", "0"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"start {reported} (recorded)" in proc.stdout
 
 
 @pytest.mark.integration
