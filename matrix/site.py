@@ -1,13 +1,15 @@
 """The site: the published compatibility report, a static folder that opens from disk.
 
 ``build(results_dir, site_dir)`` reads a results folder (``results.jsonl``, optional
-``plan.json`` and ``logs/``) and writes::
+``plan.json``, ``logs/``, and the findings of ``bisect`` and ``explain`` in
+``bisect.jsonl`` and ``explain.jsonl``) and writes::
 
     index.html          the report (Jinja2 template, plotly heatmaps, no network)
     plotly.min.js       plotly.js from the installed plotly package, once
     app.js, style.css   the page's own script and style (matrix/templates/)
     results.json        every record, results.csv the same flattened
-    summary.json        cell verdicts, scenario verdicts, recommendations, boundaries, changes
+    summary.json        cell verdicts, scenario verdicts, recommendations, boundaries, changes,
+                        bisect's first bad releases and explain's smallest fix per cell
     badges/<plugin>.json  shields.io endpoint badges for each plugin's recommendation
     logs/...            the logs the records point at (hard links where possible), so
                         the links work when the folder is published alone
@@ -42,8 +44,8 @@ from markupsafe import Markup
 from matrix import table
 from matrix.errors import MatrixError
 
-__all__ = ["STATE_STYLE", "analyse", "badge", "build", "grid_figure", "render", "script_json",
-           "summary"]
+__all__ = ["STATE_STYLE", "analyse", "badge", "bisect_summary", "bisect_view", "build",
+           "explain_summary", "fix_views", "grid_figure", "render", "script_json", "summary"]
 
 #: How each cell state looks: colour, a glyph (so colour is never the only cue), a label.
 STATE_STYLE: dict[str, tuple[str, str, str]] = {
@@ -96,6 +98,8 @@ class Analysis:
     changes: dict[str, Any]
     evidence: dict[str, Any]
     warnings: list[str]
+    bisect: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # oldest first
+    explain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Path:
@@ -103,7 +107,8 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Pa
 
     Args:
         results_dir: a results folder (or its ``results.jsonl``), with optional
-            ``plan.json`` and the ``logs/`` the records point at.
+            ``plan.json``, the ``logs/`` the records point at, and ``bisect.jsonl`` and
+            ``explain.jsonl`` (a malformed line is skipped with a warning on the page).
         site_dir: the folder to write; its ``badges/`` and ``logs/`` follow the records
             (files for plugins or records that are gone are removed).
         previous: a previous results folder, site folder or one of their
@@ -133,8 +138,10 @@ def _results_file(path: Path) -> tuple[Path, Path]:
 
 
 def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Analysis:
-    """Read records and plan, and compute verdicts, recommendations, boundaries, changes."""
+    """Read records, plan and the findings beside the records, and compute verdicts,
+    recommendations, boundaries, changes."""
     records, warnings = table.read_records(results)
+    searches, search_warnings = _read_searches(results.parent)
     # Built from the records alone, not their file order: shards merged and one run agree.
     records.sort(key=lambda r: (r["cell_id"], r["scenario"], r.get("attempt", 1), r["started_at"]))
     plan, plan_warnings = table.read_plan(plan_path)
@@ -148,8 +155,17 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
         transitions=table.transitions(cells_df),
         changes=_changes(scenarios, previous),
         evidence=table.evidence(df, scenarios, cells_df, plan),
-        warnings=warnings + plan_warnings,
+        warnings=warnings + plan_warnings + search_warnings, **searches,
     )
+
+
+def _read_searches(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """The bisect and explain findings of a results folder, and the lines skipped."""
+    found, warnings = {}, []
+    for kind, name in table.FINDINGS.items():
+        found[kind], skipped = table.read_findings(root / name, kind)
+        warnings += skipped
+    return found, warnings
 
 
 def _changes(scenarios: pd.DataFrame, previous: Path | None) -> dict[str, Any]:
@@ -204,8 +220,38 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "scenarios": scenario_rows,
         "transitions": analysis.transitions,
         "changes": analysis.changes,
+        "bisect": bisect_summary(analysis.bisect),
+        "explain": explain_summary(analysis.explain),
         "warnings": analysis.warnings,
     }
+
+
+def bisect_summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """What bisect found: per axis, each search's first bad release (and last good), and
+    every change point with the signatures that appear or disappear there."""
+    first_bad: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        if finding["changes"]:
+            change = finding["changes"][0]
+            first_bad.setdefault(finding["axis"], []).append(
+                {k: finding[k] for k in ("python", "pins", "run_id", "started_at")}
+                | {"last_good": change["last_good"], "first_bad": change["first_bad"]})
+    keys = ("axis", "python", "pins", "last_good", "first_bad", "last_good_cell",
+            "first_bad_cell", "differ", "appears", "disappears", "run_id")
+    points = [{k: p[k] for k in keys} for p in table.change_points(findings)]
+    return {"searches": len(findings), "first_bad": first_bad, "change_points": points}
+
+
+def explain_summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per cell explain started from: the smallest known fix (None when it found none),
+    the other ranked candidates in brief, and the search's run."""
+    out = {}
+    for cell_id, found in table.smallest_fixes(findings).items():
+        brief = [{k: c[k] for k in ("rank", "kind", "summary", "how", "size", "cell_id")}
+                 for c in found["candidates"]]
+        out[cell_id] = {"run_id": found["run_id"], "started_at": found["started_at"],
+                        "smallest_fix": brief[0] if brief else None, "candidates": brief}
+    return out
 
 
 def badge(rec: Mapping[str, Any]) -> dict[str, Any]:
@@ -488,6 +534,7 @@ def signatures(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
     scen = analysis.scenarios
     seen = sorted(set(scen.loc[scen["outcome"] == "bug", "signature"].dropna()))
     loop_ids = list(table.SIGNATURES) + [s for s in seen if s not in table.SIGNATURES]
+    moves = _bisect_moves(table.change_points(analysis.bisect))
     loop = []
     for sig in loop_ids:
         hit = scen[scen["signature"] == sig]
@@ -495,8 +542,27 @@ def signatures(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
                      "explanation": table.SIGNATURES.get(sig), "scenarios": len(hit),
                      "scenario_names": sorted(set(hit["scenario"]), key=table._scenario_rank),
                      "cells": _cell_links(hit["cell_id"]), "releases": _releases(hit),
-                     "workaround": _isolated_rescue(scen, hit)})
-    return {"loop": loop, "other": _other_failures(scen, set(loop_ids))}
+                     "workaround": _isolated_rescue(scen, hit), "bisect": moves.get(sig, [])})
+    other = [o | {"bisect": moves.get(o["key"], [])}
+             for o in _other_failures(scen, set(loop_ids))]
+    return {"loop": loop, "other": other}
+
+
+def _bisect_moves(points: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Per signature, the bisect change points where it appears (is introduced) or
+    disappears, each linking to its place in the bisect section. When two searches found
+    the same point with the same pins, the newer one's link is kept."""
+    moves: dict[str, dict[tuple, dict[str, Any]]] = {}
+    for p in points:  # oldest search first, so a newer one overwrites
+        where = _pins_text(p["python"], p["pins"])
+        for direction in ("appears", "disappears"):
+            for sig in p[direction]:
+                key = (direction, p["axis"], p["last_good"], p["first_bad"], where)
+                moves.setdefault(sig, {})[key] = {
+                    "direction": direction, "axis": p["axis"], "at": p["first_bad"],
+                    "after": p["last_good"], "where": where, "run_id": p["run_id"],
+                    "href": "#" + _point_anchor(p)}
+    return {sig: list(found.values()) for sig, found in moves.items()}
 
 
 def _isolated_rescue(scen: pd.DataFrame, hit: pd.DataFrame) -> dict[str, int] | None:
@@ -540,6 +606,78 @@ def boundaries(analysis: Analysis) -> list[dict[str, Any]]:
         by_axis.setdefault(entry["axis"], []).append(entry | {"contexts": contexts})
     return [{"axis": axis, "label": table.AXIS_LABELS.get(axis, axis), "entries": entries}
             for axis, entries in by_axis.items()]
+
+
+def _pins_text(python: str, pins: Mapping[str, str]) -> str:
+    """``Python 3.13 · pytest-playwright 0.7.1 · playwright 1.56.0``: what a search held."""
+    order = {dist: n for n, dist in enumerate(RELEASE_AXES)}
+    parts = [f"Python {python}"] if python else []
+    parts += [f"{d} {v}" for d, v in sorted(pins.items(), key=lambda kv: (
+        order.get(kv[0], len(order)), kv[0]))]
+    return " · ".join(parts) or "nothing pinned"
+
+
+def _sig_link(sig: str) -> dict[str, Any]:
+    """A signature, with the anchor of its entry when the catalogue has one."""
+    return {"id": sig, "href": f"#sig-{_slug(sig)}" if sig in table.SIGNATURES else None}
+
+
+def _point_anchor(point: Mapping[str, Any]) -> str:
+    # Positions, not versions: two searches along one axis can share a change point.
+    return f"bisect-{point['finding']}-{point['number']}"
+
+
+def bisect_view(analysis: Analysis) -> list[dict[str, Any]]:
+    """The bisect searches grouped by axis (in the order first searched): each with the
+    pins it held, its first bad release, and every change point with both sides' keys."""
+    here = {c["cell_id"] for c in analysis.cells}
+    points = table.change_points(analysis.bisect)
+    by_axis: dict[str, list[dict[str, Any]]] = {}
+    for number, finding in enumerate(analysis.bisect, 1):
+        mine = [_point_view(p, here) for p in points if p["finding"] == number]
+        by_axis.setdefault(finding["axis"], []).append(_search_view(number, finding, mine))
+    return [{"axis": axis, "label": table.AXIS_LABELS.get(axis, axis), "searches": searches}
+            for axis, searches in by_axis.items()]
+
+
+def _search_view(number: int, finding: Mapping[str, Any], points: list[dict[str, Any]]) -> dict:
+    """One bisect search: its range, the pins it held, its first change point, its gaps."""
+    keep = ("good", "bad", "run_id", "scenarios", "compare", "cells_measured", "grid_size",
+            "gaps", "stepped")
+    return {k: finding[k] for k in keep} | {
+        "anchor": f"bisect-{number}", "where": _pins_text(finding["python"], finding["pins"]),
+        "when": _when(finding["started_at"]), "points": points,
+        "first": points[0] if points else None}
+
+
+def _point_view(point: Mapping[str, Any], here: set[str]) -> dict[str, Any]:
+    """One change point: per scenario both sides' outcome and signatures, what appears
+    and disappears, links to both cells when they are on the page, and the repro."""
+    def side(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        look = STATE_STYLE.get(state["outcome"]) if state else None  # glyph: not colour alone
+        return state and {"outcome": state["outcome"], "glyph": look[1] if look else "",
+                          "signatures": [_sig_link(s) for s in state["signatures"]]}
+
+    rows = [{"scenario": s, "differs": s in point["differ"],
+             "before": side(point["before"].get(s)), "after": side(point["after"].get(s))}
+            for s in point["scenarios"]]
+    cells = {f"{end}_href": cell_href(point[f"{end}_cell"]) if point[f"{end}_cell"] in here
+             else None for end in ("last_good", "first_bad")}
+    keep = ("last_good", "first_bad", "last_good_cell", "first_bad_cell", "unusable", "repro")
+    return {k: point[k] for k in keep} | cells | {
+        "anchor": _point_anchor(point), "rows": rows, "first": point["number"] == 1,
+        "appears": [_sig_link(s) for s in point["appears"]],
+        "disappears": [_sig_link(s) for s in point["disappears"]]}
+
+
+def fix_views(analysis: Analysis) -> dict[str, dict[str, Any]]:
+    """Per cell on the page that explain started from: its smallest known fix (None when
+    the search found none), for the cell details the script draws."""
+    here = {c["cell_id"] for c in analysis.cells}
+    return {cell: {"fix": found["fix"], "run_id": found["run_id"],
+                   "when": _when(found["started_at"]),
+                   "more": max(0, len(found["candidates"]) - 1)}
+            for cell, found in table.smallest_fixes(analysis.explain).items() if cell in here}
 
 
 def changes_view(changes: Mapping[str, Any], cells: Iterable[Mapping[str, Any]]) -> dict:
@@ -634,7 +772,8 @@ def _encode(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
     """What the page's script reads: records (columnar), cells with their scenario
-    verdicts (record positions), the states' looks and the catalogue's ids."""
+    verdicts (record positions), the states' looks, the catalogue's ids and, per cell
+    explain started from, its smallest known fix."""
     current = set(analysis.scenarios["seq"].tolist()) if len(analysis.scenarios) else set()
     rows = [_record_row(r, seq in current, logs) for seq, r in enumerate(analysis.records)]
     per_cell: dict[str, list[list[Any]]] = {}
@@ -651,7 +790,7 @@ def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
     return {"records": _encode(rows), "cells": cells,
             "states": {s: list(style) for s, style in STATE_STYLE.items()},
             "catalogue": {sig: f"sig-{_slug(sig)}" for sig in table.SIGNATURES},
-            "scenarioHelp": _scenario_help()}
+            "scenarioHelp": _scenario_help(), "fixes": fix_views(analysis)}
 
 
 def _scenario_help() -> dict[str, str]:
@@ -685,6 +824,8 @@ def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
         "grids": grids(analysis.cells),
         "signatures": signatures(analysis),
         "boundaries": boundaries(analysis),
+        "bisect": bisect_view(analysis),
+        "searches": {"bisect": len(analysis.bisect), "explain": len(analysis.explain)},
         "changes": changes_view(analysis.changes, analysis.cells),
         "evidence": evidence,
         "warnings": analysis.warnings,

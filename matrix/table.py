@@ -18,6 +18,10 @@ Words used here and on the site:
 * A cell's *plugin* is the Playwright plugin it pins: ``pytest-playwright`` (sync),
   ``pytest-playwright-asyncio``, ``native-async`` (Playwright without a plugin) or ``none``
   (no Playwright: the control probe alone).
+* *Findings* are what ``bisect`` and ``explain`` appended to ``bisect.jsonl`` and
+  ``explain.jsonl``: a bisect *change point* is two neighbouring measured releases whose
+  keys (per scenario: outcome and signature set) differ; explain's *smallest known fix* for
+  a cell is the first ranked candidate of the newest search that started from it.
 """
 
 from __future__ import annotations
@@ -39,9 +43,10 @@ from matrix import signatures
 from matrix.record import Record
 
 __all__ = [
-    "AXES", "SEVERITY", "SIGNATURES", "Previous", "PreviousError", "cell_dicts", "cell_order",
-    "cell_verdicts", "describe", "diff", "evidence", "fixes", "frame", "plugin_of", "read_plan",
-    "read_previous", "read_records", "recommendations", "scenario_verdicts",
+    "AXES", "FINDINGS", "SEVERITY", "SIGNATURES", "Previous", "PreviousError", "bisect_finding",
+    "cell_dicts", "cell_order", "cell_verdicts", "change_points", "describe", "diff", "evidence",
+    "explain_finding", "fixes", "frame", "plugin_of", "read_findings", "read_plan",
+    "read_previous", "read_records", "recommendations", "scenario_verdicts", "smallest_fixes",
     "transition_summary", "transitions", "version_key",
 ]
 
@@ -731,7 +736,8 @@ def bisect_finding(data: Mapping[str, Any]) -> dict[str, Any]:
         "bad": _get(data, "bad", str, optional=True), **counts,
         "changes": [_bisect_change(c, measured) for c in _get(data, "changes", list)],
         "gaps": [{"start": _get(g, "start", str), "end": _get(g, "end", str),
-                  "skipped": _get(g, "skipped", int)} for g in _get(data, "gaps", list, True) or []],
+                  "skipped": _get(g, "skipped", int)}
+                 for g in _get(data, "gaps", list, optional=True) or []],
         "stepped": [{"version": _get(s, "version", str), "reason": _get(s, "reason", str, True)}
                     for s in _get(data, "stepped", list, optional=True) or []],
     }

@@ -2,8 +2,8 @@
 
 The page must load from file:// with no console error and no request outside its folder,
 draw the grids, open a cell's details on a click in the grid (or on its fallback link),
-show hostile record text as text, filter the records table, and list what changed since a
-previous run.
+show hostile record text as text, filter the records table, list what changed since a
+previous run, and show what bisect and explain found.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlparse
 
 import pytest
-from site_fixtures import launch_args, results_folder
+from site_fixtures import launch_args, results_folder, searched_folder
 
 from matrix import site
 
@@ -193,6 +193,46 @@ async def test_a_real_quick_run_opens_offline_and_its_red_cell_explains_itself(p
     await expect(detail).to_contain_text("loop-already-running")
     await expect(detail).to_contain_text("RuntimeError: This event loop is already running")
     await expect(detail).to_contain_text(f"nox -s 'cell({REPORTED})' -- --scenario e2e-first")
+    await asyncio.sleep(0.3)
+    assert watch.errors == [] and watch.dialogs == []
+    folder = index.parent.resolve()
+    for url in watch.requests:
+        assert urlparse(url).scheme == "file", url
+        assert Path(unquote(urlparse(url).path)).resolve().is_relative_to(folder), url
+
+
+ASYNC_FIX = "py3.13-pytest8.4.2-asyncio0.24.0-async0.7.1-pw1.49.1-cov7.0.0"
+RUNNER_110 = "py3.13-asyncio1.1.0-sync0.7.1-pw1.56.0"  # a red cell bisect measured
+SWITCH = ("pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
+          "pytest-asyncio 0.23.0 -> 0.24.0")
+
+
+async def click_cell(page: Page, cell_id: str) -> None:
+    point = await page.evaluate(CELL_POINT, ["grid-py3-13", cell_id])
+    assert point is not None, cell_id
+    await page.mouse.click(point["x"], point["y"])
+
+
+async def test_the_reported_red_cell_shows_its_smallest_known_fix(page: Page, tmp_path):
+    index = site.build(searched_folder(tmp_path), tmp_path / "site")
+    watch = await open_site(page, index)
+    await click_cell(page, REPORTED)
+    detail = page.locator("#cell-detail")
+    await expect(detail.locator("h3")).to_contain_text(REPORTED)
+    fix = detail.locator(".smallest-fix")
+    await expect(fix).to_contain_text("Smallest known fix")
+    await expect(fix.locator(".fix-line")).to_have_text(f"fix {SWITCH}")
+    await expect(fix).to_contain_text("explain run 20261125T123135Z, 2026-11-25 12:31 UTC")
+    await fix.locator("a.cell-link").click()  # the evidence opens its own details
+    await expect(detail.locator("h3")).to_contain_text(ASYNC_FIX)
+    await expect(detail.locator(".smallest-fix")).to_have_count(0)  # it passes: nothing to fix
+    await click_cell(page, RUNNER_110)  # red, but nobody explained it: the command that would
+    await expect(detail.locator(".smallest-fix")).to_contain_text(
+        f"No search recorded; try: nox -s explain -- {RUNNER_110}")
+    await page.locator("#sig-runner-in-running-loop .moves a").first.click()
+    point = page.locator("#bisect-1-7")
+    await expect(point).to_be_in_viewport()
+    await expect(point).to_contain_text("1.0.0 → 1.1.0")
     await asyncio.sleep(0.3)
     assert watch.errors == [] and watch.dialogs == []
     folder = index.parent.resolve()

@@ -152,6 +152,64 @@
     return box;
   }
 
+  /* The smallest known fix of a failing cell: the first ranked candidate of the newest
+   * explain search that started from it (built by the site from explain.jsonl). */
+  function fixLine(fix) {
+    var p = el("p", "fix-line");
+    p.appendChild(el("span", "chip kind-" + fix.kind, fix.kind));
+    p.appendChild(document.createTextNode(" " + fix.summary +
+      (fix.how.length ? ", then " + fix.how.join(" or ") : "")));
+    return p;
+  }
+
+  function fixEvidence(fix) {
+    var p = el("p", "fix-evidence", "Evidence: ");
+    if (cellsById[fix.cell_id]) { p.appendChild(cellLink(fix.cell_id)); }
+    else { p.appendChild(el("code", null, fix.cell_id)); }
+    p.appendChild(document.createTextNode(fix.outcomes.length ? " (" : ""));
+    fix.outcomes.forEach(function (o, i) {
+      p.appendChild(document.createTextNode((i ? ", " : "") + o[0] + " "));
+      p.appendChild(chip(o[1]));
+    });
+    p.appendChild(document.createTextNode(fix.outcomes.length ? ")" : ""));
+    return p;
+  }
+
+  function fixRepro(fix) {
+    var box = el("details", "fix-repro");
+    box.appendChild(el("summary", null, "Reproduce the evidence (" + fix.repro.length + " commands)"));
+    var ul = el("ul", "repro");
+    fix.repro.forEach(function (line) {
+      var li = el("li"); li.appendChild(el("code", "repro", line)); ul.appendChild(li);
+    });
+    box.appendChild(ul);
+    return box;
+  }
+
+  function fixBlock(cell) {
+    var found = data.fixes[cell.id];
+    var box = el("div", "smallest-fix");
+    box.appendChild(el("h4", null, "Smallest known fix"));
+    if (!found) {
+      var hint = el("p", "hint", "No search recorded; try: ");
+      hint.appendChild(el("code", null, "nox -s explain -- " + cell.id));
+      box.appendChild(hint);
+      return box;
+    }
+    var when = "explain" + (found.run_id ? " run " + found.run_id : "") +
+      (found.when ? ", " + found.when : "");
+    if (!found.fix) {
+      box.appendChild(el("p", "note", "The search found no fix or workaround within its budget (" + when + ")."));
+      return box;
+    }
+    box.appendChild(fixLine(found.fix));
+    box.appendChild(fixEvidence(found.fix));
+    box.appendChild(el("p", "meta", "Found by " + when + (found.more ?
+      "; " + found.more + " more ranked candidate" + (found.more > 1 ? "s" : "") + " in summary.json" : "") + "."));
+    if (found.fix.repro.length) { box.appendChild(fixRepro(found.fix)); }
+    return box;
+  }
+
   function renderCell(cell) {
     var box = document.getElementById("cell-detail");
     box.textContent = "";
@@ -171,6 +229,8 @@
     var full = val(cell.scenarios[0][2], "python_full");
     box.appendChild(el("p", "interpreter", "Interpreter: " + (full || "none found") +
                        " · run " + val(cell.scenarios[0][2], "run_id")));
+    // Only a failing combination needs a fix; a search that started elsewhere says nothing here.
+    if (cell.verdict === "bug" || cell.verdict === "fail") { box.appendChild(fixBlock(cell)); }
     box.appendChild(detailsTable(cell));
     box.appendChild(resolvedBlock(cell));
     var earlier = earlierAttempts(cell);
