@@ -120,12 +120,7 @@ def _prepare(ctx: _Cell) -> Verdict | None:
                        message=f"Python {ctx.cell.python} is not installed on this machine")
     ctx.python = interp.version
     folder = ctx.opts.out / "logs" / ctx.cell.id
-    for attempt in range(INFRA_RETRIES + 1):
-        resolution = env.resolve(ctx.cell, interp, folder=folder, exclude_newer=ctx.opts.exclude_newer,
-                                 extra=ctx.opts.suite.requirements if ctx.cell.suite else ())
-        if not resolution.infra:
-            break
-        time.sleep(INFRA_PAUSE_S * (attempt < INFRA_RETRIES))
+    resolution = _resolve(ctx, interp, folder)
     if resolution.infra:
         return Verdict(outcome=Outcome.INFRA, signature="index-unreachable",
                        message=f"the package index could not be reached: {resolution.reason}")
@@ -141,7 +136,17 @@ def _prepare(ctx: _Cell) -> Verdict | None:
     return None
 
 
-_RERUN = (Outcome.BUG, Outcome.FAIL, Outcome.TIMEOUT)
+def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
+    """The resolver's answer, asked again (with a pause) while the index is unreachable."""
+    extra = ctx.opts.suite.requirements if ctx.cell.suite else ()
+    for attempt in range(INFRA_RETRIES + 1):
+        if attempt:
+            time.sleep(INFRA_PAUSE_S)
+        resolution = env.resolve(ctx.cell, interp, folder=folder,
+                                 exclude_newer=ctx.opts.exclude_newer, extra=extra)
+        if not resolution.infra:
+            break
+    return resolution
 
 
 def _unresolvable(ctx: _Cell, interp, resolution: env.Resolution, folder: Path) -> Verdict:
