@@ -161,6 +161,9 @@ def _unresolvable(ctx: _Cell, interp, resolution: env.Resolution, folder: Path) 
     return Verdict(outcome=Outcome.UNRESOLVABLE, signature="unresolvable", message=resolution.reason)
 
 
+_RERUN = (Outcome.BUG, Outcome.FAIL, Outcome.TIMEOUT)
+
+
 def _run_scenario(ctx: _Cell, scenario: Scenario) -> Record:
     """Run a scenario; a failure is run once more, and a different answer is ``flaky``."""
     started = _now()

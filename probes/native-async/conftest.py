@@ -7,31 +7,15 @@ environment variable MATRIX_CHROMIUM names a browser executable, Chromium is
 launched from it; otherwise Playwright's own Chromium is used.
 """
 
-import os
-
 import pytest_asyncio
+from chromium import launch_args
 from playwright.async_api import async_playwright
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-def launch_options():
-    chromium = os.environ.get("MATRIX_CHROMIUM")
-    if chromium:
-        return {"headless": True, "executable_path": chromium, "args": CHROMIUM_ARGS}
-    return {"headless": True}
 
 
 @pytest_asyncio.fixture
 async def browser():
     async with async_playwright() as p:
-        browser = await p.chromium.launch(**launch_options())
+        browser = await p.chromium.launch(**launch_args())
         yield browser
         await browser.close()
 

@@ -4,48 +4,16 @@ Mirrors a real e2e folder: a form on a page set with set_content, and a page
 served by a tiny HTTP server on 127.0.0.1 running in a thread.
 """
 
-import http.server
-import threading
-
 import pytest
 from playwright.sync_api import Page, expect
 
-FORM = """
-<form onsubmit="event.preventDefault();
-  document.getElementById('out').textContent = 'Hi ' + this.name.value;">
-  <input name="name"><button type="submit">Send</button>
-</form>
-<p id="out"></p>
-"""
-
-COUNTER = """
-<button id="inc" onclick="this.dataset.n = +(this.dataset.n || 0) + 1;
-  document.getElementById('n').textContent = this.dataset.n;">+1</button>
-<span id="n">0</span>
-"""
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"<title>Probe</title><h1>served locally</h1>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+from app.pages import COUNTER, FORM, serve
 
 
 @pytest.fixture(scope="module")
 def local_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve() as url:
+        yield url
 
 
 def test_form_submit(page: Page):
