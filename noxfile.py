@@ -88,6 +88,17 @@ def explain(session: nox.Session) -> None:
     session.run(sys.executable, "-m", "matrix", "explain", *session.posargs, external=True)
 
 
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: cell overhead, a hand-written noxfile, parallel cells, the site.
+
+    Writes ``reports/bench.json`` and prints a table (about 20 minutes on 2 cores);
+    ``-- --reps 1`` for a quick check, ``-- --only overhead naive parallel site`` for some.
+    """
+    session.install("-e", ".[test]")
+    session.run("python", "bench/bench.py", *session.posargs)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite: fast unit tests and the integration tests (real envs, real Chromium)."""

@@ -23,6 +23,7 @@ from matrix.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
 from matrix.interpreters import NO_DOWNLOADS, Interpreter
 
 READY = ".matrix-ready"
+RECIPE = "uv-sync-compiled"  # how envs are built: a change makes new envs, never mixed ones
 PLUGINS = {SYNC_PLUGIN, ASYNC_PLUGIN}
 _PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;]+)")
 _NETWORK = re.compile(
@@ -107,7 +108,7 @@ def ensure(interp: Interpreter, resolution: Resolution, *, log: Path) -> tuple[P
     """The ready env for this interpreter and lock, built if needed: (path, error line)."""
     root = envs_root()
     root.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(f"{interp.path}\n{interp.version}\n{resolution.lock}".encode())
+    key = hashlib.sha256(f"{RECIPE}\n{interp.path}\n{interp.version}\n{resolution.lock}".encode())
     envdir = root / key.hexdigest()[:16]
     with (root / f"{envdir.name}.lock").open("w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)  # two parallel cells with equal pins build once
@@ -127,7 +128,9 @@ def _build(interp: Interpreter, resolution: Resolution, envdir: Path, log: Path)
     lock.write_text(resolution.lock)
     steps = (
         ["uv", "venv", "--quiet", "--python", interp.path, envdir],
-        ["uv", "pip", "sync", "--python", envdir / "bin" / "python", lock],
+        # Compiled once here: the probes run with PYTHONDONTWRITEBYTECODE, so an env without
+        # .pyc files would recompile pytest and Playwright in every pytest process.
+        ["uv", "pip", "sync", "--compile-bytecode", "--python", envdir / "bin" / "python", lock],
     )
     for args in steps:
         done = command.run(args, log=log, env=uv_env(), timeout=900, echo=False)

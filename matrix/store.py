@@ -21,8 +21,9 @@ RESULTS = "results.jsonl"
 
 
 def out_dir() -> Path:
-    """The results folder: ``$MATRIX_OUT`` or ``reports/``."""
-    return Path(os.environ.get("MATRIX_OUT") or "reports")
+    """The results folder: ``$MATRIX_OUT`` or ``reports/``, made absolute here because
+    pytest runs in a copy of the probe and must still find it."""
+    return Path(os.environ.get("MATRIX_OUT") or "reports").absolute()
 
 
 def append(out: Path, record: Record) -> None:

@@ -103,3 +103,14 @@ def test_nox_lists_the_cells_as_json_for_a_ci_matrix(tmp_path) -> None:
     sessions = json.loads(proc.stdout)
     assert [s["session"] for s in sessions] == [
         f"cell(py{v}-pytest8.4.2-asyncio1.2.0)" for v in ("3.10", "3.11", "3.12", "3.13")]
+
+
+def test_a_relative_results_folder_works_from_any_directory(tmp_path) -> None:
+    # pytest runs inside a copy of the probe: every path handed to it must be absolute
+    env = environ(Path("results"))
+    proc = subprocess.run([sys.executable, "-m", "matrix", "run"], cwd=tmp_path,
+                          env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    records = store.read(tmp_path / "results")
+    assert len(records) == 4 and {r.outcome.value for r in records} == {"pass"}
