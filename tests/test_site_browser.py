@@ -98,6 +98,33 @@ async def open_site(page: Page, index: Path) -> Watch:
     return watch
 
 
+def assert_stays_in(folder: Path, watch: Watch) -> None:
+    """Every request the page made is a file inside the site folder."""
+    assert watch.requests, "the page requested nothing at all"
+    for url in watch.requests:
+        parsed = urlparse(url)
+        assert parsed.scheme == "file", url
+        assert Path(unquote(parsed.path)).resolve().is_relative_to(folder.resolve()), url
+
+
+async def click_cell(page: Page, cell_id: str, grid: str = "grid-py3-13") -> None:
+    """Click a cell where its grid draws it."""
+    point = await page.evaluate(CELL_POINT, [grid, cell_id])
+    assert point is not None, cell_id
+    await page.mouse.click(point["x"], point["y"])
+
+
+async def click_red_cell(page: Page, grid: str, cell_id: str):
+    """Click a bug cell in its grid; its details show the loop signature and the repro."""
+    await click_cell(page, cell_id, grid)
+    detail = page.locator("#cell-detail")
+    await expect(detail.locator("h3")).to_contain_text(cell_id)
+    await expect(detail).to_contain_text("loop-already-running")
+    await expect(detail).to_contain_text("RuntimeError: This event loop is already running")
+    await expect(detail).to_contain_text(f"nox -s 'cell({cell_id})' -- --scenario e2e-first")
+    return detail
+
+
 async def test_loads_offline_and_draws_every_grid(page: Page, sites):
     index = sites[0]
     watch = await open_site(page, index)
@@ -105,24 +132,12 @@ async def test_loads_offline_and_draws_every_grid(page: Page, sites):
         await expect(page.locator(f"#grid-py{python} .heatmaplayer image")).to_have_count(1)
     await asyncio.sleep(0.3)  # let late errors and requests arrive
     assert watch.errors == []
-    folder = index.parent.resolve()
-    assert watch.requests, "the page requested nothing at all"
-    for url in watch.requests:
-        parsed = urlparse(url)
-        assert parsed.scheme == "file", url
-        assert Path(unquote(parsed.path)).resolve().is_relative_to(folder), url
+    assert_stays_in(index.parent, watch)
 
 
 async def test_clicking_a_red_cell_shows_its_details(page: Page, sites):
     watch = await open_site(page, sites[0])
-    point = await page.evaluate(CELL_POINT, ["grid-py3-13", SYNC_0238])
-    assert point is not None
-    await page.mouse.click(point["x"], point["y"])
-    detail = page.locator("#cell-detail")
-    await expect(detail.locator("h3")).to_contain_text(SYNC_0238)
-    await expect(detail).to_contain_text("loop-already-running")
-    await expect(detail).to_contain_text("RuntimeError: This event loop is already running")
-    await expect(detail).to_contain_text(f"nox -s 'cell({SYNC_0238})' -- --scenario e2e-first")
+    detail = await click_red_cell(page, "grid-py3-13", SYNC_0238)
     await expect(detail).to_contain_text("pytest-asyncio 0.23.8")  # resolved versions
     assert watch.errors == []
 
@@ -185,32 +200,16 @@ REPORTED = "py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"
 async def test_a_real_quick_run_opens_offline_and_its_red_cell_explains_itself(page: Page, tmp_path):
     index = site.build(QUICK, tmp_path / "site")
     watch = await open_site(page, index)
-    point = await page.evaluate(CELL_POINT, ["grid-py3-13", REPORTED])
-    assert point is not None
-    await page.mouse.click(point["x"], point["y"])
-    detail = page.locator("#cell-detail")
-    await expect(detail.locator("h3")).to_contain_text(REPORTED)
-    await expect(detail).to_contain_text("loop-already-running")
-    await expect(detail).to_contain_text("RuntimeError: This event loop is already running")
-    await expect(detail).to_contain_text(f"nox -s 'cell({REPORTED})' -- --scenario e2e-first")
+    await click_red_cell(page, "grid-py3-13", REPORTED)
     await asyncio.sleep(0.3)
     assert watch.errors == [] and watch.dialogs == []
-    folder = index.parent.resolve()
-    for url in watch.requests:
-        assert urlparse(url).scheme == "file", url
-        assert Path(unquote(urlparse(url).path)).resolve().is_relative_to(folder), url
+    assert_stays_in(index.parent, watch)
 
 
 ASYNC_FIX = "py3.13-pytest8.4.2-asyncio0.24.0-async0.7.1-pw1.49.1-cov7.0.0"
 RUNNER_110 = "py3.13-asyncio1.1.0-sync0.7.1-pw1.56.0"  # a red cell bisect measured
 SWITCH = ("pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
           "pytest-asyncio 0.23.0 -> 0.24.0")
-
-
-async def click_cell(page: Page, cell_id: str) -> None:
-    point = await page.evaluate(CELL_POINT, ["grid-py3-13", cell_id])
-    assert point is not None, cell_id
-    await page.mouse.click(point["x"], point["y"])
 
 
 async def test_the_reported_red_cell_shows_its_smallest_known_fix(page: Page, tmp_path):
@@ -235,7 +234,4 @@ async def test_the_reported_red_cell_shows_its_smallest_known_fix(page: Page, tm
     await expect(point).to_contain_text("1.0.0 → 1.1.0")
     await asyncio.sleep(0.3)
     assert watch.errors == [] and watch.dialogs == []
-    folder = index.parent.resolve()
-    for url in watch.requests:
-        assert urlparse(url).scheme == "file", url
-        assert Path(unquote(urlparse(url).path)).resolve().is_relative_to(folder), url
+    assert_stays_in(index.parent, watch)
