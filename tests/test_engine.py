@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -114,3 +115,17 @@ def test_a_relative_results_folder_works_from_any_directory(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     records = store.read(tmp_path / "results")
     assert len(records) == 4 and {r.outcome.value for r in records} == {"pass"}
+
+
+def test_a_records_repro_command_reruns_exactly_that_cell_and_scenario(whole, tmp_path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(whole, out)
+    record = store.read(out)[0]
+    assert f"MATRIX_OUT={whole} " in record.repro
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
+    proc = subprocess.run(["bash", "-c", record.repro.replace(str(whole), str(out))], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    again = [r for r in store.read(out) if (r.cell_id, r.scenario) == (record.cell_id, record.scenario)]
+    assert len(again) == 2 and again[1].outcome is record.outcome
+    assert again[1].run_id != record.run_id
