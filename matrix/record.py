@@ -25,10 +25,6 @@ class Outcome(str, enum.Enum):
         return self.value
 
 
-#: Outcomes that are facts about the combination, not about this machine.
-MEASURED = frozenset({Outcome.PASS, Outcome.BUG, Outcome.FAIL, Outcome.UNRESOLVABLE})
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Counts:
     """Test counts read from JUnit XML."""

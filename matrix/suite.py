@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -82,12 +81,6 @@ def load(path: Path, requirements_file: str | None = None) -> Suite:
                 if (root / test_root / n).is_dir()), None)
     return Suite(name=_name(root), root=root, requirements=_requirements(root, requirements_file),
                  test_root=test_root, e2e=e2e)
-
-
-def copy(suite: Suite, dest: Path) -> Path:
-    """A copy of the suite to run in, without caches, envs or VCS data."""
-    shutil.copytree(suite.root, dest, symlinks=False, ignore=shutil.ignore_patterns(*IGNORED))
-    return dest
 
 
 def _has_tests(root: Path) -> bool:
