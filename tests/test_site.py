@@ -206,9 +206,10 @@ def test_changes_from_a_previous_file(tmp_path, built, previous):
     assert [c["cell_id"] for c in summary["changes"]["regressed"]] == [SYNC_312]
 
 
+@pytest.mark.parametrize("name", ["summary.json", "results.json"])
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", "", '{"scenarios": 3}'])
-def test_malformed_previous_does_not_break_the_build(tmp_path, content):
-    bad = tmp_path / "summary.json"
+def test_malformed_previous_does_not_break_the_build(tmp_path, content, name):
+    bad = tmp_path / name
     bad.write_text(content)
     out = site.build(results_folder(tmp_path, "run1"), tmp_path / "site", previous=bad).parent
     assert "Could not compare with the previous run" in page(out)
