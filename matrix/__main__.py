@@ -210,7 +210,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     the_plan = load_plan()
     records = store.read(store.out_dir())
-    latest = {(r.cell_id, r.scenario): r for r in records}
+    latest = store.latest(records)
     for cell in the_plan.cells:
         row = [f"{s}={latest[(cell.id, s)].outcome.value}" for s in scenarios.NAMES
                if (cell.id, s) in latest]

@@ -78,6 +78,9 @@ class Record:
         """Rebuild a record from a parsed JSON line; unknown keys are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
+        for field in ("requested", "resolved"):
+            if not isinstance(data.get(field), dict):
+                raise TypeError(f"{field} is not an object")
         kwargs["outcome"] = Outcome(data["outcome"])
         kwargs["tests"] = Counts(**data.get("tests") or {})
         return cls(**kwargs)

@@ -12,7 +12,7 @@ import fcntl
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from matrix.record import Record
@@ -73,17 +73,36 @@ def read(path: Path, *, warn: bool = True) -> list[Record]:
         path = path / RESULTS
     if not path.exists():
         return []
-    return list(_records(path, warn))
+    records, skipped = scan(path)
+    if warn:
+        for number, exc in skipped:
+            print(f"warning: {path} line {number} is not a whole record ({exc}); "
+                  "skipped, and its scenario will be run again", file=sys.stderr)
+    return records
 
 
-def _records(path: Path, warn: bool) -> Iterator[Record]:
+def scan(path: Path) -> tuple[list[Record], list[tuple[int, Exception]]]:
+    """The whole records of a results file, and (line number, error) for every other line.
+
+    A line cut mid-write (an interrupted run) or otherwise malformed is skipped; every
+    whole record is kept, in file order.
+    """
+    records: list[Record] = []
+    skipped: list[tuple[int, Exception]] = []
     with path.open(encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                yield Record.from_json(json.loads(line))
-            except (ValueError, KeyError, TypeError) as exc:
-                if warn:
-                    print(f"warning: {path} line {number} is not a whole record ({exc}); "
-                          "skipped, and its scenario will be run again", file=sys.stderr)
+                data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise TypeError("a JSON object was expected")
+                records.append(Record.from_json(data))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                skipped.append((number, exc))
+    return records, skipped
+
+
+def latest(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
+    """The newest record of every (cell, scenario): later lines win."""
+    return {(r.cell_id, r.scenario): r for r in records}

@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
-from matrix import signatures
+from matrix import signatures, store
 from matrix.record import Record
 
 __all__ = [
@@ -140,35 +140,28 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     A line cut mid-write (an interrupted run) or otherwise malformed is skipped with a
     warning that names its line number; every whole record is kept, in file order.
     """
-    records: list[dict[str, Any]] = []
-    warnings: list[str] = []
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(_parse_record(line))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                warnings.append(f"{path.name} line {number}: skipped, not a whole record "
-                                f"({type(exc).__name__}: {str(exc)[:120]})")
-                log.warning("%s", warnings[-1])
-    return records, warnings
+    typed, skipped = store.scan(path)
+    warnings = [f"{path.name} line {number}: skipped, not a whole record "
+                f"({type(exc).__name__}: {str(exc)[:120]})" for number, exc in skipped]
+    for warning in warnings:
+        log.warning("%s", warning)
+    return [_as_dict(record) for record in typed], warnings
 
 
 def _parse_record(line: str) -> dict[str, Any]:
     data = json.loads(line)
     if not isinstance(data, dict):
         raise TypeError("a JSON object was expected")
+    return _as_dict(Record.from_json(data))
+
+
+def _as_dict(typed: Record) -> dict[str, Any]:
     # The typed record rejects unknown outcomes and missing fields; reading its fields
     # back (not Record.to_json, whose deep copy costs seconds at 10,000 records) gives
     # the same dict with every default filled in.
-    typed = Record.from_json(data)
     record = {name: getattr(typed, name) for name in _FIELD_NAMES}
     record["outcome"] = typed.outcome.value
     record["tests"] = {name: getattr(typed.tests, name) for name in COUNTS}
-    for field in ("requested", "resolved"):
-        if not isinstance(record[field], dict):
-            raise TypeError(f"{field} is not an object")
     return record
 
 

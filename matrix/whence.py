@@ -78,8 +78,7 @@ def identify(text: str, recorded: Iterable[str] = ()) -> Match | None:
 
 def latest(records: Iterable[Record]) -> list[Record]:
     """The newest record of every (cell, scenario), in file order."""
-    newest = {(r.cell_id, r.scenario): r for r in records}
-    return list(newest.values())
+    return list(store.latest(records).values())
 
 
 def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Occurrence]:
