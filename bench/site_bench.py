@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
 import random
 import resource
 import shutil
@@ -176,11 +175,12 @@ async def measure_page(index: Path) -> dict:
     ready, and how long one filter of the records table takes."""
     from playwright.async_api import async_playwright
 
-    executable = os.environ.get("MATRIX_CHROMIUM") or shutil.which("chromium")
+    from matrix import browser as chromium
+
+    executable = chromium.find()  # the product's own search: $MATRIX_CHROMIUM, PATH, cache
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=executable, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
+        browser = await pw.chromium.launch(executable_path=executable, headless=True,
+                                           args=list(chromium.FLAGS))
         page = await browser.new_page()
         start = time.perf_counter()
         await page.goto(index.as_uri(), wait_until="load")

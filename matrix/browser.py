@@ -13,6 +13,11 @@ from pathlib import Path
 ENV_VAR = "MATRIX_CHROMIUM"
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
+#: Headless flags for a machine with no sandbox, no GPU and a closed network (without the
+#: background-networking ones Chromium keeps trying to reach Google's hosts).
+FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run")
+
 #: One line a user can act on when there is none.
 HINT = (
     f"no Chromium found: install one (Debian: apt-get install chromium) or set {ENV_VAR} "

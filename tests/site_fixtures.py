@@ -11,8 +11,6 @@ from pathlib import Path
 from matrix import browser
 
 DATA = Path(__file__).parent / "data"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 
 def results_folder(tmp: Path, run: str, *, logs: int = 5) -> Path:
@@ -53,4 +51,4 @@ def launch_args(defaults: dict) -> dict | None:
     path = browser.find()  # the same search the product's probes use
     if path is None:
         return None
-    return {**defaults, "executable_path": str(path), "headless": True, "args": CHROMIUM_ARGS}
+    return {**defaults, "executable_path": str(path), "headless": True, "args": list(browser.FLAGS)}
