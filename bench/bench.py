@@ -273,7 +273,7 @@ class Context:
 def child_env() -> dict[str, str]:
     """The environment of every child run: the caller's minus settings that would change
     what is measured, with one Chromium and every pyenv interpreter findable by both sides."""
-    from matrix import browser
+    from matrix.measure import browser
 
     env = {k: v for k, v in os.environ.items()
            if k in _KEPT or not (k.startswith(_DROPPED) or k in ("VIRTUAL_ENV", "PYTHONPATH"))}
@@ -411,7 +411,7 @@ def _naive_module():
 
 def bench_cells() -> list[str]:
     """The cell ids of ``bench/bench.toml`` as the matrix plans them."""
-    from matrix import definition, plan
+    from matrix.define import definition, plan
 
     return [cell.id for cell in plan.build(definition.load(BENCH_TOML)).cells]
 
@@ -698,7 +698,7 @@ def machine_info() -> dict:
         except PackageNotFoundError:
             return None
 
-    from matrix import browser
+    from matrix.measure import browser
 
     chromium = browser.find()
     return {"cores": os.cpu_count(), "python": platform.python_version(),

@@ -129,7 +129,7 @@ def generate(folder: Path, size: int, seed: int = 7) -> int:
 def build_once(results: Path, site_dir: Path, trace: bool) -> dict:
     """Build one site and measure it (runs in a child process). tracemalloc slows
     allocation-heavy code severalfold, so time and traced memory come from two builds."""
-    from matrix import site
+    from matrix.publish import site
 
     if trace:
         tracemalloc.start()
@@ -175,7 +175,7 @@ async def measure_page(index: Path) -> dict:
     ready, and how long one filter of the records table takes."""
     from playwright.async_api import async_playwright
 
-    from matrix import browser as chromium
+    from matrix.measure import browser as chromium
 
     executable = chromium.find()  # the product's own search: $MATRIX_CHROMIUM, PATH, cache
     async with async_playwright() as pw:

@@ -17,9 +17,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix import definition, plan, progress, regress, runner, scenarios, store
+from matrix.define import definition, plan
+from matrix.results import progress, store
+from matrix.publish import regress
+from matrix.measure import runner, scenarios
 from matrix.errors import IndexUnreachable, MatrixError
-from matrix.record import Outcome
+from matrix.results.record import Outcome
 
 SNAPSHOT = Path(__file__).with_name("releases.json")
 
@@ -72,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
     cmd.set_defaults(func=cmd_report)
     for name in ("bisect", "explain", "whence"):
-        module = importlib.import_module(f"matrix.{name}")
+        module = importlib.import_module(f"matrix.search.{name}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(cmd)
@@ -93,7 +96,7 @@ def load_plan() -> plan.Plan:
 
 def load_suite(profile: definition.Profile):
     """The user's suite in force: ``$MATRIX_SUITE``, else the profile's ``suite`` key."""
-    from matrix import suite
+    from matrix.measure import suite
 
     if os.environ.get("MATRIX_SUITE"):
         return suite.load(Path(os.environ["MATRIX_SUITE"]), os.environ.get("MATRIX_SUITE_REQUIREMENTS"))
@@ -105,7 +108,7 @@ def load_suite(profile: definition.Profile):
 def _snapshot():
     if not SNAPSHOT.exists():
         return None
-    from matrix import releases
+    from matrix.define import releases
 
     return releases.load(SNAPSHOT)
 
@@ -218,14 +221,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     opts = options(the_plan)
     _progress(the_plan, opts)
     if opts.suite is not None:
-        from matrix import answer
+        from matrix.search import answer
 
         print("\n".join(answer.for_suite(opts.suite.name, records, opts.suite.declared_pins())))
     return 0
 
 
 def cmd_releases(args: argparse.Namespace) -> int:
-    from matrix import releases
+    from matrix.define import releases
 
     snapshot = releases.refresh(SNAPSHOT, since=args.since)
     for dist, found in snapshot.distributions.items():
@@ -239,14 +242,14 @@ def cmd_releases(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from matrix import merge
+    from matrix.results import merge
 
     print(f"[matrix] {merge.merge(args.sources, args.out or store.out_dir())}")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from matrix import site
+    from matrix.publish import site
 
     out = store.out_dir()
     index = site.build(out, args.site or out / "site", previous=args.previous)

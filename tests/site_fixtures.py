@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from matrix import browser
+from matrix.measure import browser
 
 DATA = Path(__file__).parent / "data"
 

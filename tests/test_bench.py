@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from matrix import definition, plan, scenarios
+from matrix.define import definition, plan
+from matrix.measure import scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"

@@ -19,11 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from matrix import bisect, definition, releases, runner, store
-from matrix.bisect import Observation, search
-from matrix.cell import Cell
+from matrix.search import bisect
+from matrix.define import definition, releases
+from matrix.measure import runner
+from matrix.results import store
+from matrix.search.bisect import Observation, search
+from matrix.define.cell import Cell
 from matrix.errors import ConfigError
-from matrix.record import Counts, Outcome, Record
+from matrix.results.record import Counts, Outcome, Record
 
 OTHERS = {"pytest-playwright": "0.7.1", "playwright": "1.56.0"}
 

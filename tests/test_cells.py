@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from matrix import store
-from matrix.record import Outcome
+from matrix.results import store
+from matrix.results.record import Outcome
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent

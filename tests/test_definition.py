@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matrix import definition, plan
+from matrix.define import definition, plan
 from matrix.errors import ConfigError, NothingToDo
 
 

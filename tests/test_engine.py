@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from matrix import store
+from matrix.results import store
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent

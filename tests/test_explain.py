@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from matrix import bisect, explain, releases
-from matrix.bisect import Observation
-from matrix.cell import Cell
-from matrix.explain import Step
-from matrix.record import Counts, Outcome, Record
+from matrix.search import bisect, explain
+from matrix.define import releases
+from matrix.search.bisect import Observation
+from matrix.define.cell import Cell
+from matrix.search.explain import Step
+from matrix.results.record import Counts, Outcome, Record
 
 REPORTED = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "0.23.0", "pytest-playwright": "0.7.1",
                               "playwright": "1.49.1", "pytest-cov": "7.0.0"})

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from matrix import store
-from matrix.record import Outcome
+from matrix.results import store
+from matrix.results.record import Outcome
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def test_a_probe_printing_50_mb_keeps_a_capped_log_and_a_short_message(tmp_path)
     log = (tmp_path / "out" / record.log).read_bytes()
     assert len(log) < 5 * 1024 * 1024 and b"[matrix] log truncated:" in log
     assert b"loud failure" in log  # the tail, where pytest's summary is, survives
-    from matrix import site
+    from matrix.publish import site
 
     index = site.build(tmp_path / "out", tmp_path / "site")
     assert index.stat().st_size < 1024 * 1024  # the page stays small

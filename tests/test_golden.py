@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from matrix import site
+from matrix.publish import site
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 

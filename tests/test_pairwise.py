@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from matrix.pairwise import Covering, cover, covering_cells
+from matrix.define.pairwise import Covering, cover, covering_cells
 
 AXES = {
     "python": ["3.9", "3.12", "3.14"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from matrix import definition, plan, releases
+from matrix.define import definition, plan, releases
 from matrix.__main__ import SNAPSHOT
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from matrix import regress, store
-from matrix.record import Outcome, Record
+from matrix.publish import regress
+from matrix.results import store
+from matrix.results.record import Outcome, Record
 
 ASYNC = "py3.13-pytest9.2.0-asyncio1.5.0-async0.10.0-pw1.65.2-cov7.1.0"
 SYNC = "py3.12-pytest8.3.5-asyncio0.21.2-sync0.7.1-pw1.56.0"

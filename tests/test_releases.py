@@ -21,8 +21,8 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from matrix import releases
-from matrix.releases import Dependency, IndexUnreachable, Release
+from matrix.define import releases
+from matrix.define.releases import Dependency, IndexUnreachable, Release
 
 BASE = "https://index.test/pypi"
 NAMES = ("pytest-asyncio", "pytest-playwright-asyncio")

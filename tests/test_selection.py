@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from matrix import releases, selection
-from matrix.releases import Dependency, Release, Snapshot
-from matrix.selection import declared_incompatible, expand
+from matrix.define import releases, selection
+from matrix.define.releases import Dependency, Release, Snapshot
+from matrix.define.selection import declared_incompatible, expand
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from matrix import junit, signatures
-from matrix.record import Counts, Outcome
-from matrix.signatures import Failure, classify, normalise
+from matrix.measure import junit
+from matrix.results import signatures
+from matrix.results.record import Counts, Outcome
+from matrix.results.signatures import Failure, classify, normalise
 
 
 @pytest.mark.parametrize(

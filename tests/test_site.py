@@ -14,7 +14,7 @@ import plotly.offline
 import pytest
 from site_fixtures import results_folder, searched_folder
 
-from matrix import site
+from matrix.publish import site
 from matrix.errors import MatrixError
 
 DATA = Path(__file__).parent / "data"

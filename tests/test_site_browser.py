@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlparse
 import pytest
 from site_fixtures import launch_args, results_folder, searched_folder
 
-from matrix import site
+from matrix.publish import site
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

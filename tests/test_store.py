@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from matrix import progress, store
-from matrix.record import Counts, Outcome, Record
+from matrix.results import progress, store
+from matrix.results.record import Counts, Outcome, Record
 
 
 def make(cell: str = "c1", scenario: str = "control", outcome: Outcome = Outcome.PASS,

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from matrix import answer, scenarios, store, suite
-from matrix.cell import Cell
-from matrix.record import Outcome
+from matrix.search import answer
+from matrix.measure import scenarios, suite
+from matrix.results import store
+from matrix.define.cell import Cell
+from matrix.results.record import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from matrix import table
+from matrix.publish import table
 
 DATA = Path(__file__).parent / "data"
 SYNC_0238 = "py3.13-pytest8.4.2-asyncio0.23.8-sync0.7.1-pw1.55.0-cov7.0.0"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from matrix import bisect, explain, store, whence
+from matrix.search import bisect, explain, whence
+from matrix.results import store
 from matrix.errors import ConfigError
 
 RUNNER = "RuntimeError: Runner.run() cannot be called from a running event loop"

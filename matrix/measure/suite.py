@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from matrix.cell import DISTRIBUTIONS
+from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import MatrixError
 
 if sys.version_info >= (3, 11):

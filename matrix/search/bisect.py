@@ -18,7 +18,7 @@ with the number of releases not run, so a change that reverts inside one can be 
 Releases that cannot be measured (unresolvable, not installable, no interpreter, infra)
 are stepped around: the neighbour is tried instead, and the report says so.
 
-Every cell is run by :func:`matrix.runner.run_cell`, so it is recorded like any other in
+Every cell is run by :func:`matrix.measure.runner.run_cell`, so it is recorded like any other in
 ``results.jsonl``; a cell already recorded from the same inputs is reused, not rerun. The
 cells searched are also listed in ``<results>/searched.toml`` (a definition with profile
 ``searched``) so that each record's repro command names a cell nox knows. The findings
@@ -50,10 +50,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from matrix import junit, releases, runner, scenarios, selection, store
-from matrix.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
+from matrix.measure import junit, runner, scenarios
+from matrix.define import releases, selection
+from matrix.results import store
+from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
-from matrix.record import Outcome, Record
+from matrix.results.record import Outcome, Record
 
 HELP = "find the releases along one axis where a cell's outcome or signatures change"
 FINDINGS = "bisect.jsonl"
@@ -439,7 +441,7 @@ def run_options(out: Path, *, timeout: float, reruns: int,
                 snapshot: releases.Snapshot) -> runner.RunOptions:
     """Run options for searched cells: the snapshot's time, and repro commands that work."""
     from matrix.__main__ import run_id
-    from matrix.suite import load
+    from matrix.measure.suite import load
 
     prefix = (f"MATRIX_CONFIG={shlex.quote(str(out / SEARCHED))} MATRIX_PROFILE={SEARCHED_PROFILE} "
               f"MATRIX_OUT={shlex.quote(str(out))} ")

@@ -3,7 +3,7 @@
 ``python -m matrix whence "RuntimeError: Runner.run() cannot be called from a running
 event loop"`` (or ``-`` to read a whole log from stdin):
 
-1. names the signature: the catalogue entry the text shows (``matrix.signatures``), else a
+1. names the signature: the catalogue entry the text shows (``matrix.results.signatures``), else a
    recorded signature equal to (or containing) one of the text's lines once normalised;
 2. lists the recorded combinations that show it, as their first failure or among others
    (read back from the JUnit XML kept beside each log), newest record of each scenario;
@@ -26,10 +26,11 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from matrix import bisect, explain, signatures, store
-from matrix.cell import DISTRIBUTIONS
+from matrix.search import bisect, explain
+from matrix.results import signatures, store
+from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
-from matrix.record import Outcome, Record
+from matrix.results.record import Outcome, Record
 
 HELP = "name the signature of an error message and list the recorded combinations that show it"
 FAILED = frozenset({Outcome.BUG, Outcome.FAIL, Outcome.FLAKY, Outcome.TIMEOUT})

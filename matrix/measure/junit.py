@@ -5,8 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from matrix.record import Counts
-from matrix.signatures import Failure
+from matrix.results.record import Counts
+from matrix.results.signatures import Failure
 
 
 def read(path: Path) -> tuple[Counts, list[Failure]] | None:

@@ -77,7 +77,7 @@ DISTRIBUTIONS = (
     "pytest-cov",
     "coverage",
 )
-SNAPSHOT_PATH = Path(__file__).with_name("releases.json")
+SNAPSHOT_PATH = Path(__file__).parent.parent / "releases.json"
 SCHEMA = 1
 DEFAULT_INDEX = "https://pypi.org/pypi"
 INDEX_ENV = "MATRIX_INDEX_JSON_URL"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from matrix.cell import Cell
+from matrix.define.cell import Cell
 
 E2E, DRIVER, UNIT, INTEGRATION = "tests/e2e", "tests/driver", "tests/unit", "tests/integration"
 ASYNC_ONLY = (UNIT, INTEGRATION)

@@ -41,7 +41,7 @@ import plotly.io as pio
 import plotly.offline
 from markupsafe import Markup
 
-from matrix import table
+from matrix.publish import table
 from matrix.errors import MatrixError
 
 __all__ = ["STATE_STYLE", "analyse", "badge", "bisect_summary", "bisect_view", "build",
@@ -795,7 +795,7 @@ def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
 
 def _scenario_help() -> dict[str, str]:
     try:  # the scenario list belongs to the runner; the page only borrows its words
-        from matrix.scenarios import ALL
+        from matrix.measure.scenarios import ALL
     except ImportError:
         return {}
     return {s.name: s.description for s in ALL}

@@ -39,8 +39,8 @@ from typing import Any
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
-from matrix import signatures, store
-from matrix.record import Record
+from matrix.results import signatures, store
+from matrix.results.record import Record
 
 __all__ = [
     "AXES", "FINDINGS", "SEVERITY", "SIGNATURES", "Previous", "PreviousError", "bisect_finding",
@@ -91,7 +91,7 @@ class Explanation:
     fixes: tuple[str, ...]
 
 
-#: The loop-conflict catalogue (one source: matrix.signatures). Which releases produce
+#: The loop-conflict catalogue (one source: matrix.results.signatures). Which releases produce
 #: each one is measured, not listed here.
 SIGNATURES: dict[str, Explanation] = {
     sig.id: Explanation(sig.example, sig.meaning, sig.fixes)
@@ -709,7 +709,7 @@ def _scenario_states(data: Any, compare: str = "set") -> dict[str, dict[str, Any
 
 
 def bisect_finding(data: Mapping[str, Any]) -> dict[str, Any]:
-    """One bisect search (a line of ``bisect.jsonl``, see ``matrix.bisect.finding_json``)
+    """One bisect search (a line of ``bisect.jsonl``, see ``matrix.search.bisect.finding_json``)
     reduced to what the site shows, each change point with both sides' keys per scenario.
     Raises TypeError, KeyError or ValueError for a finding that is not whole."""
     compare = _get(data, "compare", str, optional=True) or "set"
@@ -748,7 +748,7 @@ def _bisect_change(data: Any, measured: Mapping[str, Mapping[str, Any]]) -> dict
 
 
 def explain_finding(data: Mapping[str, Any]) -> dict[str, Any]:
-    """One explain search (a line of ``explain.jsonl``, see ``matrix.explain.finding_json``)
+    """One explain search (a line of ``explain.jsonl``, see ``matrix.search.explain.finding_json``)
     reduced to its start and its ranked candidates, smallest change first. Raises
     TypeError, KeyError or ValueError for a finding that is not whole."""
     start = _get(data, "start", dict)

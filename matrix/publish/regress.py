@@ -29,9 +29,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from matrix import scenarios, signatures, store
+from matrix.measure import scenarios
+from matrix.results import signatures, store
 from matrix.errors import MatrixError, NothingToDo
-from matrix.record import Outcome, Record
+from matrix.results.record import Outcome, Record
 
 LABEL = "compat-regression"
 LABEL_PREFIX = "sig:"
@@ -434,7 +435,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m matrix.regress``: the same as ``python -m matrix regressions``."""
+    """``python -m matrix.publish.regress``: the same as ``python -m matrix regressions``."""
     parser = argparse.ArgumentParser(prog="python -m matrix regressions",
                                      description=__doc__.split("\n\n")[0])
     add_arguments(parser)

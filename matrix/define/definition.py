@@ -16,7 +16,7 @@ profile itself (keys at the top). A profile has any of:
 ``suite-requirements``  a requirements file inside the suite for its own dependencies
 
 Keys of ``[axes]`` and ``[[cell]]`` are ``python`` and the distributions in
-:data:`matrix.cell.DISTRIBUTIONS`. Versions are strings: exact (``"8.4.2"``), ``"latest"``,
+:data:`matrix.define.cell.DISTRIBUTIONS`. Versions are strings: exact (``"8.4.2"``), ``"latest"``,
 ``"minors"``/``"minors:<specifier>"`` (newest patch of each minor), ``"newest:N"`` or
 ``"newest:N:<specifier>"``, ``"all"``/``"all:<specifier>"``; in ``[axes]``, ``"none"`` leaves the distribution out of a
 cell. The two Playwright plugin axes form one axis: a cell gets one plugin or none.
@@ -35,8 +35,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from matrix import scenarios
-from matrix.cell import DISTRIBUTIONS
+from matrix.measure import scenarios
+from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -44,7 +44,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-DEFAULT_FILE = Path(__file__).with_name("matrix.toml")
+DEFAULT_FILE = Path(__file__).parent.parent / "matrix.toml"
 DEFAULT_PROFILE = "quick"
 PROFILE_KEYS = frozenset(
     {"description", "scenarios", "timeout", "reruns", "axes", "cell", "exclude", "mode",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable
 
-from matrix import store
-from matrix.record import Record
+from matrix.results import store
+from matrix.results.record import Record
 
 
 def line(planned: Iterable[str], records: Iterable[Record], run_id: str) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from packaging.version import InvalidVersion, Version
 
-from matrix.cell import ASYNC_PLUGIN, SYNC_PLUGIN
-from matrix.record import Outcome, Record
+from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN
+from matrix.results.record import Outcome, Record
 
 #: What "newest" compares, most significant first.
 ORDER = (SYNC_PLUGIN, ASYNC_PLUGIN, "pytest-asyncio", "pytest", "playwright", "python",

@@ -35,10 +35,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.version import Version
 
-from matrix import bisect, releases, scenarios, selection, store
-from matrix.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
+from matrix.search import bisect
+from matrix.define import releases, selection
+from matrix.measure import scenarios
+from matrix.results import store
+from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
-from matrix.record import Outcome
+from matrix.results.record import Outcome
 
 HELP = "search for the smallest change that makes a failing combination pass"
 FINDINGS = "explain.jsonl"

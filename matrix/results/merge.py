@@ -9,9 +9,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from matrix import store
+from matrix.results import store
 from matrix.errors import ConfigError
-from matrix.record import Record
+from matrix.results.record import Record
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from matrix import command
+from matrix.measure import command
 
 #: uv must never fetch an interpreter: where it can't (closed networks) it fails late and
 #: noisily, and where it can, the result would no longer say "on this machine".

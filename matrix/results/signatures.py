@@ -13,7 +13,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 
-from matrix.record import Outcome
+from matrix.results.record import Outcome
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -18,9 +18,9 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from matrix import command
-from matrix.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
-from matrix.interpreters import NO_DOWNLOADS, Interpreter
+from matrix.measure import command
+from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
+from matrix.measure.interpreters import NO_DOWNLOADS, Interpreter
 
 READY = ".matrix-ready"
 RECIPE = "uv-sync-compiled"  # how envs are built: a change makes new envs, never mixed ones

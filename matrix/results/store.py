@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from matrix.record import Record
+from matrix.results.record import Record
 
 RESULTS = "results.jsonl"
 

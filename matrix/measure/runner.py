@@ -18,12 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from matrix import browser, command, env, interpreters, junit, signatures, store
-from matrix.cell import Cell
-from matrix.record import Counts, Outcome, Record
-from matrix.scenarios import Scenario
-from matrix.signatures import Failure, Verdict
-from matrix.suite import IGNORED, Suite
+from matrix.measure import browser, command, env, interpreters, junit
+from matrix.results import signatures, store
+from matrix.define.cell import Cell
+from matrix.results.record import Counts, Outcome, Record
+from matrix.measure.scenarios import Scenario
+from matrix.results.signatures import Failure, Verdict
+from matrix.measure.suite import IGNORED, Suite
 
 PROBES = Path(__file__).resolve().parent.parent / "probes"
 

@@ -10,8 +10,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from matrix.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
-from matrix.definition import Profile
+from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
+from matrix.define.definition import Profile
 from matrix.errors import ConfigError, NothingToDo
 
 PLUGIN_AXIS = "plugin"
@@ -94,7 +94,7 @@ def _from_axes(profile: Profile, snapshot) -> tuple[list[dict[str, str]], list[d
     if profile.mode != "pairwise":
         keys = list(axes)
         return [_unfold_plugin(dict(zip(keys, v))) for v in itertools.product(*axes.values())], []
-    from matrix import pairwise
+    from matrix.define import pairwise
 
     critical = [k for k in profile.critical if k in axes]
     # Vetoing during generation moves the pairs of an impossible cell to possible ones.
@@ -125,7 +125,7 @@ def _expand(key: str, values: Iterable[str], snapshot) -> list[str]:
         if snapshot is None:
             raise ConfigError(f"'{value}' for {key} needs the releases snapshot; refresh it "
                               "with: nox -s releases")
-        from matrix import selection
+        from matrix.define import selection
 
         try:
             out.extend(selection.expand(key, value, snapshot))
@@ -152,7 +152,7 @@ def _declared_incompatible(cell: Cell, snapshot) -> str | None:
                 "a suite uses one of them")
     if snapshot is None:
         return None
-    from matrix import selection
+    from matrix.define import selection
 
     # "3" stands for any Python 3 when a vetoed pair does not involve Python
     return selection.declared_incompatible(cell.python or "3", pins, snapshot)

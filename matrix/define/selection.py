@@ -24,7 +24,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from matrix.releases import DISTRIBUTIONS, Release, Snapshot, format_specifier
+from matrix.define.releases import DISTRIBUTIONS, Release, Snapshot, format_specifier
 
 __all__ = ["SELECTORS", "declared_incompatible", "expand"]
 
