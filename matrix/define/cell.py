@@ -17,6 +17,7 @@ DISTRIBUTIONS: dict[str, str] = {
 }
 
 SYNC_PLUGIN = "pytest-playwright"
+BASELINE = "baseline"  # the variant that changes nothing
 ASYNC_PLUGIN = "pytest-playwright-asyncio"
 _ID_SAFE = re.compile(r"[^A-Za-z0-9.+_-]")
 
@@ -28,21 +29,28 @@ class Cell:
     python: str
     pins: tuple[tuple[str, str], ...]
     suite: str = ""  # the user's suite this cell runs instead of a probe, by name
+    variant: str = BASELINE  # the change made to the probe (matrix.define.variants)
 
     @classmethod
-    def make(cls, python: str, pins: dict[str, str], suite: str = "") -> Cell:
+    def make(cls, python: str, pins: dict[str, str], suite: str = "",
+             variant: str = BASELINE) -> Cell:
         """A cell with its pins in the canonical order (so equal cells compare equal)."""
         order = list(DISTRIBUTIONS)
         items = sorted(pins.items(), key=lambda kv: order.index(kv[0]))
-        return cls(python=python, pins=tuple(items), suite=suite)
+        return cls(python=python, pins=tuple(items), suite=suite, variant=variant)
 
     @property
     def id(self) -> str:
-        """Stable id: only this cell's own values, so it survives changes elsewhere."""
+        """Stable id: only this cell's own values, so it survives changes elsewhere.
+
+        A variant other than the baseline ends the id after a ``+``, so baseline ids
+        stay what they always were.
+        """
         parts = [self.suite] if self.suite else []  # several suites can share a site
         parts += [f"py{self.python}"] if self.python else []  # partial rows may have none
         parts += [f"{DISTRIBUTIONS[d]}{v}" for d, v in self.pins]
-        return _ID_SAFE.sub("_", "-".join(parts))
+        tail = "" if self.variant == BASELINE else f"+{self.variant}"
+        return _ID_SAFE.sub("_", "-".join(parts) + tail)
 
     @property
     def pin_map(self) -> dict[str, str]:

@@ -1,0 +1,151 @@
+"""Variants: the catalogue, where each variant applies, and what applying it does to a probe."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+
+from matrix.define import variants
+from matrix.define.cell import Cell
+from matrix.measure import runner
+from matrix.measure.suite import IGNORED
+
+SYNC = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "1.3.0", "pytest-playwright": "0.7.1",
+                          "playwright": "1.56.0"})
+ASYNC = Cell.make("3.13", {"pytest": "9.2.0", "pytest-asyncio": "1.5.0",
+                           "pytest-playwright-asyncio": "0.10.0", "playwright": "1.65.2"})
+TESTED: set[str] = set()
+
+
+def applied(name: str, cell: Cell, tmp_path: Path) -> Path:
+    """A copy of the cell's probe with the variant applied, as the runner makes it."""
+    TESTED.add(name)
+    project = tmp_path / "project"
+    shutil.copytree(runner.PROBES / cell.probe, project, symlinks=False,
+                    ignore=shutil.ignore_patterns(*IGNORED))
+    variants.named(name).apply(project)
+    return project
+
+
+def text_of(project: Path, folder: str) -> str:
+    return "\n".join(p.read_text() for p in sorted((project / folder).rglob("test_*.py")))
+
+
+def ini(project: Path) -> list[str]:
+    return (project / "pytest.ini").read_text().splitlines()
+
+
+def test_baseline_changes_nothing(tmp_path):
+    project = applied("baseline", SYNC, tmp_path)
+    compare = filecmp.dircmp(project, runner.PROBES / "sync-plugin", ignore=["__pycache__"])
+    assert not compare.diff_files and not compare.left_only and not compare.right_only
+    assert variants.named("baseline").requirements(SYNC) == ()
+
+
+def test_asyncio_auto_sets_auto_mode_and_drops_every_marker(tmp_path):
+    project = applied("asyncio-auto", SYNC, tmp_path)
+    assert "asyncio_mode = auto" in ini(project) and "asyncio_mode = strict" not in ini(project)
+    text = text_of(project, "tests")
+    assert "async def test_greet" in text and "@pytest.mark.asyncio" not in text
+
+
+@pytest.mark.parametrize("name", ["logfire", "no-logfire"])
+def test_logfire_installs_the_package_and_no_logfire_disables_its_plugin(name, tmp_path):
+    project = applied(name, SYNC, tmp_path)
+    assert variants.named(name).requirements(SYNC) == ("logfire==4.10.0",)
+    disabled = "addopts = -p no:logfire" in ini(project)
+    assert disabled is (name == "no-logfire")
+
+
+def test_nest_asyncio_applies_it_at_configure_time_and_keeps_the_probe_conftest(tmp_path):
+    project = applied("nest-asyncio", SYNC, tmp_path)
+    conftest = (project / "conftest.py").read_text()
+    assert conftest.startswith((runner.PROBES / "sync-plugin/conftest.py").read_text())
+    assert "def pytest_configure(config):\n    nest_asyncio.apply()" in conftest
+    assert variants.named("nest-asyncio").requirements(SYNC) == ("nest-asyncio==1.6.0",)
+
+
+@pytest.mark.parametrize("scope", ["session", "module"])
+def test_own_fixture_starts_sync_playwright_at_its_scope_and_uses_no_plugin_fixture(scope, tmp_path):
+    project = applied(f"own-fixture-{scope}", SYNC, tmp_path)
+    conftest = (project / "conftest.py").read_text()
+    assert f'@pytest.fixture(scope="{scope}")\ndef own_browser():' in conftest
+    assert "with sync_playwright() as p:" in conftest
+    e2e = text_of(project, "tests/e2e")
+    assert "(own_page)" in e2e and "(page" not in e2e and "local_url" not in e2e
+    assert text_of(project, "tests/unit") == text_of(runner.PROBES / "sync-plugin", "tests/unit")
+
+
+def test_asyncio_run_replaces_the_async_tests_by_sync_tests_that_call_asyncio_run(tmp_path):
+    project = applied("asyncio-run", SYNC, tmp_path)
+    text = text_of(project, "tests/unit") + text_of(project, "tests/integration")
+    assert "asyncio.run(" in text and "async def test" not in text
+    assert "@pytest.mark.asyncio" not in text
+    assert text_of(project, "tests/e2e") == text_of(runner.PROBES / "sync-plugin", "tests/e2e")
+
+
+def test_async_tests_sync_page_makes_e2e_tests_async_on_the_sync_page(tmp_path):
+    project = applied("async-tests-sync-page", SYNC, tmp_path)
+    e2e = text_of(project, "tests/e2e")
+    assert e2e.count("@pytest.mark.asyncio\nasync def test_") == 2
+    assert "from playwright.sync_api import Page" in e2e and "await " not in e2e
+    assert variants.named("async-tests-sync-page").limit(180) == 60  # a hang is expected
+
+
+def test_sync_api_in_async_tests_drives_the_sync_api_from_an_async_fixture(tmp_path):
+    project = applied("sync-api-in-async-tests", SYNC, tmp_path)
+    conftest = (project / "conftest.py").read_text()
+    assert "nest_asyncio.apply()" in conftest and "with sync_playwright() as p:" in conftest
+    e2e = text_of(project, "tests/e2e")
+    assert "@pytest_asyncio.fixture\nasync def sync_page(sync_browser):" in e2e
+    assert "async def test_form_submit(sync_page):" in e2e
+
+
+def test_both_plugins_adds_the_sync_plugin_of_the_async_plugins_version(tmp_path):
+    project = applied("both-plugins", ASYNC, tmp_path)
+    assert variants.named("both-plugins").requirements(ASYNC) == ("pytest-playwright==0.10.0",)
+    assert text_of(project, "tests/e2e") == text_of(runner.PROBES / "async-plugin", "tests/e2e")
+    assert variants.named("both-plugins").limit(180) == 60
+
+
+def test_every_variant_of_the_catalogue_has_an_applied_test():
+    # runs last in this file: the tests above record what they applied
+    assert TESTED == set(variants.load().variants)
+
+
+@pytest.mark.parametrize("name, cell, reason", [
+    ("nest-asyncio", ASYNC, "variant 'nest-asyncio' applies to the sync-plugin probe, not to async-plugin"),
+    ("both-plugins", SYNC, "variant 'both-plugins' applies to the async-plugin probe, not to sync-plugin"),
+    ("logfire", Cell.make("3.8", dict(SYNC.pins)), "variant 'logfire' needs python>=3.9"),
+    ("nest-asyncio", SYNC, None),
+    ("baseline", ASYNC, None),
+])
+def test_where_a_variant_applies(name, cell, reason):
+    assert variants.named(name).cannot_apply(cell) == reason
+
+
+def test_set_ini_replaces_a_key_and_extends_addopts(tmp_path):
+    path = tmp_path / "pytest.ini"
+    path.write_text("[pytest]\nasyncio_mode = strict\naddopts = -ra\n")
+    variants.set_ini(path, ("asyncio_mode = auto", "addopts = -p no:logfire", "pythonpath = ."))
+    assert path.read_text() == "[pytest]\nasyncio_mode = auto\naddopts = -ra -p no:logfire\npythonpath = .\n"
+
+
+def test_an_unknown_variant_is_one_sentence_and_exit_code_2():
+    with pytest.raises(variants.ConfigError) as caught:
+        variants.named("nosuch")
+    assert caught.value.return_code == 2
+    assert str(caught.value).startswith("unknown variant 'nosuch'; known variants: baseline, ")
+
+
+def test_a_variant_changes_the_cell_id_and_the_fingerprint_but_baseline_keeps_both():
+    import dataclasses
+
+    nested = dataclasses.replace(SYNC, variant="nest-asyncio")
+    assert SYNC.id == "py3.13-pytest8.4.2-asyncio1.3.0-sync0.7.1-pw1.56.0"
+    assert nested.id == SYNC.id + "+nest-asyncio"
+    opts = runner.RunOptions(out=Path("unused"), run_id="r")
+    assert runner.fingerprint(SYNC, ["control"], opts) != runner.fingerprint(nested, ["control"], opts)
