@@ -111,3 +111,75 @@ def test_bad_files_name_the_file_and_the_key_with_exit_code_2(data, name, says) 
 def test_a_missing_file_says_so(tmp_path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         definition.load(tmp_path / "nope.toml")
+
+
+SYNC_CELL = ('python = "3.13"\npytest = "8.4.2"\npytest-asyncio = "1.3.0"\n'
+             'pytest-playwright = "0.7.1"\nplaywright = "1.56.0"\n')
+
+
+def test_variants_of_a_cell_make_one_cell_each_and_baseline_ids_stay(tmp_path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(f'[[cell]]\n{SYNC_CELL}variants = ["baseline", "nest-asyncio"]\n')
+    cells = plan.build(definition.load(path)).cells
+    assert [c.id for c in cells] == ["py3.13-pytest8.4.2-asyncio1.3.0-sync0.7.1-pw1.56.0",
+                                     "py3.13-pytest8.4.2-asyncio1.3.0-sync0.7.1-pw1.56.0+nest-asyncio"]
+    assert [c.variant for c in cells] == ["baseline", "nest-asyncio"]
+    row = plan.build(definition.load(path)).to_json("r")["cells"][1]
+    assert row["variant"] == "nest-asyncio" and "variant" not in plan.build(
+        definition.load(path)).to_json("r")["cells"][0]
+
+
+def test_a_profile_variant_that_cannot_apply_is_listed_not_generated(tmp_path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text('variants = ["baseline", "both-plugins"]\n[axes]\npython = ["3.13"]\n'
+                    'pytest-asyncio = ["1.3.0"]\npytest-playwright = ["0.7.1"]\n'
+                    'pytest-playwright-asyncio = ["0.7.1"]\n')
+    built = plan.build(definition.load(path))
+    assert sorted(c.id for c in built.cells) == [
+        "py3.13-asyncio1.3.0-async0.7.1", "py3.13-asyncio1.3.0-async0.7.1+both-plugins",
+        "py3.13-asyncio1.3.0-sync0.7.1"]
+    assert [(c.id, r) for c, r in built.incompatible] == [(
+        "py3.13-asyncio1.3.0-sync0.7.1+both-plugins",
+        "variant 'both-plugins' applies to the async-plugin probe, not to sync-plugin")]
+
+
+def test_pairwise_keeps_the_baseline_covering_and_pairs_every_variant(tmp_path) -> None:
+    base = ('mode = "pairwise"\ncritical = ["python", "plugin"]\n{}[axes]\npython = ["3.12", "3.13"]\n'
+            'pytest = ["8.3.5", "8.4.2"]\npytest-playwright = ["0.7.1"]\n'
+            'pytest-playwright-asyncio = ["0.7.1"]\n')
+    path = tmp_path / "m.toml"
+    path.write_text(base.format(""))
+    alone = {c.id for c in plan.build(definition.load(path)).cells}
+    path.write_text(base.format('variants = ["baseline", "nest-asyncio", "asyncio-auto"]\n'))
+    cells = plan.build(definition.load(path)).cells
+    assert {c.id for c in cells if c.variant == "baseline"} == alone
+    pairs = {(c.variant, k, v) for c in cells for k, v in [("python", c.python), *c.pins]}
+    for value in ("3.12", "3.13"):
+        assert ("nest-asyncio", "python", value) in pairs and ("asyncio-auto", "python", value) in pairs
+    for version in ("8.3.5", "8.4.2"):
+        assert ("nest-asyncio", "pytest", version) in pairs
+    assert ("asyncio-auto", "pytest-playwright-asyncio", "0.7.1") in pairs
+    assert not any(c.variant == "nest-asyncio" and c.probe != "sync-plugin" for c in cells)
+
+
+@pytest.mark.parametrize("where", ["variants = [\"nosuch\"]\n", "[[cell]]\n" + SYNC_CELL +
+                                   'variants = ["nosuch"]\n'])
+def test_an_unknown_variant_stops_with_exit_code_2(tmp_path, where) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(where)
+    with pytest.raises(ConfigError) as caught:
+        definition.load(path)
+    assert caught.value.return_code == 2
+    assert str(caught.value).startswith("unknown variant 'nosuch' in variants of ")
+
+
+def test_a_variant_a_cell_asks_for_and_cannot_have_stops_with_exit_code_2(tmp_path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(f'[[cell]]\n{SYNC_CELL}variants = ["both-plugins"]\n')
+    with pytest.raises(ConfigError) as caught:
+        plan.build(definition.load(path))
+    assert caught.value.return_code == 2
+    assert str(caught.value) == (
+        "cell py3.13-pytest8.4.2-asyncio1.3.0-sync0.7.1-pw1.56.0+both-plugins: variant "
+        "'both-plugins' applies to the async-plugin probe, not to sync-plugin; remove it "
+        "from that cell's variants.")

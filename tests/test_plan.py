@@ -17,7 +17,9 @@ def test_quick_is_the_default_profile_and_runs_every_explicit_cell() -> None:
     profile = definition.load(definition.DEFAULT_FILE)
     the_plan = plan.build(profile, releases.load(SNAPSHOT))
     assert profile.name == "quick"
-    assert len(the_plan.cells) == len(profile.cells) and the_plan.incompatible == ()
+    variants = sum(len(cell.get("variants", ("baseline",))) for cell in profile.cells)
+    assert len(the_plan.cells) == variants and the_plan.incompatible == ()
+    assert len(profile.cells) == sum(c.variant == "baseline" for c in the_plan.cells)
     assert {c.probe for c in the_plan.cells} == {"sync-plugin", "async-plugin", "native-async",
                                                   "control"}
 

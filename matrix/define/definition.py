@@ -14,6 +14,8 @@ profile itself (keys at the top). A profile has any of:
 ``critical``     with pairwise: axes whose full product is kept
 ``suite``        a pytest project (path relative to the file) run instead of the probes
 ``suite-requirements``  a requirements file inside the suite for its own dependencies
+``variants``     variant names (``matrix/probes/variants.toml``) each cell is run in
+                 (default ``["baseline"]``); a ``[[cell]]`` may give its own ``variants``
 
 Keys of ``[axes]`` and ``[[cell]]`` are ``python`` and the distributions in
 :data:`matrix.define.cell.DISTRIBUTIONS`. Versions are strings: exact (``"8.4.2"``), ``"latest"``,
@@ -36,7 +38,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from matrix.measure import scenarios
-from matrix.define.cell import DISTRIBUTIONS
+from matrix.define import variants as catalogue
+from matrix.define.cell import BASELINE, DISTRIBUTIONS
 from matrix.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -48,7 +51,7 @@ DEFAULT_FILE = Path(__file__).parent.parent / "matrix.toml"
 DEFAULT_PROFILE = "quick"
 PROFILE_KEYS = frozenset(
     {"description", "scenarios", "timeout", "reruns", "axes", "cell", "exclude", "mode",
-     "critical", "suite", "suite-requirements"}
+     "critical", "suite", "suite-requirements", "variants"}
 )
 AXIS_KEYS = ("python", *DISTRIBUTIONS)
 _PYTHON = re.compile(r"^3\.\d+(\.\d+)?$")
@@ -74,6 +77,7 @@ class Profile:
     critical: tuple[str, ...] = ("python", "pytest-asyncio", "plugin")
     suite: Path | None = None
     suite_requirements: str | None = None
+    variants: tuple[str, ...] = (BASELINE,)
 
 
 def config_path() -> Path:
@@ -140,6 +144,8 @@ def _profile(path: Path, name: str, data: dict[str, Any], where: str) -> Profile
     for key in ("suite", "suite-requirements"):
         if key in data and not isinstance(data[key], str):
             raise ConfigError(f"{path}: {key} in {where} must be a path in quotes.")
+    if "variants" in data:
+        kwargs["variants"] = _variant_names(path, data["variants"], where)
     if "suite" in data:
         kwargs["suite"] = path.parent / data["suite"]
         kwargs["suite_requirements"] = data.get("suite-requirements")
@@ -151,13 +157,27 @@ def _profile(path: Path, name: str, data: dict[str, Any], where: str) -> Profile
     )
 
 
-def _cell(path: Path, table: dict[str, Any], where: str) -> dict[str, str]:
-    pins = _pins(path, table, where)
+def _cell(path: Path, table: dict[str, Any], where: str) -> dict[str, Any]:
+    """A cell's pins; its own ``variants`` (a tuple of names) under the key ``variants``."""
+    table = dict(table)
+    names = table.pop("variants", None)
+    pins: dict[str, Any] = _pins(path, table, where)
     if "python" not in pins:
         raise ConfigError(f"{path}: {where} has no 'python' key; every cell names its Python.")
     for key, value in pins.items():
         _versions(path, key, [value], where)
+    if names is not None:
+        pins["variants"] = _variant_names(path, names, where)
     return pins
+
+
+def _variant_names(path: Path, value: Any, where: str) -> tuple[str, ...]:
+    """Variant names, each checked against the catalogue (an unknown one: exit code 2)."""
+    names = _strings(path, value, f"variants in {where}")
+    known = catalogue.load()
+    for name in names:
+        known.get(name, f" in variants of {where} of {path}")
+    return tuple(dict.fromkeys(names)) or (BASELINE,)
 
 
 def _pins(path: Path, table: Any, where: str) -> dict[str, Any]:

@@ -10,11 +10,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
+from matrix.define import variants as catalogue
+from matrix.define.cell import ASYNC_PLUGIN, BASELINE, SYNC_PLUGIN, Cell
 from matrix.define.definition import Profile
 from matrix.errors import ConfigError, NothingToDo
 
 PLUGIN_AXIS = "plugin"
+VARIANT_AXIS = "variant"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -27,21 +29,28 @@ class Plan:
     snapshot_time: str | None = None
 
     def find(self, cell_id: str) -> Cell:
-        """The planned cell with this id."""
+        """The planned cell with this id (an id naming an unknown variant says so)."""
         for cell in self.cells:
             if cell.id == cell_id:
                 return cell
+        if "+" in cell_id:
+            catalogue.load().get(cell_id.rsplit("+", 1)[1], f" in cell id {cell_id}")
         raise ConfigError(f"no cell '{cell_id}' in profile '{self.profile.name}' of "
                           f"{self.profile.source}; list them with: nox -l -t cells")
 
     def to_json(self, run_id: str) -> dict:
         """The plan as ``plan.json`` keeps it (read by the site)."""
-        rows = [{"cell_id": c.id, "requested": c.requested, "status": "planned", "reason": None}
-                for c in self.cells]
-        rows += [{"cell_id": c.id, "requested": c.requested, "status": "incompatible",
-                  "reason": reason} for c, reason in self.incompatible]
+        rows = [_row(c, "planned", None) for c in self.cells]
+        rows += [_row(c, "incompatible", reason) for c, reason in self.incompatible]
         return {"run_id": run_id, "profile": self.profile.name,
                 "snapshot_time": self.snapshot_time, "cells": rows}
+
+
+def _row(cell: Cell, status: str, reason: str | None) -> dict:
+    row = {"cell_id": cell.id, "requested": cell.requested, "status": status, "reason": reason}
+    if cell.variant != BASELINE:  # baseline rows stay as they always were
+        row["variant"] = cell.variant
+    return row
 
 
 def build(profile: Profile, snapshot=None) -> Plan:
@@ -52,14 +61,15 @@ def build(profile: Profile, snapshot=None) -> Plan:
     metadata already rules them out, and listed as declared incompatible.
     """
     generated, vetoed = _from_axes(profile, snapshot)
-    rows = [(dict(c), True) for c in profile.cells] + [(r, False) for r in generated]
+    rows = _explicit_rows(profile) + [(r, False) for r in generated]
     seen: dict[str, Cell] = {}
     incompatible: dict[str, tuple[Cell, str]] = {}
     for pins, explicit in rows:
         if _excluded(pins, profile.exclude):
             continue
         cell = _cell(pins)
-        reason = None if explicit else _declared_incompatible(cell, snapshot)
+        reason = _variant_misfit(cell, asked=explicit == "variant") if explicit else (
+            _declared_incompatible(cell, snapshot))
         if reason:
             incompatible.setdefault(cell.id, (cell, reason))
         else:
@@ -73,10 +83,31 @@ def build(profile: Profile, snapshot=None) -> Plan:
                 snapshot_time=getattr(snapshot, "taken_at", None))
 
 
+def _explicit_rows(profile: Profile) -> list[tuple[dict[str, str], bool | str]]:
+    """Explicit cells, one row per variant: the cell's own ``variants`` (then marked
+    ``"variant"``: asked for explicitly) or the profile's."""
+    rows: list[tuple[dict[str, str], bool | str]] = []
+    for cell in profile.cells:
+        pins = {k: v for k, v in cell.items() if k != "variants"}
+        asked = "variants" in cell
+        for variant in cell.get("variants") or profile.variants:
+            rows.append(({**pins, VARIANT_AXIS: variant}, "variant" if asked else True))
+    return rows
+
+
+def _variant_misfit(cell: Cell, asked: bool) -> str | None:
+    """Why an explicit cell's variant cannot apply; an error when the cell asked for it."""
+    reason = catalogue.named(cell.variant).cannot_apply(cell)
+    if reason and asked:
+        raise ConfigError(f"cell {cell.id}: {reason}; remove it from that cell's variants.")
+    return reason
+
+
 def _cell(pins: dict[str, str]) -> Cell:
     pins = dict(pins)
     python = pins.pop("python", "")
-    return Cell.make(python, {k: v for k, v in pins.items() if v != "none"})
+    variant = pins.pop(VARIANT_AXIS, None) or BASELINE
+    return Cell.make(python, {k: v for k, v in pins.items() if v != "none"}, variant=variant)
 
 
 def _from_axes(profile: Profile, snapshot) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -92,20 +123,50 @@ def _from_axes(profile: Profile, snapshot) -> tuple[list[dict[str, str]], list[d
         raise ConfigError(f"{profile.source}: the axes of profile '{profile.name}' have no "
                           "'python' key; every cell names its Python.")
     if profile.mode != "pairwise":
+        axes[VARIANT_AXIS] = list(profile.variants)  # an axis like the others
         keys = list(axes)
         return [_unfold_plugin(dict(zip(keys, v))) for v in itertools.product(*axes.values())], []
+    rows, vetoed = [], []
+    if BASELINE in profile.variants:
+        rows, vetoed = _covering(axes, [k for k in profile.critical if k in axes], snapshot)
+    others = [v for v in profile.variants if v != BASELINE]
+    if others:
+        # The other variants get a covering of their own, so that the baseline grid stays
+        # as complete as without them: every variant meets every other axis value (the
+        # full product of the critical axes too when "variant" is one of them).
+        axes = {**axes, VARIANT_AXIS: others}
+        critical = [k for k in profile.critical if k in axes] if VARIANT_AXIS in profile.critical \
+            else [VARIANT_AXIS]
+        more, lost = _covering(axes, critical, snapshot)
+        rows, vetoed = rows + more, vetoed + lost
+    return rows, vetoed
+
+
+def _covering(axes: dict[str, list[str]], critical: list[str], snapshot
+              ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """A pairwise covering of ``axes``, and the partial rows that declared metadata vetoed."""
     from matrix.define import pairwise
 
-    critical = [k for k in profile.critical if k in axes]
     # Vetoing during generation moves the pairs of an impossible cell to possible ones.
-    covering = pairwise.cover(axes, critical, allowed=lambda row: _possible(row, snapshot))
+    covering = pairwise.cover(axes, critical, allowed=lambda row: _possible(row, snapshot, axes))
     vetoed = [dict(c) for c in covering.excluded] + [dict(p) for p in covering.uncoverable]
     return ([_unfold_plugin(dict(c)) for c in covering.cells],
             [_unfold_plugin(v) for v in vetoed])
 
 
-def _possible(row: dict[str, str], snapshot) -> bool:
-    return _declared_incompatible(_cell(_unfold_plugin(dict(row))), snapshot) is None
+def _possible(row: dict[str, str], snapshot, axes: dict[str, list[str]]) -> bool:
+    row = dict(row)
+    variant = row.pop(VARIANT_AXIS, BASELINE)
+    cell = _cell(_unfold_plugin(dict(row)))
+    if variant != BASELINE:
+        # a partial row: judge only what it settles (its probe needs the plugin axis)
+        known = {k for k in row if k != PLUGIN_AXIS} | {d for d in (SYNC_PLUGIN, ASYNC_PLUGIN)}
+        if PLUGIN_AXIS in row or (PLUGIN_AXIS not in axes and ("playwright" in row or
+                                                                "playwright" not in axes)):
+            known.add("probe")
+        if catalogue.named(variant).cannot_apply(cell, frozenset(known)):
+            return False
+    return _declared_incompatible(cell, snapshot) is None
 
 
 def _unfold_plugin(row: dict[str, str]) -> dict[str, str]:
@@ -146,6 +207,10 @@ def _excluded(pins: dict[str, str], patterns: Iterable[dict[str, str]]) -> bool:
 
 
 def _declared_incompatible(cell: Cell, snapshot) -> str | None:
+    if cell.variant != BASELINE:
+        reason = catalogue.named(cell.variant).cannot_apply(cell)
+        if reason:
+            return reason
     pins = cell.pin_map
     if SYNC_PLUGIN in pins and ASYNC_PLUGIN in pins:
         return ("pytest-playwright and pytest-playwright-asyncio refuse to load together; "
