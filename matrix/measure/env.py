@@ -69,10 +69,12 @@ def uv_env() -> dict[str, str]:
 
 
 def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None,
-            extra: tuple[str, ...] = ()) -> Resolution:
+            extra: tuple[str, ...] = (), added: tuple[str, ...] = ()) -> Resolution:
     """Ask uv whether the cell's pins can be installed on ``interp``, without installing.
 
-    ``extra`` are a user's suite's own dependencies, installed beside the pins. Its own
+    ``added`` are a variant's packages, kept as they are (the env, keyed by the whole
+    lock, is then never shared with cells without them). ``extra`` are a user's suite's
+    own dependencies, installed beside the pins. Its own
     requirements on the pinned distributions are dropped (the pins are what is under
     test); uv's overrides would do more and also hide the pinned releases' own
     requirements, which are exactly what makes a cell unresolvable.
@@ -83,7 +85,7 @@ def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str
         pinned |= PLUGINS
     extra = tuple(r for r in extra if canonicalize_name(Requirement(r).name) not in pinned)
     requirements = folder / "requirements.in"
-    requirements.write_text("\n".join([*cell.requirements, *extra]) + "\n")
+    requirements.write_text("\n".join([*cell.requirements, *added, *extra]) + "\n")
     args = ["uv", "pip", "compile", requirements, "--python", interp.path, "--no-header",
             "--no-annotate", "--quiet"]
     if exclude_newer:

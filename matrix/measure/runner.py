@@ -20,13 +20,15 @@ from pathlib import Path
 
 from matrix.measure import browser, command, env, interpreters, junit
 from matrix.results import signatures, store
-from matrix.define.cell import Cell
+from matrix.define import variants
+from matrix.define.cell import BASELINE, Cell
 from matrix.results.record import Counts, Outcome, Record
 from matrix.measure.scenarios import Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
 PROBES = Path(__file__).resolve().parent.parent / "probes"
+PROGRESS_PLUGIN = Path(__file__).with_name("progress_plugin.py")
 
 
 def probes_root() -> Path:
@@ -69,6 +71,8 @@ def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     """What a recorded result depends on: cell, scenarios, probe code, snapshot time."""
     digest = hashlib.sha256()
     extra = "\n".join(opts.suite.requirements) if opts.suite else ""
+    if cell.variant != BASELINE:  # baseline fingerprints stay what they were
+        extra += "\0" + variants.named(cell.variant).digest()
     for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "",
                  _tree_hash(_source(cell, opts)), extra):
         digest.update(part.encode() + b"\0")
@@ -140,10 +144,11 @@ def _prepare(ctx: _Cell) -> Verdict | None:
 def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
     """The resolver's answer, asked again (with a pause) while the index is unreachable."""
     extra = ctx.opts.suite.requirements if ctx.cell.suite else ()
+    added = variants.named(ctx.cell.variant).requirements(ctx.cell)
     for attempt in range(INFRA_RETRIES + 1):
         if attempt:
             time.sleep(INFRA_PAUSE_S)
-        resolution = env.resolve(ctx.cell, interp, folder=folder,
+        resolution = env.resolve(ctx.cell, interp, folder=folder, added=added,
                                  exclude_newer=ctx.opts.exclude_newer, extra=extra)
         if not resolution.infra:
             break
@@ -219,26 +224,36 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
     return verdict, counts, took, log_rel
 
 
-def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
-                 ) -> tuple[Verdict, Counts, float, list[Failure]]:
+def _project(ctx: _Cell, work: Path) -> Path:
+    """The copy of the probe (or suite) a scenario runs in, with the cell's variant applied."""
     project = work / "project"
     shutil.copytree(_source(ctx.cell, ctx.opts), project, symlinks=False,
                     ignore=shutil.ignore_patterns(*IGNORED))
+    variants.named(ctx.cell.variant).apply(project)
+    shutil.copyfile(PROGRESS_PLUGIN, work / "matrix_progress.py")
+    return project
+
+
+def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
+                 ) -> tuple[Verdict, Counts, float, list[Failure]]:
+    project = _project(ctx, work)
+    limit = variants.named(ctx.cell.variant).limit(ctx.opts.timeout)
     counts, failures, took = Counts(), [], 0.0
     for index, paths in enumerate(scenario.runs, 1):
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
         report.unlink(missing_ok=True)
+        (work / "progress.txt").unlink(missing_ok=True)  # each pytest process says its own
+        # faulthandler dumps every thread's stack into the log shortly before the kill
         args = [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                "-p", "matrix_progress", "-o", f"faulthandler_timeout={max(1, limit - 5):g}",
                 "-rfE", f"--junitxml={report}", *paths]
         if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
         done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work, project),
-                           timeout=ctx.opts.timeout, echo=False)
+                           timeout=limit, echo=False)
         took += done.duration_s
         if done.timed_out:
-            message = f"pytest did not finish within {ctx.opts.timeout:g} s and was killed"
-            return Verdict(outcome=Outcome.TIMEOUT, signature="timeout", message=message
-                           ), counts, took, failures
+            return _hung(work, limit), counts, took, failures
         parsed = junit.read(report)
         if parsed is None or (done.returncode not in (0, 1) and not parsed[1]):
             failures.append(_failure_from_log(log, done.returncode))
@@ -246,6 +261,28 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
         counts, failures = counts + parsed[0], failures + parsed[1]
     verdict = signatures.classify(failures, [] if scenario.name == "control" else ctx.control)
     return verdict, counts, took, failures
+
+
+def _hung(work: Path, limit: float) -> Verdict:
+    """A killed pytest: ``timeout``, with the test and phase the progress file ended in."""
+    hang = last_progress(work / "progress.txt")
+    where = f"hung in {hang['phase']}" + (f" of {hang['test']}" if hang["test"] else "")
+    message = f"{where}: pytest did not finish within {limit:g} s and was killed"
+    return Verdict(outcome=Outcome.TIMEOUT, signature="timeout", message=message, hang=hang)
+
+
+def last_progress(path: Path) -> dict[str, str]:
+    """Where a pytest run was when it stopped, from its progress file: the last test
+    started and its phase (``setup``, ``call``, ``teardown``), ``between tests`` after a
+    test finished, ``collection`` before the first, ``session finish`` after the last."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    last = lines[-1] if lines else "collection"
+    phase, _, test = last.partition(" ")
+    phase = {"finished": "between tests", "sessionfinish": "session finish"}.get(phase, phase)
+    return {"phase": phase, "test": test}
 
 
 def _failure_from_log(log: Path, code: int | None) -> Failure:
@@ -271,11 +308,14 @@ def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
         COVERAGE_FILE=str(work / ".coverage"),
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1",
+        MATRIX_PROGRESS_FILE=str(work / "progress.txt"),
+        # the progress plugin beside the project; a suite's root and src/ after it
+        PYTHONPATH=str(work),
     )
     if ctx.chromium:
         base[browser.ENV_VAR] = str(ctx.chromium)
     if ctx.cell.suite:  # a suite's own code imports from its root or src/ without installing
-        base["PYTHONPATH"] = os.pathsep.join([str(project), str(project / "src")])
+        base["PYTHONPATH"] = os.pathsep.join([str(work), str(project), str(project / "src")])
     return base
 
 
@@ -295,7 +335,7 @@ def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, to
         message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
         repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix), log=log,
         control_signature=verdict.control_signature, attempt=attempt,
-        fingerprint=ctx.fingerprint,
+        fingerprint=ctx.fingerprint, variant=ctx.cell.variant, hang=verdict.hang,
     )
 
 

@@ -7,6 +7,8 @@ import enum
 from typing import Any
 
 SCHEMA = 1
+#: Outcomes from worst to best: a cell's verdict is the first one any of its scenarios has.
+SEVERITY = ("bug", "fail", "timeout", "flaky", "infra", "unresolvable", "no-interpreter", "pass")
 
 
 class Outcome(str, enum.Enum):
@@ -66,6 +68,8 @@ class Record:
     attempt: int = 1
     fingerprint: str = ""
     schema: int = SCHEMA
+    variant: str = "baseline"  # the change made to the probe (matrix/probes/variants.toml)
+    hang: dict[str, str] | None = None  # a timeout's last test and phase: {"test", "phase"}
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready dict (outcome as its string value)."""

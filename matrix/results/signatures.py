@@ -158,6 +158,7 @@ class Verdict:
     signature: str | None = None
     message: str | None = None
     control_signature: str | None = None
+    hang: dict[str, str] | None = None  # for a timeout: the test and phase it hung in
 
 
 def classify(failures: Sequence[Failure], control: Iterable[Failure] = ()) -> Verdict:
