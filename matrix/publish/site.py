@@ -41,8 +41,11 @@ import plotly.io as pio
 import plotly.offline
 from markupsafe import Markup
 
+from matrix.define.cell import BASELINE
 from matrix.publish import table
 from matrix.errors import MatrixError
+from matrix.results import remedies as remedy_rows
+from matrix.results.record import Record
 
 __all__ = ["STATE_STYLE", "analyse", "badge", "bisect_summary", "bisect_view", "build",
            "explain_summary", "fix_views", "grid_figure", "render", "script_json", "summary"]
@@ -100,6 +103,11 @@ class Analysis:
     warnings: list[str]
     bisect: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # oldest first
     explain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Cells run with a variant (a changed probe) are kept out of the grids, the verdicts
+    # and the recommendations: they answer "does this remedy work", in their own section.
+    variant_records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    remedies: list[remedy_rows.Row] = dataclasses.field(default_factory=list)
+    not_applicable: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Path:
@@ -119,7 +127,7 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Pa
     analysis = analyse(results_file, root / "plan.json", previous)
     site_dir = Path(site_dir)
     site_dir.mkdir(parents=True, exist_ok=True)
-    logs = _copy_logs(analysis.records, root, site_dir)
+    logs = _copy_logs(analysis.records + analysis.variant_records, root, site_dir)
     _write_exports(site_dir, analysis)
     _write_badges(site_dir, analysis.recs)
     _write_assets(site_dir)
@@ -144,7 +152,10 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
     searches, search_warnings = _read_searches(results.parent)
     # Built from the records alone, not their file order: shards merged and one run agree.
     records.sort(key=lambda r: (r["cell_id"], r["scenario"], r.get("attempt", 1), r["started_at"]))
+    varied = [r for r in records if r.get("variant", BASELINE) != BASELINE]
+    records = [r for r in records if r.get("variant", BASELINE) == BASELINE]
     plan, plan_warnings = table.read_plan(plan_path)
+    plan, not_applicable = _split_plan(plan)
     df = table.frame(records)
     scenarios = table.scenario_verdicts(df)
     cells_df = table.cell_verdicts(scenarios, plan)
@@ -156,7 +167,19 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
         changes=_changes(scenarios, previous),
         evidence=table.evidence(df, scenarios, cells_df, plan),
         warnings=warnings + plan_warnings + search_warnings, **searches,
+        variant_records=varied, not_applicable=not_applicable,
+        remedies=remedy_rows.rows(Record.from_json(r) for r in records + varied),
     )
+
+
+def _split_plan(plan: dict[str, Any] | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The plan's baseline cells, and its variant cells declared unable to apply."""
+    if plan is None:
+        return None, []
+    cells = plan["cells"]
+    others = [c for c in cells if c.get("variant", BASELINE) != BASELINE]
+    lost = [c for c in others if c.get("status") == "incompatible"]
+    return plan | {"cells": [c for c in cells if c not in others]}, lost
 
 
 def _read_searches(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
@@ -190,7 +213,9 @@ def _dump(data: Any) -> str:
 
 def _write_exports(site_dir: Path, analysis: Analysis) -> None:
     """results.json (every record), results.csv (flattened) and summary.json."""
-    lines = (json.dumps(r, sort_keys=True, ensure_ascii=False) for r in analysis.records)
+    every = sorted(analysis.records + analysis.variant_records, key=lambda r: (
+        r["cell_id"], r["scenario"], r.get("attempt", 1), r["started_at"]))
+    lines = (json.dumps(r, sort_keys=True, ensure_ascii=False) for r in every)
     body = ",\n".join(lines)
     (site_dir / "results.json").write_text(f"[\n{body}\n]\n" if body else "[]\n",
                                            encoding="utf-8")
@@ -222,8 +247,18 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "changes": analysis.changes,
         "bisect": bisect_summary(analysis.bisect),
         "explain": explain_summary(analysis.explain),
+        "remedies": remedies_summary(analysis.remedies),
         "warnings": analysis.warnings,
     }
+
+
+def remedies_summary(rows: Iterable[remedy_rows.Row]) -> list[dict[str, Any]]:
+    """Per remedy or shape: its families, each with its result and its cells."""
+    return [{"key": r.key, "what": r.what, "plugin": r.plugin, "kind": r.kind,
+             "attempt": r.attempt, "families": [
+                 {"first": f.first, "last": f.last, "state": f.state, "results": list(f.labels),
+                  "cells": [res.cell_id for res in f.results]} for f in r.families]}
+            for r in rows]
 
 
 def bisect_summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
@@ -491,13 +526,18 @@ def _grid_table(cells: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def answer(analysis: Analysis) -> list[dict[str, Any]]:
-    """Per Playwright plugin: its newest passing combination and the derived fixes."""
+    """Per Playwright plugin: its newest passing combination, the derived fixes, and the
+    measured remedies that work for its users (smallest first)."""
     out = []
     for plugin, rec in analysis.recs.items():
         best = rec["best"]
         out.append({
             "plugin": plugin, "label": rec["label"], "measured": rec["measured"],
             "passing": rec["passing"], "fixes": analysis.fixes.get(plugin, []),
+            # only once variants were measured: before, the fixes above say as much
+            "remedies": [{"what": r.what, "key": r.key, "where": ", ".join(r.works_on)}
+                         for r in remedy_rows.working(analysis.remedies, plugin)
+                         ] if analysis.variant_records else [],
             "best": table.describe(best) if best else None,
             "best_href": cell_href(best["cell_id"]) if best else None,
             "by_python": [{"python": py, "text": table.describe(c), "href": cell_href(c["cell_id"])}
@@ -505,6 +545,36 @@ def answer(analysis: Analysis) -> list[dict[str, Any]]:
             "badge": badge(rec),
         })
     return out
+
+
+REMEDY_STATE = {"works": "pass", "breaks": "bug", "hangs": "timeout", "mixed": "flaky"}
+
+
+def remedies_view(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
+    """The Remedies section: per remedy or shape, its pytest-asyncio families, each with
+    its result and the cells behind it (repro command, log); then the variant cells that
+    were not generated because the variant cannot apply."""
+    rows = []
+    for row in analysis.remedies:
+        families = [{"span": f.span, "state": f.state, "css": REMEDY_STATE[f.state],
+                     "labels": list(f.labels),
+                     "cells": [_remedy_cell(res, logs) for res in f.results]}
+                      for f in row.families]
+        rows.append({"key": row.key, "what": row.what, "attempt": row.attempt,
+                     "kind": row.kind, "families": families,
+                     "plugin": table.PLUGIN_LABELS.get(row.plugin, row.plugin)})
+    reasons: dict[str, int] = {}
+    for cell in analysis.not_applicable:
+        reason = cell.get("reason") or "the variant does not apply"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return {"rows": rows, "not_applicable": sorted(reasons.items())}
+
+
+def _remedy_cell(res: remedy_rows.Result, logs: Mapping[str, str]) -> dict[str, Any]:
+    record = res.record
+    return {"cell_id": res.cell_id, "pytest": res.pins.get("pytest"), "label": res.label,
+            "scenario": record.scenario, "message": record.message, "repro": record.repro,
+            "log": logs.get(record.log or ""), "asyncio": res.pins.get("pytest-asyncio")}
 
 
 RELEASE_AXES = ("python", "pytest", "pytest-asyncio", "pytest-playwright",
@@ -818,6 +888,7 @@ def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
                      "wall": _duration(ev["wall_s"]), "test_time": _duration(ev["test_time_s"])}
     context = {
         "answer": answer(analysis),
+        "remedies": remedies_view(analysis, logs or {}),
         "legend": [{"state": s, "colour": c, "glyph": g, "label": label,
                     "count": ev["cell_verdicts"].get(s, 0)}
                    for s, (c, g, label) in STATE_STYLE.items()],

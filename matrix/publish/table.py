@@ -40,6 +40,7 @@ import pandas as pd
 from packaging.version import InvalidVersion, Version
 
 from matrix.results import signatures, store
+from matrix.results import record
 from matrix.results.record import Record
 
 __all__ = [
@@ -53,7 +54,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Outcomes from worst to best; a cell's verdict is the first one any scenario has.
-SEVERITY = ("bug", "fail", "timeout", "flaky", "infra", "unresolvable", "no-interpreter", "pass")
+SEVERITY = record.SEVERITY
 INCOMPATIBLE, NOT_RUN = "incompatible", "not-run"
 #: Every state a cell can be in, in the order the legend lists them.
 STATES = (*SEVERITY[::-1], INCOMPATIBLE, NOT_RUN)

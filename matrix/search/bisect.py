@@ -51,9 +51,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from matrix.measure import junit, runner, scenarios
-from matrix.define import releases, selection
+from matrix.define import releases, selection, variants
 from matrix.results import store
-from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
+from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome, Record
 
@@ -349,8 +349,9 @@ class Bench:
     """
 
     def __init__(self, opts: runner.RunOptions, wanted: Sequence[str], *, fresh: bool = False,
-                 say: Callable[[str], None] | None = None) -> None:
+                 say: Callable[[str], None] | None = None, variant: str = BASELINE) -> None:
         self.opts, self.wanted, self.fresh = opts, tuple(wanted), fresh
+        self.variant = variants.named(variant).name  # an unknown name stops here (exit 2)
         self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
         self.ran = 0
         self._records: dict[str, list[Record]] = {}
@@ -363,9 +364,18 @@ class Bench:
             self._records.setdefault(record.cell_id, []).append(record)
 
     def own(self, cell: Cell) -> Cell:
-        """The cell as this search runs it: on the user's suite when one is in force."""
+        """The cell as this search runs it: on the user's suite when one is in force, with
+        the search's variant wherever that variant applies (a switch of plugin drops it)."""
         suite = self.opts.suite.name if self.opts.suite else ""
-        return cell if cell.suite == suite else dataclasses.replace(cell, suite=suite)
+        cell = cell if cell.suite == suite else dataclasses.replace(cell, suite=suite)
+        varied = dataclasses.replace(cell, variant=self.variant)
+        return varied if variants.named(self.variant).cannot_apply(varied) is None else cell
+
+    def check(self, cell: Cell) -> None:
+        """Stop (exit code 2) when the search's variant cannot apply to the cell asked for."""
+        reason = variants.named(self.variant).cannot_apply(dataclasses.replace(cell, variant=self.variant))
+        if reason:
+            raise ConfigError(f"{reason}; the target {cell.id} cannot be searched with it.")
 
     def recorded_cells(self) -> list[Cell]:
         """Every cell of this search's kind (probe, or the suite in force) with records."""
@@ -459,9 +469,10 @@ def remember(out: Path, cell: Cell, opts: runner.RunOptions) -> None:
     path = out / SEARCHED
     with _locked(out / ".searched.lock"):
         cells = _searched_cells(path)
-        if cell.requested in cells:
+        row = cell.requested | ({"variants": [cell.variant]} if cell.variant != BASELINE else {})
+        if row in cells:
             return
-        cells.append(cell.requested)
+        cells.append(row)
         text = _searched_text(cells, opts)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
@@ -494,7 +505,7 @@ def _searched_text(cells: list[dict[str, str]], opts: runner.RunOptions) -> str:
     lines.append("")
     for cell in cells:
         lines.append(f"[[profiles.{SEARCHED_PROFILE}.cell]]")
-        lines += [f'{key} = "{value}"' for key, value in cell.items()] + [""]
+        lines += [f"{key} = {json.dumps(value)}" for key, value in cell.items()] + [""]
     return "\n".join(lines)
 
 
@@ -638,6 +649,8 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reruns", type=int, default=1,
                         help="reruns of a failing scenario to tell flaky from real (default %(default)s)")
     parser.add_argument("--fresh", action="store_true", help="run cells even if already recorded")
+    parser.add_argument("--variant", default=BASELINE,
+                        help="run the cells with this variant of the probe (matrix/probes/variants.toml)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -650,8 +663,10 @@ def run(args: argparse.Namespace) -> int:
                          every=args.releases)
     out = store.out_dir()
     opts = run_options(out, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
-    bench = Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
+    bench = Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh,
+                  variant=args.variant)
     others = {d: v for d, v in pins.items() if d != axis.name}
+    bench.check(_cell_at(axis.name, axis.versions[-1], python, others))
     print(header(axis, python, others, bench.wanted, args.compare, snapshot), flush=True)
     found = search(axis.versions, lambda v: bench.measure(_cell_at(axis.name, v, python, others)),
                    args.compare, hint=lambda v: _hint(axis.name, v, python, others, snapshot),

@@ -412,7 +412,9 @@ def run(args: argparse.Namespace) -> int:
     snapshot = releases.load()
     out = store.out_dir()
     opts = bisect.run_options(out, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
-    bench = bisect.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
+    bench = bisect.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh,
+                         variant=args.variant)
+    bench.check(Cell.make(python, pins))
     start = bench.own(Cell.make(python, pins))  # on the user's suite when one is in force
     print(f"explain {bisect.describe_pins(python, pins)}\nscenarios {', '.join(bench.wanted)}; "
           f"at most {args.max_cells} new cells", flush=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from matrix.search import bisect, explain
-from matrix.results import signatures, store
+from matrix.results import remedies, signatures, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome, Record
@@ -229,7 +229,12 @@ def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record],
     notes = explain_notes(match.signature, bisect.read_findings(folder / explain.FINDINGS))
     lines += ["", "fixes found by explain:" if notes else
               "fixes found by explain: none recorded (run: python -m matrix explain <pins>)"]
-    return "\n".join(lines + [f"  {n}" for n in notes])
+    lines += [f"  {n}" for n in notes]
+    measured = remedies.for_signature(match.signature, records)
+    lines += ["", "remedies measured where it appears (same Python, pytest, pytest-asyncio):"
+              if measured else "remedies measured: none recorded (run: MATRIX_PROFILE=remedies "
+              "nox -s matrix)"]
+    return "\n".join(lines + [f"  {n}" for n in measured])
 
 
 def _combination_lines(found: Sequence[Occurrence]) -> list[str]:
