@@ -243,9 +243,10 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
         report.unlink(missing_ok=True)
         (work / "progress.txt").unlink(missing_ok=True)  # each pytest process says its own
-        # faulthandler dumps every thread's stack into the log shortly before the kill
+        # faulthandler dumps every thread's stack into the log well before the kill (its
+        # clock starts with each test, after pytest's own start-up)
         args = [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                "-p", "matrix_progress", "-o", f"faulthandler_timeout={max(1, limit - 5):g}",
+                "-p", "matrix_progress", "-o", f"faulthandler_timeout={max(1, limit * 0.75):g}",
                 "-rfE", f"--junitxml={report}", *paths]
         if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
