@@ -149,3 +149,35 @@ def test_a_variant_changes_the_cell_id_and_the_fingerprint_but_baseline_keeps_bo
     assert nested.id == SYNC.id + "+nest-asyncio"
     opts = runner.RunOptions(out=Path("unused"), run_id="r")
     assert runner.fingerprint(SYNC, ["control"], opts) != runner.fingerprint(nested, ["control"], opts)
+
+
+@pytest.mark.parametrize("lines, phase, test", [
+    ("", "collection", ""),
+    ("setup t.py::a\n", "setup", "t.py::a"),
+    ("setup t.py::a\ncall t.py::a\n", "call", "t.py::a"),
+    ("setup t.py::a\ncall t.py::a\nteardown t.py::a\n", "teardown", "t.py::a"),
+    ("teardown t.py::a\nfinished t.py::a\n", "between tests", "t.py::a"),
+    ("finished t.py::a\nsessionfinish\n", "session finish", ""),
+])
+def test_a_hang_is_placed_by_the_last_line_of_the_progress_file(tmp_path, lines, phase, test):
+    path = tmp_path / "progress.txt"
+    if lines:
+        path.write_text(lines)
+    assert runner.last_progress(path) == {"phase": phase, "test": test}
+
+
+def test_a_loop_error_at_teardown_is_classified_like_any_other(tmp_path):
+    from matrix.measure import junit
+    from matrix.results import signatures
+
+    report = tmp_path / "junit.xml"
+    report.write_text(
+        '<testsuites><testsuite><testcase classname="tests.unit.test_unit_app" name="test_greet"/>'
+        '<testcase classname="tests.unit.test_unit_app" name="test_greet"><error message="failed on'
+        ' teardown with &quot;RuntimeError: Cannot close a running event loop&quot;">Traceback'
+        '</error></testcase></testsuite></testsuites>')
+    counts, failures = junit.read(report)
+    assert counts.errors == 1 and counts.passed == 0
+    verdict = signatures.classify(failures, control=[])
+    assert (verdict.outcome.value, verdict.signature) == ("bug", "close-running-loop")
+    assert verdict.message == "RuntimeError: Cannot close a running event loop"
