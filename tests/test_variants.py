@@ -72,10 +72,12 @@ def test_nest_asyncio_applies_it_at_configure_time_and_keeps_the_probe_conftest(
 def test_own_fixture_starts_sync_playwright_at_its_scope_and_uses_no_plugin_fixture(scope, tmp_path):
     project = applied(f"own-fixture-{scope}", SYNC, tmp_path)
     conftest = (project / "conftest.py").read_text()
-    assert f'@pytest.fixture(scope="{scope}")\ndef own_browser():' in conftest
+    assert f'@pytest.fixture(scope="{scope}")\ndef own_playwright():' in conftest
     assert "with sync_playwright() as p:" in conftest
     e2e = text_of(project, "tests/e2e")
     assert "(own_page)" in e2e and "(page" not in e2e and "local_url" not in e2e
+    driver = text_of(project, "tests/driver")  # driver-only too uses the suite's own driver
+    assert "(own_playwright)" in driver and "(playwright)" not in driver
     assert text_of(project, "tests/unit") == text_of(runner.PROBES / "sync-plugin", "tests/unit")
 
 

@@ -6,11 +6,16 @@ from playwright.sync_api import sync_playwright
 
 
 @pytest.fixture(scope="session")
-def own_browser():
+def own_playwright():
     with sync_playwright() as p:
-        browser = p.chromium.launch(**launch_args())
-        yield browser
-        browser.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def own_browser(own_playwright):
+    browser = own_playwright.chromium.launch(**launch_args())
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
