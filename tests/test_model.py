@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from matrix.__main__ import main
+from matrix.cli import main
 from matrix.publish import regress, site
 from matrix.results import merge, model, store
 from matrix.results.record import Counts, Outcome, Record

@@ -352,7 +352,7 @@ def refresh(
     path: Path = SNAPSHOT_PATH,
     since: str = "2023-01-01",
     *,
-    index: _Index | None = None,
+    index: _Index | str = DEFAULT_INDEX,
     distributions: Iterable[str] = DISTRIBUTIONS,
 ) -> Snapshot:
     """Ask the index for the tracked distributions' releases and write the snapshot.
@@ -362,7 +362,7 @@ def refresh(
     Yanked releases are left out and listed in ``skipped``. Raises ``IndexUnreachable``
     when the index cannot be reached; nothing is written then.
     """
-    index = index or _Index(os.environ.get(INDEX_ENV) or DEFAULT_INDEX)
+    index = _Index(index) if isinstance(index, str) else index
     cutoff = _parse_since(since)
     taken_at = _iso(dt.datetime.now(dt.timezone.utc))
     names = [canonicalize_name(n) for n in distributions]

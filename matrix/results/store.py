@@ -20,12 +20,6 @@ from matrix.results.record import Record
 RESULTS = "results.jsonl"
 
 
-def out_dir() -> Path:
-    """The results folder: ``$MATRIX_OUT`` or ``reports/``, made absolute here because
-    pytest runs in a copy of the probe and must still find it."""
-    return Path(os.environ.get("MATRIX_OUT") or "reports").absolute()
-
-
 def append(out: Path, record: Record) -> None:
     """Append one record as one line, under an exclusive lock, and flush it to disk."""
     out.mkdir(parents=True, exist_ok=True)

@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
     if not text.strip():
         raise ConfigError("whence needs the error text; paste it in quotes or pipe it with -.")
-    results = args.results or store.out_dir()
+    results = args.results or args.settings.out
     folder = results if results.is_dir() or not results.suffix else results.parent
     records = store.read(results, warn=False)
     match = identify(text, (r.signature for r in records if r.signature))
