@@ -24,11 +24,11 @@ import dataclasses
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from matrix import log
 from matrix.measure import scenarios
 from matrix.results import model, signatures, store
 from matrix.errors import MatrixError, NothingToDo
@@ -412,8 +412,8 @@ def run(args: argparse.Namespace) -> int:
         raise NothingToDo(f"no records at {args.current}: the run measured nothing, so there "
                           "is nothing to compare; check the run and publish jobs")
     if not load(args.previous):
-        print(f"note: no previous records at {args.previous}: every signature counts as new, "
-              "and nothing is closed or reopened", file=sys.stderr)
+        log.info(f"note: no previous records at {args.previous}: every signature counts as "
+                 "new, and nothing is closed or reopened")
     existing = json.loads(args.existing.read_text(encoding="utf-8")) if args.existing else []
     actions = plan(args.previous, current, existing, page=args.page)
     if args.json_out:
@@ -423,23 +423,7 @@ def run(args: argparse.Namespace) -> int:
         args.markdown.write_text(render(actions), encoding="utf-8")
     for a in actions:
         number = f"#{a.issue}" if a.issue else "-"
-        print(f"{a.kind:<8} {number:>6}  {len(a.cells):>3} scenario(s)  {a.title}")
-    print(f"[matrix] {_count(len(actions), 'issue action')} planned")
+        log.answer(f"{a.kind:<8} {number:>6}  {len(a.cells):>3} scenario(s)  {a.title}")
+    log.info(f"{_count(len(actions), 'issue action')} planned")
     return 0
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m matrix.publish.regress``: the same as ``python -m matrix regressions``."""
-    parser = argparse.ArgumentParser(prog="python -m matrix regressions",
-                                     description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except MatrixError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.return_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,10 +11,10 @@ import contextlib
 import fcntl
 import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from matrix import log
 from matrix.results.record import Record
 
 RESULTS = "results.jsonl"
@@ -55,8 +55,7 @@ def cell_lock(out: Path, cell_id: str) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"[matrix] {cell_id}: another run on {out} is measuring it; waiting",
-                  file=sys.stderr, flush=True)
+            log.info(f"{cell_id}: another run on {out} is measuring it; waiting")
             fcntl.flock(f, fcntl.LOCK_EX)
         yield
 
@@ -70,8 +69,8 @@ def read(path: Path, *, warn: bool = True) -> list[Record]:
     records, skipped = scan(path)
     if warn:
         for number, exc in skipped:
-            print(f"warning: {path} line {number} is not a whole record ({exc}); "
-                  "skipped, and its scenario will be run again", file=sys.stderr)
+            log.warning(f"{path} line {number} is not a whole record ({exc}); "
+                        "skipped, and its scenario will be run again")
     return records
 
 

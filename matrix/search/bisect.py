@@ -50,6 +50,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from matrix import log
 from matrix.measure import junit, runner, scenarios
 from matrix.define import releases, selection
 from matrix.results import store
@@ -352,7 +353,7 @@ class Bench:
     def __init__(self, opts: runner.RunOptions, wanted: Sequence[str], *, fresh: bool = False,
                  say: Callable[[str], None] | None = None) -> None:
         self.opts, self.wanted, self.fresh = opts, tuple(wanted), fresh
-        self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.say = say or log.info
         self.ran = 0
         self._records: dict[str, list[Record]] = {}
         self._prints: dict[tuple[str, tuple[str, ...]], set[str]] = {}  # hashing probes is slow
@@ -652,16 +653,16 @@ def run(args: argparse.Namespace) -> int:
     opts = run_options(args.settings, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
     bench = Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
     others = {d: v for d, v in pins.items() if d != axis.name}
-    print(header(axis, python, others, bench.wanted, args.compare, snapshot), flush=True)
+    log.answer(header(axis, python, others, bench.wanted, args.compare, snapshot))
     found = search(axis.versions, lambda v: bench.measure(_cell_at(axis.name, v, python, others)),
                    args.compare, hint=lambda v: _hint(axis.name, v, python, others, snapshot),
                    verify_gaps=args.verify_gaps)
     took = time.monotonic() - started
-    print(report(found, axis, args.compare, ran=bench.ran, took=took))
+    log.answer(report(found, axis, args.compare, ran=bench.ran, took=took))
     finding = finding_json(found, axis, python, others, bench.wanted, args.compare,
                            run_id=opts.run_id, started_at=began, took=took, ran=bench.ran)
     append_finding(out / FINDINGS, finding)
-    print(f"findings appended to {out / FINDINGS}")
+    log.info(f"findings appended to {out / FINDINGS}")
     return 0
 
 

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.version import Version
 
+from matrix import log
 from matrix.search import bisect
 from matrix.define import releases, selection
 from matrix.measure import scenarios
@@ -414,14 +415,14 @@ def run(args: argparse.Namespace) -> int:
                               snapshot=snapshot)
     bench = bisect.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
     start = bench.own(Cell.make(python, pins))  # on the user's suite when one is in force
-    print(f"explain {bisect.describe_pins(python, pins)}\nscenarios {', '.join(bench.wanted)}; "
+    log.answer(f"explain {bisect.describe_pins(python, pins)}\nscenarios {', '.join(bench.wanted)}; "
           f"at most {args.max_cells} new cells", flush=True)
     result = explain(start, bench, snapshot, budget=args.max_cells)
     took = time.monotonic() - started
-    print(report(result, took=took))
+    log.answer(report(result, took=took))
     bisect.append_finding(out / FINDINGS, finding_json(result, bench.wanted, run_id=opts.run_id,
                                                        started_at=began, took=took))
-    print(f"findings appended to {out / FINDINGS}")
+    log.info(f"findings appended to {out / FINDINGS}")
     return 0
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from matrix import log
 from matrix.search import bisect, explain
 from matrix.results import model, signatures, store
 from matrix.define.cell import DISTRIBUTIONS
@@ -198,11 +199,11 @@ def run(args: argparse.Namespace) -> int:
     records = store.read(results, warn=False)
     match = identify(text, (r.signature for r in records if r.signature))
     if match is None:
-        print(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
+        log.answer(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
               f"  {signatures.normalise(text)}\n(searched {len(records)} records in {results})")
         return 1
     found = occurrences(match.signature, records, folder)
-    print(render(match, found, records, folder))
+    log.answer(render(match, found, records, folder))
     return 0
 
 
