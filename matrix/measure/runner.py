@@ -28,6 +28,7 @@ from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
+BASE_PROBE = "control"  # every probe is this project plus a layer of its own
 _SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
@@ -75,15 +76,27 @@ def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     """What a recorded result depends on: cell, scenarios, probe code, snapshot time."""
     digest = hashlib.sha256()
     extra = "\n".join(opts.suite.requirements) if opts.suite else ""
-    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "",
-                 _tree_hash(_source(cell, opts)), extra):
+    code = "".join(_tree_hash(layer) for layer in layers(cell, opts))
+    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "", code, extra):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def _source(cell: Cell, opts: RunOptions) -> Path:
-    """The folder a cell's tests come from: its probe, or the user's suite."""
-    return opts.suite.root if opts.suite and cell.suite else opts.probes / cell.probe
+def layers(cell: Cell, opts: RunOptions) -> list[Path]:
+    """The folders a cell's project is copied from, in order: the user's suite; or the
+    ``control`` probe (the app and the async tests every probe shares) with the cell's own
+    probe (its conftest and e2e tests) laid over it."""
+    if opts.suite and cell.suite:
+        return [opts.suite.root]
+    ordered = dict.fromkeys([opts.probes / BASE_PROBE, opts.probes / cell.probe])
+    return [folder for folder in ordered if folder.is_dir()]
+
+
+def copy_project(cell: Cell, opts: RunOptions, project: Path) -> None:
+    """A fresh copy of the cell's project at ``project`` (never run in the source)."""
+    for layer in layers(cell, opts):
+        shutil.copytree(layer, project, symlinks=False, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(*IGNORED))
 
 
 def _tree_hash(folder: Path) -> str:
@@ -234,8 +247,7 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
 def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
                  ) -> tuple[Verdict, Counts, float, list[Failure]]:
     project = work / "project"
-    shutil.copytree(_source(ctx.cell, ctx.opts), project, symlinks=False,
-                    ignore=shutil.ignore_patterns(*IGNORED))
+    copy_project(ctx.cell, ctx.opts, project)
     counts, failures, took = Counts(), [], 0.0
     for index, paths in enumerate(scenario.runs, 1):
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
