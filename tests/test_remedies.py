@@ -13,7 +13,8 @@ from matrix.define.cell import Cell
 from matrix.errors import ConfigError
 from matrix.measure import runner
 from matrix.publish import site
-from matrix.results import remedies, store
+from matrix import options
+from matrix.results import model, remedies, store
 from matrix.search import bisect, whence
 
 DATA = Path(__file__).parent / "data" / "remedies"
@@ -44,7 +45,7 @@ def test_the_bug_then_the_reported_attempts_in_order_then_the_other_shapes(recor
 
 
 def test_a_search_runs_its_variant_where_it_applies_and_refuses_a_target_it_cannot(tmp_path):
-    opts = runner.RunOptions(out=tmp_path, run_id="r")
+    opts = runner.RunOptions(settings=options.read({}, out=str(tmp_path), run_id="r"))
     bench = bisect.Bench(opts, ("control", "e2e-first"), variant="nest-asyncio")
     sync = Cell.make("3.13", {"pytest-asyncio": "1.3.0", "pytest-playwright": "0.7.1"})
     switched = Cell.make("3.13", {"pytest-asyncio": "1.3.0", "pytest-playwright-asyncio": "0.7.1"})
@@ -60,7 +61,7 @@ def test_a_search_runs_its_variant_where_it_applies_and_refuses_a_target_it_cann
 
 def test_a_searched_variant_cell_is_remembered_with_its_variant(tmp_path):
     cell = Cell.make("3.13", {"pytest-playwright": "0.7.1"}, variant="own-fixture-module")
-    bisect.remember(tmp_path, cell, runner.RunOptions(out=tmp_path, run_id="r"))
+    bisect.remember(tmp_path, cell, runner.RunOptions(settings=options.read({}, out=str(tmp_path), run_id="r")))
     text = (tmp_path / bisect.SEARCHED).read_text()
     assert 'pytest-playwright = "0.7.1"\nvariants = ["own-fixture-module"]\n' in text
     from matrix.define import definition, plan
@@ -99,7 +100,7 @@ def test_asyncio_run_is_a_bug_with_its_signature_where_the_browser_free_run_pass
     row = rows["asyncio-run", "pytest-playwright"]
     assert spans(row) == [("0.23.8–1.3.0", "breaks: asyncio-run-in-running-loop")]
     for result in row.families[0].results:
-        mine = {r.scenario: r for r in store.latest(records).values() if r.cell_id == result.cell_id}
+        mine = {r.scenario: r for r in model.latest(records).values() if r.cell_id == result.cell_id}
         assert mine["control"].outcome.value == "pass"
         assert (mine["e2e-first"].outcome.value, mine["e2e-first"].message) == (
             "bug", "RuntimeError: asyncio.run() cannot be called from a running event loop")

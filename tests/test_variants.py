@@ -11,7 +11,7 @@ import pytest
 from matrix.define import variants
 from matrix.define.cell import Cell
 from matrix.measure import runner
-from matrix.measure.suite import IGNORED
+from matrix import options
 
 SYNC = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "1.3.0", "pytest-playwright": "0.7.1",
                           "playwright": "1.56.0"})
@@ -20,14 +20,25 @@ ASYNC = Cell.make("3.13", {"pytest": "9.2.0", "pytest-asyncio": "1.5.0",
 TESTED: set[str] = set()
 
 
+def probe(cell: Cell, folder: Path) -> Path:
+    """A copy of the cell's probe project, as the runner makes it."""
+    opts = runner.RunOptions(settings=options.read({}, out=str(folder), run_id="r"))
+    runner.copy_project(cell, opts, folder / "project")
+    return folder / "project"
+
+
 def applied(name: str, cell: Cell, tmp_path: Path) -> Path:
     """A copy of the cell's probe with the variant applied, as the runner makes it."""
     TESTED.add(name)
-    project = tmp_path / "project"
-    shutil.copytree(runner.PROBES / cell.probe, project, symlinks=False,
-                    ignore=shutil.ignore_patterns(*IGNORED))
+    project = probe(cell, tmp_path)
     variants.named(name).apply(project)
     return project
+
+
+@pytest.fixture
+def original(tmp_path_factory):
+    """The unchanged probe of a cell."""
+    return lambda cell: probe(cell, tmp_path_factory.mktemp("original"))
 
 
 def text_of(project: Path, folder: str) -> str:
@@ -38,9 +49,9 @@ def ini(project: Path) -> list[str]:
     return (project / "pytest.ini").read_text().splitlines()
 
 
-def test_baseline_changes_nothing(tmp_path):
+def test_baseline_changes_nothing(tmp_path, original):
     project = applied("baseline", SYNC, tmp_path)
-    compare = filecmp.dircmp(project, runner.PROBES / "sync-plugin", ignore=["__pycache__"])
+    compare = filecmp.dircmp(project, original(SYNC), ignore=["__pycache__"])
     assert not compare.diff_files and not compare.left_only and not compare.right_only
     assert variants.named("baseline").requirements(SYNC) == ()
 
@@ -60,16 +71,17 @@ def test_logfire_installs_the_package_and_no_logfire_disables_its_plugin(name, t
     assert disabled is (name == "no-logfire")
 
 
-def test_nest_asyncio_applies_it_at_configure_time_and_keeps_the_probe_conftest(tmp_path):
+def test_nest_asyncio_applies_it_at_configure_time_and_keeps_the_probe_conftest(tmp_path, original):
     project = applied("nest-asyncio", SYNC, tmp_path)
     conftest = (project / "conftest.py").read_text()
-    assert conftest.startswith((runner.PROBES / "sync-plugin/conftest.py").read_text())
+    assert conftest.startswith((original(SYNC) / "conftest.py").read_text())
     assert "def pytest_configure(config):\n    nest_asyncio.apply()" in conftest
     assert variants.named("nest-asyncio").requirements(SYNC) == ("nest-asyncio==1.6.0",)
 
 
 @pytest.mark.parametrize("scope", ["session", "module"])
-def test_own_fixture_starts_sync_playwright_at_its_scope_and_uses_no_plugin_fixture(scope, tmp_path):
+def test_own_fixture_starts_sync_playwright_at_its_scope_and_uses_no_plugin_fixture(scope, tmp_path,
+                                                                                     original):
     project = applied(f"own-fixture-{scope}", SYNC, tmp_path)
     conftest = (project / "conftest.py").read_text()
     assert f'@pytest.fixture(scope="{scope}")\ndef own_playwright():' in conftest
@@ -78,15 +90,15 @@ def test_own_fixture_starts_sync_playwright_at_its_scope_and_uses_no_plugin_fixt
     assert "(own_page)" in e2e and "(page" not in e2e and "local_url" not in e2e
     driver = text_of(project, "tests/driver")  # driver-only too uses the suite's own driver
     assert "(own_playwright)" in driver and "(playwright)" not in driver
-    assert text_of(project, "tests/unit") == text_of(runner.PROBES / "sync-plugin", "tests/unit")
+    assert text_of(project, "tests/unit") == text_of(original(SYNC), "tests/unit")
 
 
-def test_asyncio_run_replaces_the_async_tests_by_sync_tests_that_call_asyncio_run(tmp_path):
+def test_asyncio_run_replaces_the_async_tests_by_sync_tests_that_call_asyncio_run(tmp_path, original):
     project = applied("asyncio-run", SYNC, tmp_path)
     text = text_of(project, "tests/unit") + text_of(project, "tests/integration")
     assert "asyncio.run(" in text and "async def test" not in text
     assert "@pytest.mark.asyncio" not in text
-    assert text_of(project, "tests/e2e") == text_of(runner.PROBES / "sync-plugin", "tests/e2e")
+    assert text_of(project, "tests/e2e") == text_of(original(SYNC), "tests/e2e")
 
 
 def test_async_tests_sync_page_makes_e2e_tests_async_on_the_sync_page(tmp_path):
@@ -106,10 +118,10 @@ def test_sync_api_in_async_tests_drives_the_sync_api_from_an_async_fixture(tmp_p
     assert "async def test_form_submit(sync_page):" in e2e
 
 
-def test_both_plugins_adds_the_sync_plugin_of_the_async_plugins_version(tmp_path):
+def test_both_plugins_adds_the_sync_plugin_of_the_async_plugins_version(tmp_path, original):
     project = applied("both-plugins", ASYNC, tmp_path)
     assert variants.named("both-plugins").requirements(ASYNC) == ("pytest-playwright==0.10.0",)
-    assert text_of(project, "tests/e2e") == text_of(runner.PROBES / "async-plugin", "tests/e2e")
+    assert text_of(project, "tests/e2e") == text_of(original(ASYNC), "tests/e2e")
     assert variants.named("both-plugins").limit(180) == 60
 
 
@@ -149,7 +161,7 @@ def test_a_variant_changes_the_cell_id_and_the_fingerprint_but_baseline_keeps_bo
     nested = dataclasses.replace(SYNC, variant="nest-asyncio")
     assert SYNC.id == "py3.13-pytest8.4.2-asyncio1.3.0-sync0.7.1-pw1.56.0"
     assert nested.id == SYNC.id + "+nest-asyncio"
-    opts = runner.RunOptions(out=Path("unused"), run_id="r")
+    opts = runner.RunOptions(settings=options.read({}, out="unused", run_id="r"))
     assert runner.fingerprint(SYNC, ["control"], opts) != runner.fingerprint(nested, ["control"], opts)
 
 

@@ -15,7 +15,7 @@ from matrix.define import releases, variants
 from matrix.define.cell import Cell
 from matrix.measure import runner, scenarios
 from matrix.measure.suite import IGNORED
-from matrix.__main__ import SNAPSHOT
+from matrix import options as matrix_options
 
 pytestmark = pytest.mark.integration
 SYNC = {"pytest": "8.4.2", "pytest-asyncio": "1.3.0", "pytest-playwright": "0.7.1",
@@ -42,10 +42,13 @@ EXPECTED = {
 
 
 def options(out: Path, timeout: float = 120, probes: Path | None = None) -> runner.RunOptions:
-    snapshot = releases.load(SNAPSHOT)
-    extra = {"probes": probes} if probes else {}
-    return runner.RunOptions(out=out, run_id="test", timeout=timeout, reruns=0,
-                             exclude_newer=snapshot.taken_at, **extra)
+    """Run options from this process's environment (read now, so a marker set before is
+    inherited by every process the scenarios start)."""
+    settings = matrix_options.read(out=str(out), run_id="test",
+                                   probes=str(probes) if probes else None)
+    snapshot = releases.load(settings.releases)
+    return runner.RunOptions(settings=settings, timeout=timeout, reruns=0,
+                             exclude_newer=snapshot.taken_at)
 
 
 def test_every_variant_has_a_real_cell():
@@ -93,8 +96,8 @@ def _marked(marker: str) -> list[str]:
 
 
 def test_a_hang_is_a_timeout_that_names_its_test_and_phase_and_leaves_no_process(tmp_path, monkeypatch):
-    probes = tmp_path / "probes"
-    shutil.copytree(runner.PROBES / "sync-plugin", probes / "sync-plugin", symlinks=False,
+    probes = tmp_path / "probes"  # the package's probes, with a sync e2e test that hangs
+    shutil.copytree(matrix_options.PACKAGE / "probes", probes, symlinks=False,
                     ignore=shutil.ignore_patterns(*IGNORED))
     shutil.rmtree(probes / "sync-plugin" / "tests" / "e2e")
     (probes / "sync-plugin" / "tests" / "e2e").mkdir()

@@ -7,8 +7,6 @@ import enum
 from typing import Any
 
 SCHEMA = 1
-#: Outcomes from worst to best: a cell's verdict is the first one any of its scenarios has.
-SEVERITY = ("bug", "fail", "timeout", "flaky", "infra", "unresolvable", "no-interpreter", "pass")
 
 
 class Outcome(str, enum.Enum):

@@ -20,8 +20,9 @@ from packaging.version import InvalidVersion, Version
 
 from matrix.define import variants as catalogue
 from matrix.define.cell import ASYNC_PLUGIN, BASELINE, SYNC_PLUGIN
-from matrix.results import store
-from matrix.results.record import SEVERITY, Outcome, Record
+from matrix.results import model
+from matrix.results.model import SEVERITY
+from matrix.results.record import Outcome, Record
 
 WORKAROUNDS = frozenset({"e2e-last", "e2e-last-cov", "isolated"})
 UNMEASURED = frozenset({Outcome.UNRESOLVABLE, Outcome.NO_INTERPRETER, Outcome.INFRA})
@@ -94,7 +95,7 @@ class Row:
 
 def rows(records: Iterable[Record]) -> list[Row]:
     """Every measured row: the bug as it is, the attempts in order, then the other variants."""
-    latest = store.latest(records)
+    latest = model.latest(records)
     by_cell: dict[str, dict[str, Record]] = {}
     for (cell_id, scenario), record in latest.items():
         by_cell.setdefault(cell_id, {})[scenario] = record
@@ -205,7 +206,7 @@ def for_signature(signature: str, records: Sequence[Record]) -> list[str]:
     def base(record: Record) -> tuple:
         return tuple(record.requested.get(k) for k in ("python", "pytest", ASYNCIO))
 
-    hit = {base(r) for r in store.latest(records).values()
+    hit = {base(r) for r in model.latest(records).values()
            if r.variant == BASELINE and r.signature == signature}
     lines = []
     for row in rows(records):
