@@ -21,7 +21,7 @@ from matrix.define import definition, plan
 from matrix.results import progress, store
 from matrix.publish import regress
 from matrix.measure import runner, scenarios
-from matrix.errors import IndexUnreachable, MatrixError
+from matrix.errors import IndexUnreachable, MatrixError, OutputError
 from matrix.results.record import Outcome
 
 SNAPSHOT = Path(__file__).with_name("releases.json")
@@ -35,6 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MatrixError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.return_code
+    except OSError as exc:  # a disk that fills up mid-run is the machine's, not a defect
+        if exc.errno not in OutputError.ERRNOS:
+            raise
+        error = OutputError.from_os_error(exc, "writing the results")
+        print(f"error: {error}", file=sys.stderr)
+        return error.return_code
     except KeyboardInterrupt:
         print("interrupted: every record written so far is kept; rerun to finish", file=sys.stderr)
         return 130
@@ -145,6 +151,7 @@ def cmd_cell(args: argparse.Namespace) -> int:
     the_plan = load_plan()
     cell = the_plan.find(args.cell_id)
     opts = options(the_plan)
+    store.check_writable(opts.out)  # before any env is built
     chosen = scenarios.for_cell(cell, tuple(args.scenario or the_plan.profile.scenarios), opts.suite)
     plan.write(the_plan, opts.out, opts.run_id)
     # A second run on the same results folder waits here, then finds the cell recorded.
@@ -174,6 +181,7 @@ def _run_unless_recorded(cell, chosen, opts: runner.RunOptions, fresh: bool) -> 
 
 def cmd_run(args: argparse.Namespace) -> int:
     the_plan = load_plan()
+    store.check_writable(store.out_dir())
     for cell in the_plan.cells:
         cmd_cell(argparse.Namespace(cell_id=cell.id, scenario=None, fresh=args.fresh))
     return 0

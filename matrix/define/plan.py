@@ -12,7 +12,7 @@ from pathlib import Path
 
 from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
 from matrix.define.definition import Profile
-from matrix.errors import ConfigError, NothingToDo
+from matrix.errors import ConfigError, NothingToDo, OutputError
 
 PLUGIN_AXIS = "plugin"
 
@@ -200,5 +200,9 @@ def write(plan: Plan, out: Path, run_id: str) -> None:
         kept = []
     data["cells"] = sorted(kept + data["cells"], key=lambda row: row["cell_id"])
     tmp = out / f".plan-{os.getpid()}.json"  # cells of a parallel run all write it
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, out / "plan.json")
+    try:
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, out / "plan.json")
+    except OSError as exc:  # a full disk: the previous plan.json stays, no half file
+        tmp.unlink(missing_ok=True)
+        raise OutputError.from_os_error(exc, "writing plan.json") from None

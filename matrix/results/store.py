@@ -12,9 +12,11 @@ import fcntl
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from matrix.errors import OutputError
 from matrix.results.record import Record
 
 RESULTS = "results.jsonl"
@@ -24,6 +26,25 @@ def out_dir() -> Path:
     """The results folder: ``$MATRIX_OUT`` or ``reports/``, made absolute here because
     pytest runs in a copy of the probe and must still find it."""
     return Path(os.environ.get("MATRIX_OUT") or "reports").absolute()
+
+
+def check_writable(out: Path) -> None:
+    """Raise :class:`OutputError` now, before any env is built, if results cannot be written.
+
+    The folder must be a folder (made if missing) that takes a few bytes (a full disk
+    fails here), and an existing ``results.jsonl`` must open for appending.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out, prefix=".writable-") as probe:
+            probe.write(b"\0" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+        if (out / RESULTS).exists():
+            with (out / RESULTS).open("ab"):
+                pass
+    except OSError as exc:
+        raise OutputError.from_os_error(exc, f"checking the results folder {out}") from None
 
 
 def append(out: Path, record: Record) -> None:
