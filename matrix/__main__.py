@@ -195,7 +195,9 @@ def _recorded(cell_id: str, fingerprint: str, out: Path) -> frozenset[str]:
 
 
 def _progress(the_plan: plan.Plan, opts: runner.RunOptions) -> None:
-    line = progress.line([c.id for c in the_plan.cells], store.read(opts.out, warn=False), opts.run_id)
+    wanted = {c.id: [s.name for s in scenarios.for_cell(c, the_plan.profile.scenarios, opts.suite)]
+              for c in the_plan.cells}
+    line = progress.line(wanted, store.read(opts.out, warn=False), opts.run_id)
     print(f"[matrix] progress: {line}", file=sys.stderr)
 
 
