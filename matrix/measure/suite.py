@@ -8,6 +8,7 @@ with the pins overriding whatever the suite asks for of the distributions under 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import fnmatch
 import os
 import re
@@ -105,13 +106,16 @@ def _check_links(root: Path) -> None:
                 continue
             try:
                 target = path.resolve(strict=True)
-            except (OSError, RuntimeError):
-                target = None
-            above = {Path(os.path.realpath(p)) for p in (here, *here.parents)
-                     if p.is_relative_to(root)}
-            if target is None or target in above:
-                raise NotASuite(f"{path} is a link that {'leads nowhere' if target is None else 'loops'}"
-                                "; remove or fix it, since the suite is copied for every run.")
+                above = {Path(os.path.realpath(p)) for p in (here, *here.parents)
+                         if p.is_relative_to(root)}
+                fault = "loops" if target in above else None
+            except RuntimeError:  # Python < 3.13: a link to itself
+                fault = "loops"
+            except OSError as exc:
+                fault = "loops" if exc.errno == errno.ELOOP else "leads nowhere"
+            if fault:
+                raise NotASuite(f"{path} is a link that {fault}; remove or fix it, since the "
+                                "suite is copied for every run.")
 
 
 def _ignored(name: str) -> bool:

@@ -131,8 +131,8 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Pa
         (stage / "index.html").write_text(render(analysis, logs), encoding="utf-8")
         _publish(stage, site_dir, whole=not inside)
     except OSError as exc:
-        raise OutputError.from_os_error(exc, f"writing the site {site_dir} (the previous "
-                                        "page is left as it was)") from None
+        raise OutputError.from_os_error(exc, f"writing the site {site_dir}",
+                                        kept="the previous page is left as it was") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return site_dir / "index.html"
