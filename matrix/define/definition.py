@@ -5,11 +5,13 @@ profile itself (keys at the top). A profile has any of:
 
 ``description``  one line for listings
 ``scenarios``    scenario names to run (default: all that make sense for each cell)
-``timeout``      seconds per pytest process (default 180)
-``reruns``       how often a failing scenario is run again to tell flaky from real (default 1)
+``timeout``      seconds per pytest process, a positive number (default 180)
+``reruns``       how often a failing scenario is run again to tell flaky from real, a whole
+                 number (default 1; ``3`` gives up to 4 attempts)
 ``[axes]``       lists of versions per key; their product (or a pairwise set) gives cells
 ``[[cell]]``     explicit cells: ``python`` and distribution names, exact versions
-``exclude``      tables of fnmatch patterns; a cell matching every key of one is dropped
+``exclude``      tables of fnmatch patterns (a list: any of them); a cell matching every key
+                 of one is dropped
 ``mode``         ``product`` (default) or ``pairwise`` for the axes
 ``critical``     with pairwise: axes whose full product is kept
 ``suite``        a pytest project (path relative to the file) run instead of the probes

@@ -14,6 +14,10 @@
     logs/...            the logs the records point at (hard links where possible), so
                         the links work when the folder is published alone
 
+The site is written into a folder beside ``site_dir`` and moved into place at the end, so
+a build that fails (a full disk) leaves the previous page whole and no half-written one;
+top-level entries the build does not make (a ``CNAME``) are carried over.
+
 Every string that comes from a record is escaped: Jinja2 autoescapes the page, data for
 the script is JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` and the like, hover
 text is HTML-escaped before plotly sees it, and the script inserts text with
