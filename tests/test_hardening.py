@@ -180,6 +180,19 @@ def test_a_site_that_fails_to_write_leaves_the_previous_page_whole(tmp_path, mon
     assert (out / "CNAME").read_text() == "matrix.example.org\n"
 
 
+def test_a_build_that_was_killed_leaves_nothing_after_the_next_one(tmp_path) -> None:
+    from matrix.publish import site
+    from site_fixtures import results_folder
+
+    folder = results_folder(tmp_path, "run1")
+    dead = 2 ** 22 + 1  # above the default pid_max: no such process
+    for name in (f".site.building-{dead}", f".site.old-{dead}", f".site.building-{os.getpid()}"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index.html").write_text("half")
+    site.build(folder, tmp_path / "site")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results-run1", "site"]
+
+
 # ------------------------------------------------------------ real processes
 
 

@@ -125,7 +125,8 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Pa
     # previous page whole and no half-written one.
     stage = site_dir.parent / f".{site_dir.name}.building-{os.getpid()}"
     try:
-        shutil.rmtree(stage, ignore_errors=True)
+        _clear_leftovers(site_dir)
+        shutil.rmtree(stage, ignore_errors=True)  # a build of this process that was cut off
         stage.mkdir(parents=True)
         inside = root.resolve().is_relative_to(site_dir.resolve())  # never moved away
         logs = _copy_logs(analysis.records, root, stage, root.resolve() == site_dir.resolve())
@@ -135,11 +136,28 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Pa
         (stage / "index.html").write_text(render(analysis, logs), encoding="utf-8")
         _publish(stage, site_dir, whole=not inside)
     except OSError as exc:
+        if exc.errno not in OutputError.ERRNOS:
+            raise
         raise OutputError.from_os_error(exc, f"writing the site {site_dir}",
                                         kept="the previous page is left as it was") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return site_dir / "index.html"
+
+
+def _clear_leftovers(site_dir: Path) -> None:
+    """Remove the stages and old sites of builds that were killed (their process is gone)."""
+    if not site_dir.parent.is_dir():
+        return
+    for path in site_dir.parent.iterdir():
+        name, _, pid = path.name.rpartition("-")
+        if name in (f".{site_dir.name}.building", f".{site_dir.name}.old") and pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(path, ignore_errors=True)
+            except PermissionError:  # alive, another user's
+                pass
 
 
 #: What a build writes at the top of the site; anything else there (a CNAME, the run's
