@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix.define import definition, plan
-from matrix.results import progress, store
+from matrix.results import model, progress, store
 from matrix.publish import regress
 from matrix.measure import runner, scenarios
 from matrix.errors import IndexUnreachable, MatrixError, OutputError
@@ -223,7 +223,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     the_plan = load_plan()
     records = store.read(store.out_dir())
-    latest = store.latest(records)
+    latest = model.latest(records)
     for cell in the_plan.cells:
         row = [f"{s}={latest[(cell.id, s)].outcome.value}" for s in scenarios.NAMES
                if (cell.id, s) in latest]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable, Mapping
 
-from matrix.results import store
+from matrix.results import model
 from matrix.results.record import Record
 
 
@@ -16,7 +16,7 @@ def line(planned: Mapping[str, Iterable[str]], records: Iterable[Record], run_id
     of them is recorded (a cell cut off halfway is not).
     """
     records = [r for r in records if r.cell_id in planned]
-    latest = store.latest(records)
+    latest = model.latest(records)
     done = {cell for cell, wanted in planned.items()
             if all((cell, scenario) in latest for scenario in wanted)}
     outcomes = collections.Counter(r.outcome.value for r in latest.values())

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from matrix.errors import OutputError
@@ -122,8 +122,3 @@ def scan(path: Path) -> tuple[list[Record], list[tuple[int, Exception]]]:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 skipped.append((number, exc))
     return records, skipped
-
-
-def latest(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
-    """The newest record of every (cell, scenario): later lines win."""
-    return {(r.cell_id, r.scenario): r for r in records}

@@ -27,7 +27,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from matrix.search import bisect, explain
-from matrix.results import signatures, store
+from matrix.results import model, signatures, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome, Record
@@ -79,7 +79,7 @@ def identify(text: str, recorded: Iterable[str] = ()) -> Match | None:
 
 def latest(records: Iterable[Record]) -> list[Record]:
     """The newest record of every (cell, scenario), in file order."""
-    return list(store.latest(records).values())
+    return list(model.latest(records).values())
 
 
 def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Occurrence]:
