@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix import log, options, tasks
-from matrix.errors import MatrixError
+from matrix.errors import MatrixError, OutputError
 from matrix.measure import scenarios
 from matrix.publish import regress
 
@@ -31,6 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MatrixError as exc:
         log.error(str(exc))
         return exc.return_code
+    except OSError as exc:  # a disk that fills up mid-run is the machine's, not a defect
+        if exc.errno not in OutputError.ERRNOS:
+            raise
+        error = OutputError.from_os_error(exc, "writing the results")
+        log.error(str(error))
+        return error.return_code
     except KeyboardInterrupt:
         log.error("interrupted: every record written so far is kept; rerun to finish")
         return 130

@@ -71,12 +71,13 @@ def run_cell(settings: Options, cell_id: str, wanted: Sequence[str] = (),
     cell = the_plan.find(cell_id)
     opts = run_options(settings, the_suite, exclude_newer=the_plan.snapshot_time,
                        timeout=profile.timeout, reruns=profile.reruns)
+    store.check_writable(settings.out)  # before any env is built
     chosen = scenarios.for_cell(cell, tuple(wanted or profile.scenarios), the_suite)
     plan.write(the_plan, settings.out, settings.run_id)
     # A second run on the same results folder waits here, then finds the cell recorded.
     with store.cell_lock(settings.out, cell.id), log.group(f"cell {cell.id}"):
         records = _run_unless_recorded(cell, chosen, opts, fresh=fresh or bool(wanted))
-    log.info(f"progress: {progress.line([c.id for c in the_plan.cells], store.read(settings.out, warn=False), settings.run_id)}")
+    log.info(f"progress: {progress_line(the_plan, the_suite, store.read(settings.out, warn=False), settings.run_id)}")
     check_index(records)
     return records
 
@@ -110,9 +111,17 @@ def _recorded(cell_id: str, fingerprint: str, out: Path) -> frozenset[str]:
                      and r.outcome is not Outcome.INFRA)
 
 
+def progress_line(the_plan: plan.Plan, the_suite, records: Sequence[Record], run_id: str) -> str:
+    """Cells done (every scenario they run recorded) of all, outcomes, time left."""
+    wanted = {c.id: [s.name for s in scenarios.for_cell(c, the_plan.profile.scenarios, the_suite)]
+              for c in the_plan.cells}
+    return progress.line(wanted, records, run_id)
+
+
 def run_plan(settings: Options, fresh: bool = False) -> None:
     """Measure every cell of the plan in this process, in order; an unreachable index
     stops nothing until every cell had its turn, then is the run's error."""
+    store.check_writable(settings.out)
     unreachable = None
     for cell in load_plan(settings).cells:
         try:
@@ -136,8 +145,7 @@ def status(settings: Options) -> tuple[list[str], list[Record]]:
         row = [f"{s}={latest[(cell.id, s)].outcome.value}" for s in scenarios.NAMES
                if (cell.id, s) in latest]
         lines.append(f"{cell.id}: {' '.join(row) or 'not run'}")
-    cell_ids = [c.id for c in the_plan.cells]
-    lines.append(f"progress: {progress.line(cell_ids, records, settings.run_id)}")
+    lines.append(f"progress: {progress_line(the_plan, the_suite, records, settings.run_id)}")
     if the_suite is not None:
         from matrix.search import answer
 

@@ -41,5 +41,12 @@ def test_appending_after_a_cut_line_starts_a_fresh_line(tmp_path) -> None:
 
 def test_progress_counts_cells_and_outcomes_and_estimates_time_left() -> None:
     records = [make(), make(scenario="e2e-first", outcome=Outcome.BUG, duration_s=58.0)]
-    line = progress.line(["c1", "c2", "c3"], records, run_id="r1")
+    planned = {cell: ["control", "e2e-first"] for cell in ("c1", "c2", "c3")}
+    line = progress.line(planned, records, run_id="r1")
     assert line == "cells 1/3 · bug 1, pass 1 · about 2 min left at this pace"
+
+
+def test_a_partly_recorded_cell_does_not_count_as_done() -> None:
+    records = [make(), make(cell="c2")]  # c2 was cut off after its control
+    planned = {"c1": ["control"], "c2": ["control", "e2e-first"]}
+    assert progress.line(planned, records, run_id="r1").startswith("cells 1/2 ·")

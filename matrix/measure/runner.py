@@ -191,20 +191,30 @@ _RERUN = (Outcome.BUG, Outcome.FAIL, Outcome.TIMEOUT)
 
 
 def _run_scenario(ctx: _Cell, scenario: Scenario) -> Record:
-    """Run a scenario; a failure is run once more, and a different answer is ``flaky``."""
+    """Run a scenario; a failure is run again up to ``reruns`` times (``reruns = 3``: at
+    most 4 attempts). A rerun that answers differently makes it ``flaky`` (the last
+    failing attempt is kept too); one that answers the same keeps it as it is."""
     started = _now()
     verdict, counts, took, log = _with_infra_retries(ctx, scenario, attempt=1)
-    if verdict.outcome not in _RERUN or ctx.opts.reruns < 1:
-        return _emit(ctx, scenario, verdict, counts, took, started, log)
-    first = _record(ctx, scenario, verdict, counts, took, started, log, attempt=1)
-    again, counts, took, log = _with_infra_retries(ctx, scenario, attempt=2)
-    if (again.outcome, again.signature) == (verdict.outcome, verdict.signature):
-        return _emit(ctx, scenario, again, counts, took, started, log, attempt=2)
-    store.append(ctx.opts.out, first)  # both runs are kept when they disagree
-    flaky = Verdict(outcome=Outcome.FLAKY, signature=verdict.signature or again.signature,
-                    message=f"run 1: {_said(verdict)}; run 2: {_said(again)}",
-                    control_signature=again.control_signature)
-    return _emit(ctx, scenario, flaky, counts, took, started, log, attempt=2)
+    attempt = 1
+    while verdict.outcome in _RERUN and attempt <= ctx.opts.reruns:
+        attempt += 1
+        again, counts_again, took_again, log_again = _with_infra_retries(ctx, scenario, attempt)
+        if (again.outcome, again.signature) != (verdict.outcome, verdict.signature):
+            store.append(ctx.opts.out, _record(ctx, scenario, verdict, counts, took, started,
+                                               log, attempt=attempt - 1))
+            return _emit(ctx, scenario, _flaky(verdict, again, attempt), counts_again,
+                         took_again, started, log_again, attempt=attempt)
+        verdict, counts, took, log = again, counts_again, took_again, log_again
+    return _emit(ctx, scenario, verdict, counts, took, started, log, attempt=attempt)
+
+
+def _flaky(failed: Verdict, then: Verdict, attempt: int) -> Verdict:
+    """Attempts 1 to ``attempt - 1`` said ``failed``, attempt ``attempt`` said ``then``."""
+    runs = "run 1" if attempt == 2 else f"runs 1-{attempt - 1}"
+    return Verdict(outcome=Outcome.FLAKY, signature=failed.signature or then.signature,
+                   message=f"{runs}: {_said(failed)}; run {attempt}: {_said(then)}",
+                   control_signature=then.control_signature)
 
 
 def _said(verdict: Verdict) -> str:

@@ -11,13 +11,34 @@ import contextlib
 import fcntl
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from matrix import log
+from matrix.errors import OutputError
 from matrix.results.record import Record
 
 RESULTS = "results.jsonl"
+
+
+def check_writable(out: Path) -> None:
+    """Raise :class:`OutputError` now, before any env is built, if results cannot be written.
+
+    The folder must be a folder (made if missing) that takes a few bytes (a full disk
+    fails here), and an existing ``results.jsonl`` must open for appending.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out, prefix=".writable-") as probe:
+            probe.write(b"\0" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+        if (out / RESULTS).exists():
+            with (out / RESULTS).open("ab"):
+                pass
+    except OSError as exc:
+        raise OutputError.from_os_error(exc, f"checking the results folder {out}") from None
 
 
 def append(out: Path, record: Record) -> None:
