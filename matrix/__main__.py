@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from matrix import masking
 from matrix.define import definition, plan
 from matrix.results import progress, store
 from matrix.publish import regress
@@ -30,6 +31,8 @@ SNAPSHOT = Path(__file__).with_name("releases.json")
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, dispatch, and turn user errors into exit codes."""
     args = _parser().parse_args(argv)
+    streams = sys.stdout, sys.stderr
+    _mask_console(masking.secret_values(os.environ))
     try:
         return args.func(args) or 0
     except MatrixError as exc:
@@ -38,6 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: every record written so far is kept; rerun to finish", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _mask_console(secrets: frozenset[str]) -> None:
+    """Secret values never reach the console: stdout and stderr mask what they print."""
+    if secrets:
+        sys.stdout = masking.MaskedStream(sys.stdout, secrets)
+        sys.stderr = masking.MaskedStream(sys.stderr, secrets)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -123,6 +135,8 @@ def options(the_plan: plan.Plan) -> runner.RunOptions:
         reruns=the_plan.profile.reruns,
         exclude_newer=the_plan.snapshot_time,
         repro_prefix=_repro_prefix(),
+        pass_env=the_plan.profile.pass_env,
+        secrets=masking.secret_values(os.environ),
     )
 
 
@@ -252,7 +266,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from matrix.publish import site
 
     out = store.out_dir()
-    index = site.build(out, args.site or out / "site", previous=args.previous)
+    index = site.build(out, args.site or out / "site", previous=args.previous,
+                       secrets=masking.secret_values(os.environ))
     print(f"[matrix] report written to {index}")
     return 0
 

@@ -25,6 +25,15 @@ HINT = (
 )
 
 
+def missing_reason() -> str:
+    """Why :func:`find` found none, in one sentence: a wrong ``$MATRIX_CHROMIUM`` is named."""
+    explicit = os.environ.get(ENV_VAR)
+    if explicit:
+        return (f"{ENV_VAR}={explicit} is not an executable; point it at a Chromium binary "
+                "(Debian: /usr/bin/chromium) or unset it to use the one on PATH")
+    return HINT
+
+
 def find() -> Path | None:
     """The Chromium to launch: ``$MATRIX_CHROMIUM``, then PATH, then Playwright's cache."""
     explicit = os.environ.get(ENV_VAR)

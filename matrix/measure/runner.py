@@ -18,10 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from matrix import masking
 from matrix.measure import browser, command, env, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define.cell import Cell
-from matrix.results.record import Counts, Outcome, Record
+from matrix.results.record import Counts, Outcome, Record, cap_message
 from matrix.measure.scenarios import Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
@@ -33,7 +34,6 @@ def probes_root() -> Path:
     """Where the probe suites are: ``$MATRIX_PROBES`` or the repository's ``probes/``."""
     return Path(os.environ.get("MATRIX_PROBES") or PROBES).absolute()
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
-_SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
 
@@ -49,6 +49,10 @@ class RunOptions:
     repro_prefix: str = ""
     probes: Path = dataclasses.field(default_factory=probes_root)
     suite: Suite | None = None  # a user's suite, run instead of the probes
+    pass_env: tuple[str, ...] = ()  # the profile's pass-env: more variables for the suite
+    # Values masked in every log, JUnit copy and record (read here, as the other settings).
+    secrets: frozenset[str] = dataclasses.field(
+        default_factory=lambda: masking.secret_values(os.environ))
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -100,6 +104,7 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
     todo = [s for s in scenarios if s.name not in done]
     verdict = _prepare(ctx)
+    masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
         return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
                 for s in todo]
@@ -205,13 +210,18 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
     log = ctx.opts.out / log_rel
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_bytes(b"")
-    if scenario.browser and ctx.chromium is None:
-        return Verdict(outcome=Outcome.INFRA, signature="browser-missing", message=browser.HINT), Counts(), 0.0, log_rel
+    if scenario.browser and ctx.chromium is None:  # not retried: waiting would not give one
+        reason = browser.missing_reason()
+        log.write_text(f"[matrix] {reason}\n", encoding="utf-8")
+        return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
+                       message=reason), Counts(), 0.0, log_rel
     work = Path(tempfile.mkdtemp(prefix="matrix-"))
     try:
         verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        for written in log.parent.glob(f"{log.stem}.*"):  # the log and its JUnit XML
+            masking.mask_file(written, ctx.opts.secrets)
     if scenario.name == "control":
         ctx.control = failures
         if verdict.outcome is Outcome.BUG:  # no Playwright here: it is pytest-asyncio's own
@@ -261,10 +271,10 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
 
 
 def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
-    """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
-    base = {k: v for k, v in os.environ.items()
-            if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
-            and k not in ("PYTHONPATH", "PYTHONHOME", "COVERAGE_PROCESS_START")}
+    """The probe's environment: the allow-list and the profile's pass-env only, the cell's
+    env first on PATH."""
+    base = {k: v for k, v in masking.allowed_environ(os.environ, ctx.opts.pass_env).items()
+            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START")}
     base.update(
         PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         VIRTUAL_ENV=str(ctx.envdir),
@@ -288,13 +298,16 @@ def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took
 
 def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
             started: str, log: str | None, attempt: int) -> Record:
+    def clean(text: str | None) -> str | None:  # secrets masked, then the length capped
+        return None if text is None else masking.mask(text, ctx.opts.secrets)
+
     return Record(
         run_id=ctx.opts.run_id, cell_id=ctx.cell.id, python=ctx.python,
         requested=ctx.cell.requested, resolved=ctx.resolved, probe=ctx.cell.probe,
-        scenario=scenario.name, outcome=verdict.outcome, signature=verdict.signature,
-        message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
-        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix), log=log,
-        control_signature=verdict.control_signature, attempt=attempt,
+        scenario=scenario.name, outcome=verdict.outcome, signature=clean(verdict.signature),
+        message=cap_message(clean(verdict.message)), tests=counts, duration_s=round(took, 2),
+        started_at=started, repro=clean(repro(ctx.cell, scenario.name, ctx.opts.repro_prefix)),
+        log=log, control_signature=clean(verdict.control_signature), attempt=attempt,
         fingerprint=ctx.fingerprint,
     )
 
