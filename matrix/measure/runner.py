@@ -220,8 +220,6 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
         verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        for written in log.parent.glob(f"{log.stem}.*"):  # the log and its JUnit XML
-            masking.mask_file(written, ctx.opts.secrets)
     if scenario.name == "control":
         ctx.control = failures
         if verdict.outcome is Outcome.BUG:  # no Playwright here: it is pytest-asyncio's own
@@ -244,6 +242,8 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
         done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work, project),
                            timeout=ctx.opts.timeout, echo=False)
+        for written in (log, report):  # masked before anything is read from them
+            masking.mask_file(written, ctx.opts.secrets)
         took += done.duration_s
         if done.timed_out:
             message = f"pytest did not finish within {ctx.opts.timeout:g} s and was killed"
