@@ -88,6 +88,7 @@ class Record:
             raise RecordError(f"{missing[0]} is missing")
         kwargs = {name: check(name, data[name]) for name, check in _CHECKS.items()
                   if name in data and not (name == "tests" and data[name] is None)}
+        kwargs.setdefault("tests", Counts())  # absent or null: nothing was counted
         kwargs["message"] = cap_message(kwargs.get("message"))
         for name in ("signature", "control_signature"):  # ours are short; a key must stay one line
             if kwargs.get(name):
