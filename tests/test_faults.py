@@ -136,3 +136,20 @@ def test_a_scenario_that_fails_then_passes_is_flaky_with_both_runs_kept(tmp_path
     assert (second.outcome, second.attempt) == (Outcome.FLAKY, 2)
     assert second.message == f"run 1: fail ({first.signature}); run 2: pass"
     assert (tmp_path / "out" / first.log).exists() and (tmp_path / "out" / second.log).exists()
+
+
+def test_a_wrong_matrix_chromium_is_recorded_once_as_infra_with_its_own_sentence(tmp_path):
+    config, wrong = tmp_path / "m.toml", tmp_path / "chromium.txt"
+    config.write_text('reruns = 0\nscenarios = ["control", "e2e-first"]\n[[cell]]\n'
+                      'python = "3.13"\npytest = "8.4.2"\npytest-asyncio = "1.2.0"\n'
+                      'playwright = "1.56.0"\n')
+    wrong.write_text("not a browser")
+    code, err = finish(matrix(config, tmp_path / "out", MATRIX_CHROMIUM=str(wrong)))
+    assert code == 0
+    control, e2e = store.read(tmp_path / "out")
+    assert control.outcome is Outcome.PASS
+    assert (e2e.outcome, e2e.signature, e2e.attempt) == (Outcome.INFRA, "browser-missing", 1)
+    assert e2e.message.startswith(f"MATRIX_CHROMIUM={wrong} is not an executable; ")
+    logs = sorted(p.name for p in (tmp_path / "out" / e2e.log).parent.glob("e2e-first*"))
+    assert logs == ["e2e-first.log"]  # one attempt: waiting would not give a browser
+    assert e2e.message in (tmp_path / "out" / e2e.log).read_text()
