@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from matrix.measure import scenarios
-from matrix.results import signatures, store
+from matrix.results import model, signatures, store
 from matrix.errors import MatrixError, NothingToDo
 from matrix.results.record import Outcome, Record
 
@@ -108,7 +108,7 @@ def plan(previous: Path | Iterable[Record], current: Path | Iterable[Record],
             run is then taken to have its issue; given, one without an issue is opened.
         page: the published page's address, linked from each body.
     """
-    before_latest, now = _latest(_records(previous)), _latest(_records(current))
+    before_latest, now = model.latest(_records(previous)), model.latest(_records(current))
     before, after = _by_signature(before_latest), _by_signature(now)
     issues = [i if isinstance(i, Issue) else Issue.from_json(i) for i in existing or ()]
     ctx = _Context(now=now, page=page, known_previous=bool(before_latest),
@@ -216,12 +216,6 @@ def load(path: Path) -> list[Record]:
 
 def _records(source: Path | Iterable[Record]) -> list[Record]:
     return load(source) if isinstance(source, (str, Path)) else list(source)
-
-
-def _latest(records: Iterable[Record]) -> dict[Key, Record]:
-    """The newest record of each ``(cell_id, scenario)`` (start time, attempt, file order)."""
-    ordered = sorted(enumerate(records), key=lambda p: (p[1].started_at, p[1].attempt, p[0]))
-    return {(r.cell_id, r.scenario): r for _, r in ordered}
 
 
 def _by_signature(latest: Mapping[Key, Record]) -> dict[str, tuple[Record, ...]]:

@@ -12,18 +12,12 @@ import fcntl
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from matrix.results.record import Record
 
 RESULTS = "results.jsonl"
-
-
-def out_dir() -> Path:
-    """The results folder: ``$MATRIX_OUT`` or ``reports/``, made absolute here because
-    pytest runs in a copy of the probe and must still find it."""
-    return Path(os.environ.get("MATRIX_OUT") or "reports").absolute()
 
 
 def append(out: Path, record: Record) -> None:
@@ -101,8 +95,3 @@ def scan(path: Path) -> tuple[list[Record], list[tuple[int, Exception]]]:
             except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 skipped.append((number, exc))
     return records, skipped
-
-
-def latest(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
-    """The newest record of every (cell, scenario): later lines win."""
-    return {(r.cell_id, r.scenario): r for r in records}

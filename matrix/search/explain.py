@@ -38,7 +38,6 @@ from packaging.version import Version
 from matrix.search import bisect
 from matrix.define import releases, selection
 from matrix.measure import scenarios
-from matrix.results import store
 from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome
@@ -409,9 +408,10 @@ def run(args: argparse.Namespace) -> int:
     python, pins = bisect.parse_target(args.target)
     if args.max_cells < 0:
         raise ConfigError(f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only.")
-    snapshot = releases.load()
-    out = store.out_dir()
-    opts = bisect.run_options(out, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
+    snapshot = releases.load(args.settings.releases)
+    out = args.settings.out
+    opts = bisect.run_options(args.settings, timeout=args.timeout, reruns=args.reruns,
+                              snapshot=snapshot)
     bench = bisect.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
     start = bench.own(Cell.make(python, pins))  # on the user's suite when one is in force
     print(f"explain {bisect.describe_pins(python, pins)}\nscenarios {', '.join(bench.wanted)}; "

@@ -27,7 +27,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from matrix.search import bisect, explain
-from matrix.results import signatures, store
+from matrix.results import model, signatures, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome, Record
@@ -79,7 +79,7 @@ def identify(text: str, recorded: Iterable[str] = ()) -> Match | None:
 
 def latest(records: Iterable[Record]) -> list[Record]:
     """The newest record of every (cell, scenario), in file order."""
-    return list(store.latest(records).values())
+    return list(model.latest(records).values())
 
 
 def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Occurrence]:
@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
     if not text.strip():
         raise ConfigError("whence needs the error text; paste it in quotes or pipe it with -.")
-    results = args.results or store.out_dir()
+    results = args.results or args.settings.out
     folder = results if results.is_dir() or not results.suffix else results.parent
     records = store.read(results)  # a skipped line is named on stderr
     match = identify(text, (r.signature for r in records if r.signature))
