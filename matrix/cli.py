@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix import log, options, tasks
+from matrix import log, masking, options, tasks
 from matrix.errors import MatrixError, OutputError
 from matrix.measure import scenarios
 from matrix.publish import regress
@@ -26,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.settings = options.read(verbosity=args.verbose - args.quiet)
     log.configure(verbosity=args.settings.verbosity,
                   github_actions=args.settings.github_actions)
+    streams = sys.stdout, sys.stderr
+    _mask_console(masking.secret_values(args.settings.environ))
     try:
         return args.func(args) or 0
     except MatrixError as exc:
@@ -40,6 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.error("interrupted: every record written so far is kept; rerun to finish")
         return 130
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _mask_console(secrets: frozenset[str]) -> None:
+    """Secret values never reach the console: stdout and stderr mask what they print."""
+    if secrets:
+        sys.stdout = masking.MaskedStream(sys.stdout, secrets)
+        sys.stderr = masking.MaskedStream(sys.stderr, secrets)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix import log
+from matrix import log, masking
 from matrix.define import definition, plan, releases
 from matrix.define.cell import Cell
 from matrix.errors import IndexUnreachable
@@ -53,12 +53,13 @@ def launcher() -> str:
 
 
 def run_options(settings: Options, the_suite, *, exclude_newer: str | None, timeout: float,
-                reruns: int, repro_prefix: str | None = None) -> runner.RunOptions:
+                reruns: int, repro_prefix: str | None = None,
+                pass_env: tuple[str, ...] = ()) -> runner.RunOptions:
     """How cells are run: the one place run options are built (the search commands give
     their own repro prefix, which names the definition of the cells they searched)."""
     return runner.RunOptions(
         settings=settings, suite=the_suite, timeout=timeout, reruns=reruns,
-        exclude_newer=exclude_newer, repro=launcher(),
+        exclude_newer=exclude_newer, repro=launcher(), pass_env=pass_env,
         repro_prefix=settings.repro_prefix() if repro_prefix is None else repro_prefix)
 
 
@@ -70,7 +71,7 @@ def run_cell(settings: Options, cell_id: str, wanted: Sequence[str] = (),
     the_plan = load_plan(settings, profile, the_suite)
     cell = the_plan.find(cell_id)
     opts = run_options(settings, the_suite, exclude_newer=the_plan.snapshot_time,
-                       timeout=profile.timeout, reruns=profile.reruns)
+                       timeout=profile.timeout, reruns=profile.reruns, pass_env=profile.pass_env)
     store.check_writable(settings.out)  # before any env is built
     chosen = scenarios.for_cell(cell, tuple(wanted or profile.scenarios), the_suite)
     plan.write(the_plan, settings.out, settings.run_id)
@@ -158,5 +159,6 @@ def build_report(settings: Options, previous: Path | None = None, site_dir: Path
     """Build the static site from the records of the results folder."""
     from matrix.publish import site
 
-    return site.build(settings.out, site_dir or settings.out / "site", previous=previous)
+    return site.build(settings.out, site_dir or settings.out / "site", previous=previous,
+                      secrets=masking.secret_values(settings.environ))
 

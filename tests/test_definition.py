@@ -110,3 +110,13 @@ def test_bad_files_name_the_file_and_the_key_with_exit_code_2(data, name, says) 
 def test_a_missing_file_says_so(tmp_path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         definition.load(tmp_path / "nope.toml")
+
+
+def test_pass_env_takes_names_and_patterns_and_refuses_anything_else(tmp_path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text('pass-env = ["DJANGO_SETTINGS_MODULE", "MYAPP_*"]\n[axes]\npython = ["3.13"]\npytest = ["8.4.2"]\n')
+    assert definition.load(path).pass_env == ("DJANGO_SETTINGS_MODULE", "MYAPP_*")
+    for bad in ('"MYAPP_*"', '["A=B"]', '[5]', '["TWO WORDS"]'):
+        path.write_text(f'pass-env = {bad}\n[axes]\npython = ["3.13"]\npytest = ["8.4.2"]\n')
+        with pytest.raises(ConfigError, match="pass-env"):
+            definition.load(path)

@@ -16,6 +16,7 @@ profile itself (keys at the top). A profile has any of:
 ``critical``     with pairwise: axes whose full product is kept
 ``suite``        a pytest project (path relative to the file) run instead of the probes
 ``suite-requirements``  a requirements file inside the suite for its own dependencies
+``pass-env``     names or fnmatch patterns of more environment variables the suite gets
 
 Keys of ``[axes]`` and ``[[cell]]`` are ``python`` and the distributions in
 :data:`matrix.define.cell.DISTRIBUTIONS`. Versions are strings: exact (``"8.4.2"``), ``"latest"``,
@@ -50,7 +51,7 @@ DEFAULT_FILE = Path(__file__).parent.parent / "matrix.toml"
 DEFAULT_PROFILE = "quick"
 PROFILE_KEYS = frozenset(
     {"description", "scenarios", "timeout", "reruns", "axes", "cell", "exclude", "mode",
-     "critical", "suite", "suite-requirements"}
+     "critical", "suite", "suite-requirements", "pass-env"}
 )
 AXIS_KEYS = ("python", *DISTRIBUTIONS)
 _PYTHON = re.compile(r"^3\.\d+(\.\d+)?$")
@@ -76,6 +77,7 @@ class Profile:
     critical: tuple[str, ...] = ("python", "pytest-asyncio", "plugin")
     suite: Path | None = None
     suite_requirements: str | None = None
+    pass_env: tuple[str, ...] = ()
 
 
 def load(path: Path | None = None, name: str | None = None) -> Profile:
@@ -148,6 +150,8 @@ def _profile(path: Path, name: str, data: dict[str, Any], where: str) -> Profile
     for key in ("suite", "suite-requirements"):
         if key in data and not isinstance(data[key], str):
             raise ConfigError(f"{path}: {key} in {where} must be a path in quotes.")
+    if "pass-env" in data:
+        kwargs["pass_env"] = _pass_env(path, data["pass-env"], where)
     if "suite" in data:
         kwargs["suite"] = path.parent / data["suite"]
         kwargs["suite_requirements"] = data.get("suite-requirements")
@@ -157,6 +161,20 @@ def _profile(path: Path, name: str, data: dict[str, Any], where: str) -> Profile
         axes=axes, cells=cells,
         exclude=exclude, mode=mode, **kwargs,
     )
+
+
+_ENV_PATTERN = re.compile(r"^[A-Za-z_*?\[][A-Za-z0-9_*?\[\]!]*$")
+
+
+def _pass_env(path: Path, value: Any, where: str) -> tuple[str, ...]:
+    """Variable names or fnmatch patterns (``AWS_*``, ``DJANGO_SETTINGS_MODULE``)."""
+    names = _strings(path, value, f"pass-env in {where}")
+    for name in names:
+        if not _ENV_PATTERN.match(name):
+            raise ConfigError(f"{path}: pass-env in {where} holds {name!r}, which is not a "
+                              "variable name or an fnmatch pattern of one; write names such "
+                              "as \"DJANGO_SETTINGS_MODULE\" or \"MYAPP_*\".")
+    return tuple(names)
 
 
 def _cell(path: Path, table: dict[str, Any], where: str) -> dict[str, str]:

@@ -18,18 +18,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from matrix import masking
 from matrix.measure import browser, command, env, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define.cell import Cell
 from matrix.options import Options
-from matrix.results.record import Counts, Outcome, Record
+from matrix.results.record import Counts, Outcome, Record, cap_message
 from matrix.measure.scenarios import Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
 BASE_PROBE = "control"  # every probe is this project plus a layer of its own
-_SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
 
@@ -44,6 +44,7 @@ class RunOptions:
     repro: str = "nox"  # how a record's repro command reruns a cell: "nox" or "loop-compat"
     repro_prefix: str = ""
     suite: Suite | None = None  # a user's suite, run instead of the probes
+    pass_env: tuple[str, ...] = ()  # the profile's pass-env: more variables for the suite
 
     @property
     def out(self) -> Path:
@@ -56,6 +57,11 @@ class RunOptions:
     @property
     def probes(self) -> Path:
         return self.settings.probes
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The values masked in every log, JUnit copy and record."""
+        return masking.secret_values(self.settings.environ)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -119,6 +125,7 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
     todo = [s for s in scenarios if s.name not in done]
     verdict = _prepare(ctx)
+    masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
         return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
                 for s in todo]
@@ -240,8 +247,11 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
     log = ctx.opts.out / log_rel
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_bytes(b"")
-    if scenario.browser and ctx.chromium is None:
-        return Verdict(outcome=Outcome.INFRA, signature="browser-missing", message=browser.HINT), Counts(), 0.0, log_rel
+    if scenario.browser and ctx.chromium is None:  # not retried: waiting would not give one
+        reason = browser.missing_reason(ctx.opts.settings.chromium)
+        log.write_text(f"[matrix] {reason}\n", encoding="utf-8")
+        return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
+                       message=reason), Counts(), 0.0, log_rel
     work = Path(tempfile.mkdtemp(prefix="matrix-"))
     try:
         verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
@@ -268,6 +278,8 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
         done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work, project),
                            timeout=ctx.opts.timeout, echo=False)
+        for written in (log, report):  # masked before anything is read from them
+            masking.mask_file(written, ctx.opts.secrets)
         took += done.duration_s
         if done.timed_out:
             message = f"pytest did not finish within {ctx.opts.timeout:g} s and was killed"
@@ -295,11 +307,11 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
 
 
 def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
-    """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
+    """The probe's environment: the allow-list and the profile's pass-env only, the cell's
+    env first on PATH."""
     environ = ctx.opts.settings.environ
-    base = {k: v for k, v in environ.items()
-            if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
-            and k not in ("PYTHONPATH", "PYTHONHOME", "COVERAGE_PROCESS_START")}
+    base = {k: v for k, v in masking.allowed_environ(environ, ctx.opts.pass_env).items()
+            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START")}
     base.update(
         PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{environ.get('PATH', '')}",
         VIRTUAL_ENV=str(ctx.envdir),
@@ -323,13 +335,17 @@ def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took
 
 def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
             started: str, log: str | None, attempt: int) -> Record:
+    def clean(text: str | None) -> str | None:  # secrets masked, then the length capped
+        return None if text is None else masking.mask(text, ctx.opts.secrets)
+
     return Record(
         run_id=ctx.opts.run_id, cell_id=ctx.cell.id, python=ctx.python,
         requested=ctx.cell.requested, resolved=ctx.resolved, probe=ctx.cell.probe,
-        scenario=scenario.name, outcome=verdict.outcome, signature=verdict.signature,
-        message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
-        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro), log=log,
-        control_signature=verdict.control_signature, attempt=attempt,
+        scenario=scenario.name, outcome=verdict.outcome, signature=clean(verdict.signature),
+        message=cap_message(clean(verdict.message)), tests=counts, duration_s=round(took, 2),
+        started_at=started, log=log, control_signature=clean(verdict.control_signature),
+        repro=clean(repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro)),
+        attempt=attempt,
         fingerprint=ctx.fingerprint,
     )
 

@@ -44,6 +44,7 @@ import plotly.io as pio
 import plotly.offline
 from markupsafe import Markup
 
+from matrix import masking
 from matrix.publish import table
 from matrix.results import model
 from matrix.errors import MatrixError, OutputError
@@ -106,7 +107,8 @@ class Analysis:
     explain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
-def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Path:
+def build(results_dir: Path, site_dir: Path, previous: Path | None = None,
+          secrets: frozenset[str] = frozenset()) -> Path:
     """Write the report for ``results_dir`` into ``site_dir`` and return its ``index.html``.
 
     Args:
@@ -118,6 +120,8 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Pa
         previous: a previous results folder, site folder or one of their
             ``results.jsonl``/``results.json``/``summary.json`` files. When it cannot be
             read, the page says it could not compare; the build itself goes on.
+        secrets: values masked in every file of the site (records written before they
+            were masked, or under another environment, must not publish them).
     """
     results_file, root = _results_file(Path(results_dir))
     analysis = analyse(results_file, root / "plan.json", previous)
@@ -135,6 +139,7 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Pa
         _write_badges(stage, analysis.recs)
         _write_assets(stage)
         (stage / "index.html").write_text(render(analysis, logs), encoding="utf-8")
+        masking.mask_tree(stage, secrets, keep=(*ASSETS, "plotly.min.js"))  # assets hold no record
         _publish(stage, site_dir, whole=not inside)
     except OSError as exc:
         if exc.errno not in OutputError.ERRNOS:

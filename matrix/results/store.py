@@ -112,6 +112,6 @@ def scan(path: Path) -> tuple[list[Record], list[tuple[int, Exception]]]:
                 if not isinstance(data, dict):
                     raise TypeError("a JSON object was expected")
                 records.append(Record.from_json(data))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 skipped.append((number, exc))
     return records, skipped

@@ -448,9 +448,11 @@ def run_options(settings: Options, *, timeout: float, reruns: int,
     prefix = (f"MATRIX_CONFIG={shlex.quote(str(out / SEARCHED))} MATRIX_PROFILE={SEARCHED_PROFILE} "
               f"MATRIX_OUT={shlex.quote(str(out))} ")
     # A user's suite is searched like the probes; searched.toml names it.
-    the_suite = tasks.load_suite(settings, tasks.load_profile(settings))
+    profile = tasks.load_profile(settings)
+    the_suite = tasks.load_suite(settings, profile)
     return tasks.run_options(settings, the_suite, exclude_newer=snapshot.taken_at,
-                             timeout=timeout, reruns=reruns, repro_prefix=prefix)
+                             timeout=timeout, reruns=reruns, repro_prefix=prefix,
+                             pass_env=profile.pass_env)
 
 
 def remember(out: Path, cell: Cell, opts: runner.RunOptions) -> None:

@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("whence needs the error text; paste it in quotes or pipe it with -.")
     results = args.results or args.settings.out
     folder = results if results.is_dir() or not results.suffix else results.parent
-    records = store.read(results, warn=False)
+    records = store.read(results)  # a skipped line is named on stderr
     match = identify(text, (r.signature for r in records if r.signature))
     if match is None:
         log.answer(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
