@@ -158,7 +158,7 @@ def cmd_releases(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     from matrix.results import merge
 
-    log.info(str(merge.merge(args.sources, args.out or args.settings.out)))
+    log.answer(str(merge.merge(args.sources, args.out or args.settings.out)))
     return 0
 
 
