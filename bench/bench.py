@@ -50,11 +50,13 @@ PRODUCT_NOXFILE = ROOT / "noxfile.py"
 QUICK_TOML = ROOT / "matrix" / "matrix.toml"
 sys.path[:0] = [str(ROOT), str(HERE)]
 
+import plan_bench  # noqa: E402  (bench/plan_bench.py: listing and cell start, full profile)
 import site_bench  # noqa: E402  (bench/site_bench.py: reused, not rewritten)
 
-SECTIONS = ("overhead", "naive", "parallel", "site")
+SECTIONS = ("overhead", "naive", "parallel", "site", "plan")
 #: Repetitions per section when --reps is not given: about 20 minutes on 2 cores.
-DEFAULT_REPS = {"overhead": 3, "naive": 3, "parallel": 2, "site": 3}
+DEFAULT_REPS = {"overhead": 3, "naive": 3, "parallel": 2, "site": 3, "plan": 3}
+MAX_PLAN_S = 1.5  # full profile: listing the cells, and a cell process up to its first command
 MAX_OVERHEAD_SHARE, MIN_SPEEDUP, MAX_PARALLEL_RATIO = 0.15, 5.0, 1.3
 #: Settings of the caller's that would change what the child runs measure.
 _DROPPED = ("MATRIX_", "NOX_", "PYTEST_", "COV_CORE")
@@ -594,6 +596,12 @@ def summarise_site(rows: Sequence[dict]) -> dict:
     return out
 
 
+def summarise_plan(samples: dict) -> dict:
+    """Medians of each plan measure, before and after the plan was written once per run."""
+    return {side: {key: median(values) for key, values in found.items() if key != "cells"}
+            | {"cells": max(found["cells"], default=None)} for side, found in samples.items()}
+
+
 def _at_most(value: float | None, limit: float) -> bool | None:
     return None if value is None else value <= limit
 
@@ -619,6 +627,20 @@ def table_rows(summary: dict) -> list[tuple[str, str, str, str]]:
         rows += _parallel_rows(summary["parallel"])
     if "site" in summary:
         rows += _site_rows(summary["site"])
+    if "plan" in summary:
+        rows += _plan_rows(summary["plan"])
+    return rows
+
+
+def _plan_rows(s: dict) -> list[tuple[str, str, str, str]]:
+    before, after = s.get("before", {}), s["after"]
+    rows = []
+    for key, words in (("list_cold", "full profile: nox -l -t cells --json, first of a run"),
+                       ("list_warm", "full profile: nox -l -t cells --json, plan written"),
+                       ("cell_start", "full profile: a cell process up to its first command")):
+        value = f"before {seconds(before.get(key))}, after {seconds(after[key])}"
+        rows.append((words, value, f"<= {seconds(MAX_PLAN_S)}",
+                     verdict(_at_most(after[key], MAX_PLAN_S))))
     return rows
 
 
@@ -763,6 +785,9 @@ def run(args: argparse.Namespace) -> dict:
     if "site" in args.only:
         samples["site"] = measure_site(ctx, reps["site"], args.sizes)
         summary["site"] = summarise_site(samples["site"])
+    if "plan" in args.only:
+        samples["plan"] = plan_bench.measure(ctx.work, ctx.env, reps["plan"])
+        summary["plan"] = summarise_plan(samples["plan"])
     return {"cells": list(chosen), "reps": reps, "pyenv_version": ctx.env.get("PYENV_VERSION"),
             "summary": summary, "samples": samples}
 
