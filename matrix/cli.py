@@ -17,6 +17,7 @@ from matrix import log, masking, options, tasks
 from matrix.errors import MatrixError, OutputError
 from matrix.measure import scenarios
 from matrix.publish import regress
+from matrix.results import store
 
 SEARCH_COMMANDS = ("bisect", "explain", "whence")
 
@@ -102,10 +103,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    report = argparse.Namespace(settings=args.settings, previous=None, site=None)
     try:
         tasks.run_plan(args.settings, fresh=args.fresh)
-    finally:  # the report is built from whatever was recorded, even when the run stops
-        cmd_report(argparse.Namespace(settings=args.settings, previous=None, site=None))
+    except MatrixError:  # the report still shows what was recorded before the run stopped
+        if (args.settings.out / store.RESULTS).is_file():
+            cmd_report(report)
+        raise
+    cmd_report(report)
     return cmd_status(args)
 
 
