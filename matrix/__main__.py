@@ -25,6 +25,9 @@ from matrix.errors import IndexUnreachable, MatrixError
 from matrix.results.record import Outcome
 
 SNAPSHOT = Path(__file__).with_name("releases.json")
+PREVIOUS_HELP = ("earlier results (a results folder, results.jsonl or a published results.json; "
+                 "default $MATRIX_PREVIOUS) whose records are carried over where a cell resolves "
+                 "to the same installation")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,10 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("cell_id")
     cmd.add_argument("--scenario", action="append", choices=scenarios.NAMES,
                      help="run only this scenario (and the control); repeatable")
-    cmd.add_argument("--fresh", action="store_true", help="run even if already recorded")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="run even if already recorded; carry nothing over")
+    cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_cell)
     cmd = sub.add_parser("run", help="run every cell of the plan in this process, in order")
-    cmd.add_argument("--fresh", action="store_true", help="run even cells already recorded")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="run even cells already recorded; carry nothing over")
+    cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_run)
     cmd = sub.add_parser("list", help="list the planned cells")
     cmd.add_argument("--json", action="store_true")
@@ -79,8 +86,31 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(cmd)
-        cmd.set_defaults(func=module.run)
+        cmd.set_defaults(func=module.run if name == "whence" else _searching(module.run))
     return parser
+
+
+def _searching(run):
+    """A search command (bisect, explain) given the run options built here, once."""
+    return lambda args: run(args, search_options(args))
+
+
+def search_options(args: argparse.Namespace) -> runner.RunOptions:
+    """Run options for the cells a search measures: the results folder, this run's id, the
+    snapshot's time, and the suite in force (``$MATRIX_SUITE`` or the profile's ``suite``)."""
+    from matrix.define import releases
+
+    return runner.RunOptions(out=store.out_dir(), run_id=run_id(), timeout=args.timeout,
+                             reruns=args.reruns, exclude_newer=releases.load().taken_at,
+                             suite=_search_suite())
+
+
+def _search_suite():
+    """The suite in force for a search: ``$MATRIX_SUITE``, else the ``suite`` key of the
+    profile in force (a broken definition is an error here too, as for a run)."""
+    if os.environ.get("MATRIX_SUITE"):
+        return load_suite(None)
+    return load_suite(definition.load(definition.config_path(), definition.profile_name()))
 
 
 def load_plan() -> plan.Plan:
@@ -94,13 +124,13 @@ def load_plan() -> plan.Plan:
     return dataclasses.replace(the_plan, cells=cells)
 
 
-def load_suite(profile: definition.Profile):
+def load_suite(profile: definition.Profile | None):
     """The user's suite in force: ``$MATRIX_SUITE``, else the profile's ``suite`` key."""
     from matrix.measure import suite
 
     if os.environ.get("MATRIX_SUITE"):
         return suite.load(Path(os.environ["MATRIX_SUITE"]), os.environ.get("MATRIX_SUITE_REQUIREMENTS"))
-    if profile.suite is not None:
+    if profile is not None and profile.suite is not None:
         return suite.load(profile.suite, profile.suite_requirements)
     return None
 
@@ -148,8 +178,10 @@ def cmd_cell(args: argparse.Namespace) -> int:
     chosen = scenarios.for_cell(cell, tuple(args.scenario or the_plan.profile.scenarios), opts.suite)
     plan.write(the_plan, opts.out, opts.run_id)
     # A second run on the same results folder waits here, then finds the cell recorded.
+    earlier = () if args.fresh else _earlier(args.previous)
     with store.cell_lock(opts.out, cell.id):
-        records = _run_unless_recorded(cell, chosen, opts, fresh=args.fresh or bool(args.scenario))
+        records = _run_unless_recorded(cell, chosen, opts, fresh=args.fresh or bool(args.scenario),
+                                       earlier=earlier)
     _progress(the_plan, opts)
     unreachable = [r for r in records if r.signature == "index-unreachable"]
     if unreachable:
@@ -158,30 +190,43 @@ def cmd_cell(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_unless_recorded(cell, chosen, opts: runner.RunOptions, fresh: bool) -> list:
+def _earlier(previous: Path | None) -> tuple:
+    """The records of ``--previous`` (or ``$MATRIX_PREVIOUS``); none when neither is given."""
+    path = previous or (Path(os.environ["MATRIX_PREVIOUS"]) if os.environ.get("MATRIX_PREVIOUS")
+                        else None)
+    return tuple(store.read_published(path)) if path is not None else ()
+
+
+def _run_unless_recorded(cell, chosen, opts: runner.RunOptions, fresh: bool,
+                         earlier: Sequence = ()) -> list:
+    """Resume what this folder holds from identical inputs (same snapshot too); otherwise
+    resolve and run, carrying over records of earlier runs whose inputs are equal."""
     fingerprint = runner.fingerprint(cell, [s.name for s in chosen], opts)
-    done = frozenset() if fresh else _recorded(cell.id, fingerprint, opts.out)
+    here = [] if fresh else store.read(opts.out)
+    done = _recorded(cell.id, fingerprint, here)
     if all(s.name in done for s in chosen):
         print(f"[matrix] {cell.id}: already recorded for this definition, snapshot and probe "
               "code; skipped (pass --fresh to run it again)", file=sys.stderr)
         return []
-    records = runner.run_cell(cell, chosen, opts, done)
+    records = runner.run_cell(cell, chosen, opts, done, previous=[*earlier, *here])
     for record in records:
+        how = f" (carried over from run {record.measured_in})" if record.carried_over else ""
         print(f"[matrix] {cell.id} {record.scenario}: {record.outcome.value}"
-              f"{' ' + record.signature if record.signature else ''}", file=sys.stderr)
+              f"{' ' + record.signature if record.signature else ''}{how}", file=sys.stderr)
     return records
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     the_plan = load_plan()
     for cell in the_plan.cells:
-        cmd_cell(argparse.Namespace(cell_id=cell.id, scenario=None, fresh=args.fresh))
+        cmd_cell(argparse.Namespace(cell_id=cell.id, scenario=None, fresh=args.fresh,
+                                    previous=args.previous))
     return 0
 
 
-def _recorded(cell_id: str, fingerprint: str, out: Path) -> frozenset[str]:
+def _recorded(cell_id: str, fingerprint: str, records: Sequence) -> frozenset[str]:
     """Scenarios of the cell already recorded from identical inputs (``infra`` is redone)."""
-    return frozenset(r.scenario for r in store.read(out)
+    return frozenset(r.scenario for r in records
                      if r.cell_id == cell_id and r.fingerprint == fingerprint
                      and r.outcome is not Outcome.INFRA)
 
