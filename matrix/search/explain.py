@@ -122,9 +122,8 @@ class Candidate:
     def needs(self) -> str | None:
         """What the change asks of the suite's code (another Playwright API), or None."""
         step = next((s for s in self.steps if s.axis == "plugin"), None)
-        if step is None:
-            return None
-        return NEEDS[step.new.split(" ")[0] if step.new else None]
+        names = [v.split(" ")[0] if v else None for v in (step.old, step.new)] if step else []
+        return NEEDS[names[1]] if names and names[0] != names[1] else None
 
     @property
     def rank(self) -> tuple:
