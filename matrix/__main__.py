@@ -136,11 +136,13 @@ def load_suite(profile: definition.Profile | None):
 
 
 def _snapshot():
-    if not SNAPSHOT.exists():
+    """The releases snapshot the plan reads: ``$MATRIX_RELEASES`` or the package's own."""
+    path = Path(os.environ.get("MATRIX_RELEASES") or SNAPSHOT)
+    if not path.exists():
         return None
     from matrix.define import releases
 
-    return releases.load(SNAPSHOT)
+    return releases.load(path)
 
 
 def options(the_plan: plan.Plan) -> runner.RunOptions:
