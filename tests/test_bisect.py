@@ -12,6 +12,7 @@ answers a release from that table and counts how often it was asked.
 from __future__ import annotations
 
 import argparse
+import os
 import dataclasses
 import json
 import shutil
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from matrix import options as matrix_options
 from matrix.search import bisect, trials
 from matrix.define import definition, releases
 from matrix.measure import runner
@@ -224,7 +226,8 @@ def test_nothing_measurable_gives_no_change_and_no_error(table) -> None:
 
 
 def options(out: Path, snapshot) -> runner.RunOptions:
-    return trials.search_options(runner.RunOptions(out=out, run_id="now", timeout=60, reruns=0,
+    settings = matrix_options.read({"MATRIX_OUT": str(out), "HOME": str(out), "MATRIX_RUN_ID": "now"})
+    return trials.search_options(runner.RunOptions(settings=settings, timeout=60, reruns=0,
                                                    exclude_newer=snapshot.taken_at))
 
 
@@ -346,7 +349,8 @@ def test_a_real_short_bisect_finds_the_runner_releases(tmp_path, monkeypatch) ->
     args = parser.parse_args(["python=3.13", "pytest-playwright=0.7.1", "playwright=1.56.0",
                               "--axis", "pytest-asyncio", "--from", "1.0.0", "--to", "1.2.0",
                               "--reruns", "0"])
-    base = runner.RunOptions(out=tmp_path, run_id="b1", timeout=args.timeout, reruns=args.reruns,
+    settings = matrix_options.read({**os.environ, "MATRIX_OUT": str(tmp_path), "MATRIX_RUN_ID": "b1"})
+    base = runner.RunOptions(settings=settings, timeout=args.timeout, reruns=args.reruns,
                              exclude_newer=releases.load().taken_at)
     assert bisect.run(args, base) == 0
     (finding,) = trials.read_findings(tmp_path / bisect.FINDINGS)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from matrix import options
 from matrix.define.cell import Cell
 from matrix.measure import runner, scenarios
 from matrix.results import store
@@ -18,7 +19,8 @@ CONTROL = scenarios.BY_NAME["control"]
 
 def ctx(tmp_path: Path, *, run_id: str = "run2", python: str = "3.13.0", pytest: str = "8.4.2",
         snapshot: str = "2026-01-01T00:00:00Z") -> runner._Cell:
-    opts = runner.RunOptions(out=tmp_path, run_id=run_id, exclude_newer=snapshot)
+    settings = options.read({"MATRIX_OUT": str(tmp_path), "HOME": str(tmp_path), "MATRIX_RUN_ID": run_id})
+    opts = runner.RunOptions(settings=settings, exclude_newer=snapshot)
     return runner._Cell(cell=CELL, opts=opts, fingerprint=runner.fingerprint(CELL, ["control"], opts),
                         python=python, resolved={"pytest": pytest, "pytest-asyncio": "1.1.0"})
 

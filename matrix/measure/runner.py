@@ -22,35 +22,42 @@ from pathlib import Path
 from matrix.measure import browser, command, env, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define.cell import Cell
+from matrix.options import Options
 from matrix.results.record import Counts, Outcome, Record
 from matrix.measure.scenarios import Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
-PROBES = Path(__file__).resolve().parent.parent / "probes"
-
-
-def probes_root() -> Path:
-    """Where the probe suites are: ``$MATRIX_PROBES`` or the repository's ``probes/``."""
-    return Path(os.environ.get("MATRIX_PROBES") or PROBES).absolute()
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
+BASE_PROBE = "control"  # every probe is this project plus a layer of its own
 _SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RunOptions:
-    """How to run cells (from the profile and the environment)."""
+    """How to run cells: the invocation's settings and what the plan says."""
 
-    out: Path
-    run_id: str
+    settings: Options
     timeout: float = 180.0
     reruns: int = 1
     exclude_newer: str | None = None
+    repro: str = "nox"  # how a record's repro command reruns a cell: "nox" or "loop-compat"
     repro_prefix: str = ""
-    probes: Path = dataclasses.field(default_factory=probes_root)
     suite: Suite | None = None  # a user's suite, run instead of the probes
     variant: str = ""  # anything else a cell's outcome depends on, named by its caller
+
+    @property
+    def out(self) -> Path:
+        return self.settings.out
+
+    @property
+    def run_id(self) -> str:
+        return self.settings.run_id
+
+    @property
+    def probes(self) -> Path:
+        return self.settings.probes
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -74,8 +81,8 @@ def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     """What a recorded result depends on: cell, scenarios, probe code, snapshot time."""
     digest = hashlib.sha256()
     extra = "\n".join(opts.suite.requirements) if opts.suite else ""
-    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "",
-                 _tree_hash(_source(cell, opts)), extra):
+    code = "".join(_tree_hash(layer) for layer in layers(cell, opts))
+    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "", code, extra):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -87,7 +94,7 @@ def inputs_key(ctx: _Cell, scenario: Scenario) -> str:
     fingerprint it leaves out the snapshot time: a new snapshot that resolves to the same
     installation does not invalidate a record."""
     if not ctx.code:
-        ctx.code = _tree_hash(_source(ctx.cell, ctx.opts))
+        ctx.code = "".join(_tree_hash(layer) for layer in layers(ctx.cell, ctx.opts))
     digest = hashlib.sha256()
     extra = "\n".join(ctx.opts.suite.requirements) if ctx.opts.suite and ctx.cell.suite else ""
     installed = "\n".join(f"{d}=={v}" for d, v in sorted(ctx.resolved.items()))
@@ -110,12 +117,24 @@ def carried(ctx: _Cell, scenario: Scenario, previous: Sequence[Record]) -> Recor
     old = found[-1]
     return dataclasses.replace(old, run_id=ctx.opts.run_id, measured_in=old.measured_in or old.run_id,
                                carried_over=True, fingerprint=ctx.fingerprint,
-                               repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix))
+                               repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro))
 
 
-def _source(cell: Cell, opts: RunOptions) -> Path:
-    """The folder a cell's tests come from: its probe, or the user's suite."""
-    return opts.suite.root if opts.suite and cell.suite else opts.probes / cell.probe
+def layers(cell: Cell, opts: RunOptions) -> list[Path]:
+    """The folders a cell's project is copied from, in order: the user's suite; or the
+    ``control`` probe (the app and the async tests every probe shares) with the cell's own
+    probe (its conftest and e2e tests) laid over it."""
+    if opts.suite and cell.suite:
+        return [opts.suite.root]
+    ordered = dict.fromkeys([opts.probes / BASE_PROBE, opts.probes / cell.probe])
+    return [folder for folder in ordered if folder.is_dir()]
+
+
+def copy_project(cell: Cell, opts: RunOptions, project: Path) -> None:
+    """A fresh copy of the cell's project at ``project`` (never run in the source)."""
+    for layer in layers(cell, opts):
+        shutil.copytree(layer, project, symlinks=False, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(*IGNORED))
 
 
 def _tree_hash(folder: Path) -> str:
@@ -164,7 +183,8 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
 
 def _resolved(ctx: _Cell) -> Verdict | None:
     """Interpreter and resolution; a verdict for every scenario if either fails."""
-    interp = interpreters.find(ctx.cell.python)
+    settings = ctx.opts.settings
+    interp = interpreters.find(ctx.cell.python, settings.environ, settings.pyenv_root)
     if interp is None:
         return Verdict(outcome=Outcome.NO_INTERPRETER,
                        message=f"Python {ctx.cell.python} is not installed on this machine")
@@ -182,13 +202,17 @@ def _resolved(ctx: _Cell) -> Verdict | None:
 
 def _built(ctx: _Cell) -> Verdict | None:
     """The env for the resolved pins; a verdict for every scenario left if it fails."""
+    settings = ctx.opts.settings
     folder = ctx.opts.out / "logs" / ctx.cell.id
-    envdir, error = env.ensure(ctx.interp, ctx.resolution, log=folder / "env.log")
+    envdir, error = env.ensure(ctx.interp, ctx.resolution, log=folder / "env.log",
+                               root=settings.envs, environ=settings.environ)
     if envdir is None:
         infra = env.is_network_error(error or "")
         return Verdict(outcome=Outcome.INFRA if infra else Outcome.FAIL,
                        signature="install: " + signatures.normalise(error or ""), message=error)
-    ctx.envdir, ctx.chromium = envdir, browser.find()
+    ctx.envdir = envdir
+    ctx.chromium = browser.find(settings.chromium, settings.browsers_path,
+                                settings.environ.get("PATH"))
     return None
 
 
@@ -199,7 +223,8 @@ def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
         if attempt:
             time.sleep(INFRA_PAUSE_S)
         resolution = env.resolve(ctx.cell, interp, folder=folder,
-                                 exclude_newer=ctx.opts.exclude_newer, extra=extra)
+                                 exclude_newer=ctx.opts.exclude_newer, extra=extra,
+                                 environ=ctx.opts.settings.environ)
         if not resolution.infra:
             break
     return resolution
@@ -209,7 +234,8 @@ def _unresolvable(ctx: _Cell, interp, resolution: env.Resolution, folder: Path) 
     """Unresolvable pins, or a suite whose own dependencies do not fit them: say which."""
     if ctx.cell.suite and ctx.opts.suite.requirements:
         alone = env.resolve(ctx.cell, interp, folder=folder / "pins-alone",
-                            exclude_newer=ctx.opts.exclude_newer)
+                            exclude_newer=ctx.opts.exclude_newer,
+                            environ=ctx.opts.settings.environ)
         if alone.ok:
             return Verdict(outcome=Outcome.UNRESOLVABLE, signature="suite-dependencies",
                            message="the suite's own dependencies cannot be installed with these "
@@ -277,8 +303,7 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
 def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
                  ) -> tuple[Verdict, Counts, float, list[Failure]]:
     project = work / "project"
-    shutil.copytree(_source(ctx.cell, ctx.opts), project, symlinks=False,
-                    ignore=shutil.ignore_patterns(*IGNORED))
+    copy_project(ctx.cell, ctx.opts, project)
     counts, failures, took = Counts(), [], 0.0
     for index, paths in enumerate(scenario.runs, 1):
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
@@ -317,11 +342,12 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
 
 def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
     """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
-    base = {k: v for k, v in os.environ.items()
+    environ = ctx.opts.settings.environ
+    base = {k: v for k, v in environ.items()
             if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
             and k not in ("PYTHONPATH", "PYTHONHOME", "COVERAGE_PROCESS_START")}
     base.update(
-        PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{environ.get('PATH', '')}",
         VIRTUAL_ENV=str(ctx.envdir),
         PYTHONDONTWRITEBYTECODE="1",
         COVERAGE_FILE=str(work / ".coverage"),
@@ -348,15 +374,18 @@ def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, to
         requested=ctx.cell.requested, resolved=ctx.resolved, probe=ctx.cell.probe,
         scenario=scenario.name, outcome=verdict.outcome, signature=verdict.signature,
         message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
-        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix), log=log,
+        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro), log=log,
         control_signature=verdict.control_signature, attempt=attempt,
         fingerprint=ctx.fingerprint, inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
     )
 
 
-def repro(cell: Cell, scenario: str, prefix: str = "") -> str:
-    """The one command that reruns exactly this cell and scenario."""
-    return f"{prefix}nox -s {shlex.quote(f'cell({cell.id})')} -- --scenario {scenario}"
+def repro(cell: Cell, scenario: str, prefix: str = "", launcher: str = "nox") -> str:
+    """The one command that reruns exactly this cell and scenario, the way it was run: a
+    nox session in a checkout, or the installed console command."""
+    if launcher == "nox":
+        return f"{prefix}nox -s {shlex.quote(f'cell({cell.id})')} -- --scenario {scenario}"
+    return f"{prefix}{launcher} cell {shlex.quote(cell.id)} --scenario {scenario} --fresh"
 
 
 def _now() -> str:

@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from packaging.version import Version
 
+from matrix import log
 from matrix.define import releases, selection
 from matrix.define.cell import DISTRIBUTIONS, Cell
 from matrix.errors import ConfigError
@@ -315,22 +316,22 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     suite = base.suite.name if base.suite else ""
     python, pins = trials.parse_target(args.target, need_python=args.axis != "python", suite=suite)
     python = "" if args.axis == "python" else python  # the axis gives each cell its Python
-    snapshot = releases.load()
+    snapshot = releases.load(base.settings.releases)
     axis = axis_releases(args.axis, python, pins, snapshot, start=args.start, end=args.end,
                          every=args.releases)
     opts = trials.search_options(base)
     bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
     others = {d: v for d, v in pins.items() if d != axis.name}
-    print(header(axis, python, others, bench.wanted, args.compare, snapshot), flush=True)
+    log.answer(header(axis, python, others, bench.wanted, args.compare, snapshot))
     found = search(axis.versions, lambda v: bench.measure(_cell_at(axis.name, v, python, others)),
                    args.compare, hint=lambda v: _hint(axis.name, v, python, others, snapshot),
                    verify_gaps=args.verify_gaps)
     took = time.monotonic() - started
-    print(report(found, axis, args.compare, ran=bench.ran, took=took))
+    log.answer(report(found, axis, args.compare, ran=bench.ran, took=took))
     finding = finding_json(found, axis, python, others, bench.wanted, args.compare,
                            run_id=opts.run_id, started_at=began, took=took, ran=bench.ran)
     trials.append_finding(opts.out / FINDINGS, finding)
-    print(f"findings appended to {opts.out / FINDINGS}")
+    log.info(f"findings appended to {opts.out / FINDINGS}")
     return 0
 
 

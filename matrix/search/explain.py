@@ -47,8 +47,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.version import Version
 
+from matrix import log
 from matrix.define import releases, selection
-from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
+from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, PLUGINS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
 from matrix.measure import runner, scenarios
 from matrix.results.record import Outcome
@@ -61,7 +62,6 @@ SCHEMA = 2
 DEFAULT_SCENARIOS = trials.EXPLAIN_SCENARIOS
 #: Scenarios that pass when the suite changes how it runs, and how (run the e2e tests ...).
 WAYS = {"e2e-last": "last", "e2e-last-cov": "last", "isolated": "in a separate pytest process"}
-PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
 #: Within one size, which axes are tried first.
 ORDER = {"swap": 0, "pytest-asyncio": 1, "pytest": 2, "no-cov": 3, "plugin": 4, "playwright": 5,
          "pytest-cov": 6, "coverage": 7, "python": 8, "native": 9}
@@ -527,19 +527,19 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     python, pins = trials.parse_target(args.target, suite=base.suite.name if base.suite else "")
     if args.max_cells < 0:
         raise ConfigError(f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only.")
-    snapshot = releases.load()
+    snapshot = releases.load(base.settings.releases)
     opts = trials.search_options(base)
     bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
     start = bench.own(Cell.make(python, pins))  # on the user's suite when one is in force
-    print(f"explain {trials.describe_pins(python, pins)}"
-          f"{' on the suite ' + opts.suite.name if opts.suite else ''}\n"
-          f"scenarios {', '.join(bench.wanted)}; at most {args.max_cells} new cells", flush=True)
+    log.answer(f"explain {trials.describe_pins(python, pins)}"
+               f"{' on the suite ' + opts.suite.name if opts.suite else ''}\n"
+               f"scenarios {', '.join(bench.wanted)}; at most {args.max_cells} new cells")
     result = explain(start, bench, snapshot, budget=args.max_cells)
     took = time.monotonic() - started
-    print(report(result, took=took))
+    log.answer(report(result, took=took))
     trials.append_finding(opts.out / FINDINGS, finding_json(result, bench.wanted, run_id=opts.run_id,
                                                             started_at=began, took=took))
-    print(f"findings appended to {opts.out / FINDINGS}")
+    log.info(f"findings appended to {opts.out / FINDINGS}")
     return 0
 
 

@@ -34,6 +34,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from matrix import log
 from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
 from matrix.measure import junit, runner, scenarios
@@ -223,7 +224,7 @@ class Bench:
     def __init__(self, opts: runner.RunOptions, wanted: Sequence[str], *, fresh: bool = False,
                  say: Callable[[str], None] | None = None) -> None:
         self.opts, self.wanted, self.fresh = opts, tuple(wanted), fresh
-        self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.say = say or log.info
         self.ran = 0
         self._records: dict[str, list[Record]] = {}
         self._prints: dict[tuple[str, tuple[str, ...]], set[str]] = {}  # hashing probes is slow

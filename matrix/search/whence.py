@@ -26,8 +26,9 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from matrix import log
 from matrix.search import bisect, explain, trials
-from matrix.results import signatures, store
+from matrix.results import model, signatures, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome, Record
@@ -79,7 +80,7 @@ def identify(text: str, recorded: Iterable[str] = ()) -> Match | None:
 
 def latest(records: Iterable[Record]) -> list[Record]:
     """The newest record of every (cell, scenario), in file order."""
-    return list(store.latest(records).values())
+    return list(model.latest(records).values())
 
 
 def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Occurrence]:
@@ -193,16 +194,16 @@ def run(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
     if not text.strip():
         raise ConfigError("whence needs the error text; paste it in quotes or pipe it with -.")
-    results = args.results or store.out_dir()
+    results = args.results or args.settings.out
     folder = results if results.is_dir() or not results.suffix else results.parent
     records = store.read(results, warn=False)
     match = identify(text, (r.signature for r in records if r.signature))
     if match is None:
-        print(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
+        log.answer(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
               f"  {signatures.normalise(text)}\n(searched {len(records)} records in {results})")
         return 1
     found = occurrences(match.signature, records, folder)
-    print(render(match, found, records, folder))
+    log.answer(render(match, found, records, folder))
     return 0
 
 
