@@ -127,7 +127,8 @@ def explain(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: cell overhead, a hand-written noxfile, parallel cells, the site.
+    """Benchmarks: cell overhead, a hand-written noxfile, parallel cells, the site, an
+    incremental run against a fresh one, explain on the reported combination.
 
     Writes ``reports/bench.json`` and prints a table (about 20 minutes on 2 cores);
     ``-- --reps 1`` for a quick check, ``-- --only overhead naive parallel site`` for some.

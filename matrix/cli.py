@@ -20,12 +20,16 @@ from matrix.publish import regress
 from matrix.results import store
 
 SEARCH_COMMANDS = ("bisect", "explain", "whence")
+PREVIOUS_HELP = ("earlier results (a results folder, results.jsonl or a published results.json; "
+                 "default $MATRIX_PREVIOUS) whose records are carried over where a cell resolves "
+                 "to the same installation")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, read the options, dispatch, and turn user errors into exit codes."""
     args = _parser().parse_args(argv)
-    args.settings = options.read(verbosity=args.verbose - args.quiet)
+    carry = args.previous if args.func in (cmd_run, cmd_cell) else None  # not report's
+    args.settings = options.read(verbosity=args.verbose - args.quiet, previous=carry)
     log.configure(verbosity=args.settings.verbosity,
                   github_actions=args.settings.github_actions)
     streams = sys.stdout, sys.stderr
@@ -63,13 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="command")
     cmd = sub.add_parser("run", help="run every cell of the profile, then status and the report "
                          "(what nox -s matrix does)")
-    cmd.add_argument("--fresh", action="store_true", help="run even cells already recorded")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="run even cells already recorded; carry nothing over")
+    cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_run)
     cmd = sub.add_parser("cell", help="run one cell of the plan (what each nox cell session does)")
     cmd.add_argument("cell_id")
     cmd.add_argument("--scenario", action="append", choices=scenarios.NAMES,
                      help="run only this scenario (and the control); repeatable")
-    cmd.add_argument("--fresh", action="store_true", help="run even if already recorded")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="run even if already recorded; carry nothing over")
+    cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_cell)
     cmd = sub.add_parser("list", help="list the planned cells")
     cmd.add_argument("--json", action="store_true")
@@ -98,8 +106,14 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(cmd)
-        cmd.set_defaults(func=module.run)
+        cmd.set_defaults(func=module.run if name == "whence" else _searching(module.run))
     return parser
+
+
+def _searching(run):
+    """A search command (bisect, explain), given the run options built here, once."""
+    return lambda args: run(args, tasks.search_options(args.settings, timeout=args.timeout,
+                                                       reruns=args.reruns))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

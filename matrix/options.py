@@ -53,6 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
             help="the releases snapshot (default: the package's releases.json)"),
     Setting(field="index", env="MATRIX_INDEX_JSON_URL", default="https://pypi.org/pypi",
             help="the PyPI JSON API the releases snapshot is read from"),
+    Setting(field="previous", env="MATRIX_PREVIOUS", default=None,
+            help="earlier results (a results folder, results.jsonl or a published "
+                 "results.json) whose records are carried over where a cell resolves the same"),
     Setting(field="run_id", env="MATRIX_RUN_ID", default=None,
             help="the run's id (set once per nox invocation; default: the time)"),
 )
@@ -78,6 +81,7 @@ class Options:
     releases: Path
     index: str
     run_id: str
+    previous: Path | None = None
     verbosity: int = 0  # -1 quiet, 0 normal, 1 verbose
     github_actions: bool = False  # speak GitHub's workflow commands
     environ: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
@@ -126,7 +130,7 @@ def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
         probes=_absolute(raw["probes"] or PACKAGE / "probes"),
         suite=_absolute(raw["suite"]), suite_requirements=raw["suite_requirements"] or None,
         releases=_path(raw["releases"]) or PACKAGE / "releases.json", index=raw["index"],
-        run_id=raw["run_id"] or new_run_id(),
+        run_id=raw["run_id"] or new_run_id(), previous=_path(raw["previous"]),
         verbosity=verbosity,
         github_actions=env.get("GITHUB_ACTIONS") == "true",
         environ=types.MappingProxyType(env),

@@ -98,7 +98,7 @@ def test_merge_keeps_every_whole_record_and_nothing_else(hostile, tmp_path, caps
     assert main(["merge", "--out", str(out), str(hostile)]) == 0
     records, skipped = store.scan(out / store.RESULTS)
     assert len(records) == KEPT and skipped == []
-    assert f"{KEPT} records" in capsys.readouterr().err  # the log line
+    assert f"{KEPT} records" in capsys.readouterr().out  # the command's answer
 
 
 def test_status_prints_every_planned_cell(hostile, capsys) -> None:

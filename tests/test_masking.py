@@ -23,7 +23,7 @@ def test_secret_names_are_recognised_by_their_parts() -> None:
 def test_values_and_url_passwords_are_masked_but_not_short_ones() -> None:
     values = masking.secret_values(ENV)
     assert values == {"aws-7Qx9", "ghp_8d7f", "https://k@s/1", ENV["DATABASE_URL"], "db-pw-3c8e"}
-    text = f"uv: cannot reach postgres://app:db-pw-3c8e@db:N/shop with aws-7Qx9; abc"
+    text = "uv: cannot reach postgres://app:db-pw-3c8e@db:N/shop with aws-7Qx9; abc"
     assert masking.mask(text, values) == "uv: cannot reach postgres://app:***@db:N/shop with ***; abc"
 
 

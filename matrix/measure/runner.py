@@ -16,6 +16,7 @@ import shlex
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from matrix import masking
@@ -45,6 +46,7 @@ class RunOptions:
     repro_prefix: str = ""
     suite: Suite | None = None  # a user's suite, run instead of the probes
     pass_env: tuple[str, ...] = ()  # the profile's pass-env: more variables for the suite
+    variant: str = ""  # anything else a cell's outcome depends on, named by its caller
 
     @property
     def out(self) -> Path:
@@ -76,6 +78,9 @@ class _Cell:
     envdir: Path | None = None
     chromium: Path | None = None
     control: list[Failure] = dataclasses.field(default_factory=list)
+    code: str = ""  # hash of the probe's or suite's files, computed once
+    interp: interpreters.Interpreter | None = None
+    resolution: env.Resolution | None = None
 
 
 def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
@@ -86,6 +91,39 @@ def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "", code, extra):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def inputs_key(ctx: _Cell, scenario: Scenario) -> str:
+    """What a scenario's outcome depends on once the cell is resolved: the probe's or
+    suite's code (and the suite's own requirements), the variant, the Python patch release,
+    every installed distribution and version, and the scenario's runs. Unlike the
+    fingerprint it leaves out the snapshot time: a new snapshot that resolves to the same
+    installation does not invalidate a record."""
+    if not ctx.code:
+        ctx.code = "".join(_tree_hash(layer) for layer in layers(ctx.cell, ctx.opts))
+    digest = hashlib.sha256()
+    extra = "\n".join(ctx.opts.suite.requirements) if ctx.opts.suite and ctx.cell.suite else ""
+    installed = "\n".join(f"{d}=={v}" for d, v in sorted(ctx.resolved.items()))
+    runs = repr((scenario.runs, scenario.coverage))
+    for part in (ctx.cell.id, ctx.code, extra, ctx.opts.variant, ctx.python or "", installed,
+                 scenario.name, runs):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def carried(ctx: _Cell, scenario: Scenario, previous: Sequence[Record]) -> Record | None:
+    """The latest earlier record of this cell and scenario with the same inputs, carried
+    over into this run (marked with the run it was measured in); None when there is none.
+    ``infra`` results are never carried: they say nothing about the cell."""
+    key = inputs_key(ctx, scenario)
+    found = [r for r in previous if r.cell_id == ctx.cell.id and r.scenario == scenario.name
+             and r.inputs == key]
+    if not found or found[-1].outcome is Outcome.INFRA:
+        return None
+    old = found[-1]
+    return dataclasses.replace(old, run_id=ctx.opts.run_id, measured_in=old.measured_in or old.run_id,
+                               carried_over=True, fingerprint=ctx.fingerprint,
+                               repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro))
 
 
 def layers(cell: Cell, opts: RunOptions) -> list[Path]:
@@ -116,20 +154,32 @@ def _tree_hash(folder: Path) -> str:
 
 
 def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
-             done: frozenset[str] = frozenset()) -> list[Record]:
+             done: frozenset[str] = frozenset(), previous: Sequence[Record] = ()) -> list[Record]:
     """Run every scenario of ``cell`` not in ``done``; append and return their records.
 
-    The control runs even when it is already recorded (its failures are what the other
+    After the pins are resolved, a scenario whose inputs (:func:`inputs_key`) equal those
+    of a record in ``previous`` is not run: that record is carried over. The control runs
+    even when it is already recorded or carried over (its failures are what the other
     scenarios are judged against), but it is not recorded twice.
     """
     ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
     todo = [s for s in scenarios if s.name not in done]
-    verdict = _prepare(ctx)
+    verdict = _resolved(ctx)
     masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
         return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
                 for s in todo]
-    records = []
+    records = [r for r in (carried(ctx, s, previous) for s in todo) if r is not None]
+    for record in records:
+        store.append(opts.out, record)
+    done = done | {r.scenario for r in records}
+    if all(s.name in done for s in scenarios):
+        return records
+    verdict = _built(ctx)
+    masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
+    if verdict is not None:
+        return records + [_emit(ctx, s, verdict, Counts(), 0.0, _now(),
+                                log=f"logs/{cell.id}/env.log") for s in scenarios if s.name not in done]
     for scenario in scenarios:
         if scenario.name in done:
             if scenario.name == "control" and len(todo) > 0:
@@ -139,8 +189,8 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     return records
 
 
-def _prepare(ctx: _Cell) -> Verdict | None:
-    """Interpreter, resolution and env; a verdict for every scenario if one fails."""
+def _resolved(ctx: _Cell) -> Verdict | None:
+    """Interpreter and resolution; a verdict for every scenario if either fails."""
     settings = ctx.opts.settings
     interp = interpreters.find(ctx.cell.python, settings.environ, settings.pyenv_root)
     if interp is None:
@@ -154,8 +204,15 @@ def _prepare(ctx: _Cell) -> Verdict | None:
                        message=f"the package index could not be reached: {resolution.reason}")
     if not resolution.ok:
         return _unresolvable(ctx, interp, resolution, folder)
-    ctx.resolved = resolution.versions
-    envdir, error = env.ensure(interp, resolution, log=folder / "env.log",
+    ctx.resolved, ctx.interp, ctx.resolution = resolution.versions, interp, resolution
+    return None
+
+
+def _built(ctx: _Cell) -> Verdict | None:
+    """The env for the resolved pins; a verdict for every scenario left if it fails."""
+    settings = ctx.opts.settings
+    folder = ctx.opts.out / "logs" / ctx.cell.id
+    envdir, error = env.ensure(ctx.interp, ctx.resolution, log=folder / "env.log",
                                root=settings.envs, environ=settings.environ)
     if envdir is None:
         infra = env.is_network_error(error or "")
@@ -346,7 +403,7 @@ def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, to
         started_at=started, log=log, control_signature=clean(verdict.control_signature),
         repro=clean(repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro)),
         attempt=attempt,
-        fingerprint=ctx.fingerprint,
+        fingerprint=ctx.fingerprint, inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
     )
 
 

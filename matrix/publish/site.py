@@ -702,7 +702,8 @@ def _point_anchor(point: Mapping[str, Any]) -> str:
 
 def bisect_view(analysis: Analysis) -> list[dict[str, Any]]:
     """The bisect searches grouped by axis (in the order first searched): each with the
-    pins it held, its first bad release, and every change point with both sides' keys."""
+    pins it held, its first change point, what holds across its range, and every change
+    point with both sides' keys."""
     here = {c["cell_id"] for c in analysis.cells}
     points = table.change_points(analysis.bisect)
     by_axis: dict[str, list[dict[str, Any]]] = {}
@@ -716,7 +717,7 @@ def bisect_view(analysis: Analysis) -> list[dict[str, Any]]:
 def _search_view(number: int, finding: Mapping[str, Any], points: list[dict[str, Any]]) -> dict:
     """One bisect search: its range, the pins it held, its first change point, its gaps."""
     keep = ("good", "bad", "run_id", "scenarios", "compare", "cells_measured", "grid_size",
-            "gaps", "stepped")
+            "gaps", "stepped", "across")
     return {k: finding[k] for k in keep} | {
         "anchor": f"bisect-{number}", "where": _pins_text(finding["python"], finding["pins"]),
         "when": _when(finding["started_at"]), "points": points,

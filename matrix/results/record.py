@@ -68,6 +68,13 @@ class Record:
     control_signature: str | None = None
     attempt: int = 1
     fingerprint: str = ""
+    #: What the outcome depends on once resolved: code, Python patch release, every
+    #: installed distribution, the scenario (see ``runner.inputs_key``); "" when unknown.
+    inputs: str = ""
+    #: Set on a record carried over from an earlier run with equal ``inputs``: the run it
+    #: was measured in (``run_id`` is then the run that carried it over).
+    measured_in: str | None = None
+    carried_over: bool = False
     schema: int = SCHEMA
 
     def to_json(self) -> dict[str, Any]:
