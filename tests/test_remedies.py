@@ -15,7 +15,7 @@ from matrix.measure import runner
 from matrix.publish import site
 from matrix import options
 from matrix.results import model, remedies, store
-from matrix.search import bisect, whence
+from matrix.search import trials, whence
 
 DATA = Path(__file__).parent / "data" / "remedies"
 
@@ -46,7 +46,7 @@ def test_the_bug_then_the_reported_attempts_in_order_then_the_other_shapes(recor
 
 def test_a_search_runs_its_variant_where_it_applies_and_refuses_a_target_it_cannot(tmp_path):
     opts = runner.RunOptions(settings=options.read({}, out=str(tmp_path), run_id="r"))
-    bench = bisect.Bench(opts, ("control", "e2e-first"), variant="nest-asyncio")
+    bench = trials.Bench(opts, ("control", "e2e-first"), variant="nest-asyncio")
     sync = Cell.make("3.13", {"pytest-asyncio": "1.3.0", "pytest-playwright": "0.7.1"})
     switched = Cell.make("3.13", {"pytest-asyncio": "1.3.0", "pytest-playwright-asyncio": "0.7.1"})
     assert bench.own(sync).id == sync.id + "+nest-asyncio"
@@ -56,17 +56,17 @@ def test_a_search_runs_its_variant_where_it_applies_and_refuses_a_target_it_cann
                                           "probe, not to async-plugin; the target "):
         bench.check(switched)
     with pytest.raises(ConfigError, match="^unknown variant 'nosuch'"):
-        bisect.Bench(opts, ("control",), variant="nosuch")
+        trials.Bench(opts, ("control",), variant="nosuch")
 
 
 def test_a_searched_variant_cell_is_remembered_with_its_variant(tmp_path):
     cell = Cell.make("3.13", {"pytest-playwright": "0.7.1"}, variant="own-fixture-module")
-    bisect.remember(tmp_path, cell, runner.RunOptions(settings=options.read({}, out=str(tmp_path), run_id="r")))
-    text = (tmp_path / bisect.SEARCHED).read_text()
+    trials.remember(tmp_path, cell, runner.RunOptions(settings=options.read({}, out=str(tmp_path), run_id="r")))
+    text = (tmp_path / trials.SEARCHED).read_text()
     assert 'pytest-playwright = "0.7.1"\nvariants = ["own-fixture-module"]\n' in text
     from matrix.define import definition, plan
 
-    built = plan.build(definition.load(tmp_path / bisect.SEARCHED, bisect.SEARCHED_PROFILE))
+    built = plan.build(definition.load(tmp_path / trials.SEARCHED, trials.SEARCHED_PROFILE))
     assert [c.id for c in built.cells] == [cell.id]
 
 

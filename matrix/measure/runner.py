@@ -16,14 +16,16 @@ import shlex
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from matrix import masking
 from matrix.measure import browser, command, env, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define import variants
 from matrix.define.cell import BASELINE, Cell
 from matrix.options import Options
-from matrix.results.record import Counts, Outcome, Record
+from matrix.results.record import Counts, Outcome, Record, cap_message
 from matrix.measure.scenarios import Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
@@ -31,7 +33,6 @@ from matrix.measure.suite import IGNORED, Suite
 PROGRESS_PLUGIN = Path(__file__).with_name("progress_plugin.py")
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
 BASE_PROBE = "control"  # every probe is this project plus a layer of its own
-_SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
 
@@ -46,6 +47,8 @@ class RunOptions:
     repro: str = "nox"  # how a record's repro command reruns a cell: "nox" or "loop-compat"
     repro_prefix: str = ""
     suite: Suite | None = None  # a user's suite, run instead of the probes
+    pass_env: tuple[str, ...] = ()  # the profile's pass-env: more variables for the suite
+    variant: str = ""  # anything else a cell's outcome depends on, named by its caller
 
     @property
     def out(self) -> Path:
@@ -58,6 +61,11 @@ class RunOptions:
     @property
     def probes(self) -> Path:
         return self.settings.probes
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The values masked in every log, JUnit copy and record."""
+        return masking.secret_values(self.settings.environ)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -72,6 +80,9 @@ class _Cell:
     envdir: Path | None = None
     chromium: Path | None = None
     control: list[Failure] = dataclasses.field(default_factory=list)
+    code: str = ""  # hash of the probe's or suite's files, computed once
+    interp: interpreters.Interpreter | None = None
+    resolution: env.Resolution | None = None
 
 
 def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
@@ -84,6 +95,41 @@ def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "", code, extra):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def inputs_key(ctx: _Cell, scenario: Scenario) -> str:
+    """What a scenario's outcome depends on once the cell is resolved: the probe's or
+    suite's code (and the suite's own requirements), the variant, the Python patch release,
+    every installed distribution and version, and the scenario's runs. Unlike the
+    fingerprint it leaves out the snapshot time: a new snapshot that resolves to the same
+    installation does not invalidate a record."""
+    if not ctx.code:
+        ctx.code = "".join(_tree_hash(layer) for layer in layers(ctx.cell, ctx.opts))
+    digest = hashlib.sha256()
+    extra = "\n".join(ctx.opts.suite.requirements) if ctx.opts.suite and ctx.cell.suite else ""
+    if ctx.cell.variant != BASELINE:  # the probe variant's own files and packages
+        extra += "\0" + variants.named(ctx.cell.variant).digest()
+    installed = "\n".join(f"{d}=={v}" for d, v in sorted(ctx.resolved.items()))
+    runs = repr((scenario.runs, scenario.coverage))
+    for part in (ctx.cell.id, ctx.code, extra, ctx.opts.variant, ctx.python or "", installed,
+                 scenario.name, runs):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def carried(ctx: _Cell, scenario: Scenario, previous: Sequence[Record]) -> Record | None:
+    """The latest earlier record of this cell and scenario with the same inputs, carried
+    over into this run (marked with the run it was measured in); None when there is none.
+    ``infra`` results are never carried: they say nothing about the cell."""
+    key = inputs_key(ctx, scenario)
+    found = [r for r in previous if r.cell_id == ctx.cell.id and r.scenario == scenario.name
+             and r.inputs == key]
+    if not found or found[-1].outcome is Outcome.INFRA:
+        return None
+    old = found[-1]
+    return dataclasses.replace(old, run_id=ctx.opts.run_id, measured_in=old.measured_in or old.run_id,
+                               carried_over=True, fingerprint=ctx.fingerprint,
+                               repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro))
 
 
 def layers(cell: Cell, opts: RunOptions) -> list[Path]:
@@ -114,19 +160,32 @@ def _tree_hash(folder: Path) -> str:
 
 
 def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
-             done: frozenset[str] = frozenset()) -> list[Record]:
+             done: frozenset[str] = frozenset(), previous: Sequence[Record] = ()) -> list[Record]:
     """Run every scenario of ``cell`` not in ``done``; append and return their records.
 
-    The control runs even when it is already recorded (its failures are what the other
+    After the pins are resolved, a scenario whose inputs (:func:`inputs_key`) equal those
+    of a record in ``previous`` is not run: that record is carried over. The control runs
+    even when it is already recorded or carried over (its failures are what the other
     scenarios are judged against), but it is not recorded twice.
     """
     ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
     todo = [s for s in scenarios if s.name not in done]
-    verdict = _prepare(ctx)
+    verdict = _resolved(ctx)
+    masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
         return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
                 for s in todo]
-    records = []
+    records = [r for r in (carried(ctx, s, previous) for s in todo) if r is not None]
+    for record in records:
+        store.append(opts.out, record)
+    done = done | {r.scenario for r in records}
+    if all(s.name in done for s in scenarios):
+        return records
+    verdict = _built(ctx)
+    masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
+    if verdict is not None:
+        return records + [_emit(ctx, s, verdict, Counts(), 0.0, _now(),
+                                log=f"logs/{cell.id}/env.log") for s in scenarios if s.name not in done]
     for scenario in scenarios:
         if scenario.name in done:
             if scenario.name == "control" and len(todo) > 0:
@@ -136,8 +195,8 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     return records
 
 
-def _prepare(ctx: _Cell) -> Verdict | None:
-    """Interpreter, resolution and env; a verdict for every scenario if one fails."""
+def _resolved(ctx: _Cell) -> Verdict | None:
+    """Interpreter and resolution; a verdict for every scenario if either fails."""
     settings = ctx.opts.settings
     interp = interpreters.find(ctx.cell.python, settings.environ, settings.pyenv_root)
     if interp is None:
@@ -151,8 +210,15 @@ def _prepare(ctx: _Cell) -> Verdict | None:
                        message=f"the package index could not be reached: {resolution.reason}")
     if not resolution.ok:
         return _unresolvable(ctx, interp, resolution, folder)
-    ctx.resolved = resolution.versions
-    envdir, error = env.ensure(interp, resolution, log=folder / "env.log",
+    ctx.resolved, ctx.interp, ctx.resolution = resolution.versions, interp, resolution
+    return None
+
+
+def _built(ctx: _Cell) -> Verdict | None:
+    """The env for the resolved pins; a verdict for every scenario left if it fails."""
+    settings = ctx.opts.settings
+    folder = ctx.opts.out / "logs" / ctx.cell.id
+    envdir, error = env.ensure(ctx.interp, ctx.resolution, log=folder / "env.log",
                                root=settings.envs, environ=settings.environ)
     if envdir is None:
         infra = env.is_network_error(error or "")
@@ -196,20 +262,30 @@ _RERUN = (Outcome.BUG, Outcome.FAIL, Outcome.TIMEOUT)
 
 
 def _run_scenario(ctx: _Cell, scenario: Scenario) -> Record:
-    """Run a scenario; a failure is run once more, and a different answer is ``flaky``."""
+    """Run a scenario; a failure is run again up to ``reruns`` times (``reruns = 3``: at
+    most 4 attempts). A rerun that answers differently makes it ``flaky`` (the last
+    failing attempt is kept too); one that answers the same keeps it as it is."""
     started = _now()
     verdict, counts, took, log = _with_infra_retries(ctx, scenario, attempt=1)
-    if verdict.outcome not in _RERUN or ctx.opts.reruns < 1:
-        return _emit(ctx, scenario, verdict, counts, took, started, log)
-    first = _record(ctx, scenario, verdict, counts, took, started, log, attempt=1)
-    again, counts, took, log = _with_infra_retries(ctx, scenario, attempt=2)
-    if (again.outcome, again.signature) == (verdict.outcome, verdict.signature):
-        return _emit(ctx, scenario, again, counts, took, started, log, attempt=2)
-    store.append(ctx.opts.out, first)  # both runs are kept when they disagree
-    flaky = Verdict(outcome=Outcome.FLAKY, signature=verdict.signature or again.signature,
-                    message=f"run 1: {_said(verdict)}; run 2: {_said(again)}",
-                    control_signature=again.control_signature)
-    return _emit(ctx, scenario, flaky, counts, took, started, log, attempt=2)
+    attempt = 1
+    while verdict.outcome in _RERUN and attempt <= ctx.opts.reruns:
+        attempt += 1
+        again, counts_again, took_again, log_again = _with_infra_retries(ctx, scenario, attempt)
+        if (again.outcome, again.signature) != (verdict.outcome, verdict.signature):
+            store.append(ctx.opts.out, _record(ctx, scenario, verdict, counts, took, started,
+                                               log, attempt=attempt - 1))
+            return _emit(ctx, scenario, _flaky(verdict, again, attempt), counts_again,
+                         took_again, started, log_again, attempt=attempt)
+        verdict, counts, took, log = again, counts_again, took_again, log_again
+    return _emit(ctx, scenario, verdict, counts, took, started, log, attempt=attempt)
+
+
+def _flaky(failed: Verdict, then: Verdict, attempt: int) -> Verdict:
+    """Attempts 1 to ``attempt - 1`` said ``failed``, attempt ``attempt`` said ``then``."""
+    runs = "run 1" if attempt == 2 else f"runs 1-{attempt - 1}"
+    return Verdict(outcome=Outcome.FLAKY, signature=failed.signature or then.signature,
+                   message=f"{runs}: {_said(failed)}; run {attempt}: {_said(then)}",
+                   control_signature=then.control_signature)
 
 
 def _said(verdict: Verdict) -> str:
@@ -235,8 +311,11 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
     log = ctx.opts.out / log_rel
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_bytes(b"")
-    if scenario.browser and ctx.chromium is None:
-        return Verdict(outcome=Outcome.INFRA, signature="browser-missing", message=browser.HINT), Counts(), 0.0, log_rel
+    if scenario.browser and ctx.chromium is None:  # not retried: waiting would not give one
+        reason = browser.missing_reason(ctx.opts.settings.chromium)
+        log.write_text(f"[matrix] {reason}\n", encoding="utf-8")
+        return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
+                       message=reason), Counts(), 0.0, log_rel
     work = Path(tempfile.mkdtemp(prefix="matrix-"))
     try:
         verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
@@ -276,6 +355,8 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
         done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work, project),
                            timeout=limit, echo=False)
+        for written in (log, report):  # masked before anything is read from them
+            masking.mask_file(written, ctx.opts.secrets)
         took += done.duration_s
         if done.timed_out:
             return _hung(work, limit), counts, took, failures
@@ -323,11 +404,11 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
 
 
 def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
-    """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
+    """The probe's environment: the allow-list and the profile's pass-env only, the cell's
+    env first on PATH."""
     environ = ctx.opts.settings.environ
-    base = {k: v for k, v in environ.items()
-            if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
-            and k not in ("PYTHONPATH", "PYTHONHOME", "COVERAGE_PROCESS_START")}
+    base = {k: v for k, v in masking.allowed_environ(environ, ctx.opts.pass_env).items()
+            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START")}
     base.update(
         PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{environ.get('PATH', '')}",
         VIRTUAL_ENV=str(ctx.envdir),
@@ -354,14 +435,18 @@ def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took
 
 def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
             started: str, log: str | None, attempt: int) -> Record:
+    def clean(text: str | None) -> str | None:  # secrets masked, then the length capped
+        return None if text is None else masking.mask(text, ctx.opts.secrets)
+
     return Record(
         run_id=ctx.opts.run_id, cell_id=ctx.cell.id, python=ctx.python,
         requested=ctx.cell.requested, resolved=ctx.resolved, probe=ctx.cell.probe,
-        scenario=scenario.name, outcome=verdict.outcome, signature=verdict.signature,
-        message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
-        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro), log=log,
-        control_signature=verdict.control_signature, attempt=attempt,
-        fingerprint=ctx.fingerprint, variant=ctx.cell.variant, hang=verdict.hang,
+        scenario=scenario.name, outcome=verdict.outcome, signature=clean(verdict.signature),
+        message=cap_message(clean(verdict.message)), tests=counts, duration_s=round(took, 2),
+        started_at=started, log=log, control_signature=clean(verdict.control_signature),
+        repro=clean(repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro)),
+        attempt=attempt, variant=ctx.cell.variant, hang=verdict.hang,
+        fingerprint=ctx.fingerprint, inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
     )
 
 
