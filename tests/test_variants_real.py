@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -42,8 +42,7 @@ EXPECTED = {
 
 
 def options(out: Path, timeout: float = 120, probes: Path | None = None) -> runner.RunOptions:
-    """Run options from this process's environment (read now, so a marker set before is
-    inherited by every process the scenarios start)."""
+    """Run options from this process's environment."""
     settings = matrix_options.read(out=str(out), run_id="test",
                                    probes=str(probes) if probes else None)
     snapshot = releases.load(settings.releases)
@@ -56,10 +55,8 @@ def test_every_variant_has_a_real_cell():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_variant_on_a_real_cell(name, tmp_path, monkeypatch):
+def test_variant_on_a_real_cell(name, tmp_path):
     pins, control_outcome, outcome, signature = EXPECTED[name]
-    marker = f"H13_VARIANT_{uuid.uuid4().hex}"
-    monkeypatch.setenv(marker, "1")  # every process the scenarios start inherits it
     cell = Cell.make("3.13", dict(pins), variant=name)
     chosen = scenarios.for_cell(cell, ("control", "e2e-first"))
     # a short limit where a hang is expected (the variant's own limit is 60 s)
@@ -72,7 +69,7 @@ def test_variant_on_a_real_cell(name, tmp_path, monkeypatch):
                               "test": "tests/e2e/test_e2e_pages.py::test_form_submit[chromium]"}
         assert first.duration_s < 20 + 10
         time.sleep(1)
-        assert _marked(marker) == []
+        assert _left() == []
     assert first.variant == name and first.cell_id == cell.id
     for dist in variants.named(name).requirements(cell):  # the variant's packages are in its env
         dist_name, version = dist.split("==")
@@ -82,8 +79,10 @@ def test_variant_on_a_real_cell(name, tmp_path, monkeypatch):
         assert "RuntimeError: asyncio.run() cannot be called from a running event loop" in log
 
 
-def _marked(marker: str) -> list[str]:
-    """Processes whose environment carries ``marker`` (pytest, Playwright's driver, Chromium)."""
+def _left() -> list[str]:
+    """Processes of this test's scenarios still alive: their environment names a work
+    folder of this process (pytest, Playwright's driver and Chromium all inherit it)."""
+    marker = f"{runner.WORK_PREFIX}{os.getpid()}-"
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -95,7 +94,7 @@ def _marked(marker: str) -> list[str]:
     return found
 
 
-def test_a_hang_is_a_timeout_that_names_its_test_and_phase_and_leaves_no_process(tmp_path, monkeypatch):
+def test_a_hang_is_a_timeout_that_names_its_test_and_phase_and_leaves_no_process(tmp_path):
     probes = tmp_path / "probes"  # the package's probes, with a sync e2e test that hangs
     shutil.copytree(matrix_options.PACKAGE / "probes", probes, symlinks=False,
                     ignore=shutil.ignore_patterns(*IGNORED))
@@ -105,11 +104,19 @@ def test_a_hang_is_a_timeout_that_names_its_test_and_phase_and_leaves_no_process
         "import time\nimport pytest\n\n\n@pytest.fixture\ndef stuck():\n    yield\n"
         "    time.sleep(600)\n\n\ndef test_page_then_stuck(page, stuck):\n"
         "    page.set_content('<p>x</p>')\n")
-    marker = f"H13_HANG_{uuid.uuid4().hex}"
-    monkeypatch.setenv(marker, "1")  # every process the scenario starts inherits it
     cell = Cell.make("3.13", dict(SYNC))
     chosen = scenarios.for_cell(cell, ("control", "e2e-first"))
-    control, first = runner.run_cell(cell, chosen, options(tmp_path / "out", 20, probes))
+    seen: list[int] = []  # processes found while it runs: the search below does see them
+    stop = threading.Event()
+    watcher = threading.Thread(target=lambda: [seen.append(len(_left())) or stop.wait(0.5)
+                                               for _ in iter(stop.is_set, True)])
+    watcher.start()
+    try:
+        control, first = runner.run_cell(cell, chosen, options(tmp_path / "out", 20, probes))
+    finally:
+        stop.set()
+        watcher.join()
+    assert max(seen) >= 3  # pytest, Playwright's driver and Chromium at least
     assert (first.outcome.value, first.signature) == ("timeout", "timeout")
     assert first.hang == {"phase": "teardown", "test": "tests/e2e/test_stuck.py::test_page_then_stuck[chromium]"}
     assert first.message.startswith(
@@ -118,4 +125,4 @@ def test_a_hang_is_a_timeout_that_names_its_test_and_phase_and_leaves_no_process
     assert first.duration_s < 20 + 10  # the limit, then SIGTERM and SIGKILL of the group
     assert "Timeout (0:00:15)!" in (tmp_path / "out" / first.log).read_text()  # faulthandler's dump
     time.sleep(1)
-    assert _marked(marker) == []
+    assert _left() == []

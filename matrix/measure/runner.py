@@ -32,6 +32,7 @@ from matrix.measure.suite import IGNORED, Suite
 
 PROGRESS_PLUGIN = Path(__file__).with_name("progress_plugin.py")
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
+WORK_PREFIX = "loop-compat-work-"  # + the pid of the cell process that owns the folder
 BASE_PROBE = "control"  # every probe is this project plus a layer of its own
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
@@ -316,7 +317,7 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
         log.write_text(f"[matrix] {reason}\n", encoding="utf-8")
         return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
                        message=reason), Counts(), 0.0, log_rel
-    work = Path(tempfile.mkdtemp(prefix="matrix-"))
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
     try:
         verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
     finally:
@@ -418,12 +419,32 @@ def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
         MATRIX_PROGRESS_FILE=str(work / "progress.txt"),
         # the progress plugin beside the project; a suite's root and src/ after it
         PYTHONPATH=str(work),
+        # Playwright's artifact and browser-profile folders land in the work folder too, so
+        # they go with it even when the driver is killed.
+        TMPDIR=str(_made(work / "tmp")),
     )
     if ctx.chromium:
         base[browser.ENV_VAR] = str(ctx.chromium)
     if ctx.cell.suite:  # a suite's own code imports from its root or src/ without installing
         base["PYTHONPATH"] = os.pathsep.join([str(work), str(project), str(project / "src")])
     return base
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def remove_stale_work(tmp: Path | None = None) -> int:
+    """Remove the work folders of cell processes that are gone (killed with no chance to
+    clean up); returns how many. A folder is named after the process that made it."""
+    removed = 0
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
+        pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not command.alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
