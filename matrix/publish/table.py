@@ -40,7 +40,7 @@ import pandas as pd
 from packaging.version import InvalidVersion, Version
 
 from matrix.results import signatures, store
-from matrix.results.record import Record
+from matrix.results.record import SEVERITY, Record
 
 __all__ = [
     "AXES", "FINDINGS", "SEVERITY", "SIGNATURES", "Previous", "PreviousError", "bisect_finding",
@@ -52,8 +52,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Outcomes from worst to best; a cell's verdict is the first one any scenario has.
-SEVERITY = ("bug", "fail", "timeout", "flaky", "infra", "unresolvable", "no-interpreter", "pass")
 INCOMPATIBLE, NOT_RUN = "incompatible", "not-run"
 #: Every state a cell can be in, in the order the legend lists them.
 STATES = (*SEVERITY[::-1], INCOMPATIBLE, NOT_RUN)

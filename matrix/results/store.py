@@ -85,21 +85,44 @@ def scan(path: Path) -> tuple[list[Record], list[tuple[int, Exception]]]:
     """The whole records of a results file, and (line number, error) for every other line.
 
     A line cut mid-write (an interrupted run) or otherwise malformed is skipped; every
-    whole record is kept, in file order.
+    whole record is kept, in file order. A published ``results.json`` (one JSON array)
+    is read too, its items numbered from 1.
     """
+    return parse(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def parse(text: str) -> tuple[list[Record], list[tuple[int, Exception]]]:
+    """Records from the text of a results file: JSON Lines, or one JSON array of records
+    (what the site publishes as ``results.json``), told apart by the first character."""
+    if text.lstrip().startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError as exc:
+            return [], [(1, exc)]
+        return _records(enumerate(items, 1))
+    lines = ((n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip())
+    return _records((n, _json(line)) for n, line in lines)
+
+
+def _json(line: str):
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        return exc
+
+
+def _records(items) -> tuple[list[Record], list[tuple[int, Exception]]]:
     records: list[Record] = []
     skipped: list[tuple[int, Exception]] = []
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                if not isinstance(data, dict):
-                    raise TypeError("a JSON object was expected")
-                records.append(Record.from_json(data))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                skipped.append((number, exc))
+    for number, data in items:
+        try:
+            if isinstance(data, Exception):
+                raise data
+            if not isinstance(data, dict):
+                raise TypeError("a JSON object was expected")
+            records.append(Record.from_json(data))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            skipped.append((number, exc))
     return records, skipped
 
 
