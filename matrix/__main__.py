@@ -55,8 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("list", help="list the planned cells")
     cmd.add_argument("--json", action="store_true")
     cmd.set_defaults(func=cmd_list)
-    cmd = sub.add_parser("check", help="check the matrix definition and exit")
-    cmd.set_defaults(func=cmd_check)
+    cmd = sub.add_parser("validate", help="validate the matrix definition and exit")
+    cmd.set_defaults(func=cmd_validate)
     cmd = sub.add_parser("status", help="print progress and the outcome of every recorded cell")
     cmd.set_defaults(func=cmd_status)
     cmd = sub.add_parser("releases", help="ask the package index for releases; write the snapshot")
@@ -70,11 +70,15 @@ def _parser() -> argparse.ArgumentParser:
                          "reopen, close) from the previous run and this one")
     regress.add_arguments(cmd)
     cmd.set_defaults(func=regress.run)
+    cmd = sub.add_parser("reference", help="pack a results folder of the reference profile "
+                         "into the package's reference dataset (what nox -s reference ends with)")
+    cmd.add_argument("results", type=Path, help="the results folder the reference profile ran into")
+    cmd.set_defaults(func=cmd_reference)
     cmd = sub.add_parser("report", help="build the static site from the records")
     cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
     cmd.set_defaults(func=cmd_report)
-    for name in ("bisect", "explain", "whence"):
+    for name in ("bisect", "explain", "whence", "check"):
         module = importlib.import_module(f"matrix.search.{name}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -203,7 +207,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     the_plan = load_plan()
     print(f"{the_plan.profile.source}: profile '{the_plan.profile.name}' is valid, "
           f"{len(the_plan.cells)} cells")
@@ -245,6 +249,15 @@ def cmd_merge(args: argparse.Namespace) -> int:
     from matrix.results import merge
 
     print(f"[matrix] {merge.merge(args.sources, args.out or store.out_dir())}")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    from matrix.measure import browser
+    from matrix.results import reference
+
+    written = reference.pack(args.results, chromium=browser.version())
+    print(f"[matrix] reference dataset written to {written} and {written.with_name('provenance.json')}")
     return 0
 
 
