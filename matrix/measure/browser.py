@@ -38,3 +38,18 @@ def find() -> Path | None:
     cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache/ms-playwright"))
     managed = sorted(cache.glob("chromium-*/chrome-linux*/chrome"), reverse=True)
     return managed[0] if managed else None
+
+
+def version(path: Path | None = None) -> str | None:
+    """``Chromium 120.0.6099.224`` as the browser reports it, or None without one."""
+    import subprocess
+
+    path = path or find()
+    if path is None:
+        return None
+    try:
+        done = subprocess.run([str(path), "--version"], capture_output=True, text=True,
+                              timeout=60, check=False)
+    except OSError:
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
