@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("report", help="build the static site from the records")
     cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
+    cmd.add_argument("--reference", action="store_true",
+                     help="build the page of the reference dataset shipped in the package "
+                          "(into <results>/site unless --site says otherwise)")
     cmd.set_defaults(func=cmd_report)
     for name in ("bisect", "explain", "whence", "check"):
         module = importlib.import_module(f"matrix.search.{name}")
@@ -264,8 +267,11 @@ def cmd_reference(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from matrix.publish import site
 
+    from matrix.results import sources
+
     out = store.out_dir()
-    index = site.build(out, args.site or out / "site", previous=args.previous)
+    records = sources.REFERENCE if args.reference else out
+    index = site.build(records, args.site or out / "site", previous=args.previous)
     print(f"[matrix] report written to {index}")
     return 0
 

@@ -43,6 +43,8 @@ from markupsafe import Markup
 
 from matrix.publish import table
 from matrix.errors import MatrixError
+from matrix.results import signatures as catalogue
+from matrix.results import sources
 
 __all__ = ["STATE_STYLE", "analyse", "badge", "bisect_summary", "bisect_view", "build",
            "explain_summary", "fix_views", "grid_figure", "render", "script_json", "summary"]
@@ -100,6 +102,7 @@ class Analysis:
     warnings: list[str]
     bisect: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # oldest first
     explain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    provenance: dict[str, Any] | None = None  # of a dataset measured elsewhere (the reference)
 
 
 def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Path:
@@ -156,7 +159,18 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
         changes=_changes(scenarios, previous),
         evidence=table.evidence(df, scenarios, cells_df, plan),
         warnings=warnings + plan_warnings + search_warnings, **searches,
+        provenance=_provenance(results.parent),
     )
+
+
+def _provenance(root: Path) -> dict[str, Any] | None:
+    """``provenance.json`` beside the records: where a shipped dataset was measured."""
+    path = root / sources.PROVENANCE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _read_searches(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
@@ -790,7 +804,20 @@ def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
     return {"records": _encode(rows), "cells": cells,
             "states": {s: list(style) for s, style in STATE_STYLE.items()},
             "catalogue": {sig: f"sig-{_slug(sig)}" for sig in table.SIGNATURES},
-            "scenarioHelp": _scenario_help(), "fixes": fix_views(analysis)}
+            "scenarioHelp": _scenario_help(), "fixes": fix_views(analysis),
+            "ask": ask_data(analysis)}
+
+
+def ask_data(analysis: Analysis) -> dict[str, Any]:
+    """What the box at the top needs to answer in the page: the one catalogue of signatures
+    and its normalisation (exported, never copied into the script), each plugin's newest
+    passing combination, the grid of each Python, and the dataset's provenance."""
+    best = {plugin: {"cell_id": rec["best"]["cell_id"], "text": table.describe(rec["best"])}
+            for plugin, rec in analysis.recs.items() if rec["best"]}
+    pythons = {c["python"] for c in analysis.cells if c["python"]}
+    return {"signatures": catalogue.export(), "best": best,
+            "grids": {p: f"grid-py{_slug(p)}-section" for p in sorted(pythons)},
+            "provenance": analysis.provenance}
 
 
 def _scenario_help() -> dict[str, str]:
@@ -802,6 +829,11 @@ def _scenario_help() -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- rendering
+
+
+def provenance_view(p: Mapping[str, Any] | None) -> str | None:
+    """The dataset's provenance in one sentence, or None for records measured here."""
+    return sources.provenance_text(dict(p)) if p else None
 
 
 def _environment() -> jinja2.Environment:
@@ -817,6 +849,7 @@ def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
                      "snapshot_time": _when(ev["snapshot_time"]),
                      "wall": _duration(ev["wall_s"]), "test_time": _duration(ev["test_time_s"])}
     context = {
+        "provenance": provenance_view(analysis.provenance),
         "answer": answer(analysis),
         "legend": [{"state": s, "colour": c, "glyph": g, "label": label,
                     "count": ev["cell_verdicts"].get(s, 0)}

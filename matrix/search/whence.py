@@ -37,7 +37,6 @@ HELP = "name the signature of an error message and list the recorded combination
 FAILED = frozenset({Outcome.BUG, Outcome.FAIL, Outcome.FLAKY, Outcome.TIMEOUT})
 _MEASURED = FAILED | {Outcome.PASS}
 MAX_SHOWN = 20  # combinations listed one by one
-_MIN_OVERLAP = 20  # characters: shorter texts contained in a signature prove nothing
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -73,7 +72,7 @@ def identify(text: str, recorded: Iterable[str] = ()) -> Match | None:
             return Match(signature=norm, how="recorded", line=line)
     for line, norm in normal:
         for sig in sigs:
-            if min(len(sig), len(norm)) >= _MIN_OVERLAP and (sig in norm or norm in sig):
+            if min(len(sig), len(norm)) >= signatures.MIN_OVERLAP and (sig in norm or norm in sig):
                 return Match(signature=sig, how="recorded", line=line)
     return None
 
