@@ -123,7 +123,7 @@ def _requirements(path: Path) -> dict[str, str]:
         try:
             versions.update(_exact([Requirement(line)]))
         except InvalidRequirement as exc:
-            raise ConfigError(f"{path} line {number}: not a requirement ({exc}); fix the "
+            raise ConfigError(f"{path} line {number}: not a requirement ({str(exc).splitlines()[0]}); fix the "
                               "line or give a lock file.") from None
     return versions
 
