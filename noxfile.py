@@ -20,8 +20,8 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from matrix.__main__ import load_plan, new_run_id  # noqa: E402
-from matrix.errors import MatrixError  # noqa: E402
+from matrix import options, tasks  # noqa: E402
+from matrix.errors import IndexUnreachable, MatrixError  # noqa: E402
 
 nox.needs_version = ">=2026.8.10"
 nox.options.default_venv_backend = "uv"
@@ -30,44 +30,59 @@ nox.options.error_on_missing_interpreters = False
 nox.options.sessions = ["tests"]
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 # One id for the whole invocation; nox's parallel workers inherit it.
-os.environ.setdefault("MATRIX_RUN_ID", new_run_id())
+os.environ.setdefault("MATRIX_RUN_ID", options.new_run_id())
+#: Cell exit codes that are results, not session failures: the report is still built.
+RESULT_CODES = [0, IndexUnreachable.return_code]
 
 
-def _cells() -> list[str]:
+def _cells() -> tuple[list[str], MatrixError | None]:
+    """The run's cells, from the plan written once per run (see ``matrix.define.plan``).
+
+    A broken definition must not stop the sessions that do not need it (``tests``,
+    ``report``, ...): it becomes one ``cell(plan-error)`` session that says what is wrong.
+    """
     try:
-        return [cell.id for cell in load_plan().cells]
+        return [cell.id for cell in tasks.load_plan(options.read()).cells], None
     except MatrixError as exc:
-        # Bad input is one sentence and its own exit code, before any env is built.
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.return_code)
+        return ["plan-error"], exc
 
 
-CELLS = _cells()
+CELLS, PLAN_ERROR = _cells()
+
+
+def _stop_on_plan_error(session: nox.Session) -> None:
+    if PLAN_ERROR is not None:
+        session.error(f"{PLAN_ERROR} (exit code {PLAN_ERROR.return_code} with loop-compat run)")
 
 
 @nox.session(python=False, default=False, tags=["cells"], allow_parallel=True)
 @nox.parametrize("cell", CELLS, ids=CELLS)
 def cell(session: nox.Session, cell: str) -> None:
     """One cell: its uv env, then every scenario, each recorded as it finishes."""
-    session.run(sys.executable, "-m", "matrix", "cell", cell, *session.posargs, external=True)
+    _stop_on_plan_error(session)
+    session.run(sys.executable, "-m", "matrix", "cell", cell, *session.posargs, external=True,
+                success_codes=RESULT_CODES)
 
 
-@nox.session(default=False, requires=["cell"])
+@nox.session(python=False, default=False, requires=["cell"])
 def matrix(session: nox.Session) -> None:
-    """Run every cell of the profile (see ``cell``), then build the report."""
-    _report(session)
+    """Run every cell of the profile (see ``cell``), then print status and build the report."""
+    _stop_on_plan_error(session)
+    _matrix(session, "report", *session.posargs)
+    _matrix(session, "status")  # last: it fails with the run's error (an unreachable index)
 
 
-@nox.session(default=False)
+@nox.session(python=False, default=False)
 def report(session: nox.Session) -> None:
     """Build the static site from the records in the results folder."""
-    _report(session)
+    _matrix(session, "report", *session.posargs)
 
 
-def _report(session: nox.Session) -> None:
-    session.install(".")
-    session.run("python", "-m", "matrix", "status")
-    session.run("python", "-m", "matrix", "report", *session.posargs)
+def _matrix(session: nox.Session, *args: str) -> None:
+    # The report needs pandas and plotly: uv runs it in an env of its cache, shared safely by
+    # runs in parallel (a nox venv installed by two runs at once breaks), the code editable.
+    session.run("uv", "run", "--quiet", "--no-project", "--with-editable", str(ROOT),
+                "python", "-m", "matrix", *args, external=True)
 
 
 @nox.session(python=False, default=False)
@@ -101,7 +116,7 @@ def reference(session: nox.Session) -> None:
     ``reference`` profile, one at a time, into a results folder (``MATRIX_OUT``, default
     ``.nox/reference-results``, so that an interrupted run continues), then its records and
     provenance packed into ``matrix/reference/``. ``-- --fresh`` measures every cell again."""
-    out = os.environ.get("MATRIX_OUT") or str(ROOT / ".nox" / "reference-results")
+    out = options.read().given("MATRIX_OUT") or str(ROOT / ".nox" / "reference-results")
     env = {"MATRIX_PROFILE": "reference", "MATRIX_OUT": out}
     session.run(sys.executable, "-m", "matrix", "list", env=env, external=True)
     session.run(sys.executable, "-m", "matrix", "run", *session.posargs, env=env, external=True)

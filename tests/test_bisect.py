@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from matrix import options as matrix_options
 from matrix.search import bisect
 from matrix.define import definition, releases
 from matrix.measure import runner
@@ -223,7 +224,8 @@ def test_nothing_measurable_gives_no_change_and_no_error(table) -> None:
 
 
 def options(out: Path, snapshot) -> runner.RunOptions:
-    return bisect.run_options(out, timeout=60, reruns=0, snapshot=snapshot)
+    settings = matrix_options.read({"MATRIX_OUT": str(out), "HOME": str(out)})
+    return bisect.run_options(settings, timeout=60, reruns=0, snapshot=snapshot)
 
 
 def record_for(cell: Cell, scenario: str, opts: runner.RunOptions, names: list[str], **kw) -> Record:

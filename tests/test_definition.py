@@ -79,13 +79,12 @@ def test_profiles_are_chosen_by_name(tmp_path) -> None:
         definition.load(path, "nightly")
 
 
-def test_selecting_no_cell_is_an_error_not_an_empty_green_run(tmp_path, monkeypatch) -> None:
+def test_selecting_no_cell_is_an_error_not_an_empty_green_run(tmp_path) -> None:
     path = tmp_path / "m.toml"
     path.write_text('[[cell]]\npython = "3.13"\n')
     profile = definition.load(path)
-    monkeypatch.setenv("MATRIX_SHARD", "2/2")
     with pytest.raises(NothingToDo, match="selects no cell in shard 2/2") as err:
-        plan.selected(profile)
+        plan.selected(profile, share="2/2")
     assert err.value.return_code == 3
 
 

@@ -17,7 +17,8 @@ import pytest
 
 from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN
 from matrix.publish import site
-from matrix.results import reference, signatures, sources, store
+from matrix import options
+from matrix.results import model, reference, signatures, sources, store
 from matrix.results.record import Outcome
 from matrix.search import whence
 
@@ -32,7 +33,7 @@ def fresh_clone(tmp_path, monkeypatch) -> None:
 
 
 def latest():
-    return list(store.latest(sources.reference().records).values())
+    return list(model.latest(sources.reference().records).values())
 
 
 def test_at_least_80_cells_were_measured_with_every_plugin_and_pytest_asyncio_minor() -> None:
@@ -95,9 +96,11 @@ def test_the_quick_messages_are_the_readme_s() -> None:
 def run_whence(*args: str) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
     whence.add_arguments(parser)
+    parsed = parser.parse_args(list(args))
+    parsed.settings = options.read()
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = whence.run(parser.parse_args(list(args)))
+        code = whence.run(parsed)
     return code, out.getvalue()
 
 

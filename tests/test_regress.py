@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from matrix.cli import main
 from matrix.publish import regress
 from matrix.results import store
 from matrix.results.record import Outcome, Record
@@ -110,7 +111,7 @@ def test_the_same_inputs_give_the_same_plan(previous, current, data, tmp_path) -
     outs = []
     for name in ("one", "two"):
         out = tmp_path / f"{name}.json"
-        assert regress.main(["--previous", str(data / "regress-previous.jsonl"), "--current",
+        assert main(["regressions", "--previous", str(data / "regress-previous.jsonl"), "--current",
                              str(data / "regress-current.jsonl"), "--json", str(out)]) == 0
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
@@ -232,14 +233,15 @@ def test_the_command_writes_the_plan_and_a_summary(data, tmp_path, capsys) -> No
     existing = tmp_path / "issues.json"
     existing.write_text("[]")
     plan_json, summary = tmp_path / "plan.json", tmp_path / "summary.md"
-    code = regress.main(["--previous", str(data / "regress-previous.jsonl"),
+    code = main(["regressions", "--previous", str(data / "regress-previous.jsonl"),
                          "--current", str(data / "regress-current.jsonl"),
                          "--existing", str(existing), "--page", "https://example.org/matrix/",
                          "--json", str(plan_json), "--markdown", str(summary)])
     assert code == 0
-    out = capsys.readouterr().out.splitlines()
+    said = capsys.readouterr()
+    out = said.out.splitlines()
     assert out[0].split()[:2] == ["close", "-"] and out[1].split()[:2] == ["open", "-"]
-    assert out[-1] == "[matrix] 2 issue actions planned"
+    assert said.err.splitlines()[-1] == "[matrix] 2 issue actions planned"
     actions = json.loads(plan_json.read_text())
     assert set(actions[1]) == {"kind", "signature", "key", "title", "labels", "body", "issue",
                                "refresh", "cells"}
@@ -250,7 +252,7 @@ def test_the_command_writes_the_plan_and_a_summary(data, tmp_path, capsys) -> No
 
 
 def test_an_empty_current_run_is_an_error_not_a_quiet_plan(data, tmp_path, capsys) -> None:
-    code = regress.main(["--previous", str(data / "regress-previous.jsonl"),
+    code = main(["regressions", "--previous", str(data / "regress-previous.jsonl"),
                          "--current", str(tmp_path)])
     assert code == 3
     assert "the run measured nothing" in capsys.readouterr().err

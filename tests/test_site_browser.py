@@ -21,7 +21,7 @@ from packaging.version import Version
 from site_fixtures import launch_args, results_folder, searched_folder
 
 from matrix.publish import site
-from matrix.results import sources, store
+from matrix.results import model, sources
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -253,7 +253,7 @@ def reference_site(tmp_path_factory) -> Path:
 def releases_showing(signature: str, dist: str) -> list[str]:
     """From the shipped records: the requested versions of ``dist`` in cells whose latest
     record of some scenario shows ``signature``, in version order."""
-    latest = store.latest(sources.reference().records).values()
+    latest = model.latest(sources.reference().records).values()
     found = {r.requested[dist] for r in latest if r.signature == signature and dist in r.requested}
     return sorted(found, key=Version)
 

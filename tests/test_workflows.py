@@ -158,7 +158,7 @@ def test_no_expression_is_pasted_into_a_shell_script(matrix_yml) -> None:
 
 
 def test_every_command_the_workflows_call_exists(capsys) -> None:
-    from matrix.__main__ import _parser
+    from matrix.cli import _parser
 
     text = MATRIX.read_text(encoding="utf-8") + TESTS.read_text(encoding="utf-8")
     called = set(re.findall(r"python -m matrix (\w+)", text))

@@ -25,7 +25,6 @@ cell. The two Playwright plugin axes form one axis: a cell gets one plugin or no
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import sys
 from pathlib import Path
@@ -76,20 +75,9 @@ class Profile:
     suite_requirements: str | None = None
 
 
-def config_path() -> Path:
-    """The definition file in force: ``$MATRIX_CONFIG`` or the built-in one."""
-    value = os.environ.get("MATRIX_CONFIG")
-    return Path(value) if value else DEFAULT_FILE
-
-
-def profile_name() -> str | None:
-    """The profile asked for with ``$MATRIX_PROFILE``, if any."""
-    return os.environ.get("MATRIX_PROFILE") or None
-
-
 def load(path: Path | None = None, name: str | None = None) -> Profile:
     """Read ``path`` and return the profile ``name`` (or the file's default), checked."""
-    path = path or config_path()
+    path = path or DEFAULT_FILE
     data = _read(path)
     profiles = data.get("profiles")
     if profiles is None:

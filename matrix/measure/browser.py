@@ -25,17 +25,18 @@ HINT = (
 )
 
 
-def find() -> Path | None:
-    """The Chromium to launch: ``$MATRIX_CHROMIUM``, then PATH, then Playwright's cache."""
-    explicit = os.environ.get(ENV_VAR)
+def find(explicit: str | None = None, cache: Path | None = None,
+         path: str | None = None) -> Path | None:
+    """The Chromium to launch: ``explicit`` (``MATRIX_CHROMIUM``), then ``path`` (the PATH
+    to search, default the process's), then Playwright's browser ``cache``."""
     if explicit:
-        path = Path(explicit)
-        return path if path.is_file() and os.access(path, os.X_OK) else None
+        chosen = Path(explicit)
+        return chosen if chosen.is_file() and os.access(chosen, os.X_OK) else None
     for name in NAMES:
-        found = shutil.which(name)
+        found = shutil.which(name, path=path)
         if found:
             return Path(found)
-    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache/ms-playwright"))
+    cache = cache or Path.home() / ".cache" / "ms-playwright"
     managed = sorted(cache.glob("chromium-*/chrome-linux*/chrome"), reverse=True)
     return managed[0] if managed else None
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
-import os
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -56,20 +56,15 @@ class Resolution:
         return out
 
 
-def envs_root() -> Path:
-    """Where cell envs live: ``$MATRIX_ENVS`` or ``.nox/matrix-envs``."""
-    return Path(os.environ.get("MATRIX_ENVS") or ".nox/matrix-envs").absolute()
-
-
-def uv_env() -> dict[str, str]:
+def uv_env(environ: Mapping[str, str]) -> dict[str, str]:
     """Environment for uv calls: no interpreter downloads, no stray project settings."""
-    env = {**os.environ, **NO_DOWNLOADS}
+    env = {**environ, **NO_DOWNLOADS}
     env.pop("VIRTUAL_ENV", None)
     return env
 
 
 def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None,
-            extra: tuple[str, ...] = ()) -> Resolution:
+            extra: tuple[str, ...] = (), environ: Mapping[str, str]) -> Resolution:
     """Ask uv whether the cell's pins can be installed on ``interp``, without installing.
 
     ``extra`` are a user's suite's own dependencies, installed beside the pins. Its own
@@ -88,7 +83,7 @@ def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str
             "--no-annotate", "--quiet"]
     if exclude_newer:
         args += ["--exclude-newer", exclude_newer]
-    proc = command.capture(args, env=uv_env(), timeout=300)
+    proc = command.capture(args, env=uv_env(environ), timeout=300)
     if proc.returncode == 0:
         (folder / "requirements.txt").write_text(proc.stdout)
         return Resolution(lock=proc.stdout)
@@ -104,9 +99,10 @@ def resolver_reason(stderr: str) -> str:
     return line[:500] or "the resolver gave no reason"
 
 
-def ensure(interp: Interpreter, resolution: Resolution, *, log: Path) -> tuple[Path | None, str | None]:
-    """The ready env for this interpreter and lock, built if needed: (path, error line)."""
-    root = envs_root()
+def ensure(interp: Interpreter, resolution: Resolution, *, log: Path, root: Path,
+           environ: Mapping[str, str]) -> tuple[Path | None, str | None]:
+    """The ready env for this interpreter and lock in the folder ``root``, built if
+    needed: (path, error line)."""
     root.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(f"{RECIPE}\n{interp.path}\n{interp.version}\n{resolution.lock}".encode())
     envdir = root / key.hexdigest()[:16]
@@ -115,7 +111,7 @@ def ensure(interp: Interpreter, resolution: Resolution, *, log: Path) -> tuple[P
         if (envdir / READY).exists():
             return envdir, None
         shutil.rmtree(envdir, ignore_errors=True)
-        error = _build(interp, resolution, envdir, log)
+        error = _build(interp, resolution, envdir, log, environ)
         if error:
             shutil.rmtree(envdir, ignore_errors=True)
             return None, error
@@ -123,7 +119,8 @@ def ensure(interp: Interpreter, resolution: Resolution, *, log: Path) -> tuple[P
     return envdir, None
 
 
-def _build(interp: Interpreter, resolution: Resolution, envdir: Path, log: Path) -> str | None:
+def _build(interp: Interpreter, resolution: Resolution, envdir: Path, log: Path,
+           environ: Mapping[str, str]) -> str | None:
     lock = envdir.with_suffix(".txt")
     lock.write_text(resolution.lock)
     steps = (
@@ -133,7 +130,7 @@ def _build(interp: Interpreter, resolution: Resolution, envdir: Path, log: Path)
         ["uv", "pip", "sync", "--compile-bytecode", "--python", envdir / "bin" / "python", lock],
     )
     for args in steps:
-        done = command.run(args, log=log, env=uv_env(), timeout=900, echo=False)
+        done = command.run(args, log=log, env=uv_env(environ), timeout=900, echo=False)
         if done.returncode != 0:
             return _first_error(log)
     return None

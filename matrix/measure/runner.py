@@ -21,17 +21,12 @@ from pathlib import Path
 from matrix.measure import browser, command, env, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define.cell import Cell
+from matrix.options import Options
 from matrix.results.record import Counts, Outcome, Record
 from matrix.measure.scenarios import Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
-PROBES = Path(__file__).resolve().parent.parent / "probes"
-
-
-def probes_root() -> Path:
-    """Where the probe suites are: ``$MATRIX_PROBES`` or the repository's ``probes/``."""
-    return Path(os.environ.get("MATRIX_PROBES") or PROBES).absolute()
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
 _SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
@@ -39,16 +34,27 @@ _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RunOptions:
-    """How to run cells (from the profile and the environment)."""
+    """How to run cells: the invocation's settings and what the plan says."""
 
-    out: Path
-    run_id: str
+    settings: Options
     timeout: float = 180.0
     reruns: int = 1
     exclude_newer: str | None = None
+    repro: str = "nox"  # how a record's repro command reruns a cell: "nox" or "loop-compat"
     repro_prefix: str = ""
-    probes: Path = dataclasses.field(default_factory=probes_root)
     suite: Suite | None = None  # a user's suite, run instead of the probes
+
+    @property
+    def out(self) -> Path:
+        return self.settings.out
+
+    @property
+    def run_id(self) -> str:
+        return self.settings.run_id
+
+    @property
+    def probes(self) -> Path:
+        return self.settings.probes
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -115,7 +121,8 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
 
 def _prepare(ctx: _Cell) -> Verdict | None:
     """Interpreter, resolution and env; a verdict for every scenario if one fails."""
-    interp = interpreters.find(ctx.cell.python)
+    settings = ctx.opts.settings
+    interp = interpreters.find(ctx.cell.python, settings.environ, settings.pyenv_root)
     if interp is None:
         return Verdict(outcome=Outcome.NO_INTERPRETER,
                        message=f"Python {ctx.cell.python} is not installed on this machine")
@@ -128,12 +135,15 @@ def _prepare(ctx: _Cell) -> Verdict | None:
     if not resolution.ok:
         return _unresolvable(ctx, interp, resolution, folder)
     ctx.resolved = resolution.versions
-    envdir, error = env.ensure(interp, resolution, log=folder / "env.log")
+    envdir, error = env.ensure(interp, resolution, log=folder / "env.log",
+                               root=settings.envs, environ=settings.environ)
     if envdir is None:
         infra = env.is_network_error(error or "")
         return Verdict(outcome=Outcome.INFRA if infra else Outcome.FAIL,
                        signature="install: " + signatures.normalise(error or ""), message=error)
-    ctx.envdir, ctx.chromium = envdir, browser.find()
+    ctx.envdir = envdir
+    ctx.chromium = browser.find(settings.chromium, settings.browsers_path,
+                                settings.environ.get("PATH"))
     return None
 
 
@@ -144,7 +154,8 @@ def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
         if attempt:
             time.sleep(INFRA_PAUSE_S)
         resolution = env.resolve(ctx.cell, interp, folder=folder,
-                                 exclude_newer=ctx.opts.exclude_newer, extra=extra)
+                                 exclude_newer=ctx.opts.exclude_newer, extra=extra,
+                                 environ=ctx.opts.settings.environ)
         if not resolution.infra:
             break
     return resolution
@@ -154,7 +165,8 @@ def _unresolvable(ctx: _Cell, interp, resolution: env.Resolution, folder: Path) 
     """Unresolvable pins, or a suite whose own dependencies do not fit them: say which."""
     if ctx.cell.suite and ctx.opts.suite.requirements:
         alone = env.resolve(ctx.cell, interp, folder=folder / "pins-alone",
-                            exclude_newer=ctx.opts.exclude_newer)
+                            exclude_newer=ctx.opts.exclude_newer,
+                            environ=ctx.opts.settings.environ)
         if alone.ok:
             return Verdict(outcome=Outcome.UNRESOLVABLE, signature="suite-dependencies",
                            message="the suite's own dependencies cannot be installed with these "
@@ -262,11 +274,12 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
 
 def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
     """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
-    base = {k: v for k, v in os.environ.items()
+    environ = ctx.opts.settings.environ
+    base = {k: v for k, v in environ.items()
             if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
             and k not in ("PYTHONPATH", "PYTHONHOME", "COVERAGE_PROCESS_START")}
     base.update(
-        PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{environ.get('PATH', '')}",
         VIRTUAL_ENV=str(ctx.envdir),
         PYTHONDONTWRITEBYTECODE="1",
         COVERAGE_FILE=str(work / ".coverage"),
@@ -293,15 +306,18 @@ def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, to
         requested=ctx.cell.requested, resolved=ctx.resolved, probe=ctx.cell.probe,
         scenario=scenario.name, outcome=verdict.outcome, signature=verdict.signature,
         message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
-        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix), log=log,
+        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro), log=log,
         control_signature=verdict.control_signature, attempt=attempt,
         fingerprint=ctx.fingerprint,
     )
 
 
-def repro(cell: Cell, scenario: str, prefix: str = "") -> str:
-    """The one command that reruns exactly this cell and scenario."""
-    return f"{prefix}nox -s {shlex.quote(f'cell({cell.id})')} -- --scenario {scenario}"
+def repro(cell: Cell, scenario: str, prefix: str = "", launcher: str = "nox") -> str:
+    """The one command that reruns exactly this cell and scenario, the way it was run: a
+    nox session in a checkout, or the installed console command."""
+    if launcher == "nox":
+        return f"{prefix}nox -s {shlex.quote(f'cell({cell.id})')} -- --scenario {scenario}"
+    return f"{prefix}{launcher} cell {shlex.quote(cell.id)} --scenario {scenario} --fresh"
 
 
 def _now() -> str:

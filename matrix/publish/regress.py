@@ -24,13 +24,13 @@ import dataclasses
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from matrix import log
 from matrix.measure import scenarios
-from matrix.results import signatures, store
+from matrix.results import model, signatures, store
 from matrix.errors import MatrixError, NothingToDo
 from matrix.results.record import Outcome, Record
 
@@ -104,7 +104,7 @@ def plan(previous: Path | Iterable[Record], current: Path | Iterable[Record],
         existing: the issues already filed (open and closed), as :class:`Issue` or gh's JSON.
         page: the published page's address, linked from each body.
     """
-    before_latest, now = _latest(_records(previous)), _latest(_records(current))
+    before_latest, now = model.latest(_records(previous)), model.latest(_records(current))
     before, after = _by_signature(before_latest), _by_signature(now)
     issues = [i if isinstance(i, Issue) else Issue.from_json(i) for i in existing]
     ctx = _Context(now=now, page=page, known_previous=bool(before_latest))
@@ -210,12 +210,6 @@ def load(path: Path) -> list[Record]:
 
 def _records(source: Path | Iterable[Record]) -> list[Record]:
     return load(source) if isinstance(source, (str, Path)) else list(source)
-
-
-def _latest(records: Iterable[Record]) -> dict[Key, Record]:
-    """The newest record of each ``(cell_id, scenario)`` (start time, attempt, file order)."""
-    ordered = sorted(enumerate(records), key=lambda p: (p[1].started_at, p[1].attempt, p[0]))
-    return {(r.cell_id, r.scenario): r for _, r in ordered}
 
 
 def _by_signature(latest: Mapping[Key, Record]) -> dict[str, tuple[Record, ...]]:
@@ -418,8 +412,8 @@ def run(args: argparse.Namespace) -> int:
         raise NothingToDo(f"no records at {args.current}: the run measured nothing, so there "
                           "is nothing to compare; check the run and publish jobs")
     if not load(args.previous):
-        print(f"note: no previous records at {args.previous}: every signature counts as new, "
-              "and nothing is closed or reopened", file=sys.stderr)
+        log.info(f"note: no previous records at {args.previous}: every signature counts as "
+                 "new, and nothing is closed or reopened")
     existing = json.loads(args.existing.read_text(encoding="utf-8")) if args.existing else []
     actions = plan(args.previous, current, existing, page=args.page)
     if args.json_out:
@@ -429,23 +423,7 @@ def run(args: argparse.Namespace) -> int:
         args.markdown.write_text(render(actions), encoding="utf-8")
     for a in actions:
         number = f"#{a.issue}" if a.issue else "-"
-        print(f"{a.kind:<8} {number:>6}  {len(a.cells):>3} scenario(s)  {a.title}")
-    print(f"[matrix] {_count(len(actions), 'issue action')} planned")
+        log.answer(f"{a.kind:<8} {number:>6}  {len(a.cells):>3} scenario(s)  {a.title}")
+    log.info(f"{_count(len(actions), 'issue action')} planned")
     return 0
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m matrix.publish.regress``: the same as ``python -m matrix regressions``."""
-    parser = argparse.ArgumentParser(prog="python -m matrix regressions",
-                                     description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except MatrixError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.return_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

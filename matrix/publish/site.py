@@ -42,6 +42,7 @@ import plotly.offline
 from markupsafe import Markup
 
 from matrix.publish import table
+from matrix.results import model
 from matrix.errors import MatrixError
 from matrix.results import signatures as catalogue
 from matrix.results import sources
@@ -554,7 +555,7 @@ def signatures(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
         hit = scen[scen["signature"] == sig]
         loop.append({"id": sig, "anchor": f"sig-{_slug(sig)}",
                      "explanation": table.SIGNATURES.get(sig), "scenarios": len(hit),
-                     "scenario_names": sorted(set(hit["scenario"]), key=table._scenario_rank),
+                     "scenario_names": sorted(set(hit["scenario"]), key=model.scenario_rank),
                      "cells": _cell_links(hit["cell_id"]), "releases": _releases(hit),
                      "workaround": _isolated_rescue(scen, hit), "bisect": moves.get(sig, [])})
     other = [o | {"bisect": moves.get(o["key"], [])}
@@ -763,7 +764,7 @@ def _order(kind: str, key: str):
     if key == "outcome":
         return lambda v: (table.SEVERITY.index(v) if v in table.SEVERITY else 99, v)
     if key == "scenario":
-        return table._scenario_rank
+        return model.scenario_rank
     return str
 
 
@@ -799,7 +800,7 @@ def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
             "pytest-cov", "coverage", "verdict", "reason", "signature")
     cells = [{"id": c["cell_id"], **{k: c[k] for k in keys},
               "scenarios": sorted(per_cell.get(c["cell_id"], []),
-                                  key=lambda s: table._scenario_rank(s[0]))}
+                                  key=lambda s: model.scenario_rank(s[0]))}
              for c in analysis.cells]
     return {"records": _encode(rows), "cells": cells,
             "states": {s: list(style) for s, style in STATE_STYLE.items()},

@@ -44,7 +44,10 @@ def merge(sources: list[Path], out: Path) -> Merged:
         for record in store.read(source):
             total += 1
             unique.setdefault(json.dumps(record.to_json(), sort_keys=True), record)
-    records = sorted(unique.values(), key=lambda r: (r.cell_id, r.scenario, r.attempt, r.started_at))
+    # Sorted as the results model reads attempts (time, then attempt), so the file reads in
+    # the order the page, status and the issues decide by; the JSON breaks the last ties.
+    records = [unique[k] for k in sorted(unique, key=lambda k: (
+        unique[k].cell_id, unique[k].scenario, unique[k].started_at, unique[k].attempt, k))]
     plan = _merged_plan(sources)
     _copy_logs(sources, out)
     _write(out, records, plan)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable
 
-from matrix.results import store
+from matrix.results import model
 from matrix.results.record import Record
 
 
@@ -13,7 +13,7 @@ def line(planned: Iterable[str], records: Iterable[Record], run_id: str) -> str:
     """One line: ``cells 3/10 · bug 4, pass 12 · about 5 min left``."""
     planned = set(planned)
     records = [r for r in records if r.cell_id in planned]
-    latest = store.latest(records)
+    latest = model.latest(records)
     done = {cell for cell, _ in latest}
     outcomes = collections.Counter(r.outcome.value for r in latest.values())
     per_cell = collections.defaultdict(float)

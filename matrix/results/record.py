@@ -25,11 +25,6 @@ class Outcome(str, enum.Enum):
         return self.value
 
 
-#: Outcomes from worst to best: a cell's verdict is the first one any of its scenarios has.
-#: A loop conflict is what a user of the combination hits, so it outranks every other failure.
-SEVERITY = ("bug", "fail", "timeout", "flaky", "infra", "unresolvable", "no-interpreter", "pass")
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Counts:
     """Test counts read from JUnit XML."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import MatrixError
-from matrix.results import sources, store
+from matrix.results import model, sources, store
 from matrix.results.record import Record
 
 #: ``MATRIX_OUT=/abs/path`` in a repro command: the results folder of the machine that ran it.
@@ -44,7 +44,7 @@ def strip(record: Record) -> Record:
 def provenance(records: Iterable[Record], chromium: str | None) -> dict[str, Any]:
     """Where and when the records were measured."""
     records = list(records)
-    latest = store.latest(records)
+    latest = model.latest(records)
     cells = {r.cell_id for r in latest.values() if r.outcome.value in ("pass", "bug", "fail")}
     stamps = sorted(r.started_at for r in records if r.started_at)
     return {
@@ -67,7 +67,7 @@ def provenance(records: Iterable[Record], chromium: str | None) -> dict[str, Any
 def pack(results: Path, dest: Path = sources.REFERENCE, chromium: str | None = None) -> Path:
     """Copy the latest record of every scenario of ``results`` into ``dest`` and write its
     provenance; returns the records file written."""
-    records = list(store.latest(store.read(results)).values())
+    records = list(model.latest(store.read(results)).values())
     if not records:
         raise MatrixError(f"{results}: no records to pack; run the reference profile first "
                           "(nox -s reference).")

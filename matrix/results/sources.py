@@ -52,12 +52,12 @@ def provenance_text(p: dict[str, Any]) -> str:
             f"Chromium {p.get('chromium') or 'unknown'}")
 
 
-def load(given: str | None = None, out: Path | None = None) -> Source:
-    """The records to answer from (see the module docstring)."""
+def load(given: str | None, out: Path | None) -> Source:
+    """The records to answer from (see the module docstring); ``out`` is the local results
+    folder (``MATRIX_OUT``)."""
     if given:
         return _given(given)
-    out = out or store.out_dir()
-    local = store.read(out, warn=False) if out.exists() else []
+    local = store.read(out, warn=False) if out is not None and out.exists() else []
     if local:
         return Source(local, str(out / store.RESULTS), "local")
     return reference()

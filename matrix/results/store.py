@@ -11,19 +11,13 @@ import contextlib
 import fcntl
 import json
 import os
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
+from matrix import log
 from matrix.results.record import Record
 
 RESULTS = "results.jsonl"
-
-
-def out_dir() -> Path:
-    """The results folder: ``$MATRIX_OUT`` or ``reports/``, made absolute here because
-    pytest runs in a copy of the probe and must still find it."""
-    return Path(os.environ.get("MATRIX_OUT") or "reports").absolute()
 
 
 def append(out: Path, record: Record) -> None:
@@ -61,8 +55,7 @@ def cell_lock(out: Path, cell_id: str) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"[matrix] {cell_id}: another run on {out} is measuring it; waiting",
-                  file=sys.stderr, flush=True)
+            log.info(f"{cell_id}: another run on {out} is measuring it; waiting")
             fcntl.flock(f, fcntl.LOCK_EX)
         yield
 
@@ -76,8 +69,8 @@ def read(path: Path, *, warn: bool = True) -> list[Record]:
     records, skipped = scan(path)
     if warn:
         for number, exc in skipped:
-            print(f"warning: {path} line {number} is not a whole record ({exc}); "
-                  "skipped, and its scenario will be run again", file=sys.stderr)
+            log.warning(f"{path} line {number} is not a whole record ({exc}); "
+                        "skipped, and its scenario will be run again")
     return records
 
 
@@ -124,8 +117,3 @@ def _records(items) -> tuple[list[Record], list[tuple[int, Exception]]]:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             skipped.append((number, exc))
     return records, skipped
-
-
-def latest(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
-    """The newest record of every (cell, scenario): later lines win."""
-    return {(r.cell_id, r.scenario): r for r in records}

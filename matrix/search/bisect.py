@@ -50,11 +50,13 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from matrix import log
 from matrix.measure import junit, runner, scenarios
 from matrix.define import releases, selection
 from matrix.results import store
 from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
+from matrix.options import Options
 from matrix.results.record import Outcome, Record
 
 HELP = "find the releases along one axis where a cell's outcome or signatures change"
@@ -351,7 +353,7 @@ class Bench:
     def __init__(self, opts: runner.RunOptions, wanted: Sequence[str], *, fresh: bool = False,
                  say: Callable[[str], None] | None = None) -> None:
         self.opts, self.wanted, self.fresh = opts, tuple(wanted), fresh
-        self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.say = say or log.info
         self.ran = 0
         self._records: dict[str, list[Record]] = {}
         self._prints: dict[tuple[str, tuple[str, ...]], set[str]] = {}  # hashing probes is slow
@@ -437,19 +439,18 @@ class Bench:
         return self._prints[key]
 
 
-def run_options(out: Path, *, timeout: float, reruns: int,
+def run_options(settings: Options, *, timeout: float, reruns: int,
                 snapshot: releases.Snapshot) -> runner.RunOptions:
     """Run options for searched cells: the snapshot's time, and repro commands that work."""
-    from matrix.__main__ import run_id
-    from matrix.measure.suite import load
+    from matrix import tasks
 
+    out = settings.out
     prefix = (f"MATRIX_CONFIG={shlex.quote(str(out / SEARCHED))} MATRIX_PROFILE={SEARCHED_PROFILE} "
               f"MATRIX_OUT={shlex.quote(str(out))} ")
-    # A user's suite (MATRIX_SUITE) is searched like the probes; searched.toml names it.
-    suite = load(Path(os.environ["MATRIX_SUITE"]), os.environ.get("MATRIX_SUITE_REQUIREMENTS")
-                 ) if os.environ.get("MATRIX_SUITE") else None
-    return runner.RunOptions(out=out, run_id=run_id(), timeout=timeout, reruns=reruns,
-                             exclude_newer=snapshot.taken_at, repro_prefix=prefix, suite=suite)
+    # A user's suite is searched like the probes; searched.toml names it.
+    the_suite = tasks.load_suite(settings, tasks.load_profile(settings))
+    return tasks.run_options(settings, the_suite, exclude_newer=snapshot.taken_at,
+                             timeout=timeout, reruns=reruns, repro_prefix=prefix)
 
 
 def remember(out: Path, cell: Cell, opts: runner.RunOptions) -> None:
@@ -645,23 +646,23 @@ def run(args: argparse.Namespace) -> int:
     started, began = time.monotonic(), now()
     python, pins = parse_target(args.target, need_python=args.axis != "python")
     python = "" if args.axis == "python" else python  # the axis gives each cell its Python
-    snapshot = releases.load()
+    snapshot = releases.load(args.settings.releases)
     axis = axis_releases(args.axis, python, pins, snapshot, good=args.good, bad=args.bad,
                          every=args.releases)
-    out = store.out_dir()
-    opts = run_options(out, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
+    out = args.settings.out
+    opts = run_options(args.settings, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
     bench = Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
     others = {d: v for d, v in pins.items() if d != axis.name}
-    print(header(axis, python, others, bench.wanted, args.compare, snapshot), flush=True)
+    log.answer(header(axis, python, others, bench.wanted, args.compare, snapshot))
     found = search(axis.versions, lambda v: bench.measure(_cell_at(axis.name, v, python, others)),
                    args.compare, hint=lambda v: _hint(axis.name, v, python, others, snapshot),
                    verify_gaps=args.verify_gaps)
     took = time.monotonic() - started
-    print(report(found, axis, args.compare, ran=bench.ran, took=took))
+    log.answer(report(found, axis, args.compare, ran=bench.ran, took=took))
     finding = finding_json(found, axis, python, others, bench.wanted, args.compare,
                            run_id=opts.run_id, started_at=began, took=took, ran=bench.ran)
     append_finding(out / FINDINGS, finding)
-    print(f"findings appended to {out / FINDINGS}")
+    log.info(f"findings appended to {out / FINDINGS}")
     return 0
 
 

@@ -21,18 +21,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN
-from matrix.results import signatures, sources, store
-from matrix.results.record import SEVERITY, Record
+from matrix import log
+from matrix.results import model, signatures, sources
+from matrix.results.model import BAD as BAD_VERDICTS
+from matrix.results.model import SEVERITY, ScenarioVerdict
+from matrix.results.record import Record
 from matrix.search import pins as pins_mod
 
 HELP = "where a project's pins stand, from measured records (no env is built)"
 GOOD, BAD, UNKNOWN = 0, 1, 7  # exit codes
-BAD_VERDICTS = frozenset({"bug", "fail", "timeout", "flaky"})
 PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
 WORKAROUNDS = {"isolated": "run the e2e tests in a separate pytest process",
                "e2e-last": "run the e2e tests after the async tests"}
@@ -60,10 +62,10 @@ class Difference:
 
 @dataclasses.dataclass(frozen=True)
 class Evidence:
-    """A measured cell: its latest record per scenario, its verdict, how it differs."""
+    """A measured cell: its scenario verdicts, its verdict, how it differs."""
 
     cell_id: str
-    scenarios: dict[str, Record]
+    scenarios: dict[str, ScenarioVerdict]
     verdict: str
     differences: tuple[Difference, ...]
 
@@ -77,7 +79,7 @@ class Evidence:
         return len(keys) + drops_plugin
 
     def requested(self) -> dict[str, str]:
-        return next(iter(self.scenarios.values())).requested
+        return next(iter(self.scenarios.values())).latest.requested
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,17 +114,9 @@ class Answer:
 # --------------------------------------------------------------------------- the model
 
 
-def verdict(scenarios: Mapping[str, Record]) -> str:
-    """A cell's verdict: the worst outcome of its scenarios (see ``SEVERITY``)."""
-    return min((r.outcome.value for r in scenarios.values()), key=SEVERITY.index)
-
-
-def by_cell(records: Iterable[Record]) -> dict[str, dict[str, Record]]:
-    """The latest record of every scenario, per cell."""
-    out: dict[str, dict[str, Record]] = {}
-    for (cell_id, scenario), record in store.latest(records).items():
-        out.setdefault(cell_id, {})[scenario] = record
-    return out
+def by_cell(records: Iterable[Record]) -> dict[str, dict[str, ScenarioVerdict]]:
+    """The scenario verdicts of every cell (the results model's)."""
+    return model.by_cell(model.verdicts(records))
 
 
 def value(record: Record, key: str) -> str | None:
@@ -151,7 +145,8 @@ def differences(pins: pins_mod.Pins, record: Record) -> tuple[Difference, ...]:
 
 def lookup(pins: pins_mod.Pins, source: sources.Source) -> Answer:
     """Exact matches, the nearest decided evidence and the remedies, from the records."""
-    evidence = [Evidence(cell_id, scen, verdict(scen), differences(pins, next(iter(scen.values()))))
+    evidence = [Evidence(cell_id, scen, model.cell_outcome(scen.values()),
+                         differences(pins, next(iter(scen.values())).latest))
                 for cell_id, scen in by_cell(source.records).items()]
     decided = [e for e in evidence if e.verdict in BAD_VERDICTS | {"pass"}]
     matches = [e for e in evidence if not e.differences]
@@ -178,19 +173,19 @@ def _one_per_plugin(ranked: list[Evidence]) -> list[Evidence]:
 def workarounds(e: Evidence) -> list[str]:
     """Ways of running this very combination that were measured to pass."""
     first = e.scenarios.get("e2e-first")
-    if first is None or first.outcome.value not in BAD_VERDICTS:
+    if first is None or first.outcome not in BAD_VERDICTS:
         return []
     return [f"{words} (the {name} scenario passes here)" for name, words in WORKAROUNDS.items()
-            if name in e.scenarios and e.scenarios[name].outcome.value == "pass"]
+            if name in e.scenarios and e.scenarios[name].outcome == "pass"]
 
 
 def signature_ids(found: Iterable[Evidence]) -> list[str]:
     """The failure signatures of the given cells, worst scenario first, each once."""
     out: dict[str, None] = {}
     for e in found:
-        for r in sorted(e.scenarios.values(), key=lambda r: SEVERITY.index(r.outcome.value)):
-            if r.signature and r.outcome.value in BAD_VERDICTS:
-                out[r.signature] = None
+        for v in sorted(e.scenarios.values(), key=lambda v: SEVERITY.index(v.outcome)):
+            if v.signature and v.outcome in BAD_VERDICTS:
+                out[v.signature] = None
     return list(out)
 
 
@@ -224,10 +219,9 @@ def render(answer: Answer) -> str:
 
 
 def _scenario_lines(e: Evidence) -> list[str]:
-    order = sorted(e.scenarios.values(), key=lambda r: list(e.scenarios).index(r.scenario))
-    return [f"  {r.scenario:14} {r.outcome.value:14} {r.signature or ''}"
-            + (f"  ({r.message})" if r.message and r.message != r.signature else "")
-            for r in order]
+    return [f"  {name:14} {v.outcome:14} {v.signature or ''}"
+            + (f"  ({v.message})" if v.message and v.message != v.signature else "")
+            for name, v in e.scenarios.items()]
 
 
 def diff_text(e: Evidence) -> str:
@@ -288,8 +282,8 @@ def to_json(answer: Answer) -> dict[str, Any]:
     def cell(e: Evidence) -> dict[str, Any]:
         return {"cell_id": e.cell_id, "verdict": e.verdict, "requested": e.requested(),
                 "differences": [dataclasses.asdict(d) for d in e.differences],
-                "scenarios": {s: {"outcome": r.outcome.value, "signature": r.signature,
-                                  "message": r.message} for s, r in e.scenarios.items()},
+                "scenarios": {s: {"outcome": v.outcome, "signature": v.signature,
+                                  "message": v.message} for s, v in e.scenarios.items()},
                 "workarounds": workarounds(e)}
 
     ids = signature_ids(answer.matches or answer.nearest[:1])
@@ -331,6 +325,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """``python -m matrix check``: print where the pins stand; exit 0 good, 1 bad, 7 unknown."""
     pins = pins_mod.installed(args.python) if args.installed else pins_mod.read(args.path, args.python)
-    answer = lookup(pins, sources.load(args.source))
-    print(json.dumps(to_json(answer), indent=1) if args.json else render(answer))
+    answer = lookup(pins, sources.load(args.source, None if args.source else args.settings.out))
+    log.answer(json.dumps(to_json(answer), indent=1) if args.json else render(answer))
     return answer.exit_code

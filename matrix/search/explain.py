@@ -35,10 +35,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.version import Version
 
+from matrix import log
 from matrix.search import bisect
 from matrix.define import releases, selection
 from matrix.measure import scenarios
-from matrix.results import store
 from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome
@@ -409,19 +409,20 @@ def run(args: argparse.Namespace) -> int:
     python, pins = bisect.parse_target(args.target)
     if args.max_cells < 0:
         raise ConfigError(f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only.")
-    snapshot = releases.load()
-    out = store.out_dir()
-    opts = bisect.run_options(out, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
+    snapshot = releases.load(args.settings.releases)
+    out = args.settings.out
+    opts = bisect.run_options(args.settings, timeout=args.timeout, reruns=args.reruns,
+                              snapshot=snapshot)
     bench = bisect.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
     start = bench.own(Cell.make(python, pins))  # on the user's suite when one is in force
-    print(f"explain {bisect.describe_pins(python, pins)}\nscenarios {', '.join(bench.wanted)}; "
+    log.answer(f"explain {bisect.describe_pins(python, pins)}\nscenarios {', '.join(bench.wanted)}; "
           f"at most {args.max_cells} new cells", flush=True)
     result = explain(start, bench, snapshot, budget=args.max_cells)
     took = time.monotonic() - started
-    print(report(result, took=took))
+    log.answer(report(result, took=took))
     bisect.append_finding(out / FINDINGS, finding_json(result, bench.wanted, run_id=opts.run_id,
                                                        started_at=began, took=took))
-    print(f"findings appended to {out / FINDINGS}")
+    log.info(f"findings appended to {out / FINDINGS}")
     return 0
 
 

@@ -26,9 +26,10 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from matrix import log
 from matrix.search import bisect, check, explain
 from matrix.search.check import value as version_of
-from matrix.results import signatures, sources, store
+from matrix.results import model, signatures, sources, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome, Record
@@ -79,7 +80,7 @@ def identify(text: str, recorded: Iterable[str] = ()) -> Match | None:
 
 def latest(records: Iterable[Record]) -> list[Record]:
     """The newest record of every (cell, scenario), in file order."""
-    return list(store.latest(records).values())
+    return list(model.latest(records).values())
 
 
 def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Occurrence]:
@@ -188,16 +189,16 @@ def run(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
     if not text.strip():
         raise ConfigError("whence needs the error text; paste it in quotes or pipe it with -.")
-    source = sources.load(args.source)
+    source = sources.load(args.source, None if args.source else args.settings.out)
     records = source.records
     match = identify(text, (r.signature for r in records if r.signature))
     if match is None:
-        print(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
-              f"  {signatures.normalise(text)}\n(searched {source.describe()})")
+        log.answer(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
+                   f"  {signatures.normalise(text)}\n(searched {source.describe()})")
         return 1
     folder = _folder(source)
     found = occurrences(match.signature, records, folder)
-    print(render(match, found, records, folder, source))
+    log.answer(render(match, found, records, folder, source))
     return 0
 
 
@@ -248,7 +249,7 @@ def _remedy_lines(found: Sequence[Occurrence], records: Sequence[Record]) -> lis
     cells = {c: s for c, s in check.by_cell(records).items() if c in hit}
     for scenario, words in check.WORKAROUNDS.items():
         tried = [s for s in cells.values() if scenario in s]
-        passed = sum(s[scenario].outcome is Outcome.PASS for s in tried)
+        passed = sum(s[scenario].outcome == "pass" for s in tried)
         if tried:
             lines.append(f"  {words}: passes in {passed} of the {len(tried)} combinations "
                          f"that show it and ran {scenario}")

@@ -1,0 +1,170 @@
+"""``loop-compat`` (``python -m matrix``): parse, build the options once, dispatch.
+
+Each command is a few calls to :mod:`matrix.tasks`; every user error is a
+:class:`~matrix.errors.MatrixError` printed as one sentence with its own exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from matrix import log, options, tasks
+from matrix.errors import MatrixError
+from matrix.measure import scenarios
+from matrix.publish import regress
+
+SEARCH_COMMANDS = ("bisect", "explain", "whence", "check")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, read the options, dispatch, and turn user errors into exit codes."""
+    args = _parser().parse_args(argv)
+    args.settings = options.read(verbosity=args.verbose - args.quiet)
+    log.configure(verbosity=args.settings.verbosity,
+                  github_actions=args.settings.github_actions)
+    try:
+        return args.func(args) or 0
+    except MatrixError as exc:
+        log.error(str(exc))
+        return exc.return_code
+    except KeyboardInterrupt:
+        log.error("interrupted: every record written so far is kept; rerun to finish")
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loop-compat", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    parser.add_argument("-q", "--quiet", action="count", default=0,
+                        help="warnings and errors only")
+    sub = parser.add_subparsers(required=True, metavar="command")
+    cmd = sub.add_parser("run", help="run every cell of the profile, then status and the report "
+                         "(what nox -s matrix does)")
+    cmd.add_argument("--fresh", action="store_true", help="run even cells already recorded")
+    cmd.set_defaults(func=cmd_run)
+    cmd = sub.add_parser("cell", help="run one cell of the plan (what each nox cell session does)")
+    cmd.add_argument("cell_id")
+    cmd.add_argument("--scenario", action="append", choices=scenarios.NAMES,
+                     help="run only this scenario (and the control); repeatable")
+    cmd.add_argument("--fresh", action="store_true", help="run even if already recorded")
+    cmd.set_defaults(func=cmd_cell)
+    cmd = sub.add_parser("list", help="list the planned cells")
+    cmd.add_argument("--json", action="store_true")
+    cmd.set_defaults(func=cmd_list)
+    cmd = sub.add_parser("validate", help="validate the matrix definition and exit")
+    cmd.set_defaults(func=cmd_validate)
+    cmd = sub.add_parser("status", help="print progress and the outcome of every recorded cell")
+    cmd.set_defaults(func=cmd_status)
+    cmd = sub.add_parser("releases", help="ask the package index for releases; write the snapshot")
+    cmd.add_argument("--since", default="2023-01-01", help="oldest upload date kept (default %(default)s)")
+    cmd.set_defaults(func=cmd_releases)
+    cmd = sub.add_parser("merge", help="merge results folders (shards, runs) into one")
+    cmd.add_argument("sources", nargs="+", type=Path, help="results folders or results.jsonl files")
+    cmd.add_argument("--out", type=Path, help="the merged results folder (default: $MATRIX_OUT or reports)")
+    cmd.set_defaults(func=cmd_merge)
+    cmd = sub.add_parser("regressions", help="plan the regression issues (open, comment, "
+                         "reopen, close) from the previous run and this one")
+    regress.add_arguments(cmd)
+    cmd.set_defaults(func=regress.run)
+    cmd = sub.add_parser("report", help="build the static site from the records")
+    cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
+    cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
+    cmd.add_argument("--reference", action="store_true",
+                     help="build the page of the reference dataset shipped in the package "
+                          "(into <results>/site unless --site says otherwise)")
+    cmd.set_defaults(func=cmd_report)
+    cmd = sub.add_parser("reference", help="pack a results folder of the reference profile "
+                         "into the package's reference dataset (what nox -s reference ends with)")
+    cmd.add_argument("results", type=Path, help="the results folder the reference profile ran into")
+    cmd.set_defaults(func=cmd_reference)
+    for name in SEARCH_COMMANDS:
+        module = importlib.import_module(f"matrix.search.{name}")
+        cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(cmd)
+        cmd.set_defaults(func=module.run)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        tasks.run_plan(args.settings, fresh=args.fresh)
+    finally:  # the report is built from whatever was recorded, even when the run stops
+        cmd_report(argparse.Namespace(settings=args.settings, previous=None, site=None,
+                                      reference=False))
+    return cmd_status(args)
+
+
+def cmd_cell(args: argparse.Namespace) -> int:
+    tasks.run_cell(args.settings, args.cell_id, args.scenario or (), fresh=args.fresh)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    the_plan = tasks.load_plan(args.settings)
+    if args.json:
+        log.answer(json.dumps(the_plan.to_json(args.settings.run_id), indent=1))
+        return 0
+    for cell in the_plan.cells:
+        log.answer(f"{cell.id}  [{cell.probe}]")
+    for cell, reason in the_plan.incompatible:
+        log.answer(f"{cell.id}  declared incompatible: {reason}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    the_plan = tasks.load_plan(args.settings)
+    log.answer(f"{the_plan.profile.source}: profile '{the_plan.profile.name}' is valid, "
+               f"{len(the_plan.cells)} cells")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    lines, latest = tasks.status(args.settings)
+    log.answer("\n".join(lines))
+    tasks.check_index(latest)  # an unreachable index is the run's error, after the table
+    return 0
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    from matrix.define import releases
+
+    path = args.settings.releases
+    snapshot = releases.refresh(path, since=args.since, index=args.settings.index)
+    for dist, found in snapshot.distributions.items():
+        newest = found[-1]
+        log.answer(f"{dist}: {len(found)} releases, newest {newest.version} "
+                   f"(Requires-Python {newest.requires_python or 'any'})")
+    for skipped in snapshot.skipped:
+        log.warning(f"skipped {skipped.distribution} {skipped.version}: {skipped.reason}")
+    log.info(f"snapshot taken at {snapshot.taken_at} written to {path}")
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from matrix.results import merge
+
+    log.info(str(merge.merge(args.sources, args.out or args.settings.out)))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    index = tasks.build_report(args.settings, previous=args.previous, site_dir=args.site,
+                               reference=args.reference)
+    log.info(f"report written to {index}")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    from matrix.measure import browser
+    from matrix.results import reference
+
+    settings = args.settings
+    chromium = browser.find(settings.chromium, settings.browsers_path, settings.environ.get("PATH"))
+    written = reference.pack(args.results, chromium=browser.version(chromium))
+    log.info(f"reference dataset written to {written} and {written.with_name('provenance.json')}")
+    return 0
