@@ -52,8 +52,10 @@ def test_the_reported_project_is_measured_bug_with_its_signature_and_smallest_fi
     assert "e2e-first      bug            loop-already-running" in out
     assert "AttributeError: 'FixtureDef' object has no attribute 'unittest'" in out
     assert "known fix: use pytest-playwright-asyncio" in out
-    assert ("smallest fix: pytest-asyncio 0.23.0 -> 0.24.0, "
-            "pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1") in out
+    assert ("\nsmallest fix: pytest-asyncio 0.23.0 -> 0.24.0, "
+            "pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1\n") in out
+    assert ("pins to write: pytest==8.4.2 pytest-asyncio==0.24.0 pytest-playwright-asyncio==0.7.1 "
+            "playwright==1.49.1 pytest-cov==7.0.0 (Python 3.13)") in out
     assert "records: " in out and "reference dataset, run " in out
     assert out.rstrip().endswith("verdict: bug (exit 1)")
 

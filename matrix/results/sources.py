@@ -49,7 +49,7 @@ def provenance_text(p: dict[str, Any]) -> str:
     return (f"reference dataset, run {p.get('run_id')} on {p.get('date')}, "
             f"{p.get('cells')} cells measured on {machine.get('cores')} cores, "
             f"{machine.get('os')}, Python {machine.get('python')}, "
-            f"Chromium {p.get('chromium') or 'unknown'}")
+            f"{p.get('chromium') or 'Chromium unknown'}")
 
 
 def load(given: str | None, out: Path | None) -> Source:
