@@ -40,11 +40,33 @@ def _cells() -> tuple[list[str], MatrixError | None]:
 
     A broken definition must not stop the sessions that do not need it (``tests``,
     ``report``, ...): it becomes one ``cell(plan-error)`` session that says what is wrong.
+    When this invocation asks for the matrix or its cells, it ends here instead, with the
+    definition's own exit code (nox could not carry it from a session).
     """
     try:
         return [cell.id for cell in tasks.load_plan(options.read()).cells], None
     except MatrixError as exc:
+        if _asks_for_cells(sys.argv[1:]):
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(exc.return_code)
         return ["plan-error"], exc
+
+
+def _asks_for_cells(argv: list[str]) -> bool:
+    """Whether nox's command line selects the matrix, a cell or the ``cells`` tag."""
+    picked, selecting = [], False
+    for arg in argv:
+        if arg == "--":
+            break
+        name, _, value = arg.partition("=")
+        if name in ("-s", "-e", "--session", "--sessions", "-t", "--tags", "-k", "--keywords"):
+            selecting = True
+            picked += [value] if value else []
+        elif arg.startswith("-"):
+            selecting = False
+        elif selecting:
+            picked.append(arg)
+    return any(p.startswith(("matrix", "cell")) or p == "cells" for p in picked)
 
 
 CELLS, PLAN_ERROR = _cells()
@@ -106,7 +128,7 @@ def explain(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def check(session: nox.Session) -> None:
     """Where a project's pins stand, from measured records, without building anything:
-    ``-- [path] [--installed] [--from SOURCE] [--json]`` (exit 0 good, 1 bad, 7 unknown)."""
+    ``-- [path] [--installed] [--from SOURCE] [--json]`` (exit 0 good, 1 bad, 8 unknown)."""
     session.run(sys.executable, "-m", "matrix", "check", *session.posargs, external=True)
 
 
@@ -125,7 +147,8 @@ def reference(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: cell overhead, a hand-written noxfile, parallel cells, the site.
+    """Benchmarks: cell overhead, a hand-written noxfile, parallel cells, the site, an
+    incremental run against a fresh one, explain on the reported combination.
 
     Writes ``reports/bench.json`` and prints a table (about 20 minutes on 2 cores);
     ``-- --reps 1`` for a quick check, ``-- --only overhead naive parallel site`` for some.

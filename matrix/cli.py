@@ -9,31 +9,54 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix import log, options, tasks
-from matrix.errors import MatrixError
-from matrix.measure import scenarios
+from matrix import log, masking, options, tasks
+from matrix.errors import MatrixError, OutputError
+from matrix.measure import command, scenarios
 from matrix.publish import regress
+from matrix.results import store
 
 SEARCH_COMMANDS = ("bisect", "explain", "whence", "check")
+PREVIOUS_HELP = ("earlier results (a results folder, results.jsonl or a published results.json; "
+                 "default $MATRIX_PREVIOUS) whose records are carried over where a cell resolves "
+                 "to the same installation")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, read the options, dispatch, and turn user errors into exit codes."""
     args = _parser().parse_args(argv)
-    args.settings = options.read(verbosity=args.verbose - args.quiet)
+    carry = args.previous if args.func in (cmd_run, cmd_cell) else None  # not report's
+    args.settings = options.read(verbosity=args.verbose - args.quiet, previous=carry)
     log.configure(verbosity=args.settings.verbosity,
                   github_actions=args.settings.github_actions)
+    streams = sys.stdout, sys.stderr
+    _mask_console(masking.secret_values(args.settings.environ))
     try:
         return args.func(args) or 0
     except MatrixError as exc:
         log.error(str(exc))
         return exc.return_code
+    except OSError as exc:  # a disk that fills up mid-run is the machine's, not a defect
+        if exc.errno not in OutputError.ERRNOS:
+            raise
+        error = OutputError.from_os_error(exc, "writing the results")
+        log.error(str(error))
+        return error.return_code
     except KeyboardInterrupt:
         log.error("interrupted: every record written so far is kept; rerun to finish")
         return 130
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _mask_console(secrets: frozenset[str]) -> None:
+    """Secret values never reach the console: stdout and stderr mask what they print."""
+    if secrets:
+        sys.stdout = masking.MaskedStream(sys.stdout, secrets)
+        sys.stderr = masking.MaskedStream(sys.stderr, secrets)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,13 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="command")
     cmd = sub.add_parser("run", help="run every cell of the profile, then status and the report "
                          "(what nox -s matrix does)")
-    cmd.add_argument("--fresh", action="store_true", help="run even cells already recorded")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="run even cells already recorded; carry nothing over")
+    cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_run)
     cmd = sub.add_parser("cell", help="run one cell of the plan (what each nox cell session does)")
     cmd.add_argument("cell_id")
     cmd.add_argument("--scenario", action="append", choices=scenarios.NAMES,
                      help="run only this scenario (and the control); repeatable")
-    cmd.add_argument("--fresh", action="store_true", help="run even if already recorded")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="run even if already recorded; carry nothing over")
+    cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_cell)
     cmd = sub.add_parser("list", help="list the planned cells")
     cmd.add_argument("--json", action="store_true")
@@ -86,20 +113,30 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(cmd)
-        cmd.set_defaults(func=module.run)
+        cmd.set_defaults(func=module.run if name in ("whence", "check") else _searching(module.run))
     return parser
 
 
+def _searching(run):
+    """A search command (bisect, explain), given the run options built here, once."""
+    return lambda args: run(args, tasks.search_options(args.settings, timeout=args.timeout,
+                                                       reruns=args.reruns))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    report = argparse.Namespace(settings=args.settings, previous=None, site=None, reference=False)
     try:
         tasks.run_plan(args.settings, fresh=args.fresh)
-    finally:  # the report is built from whatever was recorded, even when the run stops
-        cmd_report(argparse.Namespace(settings=args.settings, previous=None, site=None,
-                                      reference=False))
+    except MatrixError:  # the report still shows what was recorded before the run stopped
+        if (args.settings.out / store.RESULTS).is_file():
+            cmd_report(report)
+        raise
+    cmd_report(report)
     return cmd_status(args)
 
 
 def cmd_cell(args: argparse.Namespace) -> int:
+    command.tie_to_parent()  # nox killed alone must not leave the cell running on
     tasks.run_cell(args.settings, args.cell_id, args.scenario or (), fresh=args.fresh)
     return 0
 
@@ -148,7 +185,7 @@ def cmd_releases(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     from matrix.results import merge
 
-    log.info(str(merge.merge(args.sources, args.out or args.settings.out)))
+    log.answer(str(merge.merge(args.sources, args.out or args.settings.out)))
     return 0
 
 

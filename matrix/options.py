@@ -53,6 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
             help="the releases snapshot (default: the package's releases.json)"),
     Setting(field="index", env="MATRIX_INDEX_JSON_URL", default="https://pypi.org/pypi",
             help="the PyPI JSON API the releases snapshot is read from"),
+    Setting(field="previous", env="MATRIX_PREVIOUS", default=None,
+            help="earlier results (a results folder, results.jsonl or a published "
+                 "results.json) whose records are carried over where a cell resolves the same"),
     Setting(field="run_id", env="MATRIX_RUN_ID", default=None,
             help="the run's id (set once per nox invocation; default: the time)"),
 )
@@ -78,6 +81,7 @@ class Options:
     releases: Path
     index: str
     run_id: str
+    previous: Path | None = None
     verbosity: int = 0  # -1 quiet, 0 normal, 1 verbose
     github_actions: bool = False  # speak GitHub's workflow commands
     environ: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
@@ -101,8 +105,11 @@ class Options:
         return self.environ.get(env) or None
 
     def repro_prefix(self) -> str:
-        """``VAR=value `` for every setting a rerun of one cell needs."""
-        return "".join(f"{k}={shlex.quote(v)} " for k in REPRO_SETTINGS if (v := self.given(k)))
+        """``VAR=value `` for every setting a rerun of one cell needs; paths made absolute,
+        so the command works from any folder."""
+        values = {"MATRIX_CONFIG": self.config, "MATRIX_OUT": self.out, "MATRIX_SUITE": self.suite}
+        return "".join(f"{k}={shlex.quote(str(values.get(k) or v))} "
+                       for k in REPRO_SETTINGS if (v := self.given(k)))
 
     def child_env(self, **extra: str) -> dict[str, str]:
         """The environment for a child process of the product (uv, nox), with ``extra``."""
@@ -117,13 +124,13 @@ def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
     raw = {s.field: env.get(s.env) or s.default for s in SETTINGS}
     raw.update({k: v for k, v in overrides.items() if v is not None})
     return Options(
-        config=_path(raw["config"]), profile=raw["profile"] or None,
-        out=Path(raw["out"]).absolute(), shard=raw["shard"] or None,
-        envs=Path(raw["envs"]).absolute(), chromium=raw["chromium"] or None,
-        probes=(_path(raw["probes"]) or PACKAGE / "probes").absolute(),
-        suite=_path(raw["suite"]), suite_requirements=raw["suite_requirements"] or None,
+        config=_absolute(raw["config"]), profile=raw["profile"] or None,
+        out=_absolute(raw["out"]), shard=raw["shard"] or None,
+        envs=_absolute(raw["envs"]), chromium=raw["chromium"] or None,
+        probes=_absolute(raw["probes"] or PACKAGE / "probes"),
+        suite=_absolute(raw["suite"]), suite_requirements=raw["suite_requirements"] or None,
         releases=_path(raw["releases"]) or PACKAGE / "releases.json", index=raw["index"],
-        run_id=raw["run_id"] or new_run_id(),
+        run_id=raw["run_id"] or new_run_id(), previous=_path(raw["previous"]),
         verbosity=verbosity,
         github_actions=env.get("GITHUB_ACTIONS") == "true",
         environ=types.MappingProxyType(env),
@@ -137,3 +144,8 @@ def new_run_id() -> str:
 
 def _path(value: str | Path | None) -> Path | None:
     return Path(value) if value else None
+
+
+def _absolute(value: str | Path | None) -> Path | None:
+    # normalised too: a repro command names ``/a/one-cell.toml``, not ``/a/b/../one-cell.toml``
+    return Path(os.path.abspath(value)) if value else None

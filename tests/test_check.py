@@ -69,15 +69,15 @@ def test_the_fixed_pins_are_measured_good(capsys, form) -> None:
 
 
 @pytest.mark.parametrize("form", FORMATS)
-def test_pins_nobody_measured_give_the_nearest_evidence_and_exit_7(capsys, form) -> None:
+def test_pins_nobody_measured_give_the_nearest_evidence_and_exit_8(capsys, form) -> None:
     code, out, _ = run_check(capsys, str(CHECK / f"{form}-{UNKNOWN}"))
-    assert code == check.UNKNOWN == 7
+    assert code == check.UNKNOWN == 8
     assert "no measured cell has exactly these pins" in out
     assert "nearest measured evidence:" in out
     # every nearest cell says how it differs, and playwright 1.52.0 was never measured
     nearest = out.split("nearest measured evidence:")[1].split("\n\n")[0]
     assert nearest.count("differs by") == check.SHOWN and "playwright 1.52.0 -> " in nearest
-    assert out.rstrip().endswith("verdict: unknown (exit 7)")
+    assert out.rstrip().endswith("verdict: unknown (exit 8)")
 
 
 def test_json_gives_the_same_answer_for_machines(capsys) -> None:
@@ -95,7 +95,7 @@ def test_json_gives_the_same_answer_for_machines(capsys) -> None:
 
 def test_python_given_on_the_command_line_wins_over_python_version(capsys) -> None:
     code, out, _ = run_check(capsys, str(CHECK / f"req-{FIXED}"), "--python", "3.8")
-    assert code == 7 and "Python 3.8, pytest 8.4.2" in out and "python 3.8 -> 3.13" in out
+    assert code == 8 and "Python 3.8, pytest 8.4.2" in out and "python 3.8 -> 3.13" in out
 
 
 def test_the_local_results_folder_answers_before_the_reference(capsys, fresh_clone) -> None:
@@ -104,7 +104,7 @@ def test_the_local_results_folder_answers_before_the_reference(capsys, fresh_clo
     for record in kept:
         store.append(fresh_clone, record)
     code, out, _ = run_check(capsys, str(CHECK / f"req-{REPORTED}"))
-    assert code == 7 and f"{len(kept)} records from {fresh_clone / store.RESULTS}" in out
+    assert code == 8 and f"{len(kept)} records from {fresh_clone / store.RESULTS}" in out
 
 
 def test_a_published_results_json_file_and_its_address_are_read_alike(capsys, tmp_path) -> None:

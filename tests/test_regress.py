@@ -126,9 +126,20 @@ def test_feeding_back_the_filed_issues_asks_for_nothing_more(previous, current) 
     assert regress.plan(previous, current, existing) == []
 
 
+def test_a_signature_in_both_runs_without_an_issue_gets_one(previous, current) -> None:
+    # Issues switched on late, or a gh call that failed: the issue list says none is filed.
+    actions = regress.plan(previous, current, [])
+    assert sorted((a.kind, a.signature) for a in actions) == sorted(
+        [("close", "loop-closed"), ("open", PROTOCOL), *(("open", sig) for sig in PERSISTING)])
+    # Once filed, nothing more is asked for; without the list nothing is guessed.
+    assert regress.plan(previous, current, filed(actions)) == []
+    assert [a.kind for a in regress.plan(previous, current)] == ["close", "open"]
+
+
 def test_without_bodies_a_filed_issue_is_commented_on_never_opened_again(previous, current) -> None:
     first = regress.plan(previous, current)
-    existing = [{k: v for k, v in issue.items() if k != "body"} for issue in filed(first)]
+    existing = [{k: v for k, v in issue.items() if k != "body"}
+                for issue in persisting_issues(current) + filed(first)]
     again = regress.plan(previous, current, existing)
     assert [(a.kind, a.issue) for a in again] == [("comment", 101)]
     assert again[0].body.startswith("Seen again in this run.")
@@ -229,9 +240,9 @@ def test_a_huge_signature_stays_under_githubs_body_limit(current) -> None:
     assert regress.MARKER.findall(body)[-1][1] == regress.digest(many)
 
 
-def test_the_command_writes_the_plan_and_a_summary(data, tmp_path, capsys) -> None:
+def test_the_command_writes_the_plan_and_a_summary(data, current, tmp_path, capsys) -> None:
     existing = tmp_path / "issues.json"
-    existing.write_text("[]")
+    existing.write_text(json.dumps(persisting_issues(current)))
     plan_json, summary = tmp_path / "plan.json", tmp_path / "summary.md"
     code = main(["regressions", "--previous", str(data / "regress-previous.jsonl"),
                          "--current", str(data / "regress-current.jsonl"),

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
-from matrix.define.definition import Profile
-from matrix.errors import ConfigError, NothingToDo
+from matrix.define.definition import Profile, is_selector
+from matrix.errors import ConfigError, NothingToDo, OutputError
 
 PLUGIN_AXIS = "plugin"
 
@@ -122,7 +122,7 @@ def _unfold_plugin(row: dict[str, str]) -> dict[str, str]:
 def _expand(key: str, values: Iterable[str], snapshot) -> list[str]:
     out: list[str] = []
     for value in values:
-        if key == "python" or value == "none" or not _is_selector(value):
+        if key == "python" or value == "none" or not is_selector(value):
             out.append(value)
             continue
         if snapshot is None:
@@ -137,19 +137,19 @@ def _expand(key: str, values: Iterable[str], snapshot) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _is_selector(value: str) -> bool:
-    return value == "latest" or value.startswith(("minors", "newest:", "all"))
-
-
-def _excluded(pins: dict[str, str], patterns: Iterable[dict[str, str]]) -> bool:
-    for pattern in patterns:
-        if all(fnmatch.fnmatchcase(str(pins.get(k, "none")), str(p)) for k, p in pattern.items()):
+def _excluded(pins: dict[str, str], exclusions: Iterable[dict[str, tuple[str, ...]]]) -> bool:
+    """Whether an exclusion matches every one of its keys (a key by any of its patterns)."""
+    for exclusion in exclusions:
+        if all(any(fnmatch.fnmatchcase(str(pins.get(k, "none")), p) for p in patterns)
+               for k, patterns in exclusion.items()):
             return True
     return False
 
 
 def _declared_incompatible(cell: Cell, snapshot) -> str | None:
     pins = cell.pin_map
+    if not pins:
+        return "it pins no distribution (every axis is \"none\"), so its env would hold no pytest"
     if SYNC_PLUGIN in pins and ASYNC_PLUGIN in pins:
         return ("pytest-playwright and pytest-playwright-asyncio refuse to load together; "
                 "a suite uses one of them")
@@ -203,8 +203,12 @@ def write(plan: Plan, out: Path, run_id: str) -> None:
         kept = []
     data["cells"] = sorted(kept + data["cells"], key=lambda row: row["cell_id"])
     tmp = out / f".plan-{os.getpid()}.json"  # cells of a parallel run all write it
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, out / "plan.json")
+    try:
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, out / "plan.json")
+    except OSError as exc:  # a full disk: the previous plan.json stays, no half file
+        tmp.unlink(missing_ok=True)
+        raise OutputError.from_os_error(exc, "writing plan.json") from None
 
 
 # ---------------------------------------------------------------- one plan per run

@@ -25,6 +25,15 @@ HINT = (
 )
 
 
+def missing_reason(explicit: str | None = None) -> str:
+    """Why :func:`find` found none, in one sentence: a wrong ``explicit``
+    (``MATRIX_CHROMIUM``) is named as such."""
+    if explicit:
+        return (f"{ENV_VAR}={explicit} is not an executable; point it at a Chromium binary "
+                "(Debian: /usr/bin/chromium) or unset it to use the one on PATH")
+    return HINT
+
+
 def find(explicit: str | None = None, cache: Path | None = None,
          path: str | None = None) -> Path | None:
     """The Chromium to launch: ``explicit`` (``MATRIX_CHROMIUM``), then ``path`` (the PATH

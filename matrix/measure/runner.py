@@ -16,19 +16,22 @@ import shlex
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from matrix import masking
 from matrix.measure import browser, command, env, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define.cell import Cell
 from matrix.options import Options
-from matrix.results.record import Counts, Outcome, Record
+from matrix.results.record import Counts, Outcome, Record, cap_message
 from matrix.measure.scenarios import Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
-_SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
+WORK_PREFIX = "loop-compat-work-"  # + the pid of the cell process that owns the folder
+BASE_PROBE = "control"  # every probe is this project plus a layer of its own
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
 
@@ -43,6 +46,8 @@ class RunOptions:
     repro: str = "nox"  # how a record's repro command reruns a cell: "nox" or "loop-compat"
     repro_prefix: str = ""
     suite: Suite | None = None  # a user's suite, run instead of the probes
+    pass_env: tuple[str, ...] = ()  # the profile's pass-env: more variables for the suite
+    variant: str = ""  # anything else a cell's outcome depends on, named by its caller
 
     @property
     def out(self) -> Path:
@@ -55,6 +60,11 @@ class RunOptions:
     @property
     def probes(self) -> Path:
         return self.settings.probes
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The values masked in every log, JUnit copy and record."""
+        return masking.secret_values(self.settings.environ)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -69,21 +79,69 @@ class _Cell:
     envdir: Path | None = None
     chromium: Path | None = None
     control: list[Failure] = dataclasses.field(default_factory=list)
+    code: str = ""  # hash of the probe's or suite's files, computed once
+    interp: interpreters.Interpreter | None = None
+    resolution: env.Resolution | None = None
 
 
 def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     """What a recorded result depends on: cell, scenarios, probe code, snapshot time."""
     digest = hashlib.sha256()
     extra = "\n".join(opts.suite.requirements) if opts.suite else ""
-    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "",
-                 _tree_hash(_source(cell, opts)), extra):
+    code = "".join(_tree_hash(layer) for layer in layers(cell, opts))
+    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "", code, extra):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def _source(cell: Cell, opts: RunOptions) -> Path:
-    """The folder a cell's tests come from: its probe, or the user's suite."""
-    return opts.suite.root if opts.suite and cell.suite else opts.probes / cell.probe
+def inputs_key(ctx: _Cell, scenario: Scenario) -> str:
+    """What a scenario's outcome depends on once the cell is resolved: the probe's or
+    suite's code (and the suite's own requirements), the variant, the Python patch release,
+    every installed distribution and version, and the scenario's runs. Unlike the
+    fingerprint it leaves out the snapshot time: a new snapshot that resolves to the same
+    installation does not invalidate a record."""
+    if not ctx.code:
+        ctx.code = "".join(_tree_hash(layer) for layer in layers(ctx.cell, ctx.opts))
+    digest = hashlib.sha256()
+    extra = "\n".join(ctx.opts.suite.requirements) if ctx.opts.suite and ctx.cell.suite else ""
+    installed = "\n".join(f"{d}=={v}" for d, v in sorted(ctx.resolved.items()))
+    runs = repr((scenario.runs, scenario.coverage))
+    for part in (ctx.cell.id, ctx.code, extra, ctx.opts.variant, ctx.python or "", installed,
+                 scenario.name, runs):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def carried(ctx: _Cell, scenario: Scenario, previous: Sequence[Record]) -> Record | None:
+    """The latest earlier record of this cell and scenario with the same inputs, carried
+    over into this run (marked with the run it was measured in); None when there is none.
+    ``infra`` results are never carried: they say nothing about the cell."""
+    key = inputs_key(ctx, scenario)
+    found = [r for r in previous if r.cell_id == ctx.cell.id and r.scenario == scenario.name
+             and r.inputs == key]
+    if not found or found[-1].outcome is Outcome.INFRA:
+        return None
+    old = found[-1]
+    return dataclasses.replace(old, run_id=ctx.opts.run_id, measured_in=old.measured_in or old.run_id,
+                               carried_over=True, fingerprint=ctx.fingerprint,
+                               repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro))
+
+
+def layers(cell: Cell, opts: RunOptions) -> list[Path]:
+    """The folders a cell's project is copied from, in order: the user's suite; or the
+    ``control`` probe (the app and the async tests every probe shares) with the cell's own
+    probe (its conftest and e2e tests) laid over it."""
+    if opts.suite and cell.suite:
+        return [opts.suite.root]
+    ordered = dict.fromkeys([opts.probes / BASE_PROBE, opts.probes / cell.probe])
+    return [folder for folder in ordered if folder.is_dir()]
+
+
+def copy_project(cell: Cell, opts: RunOptions, project: Path) -> None:
+    """A fresh copy of the cell's project at ``project`` (never run in the source)."""
+    for layer in layers(cell, opts):
+        shutil.copytree(layer, project, symlinks=False, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(*IGNORED))
 
 
 def _tree_hash(folder: Path) -> str:
@@ -97,19 +155,32 @@ def _tree_hash(folder: Path) -> str:
 
 
 def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
-             done: frozenset[str] = frozenset()) -> list[Record]:
+             done: frozenset[str] = frozenset(), previous: Sequence[Record] = ()) -> list[Record]:
     """Run every scenario of ``cell`` not in ``done``; append and return their records.
 
-    The control runs even when it is already recorded (its failures are what the other
+    After the pins are resolved, a scenario whose inputs (:func:`inputs_key`) equal those
+    of a record in ``previous`` is not run: that record is carried over. The control runs
+    even when it is already recorded or carried over (its failures are what the other
     scenarios are judged against), but it is not recorded twice.
     """
     ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
     todo = [s for s in scenarios if s.name not in done]
-    verdict = _prepare(ctx)
+    verdict = _resolved(ctx)
+    masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
         return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
                 for s in todo]
-    records = []
+    records = [r for r in (carried(ctx, s, previous) for s in todo) if r is not None]
+    for record in records:
+        store.append(opts.out, record)
+    done = done | {r.scenario for r in records}
+    if all(s.name in done for s in scenarios):
+        return records
+    verdict = _built(ctx)
+    masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
+    if verdict is not None:
+        return records + [_emit(ctx, s, verdict, Counts(), 0.0, _now(),
+                                log=f"logs/{cell.id}/env.log") for s in scenarios if s.name not in done]
     for scenario in scenarios:
         if scenario.name in done:
             if scenario.name == "control" and len(todo) > 0:
@@ -119,8 +190,8 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     return records
 
 
-def _prepare(ctx: _Cell) -> Verdict | None:
-    """Interpreter, resolution and env; a verdict for every scenario if one fails."""
+def _resolved(ctx: _Cell) -> Verdict | None:
+    """Interpreter and resolution; a verdict for every scenario if either fails."""
     settings = ctx.opts.settings
     interp = interpreters.find(ctx.cell.python, settings.environ, settings.pyenv_root)
     if interp is None:
@@ -134,8 +205,15 @@ def _prepare(ctx: _Cell) -> Verdict | None:
                        message=f"the package index could not be reached: {resolution.reason}")
     if not resolution.ok:
         return _unresolvable(ctx, interp, resolution, folder)
-    ctx.resolved = resolution.versions
-    envdir, error = env.ensure(interp, resolution, log=folder / "env.log",
+    ctx.resolved, ctx.interp, ctx.resolution = resolution.versions, interp, resolution
+    return None
+
+
+def _built(ctx: _Cell) -> Verdict | None:
+    """The env for the resolved pins; a verdict for every scenario left if it fails."""
+    settings = ctx.opts.settings
+    folder = ctx.opts.out / "logs" / ctx.cell.id
+    envdir, error = env.ensure(ctx.interp, ctx.resolution, log=folder / "env.log",
                                root=settings.envs, environ=settings.environ)
     if envdir is None:
         infra = env.is_network_error(error or "")
@@ -178,20 +256,30 @@ _RERUN = (Outcome.BUG, Outcome.FAIL, Outcome.TIMEOUT)
 
 
 def _run_scenario(ctx: _Cell, scenario: Scenario) -> Record:
-    """Run a scenario; a failure is run once more, and a different answer is ``flaky``."""
+    """Run a scenario; a failure is run again up to ``reruns`` times (``reruns = 3``: at
+    most 4 attempts). A rerun that answers differently makes it ``flaky`` (the last
+    failing attempt is kept too); one that answers the same keeps it as it is."""
     started = _now()
     verdict, counts, took, log = _with_infra_retries(ctx, scenario, attempt=1)
-    if verdict.outcome not in _RERUN or ctx.opts.reruns < 1:
-        return _emit(ctx, scenario, verdict, counts, took, started, log)
-    first = _record(ctx, scenario, verdict, counts, took, started, log, attempt=1)
-    again, counts, took, log = _with_infra_retries(ctx, scenario, attempt=2)
-    if (again.outcome, again.signature) == (verdict.outcome, verdict.signature):
-        return _emit(ctx, scenario, again, counts, took, started, log, attempt=2)
-    store.append(ctx.opts.out, first)  # both runs are kept when they disagree
-    flaky = Verdict(outcome=Outcome.FLAKY, signature=verdict.signature or again.signature,
-                    message=f"run 1: {_said(verdict)}; run 2: {_said(again)}",
-                    control_signature=again.control_signature)
-    return _emit(ctx, scenario, flaky, counts, took, started, log, attempt=2)
+    attempt = 1
+    while verdict.outcome in _RERUN and attempt <= ctx.opts.reruns:
+        attempt += 1
+        again, counts_again, took_again, log_again = _with_infra_retries(ctx, scenario, attempt)
+        if (again.outcome, again.signature) != (verdict.outcome, verdict.signature):
+            store.append(ctx.opts.out, _record(ctx, scenario, verdict, counts, took, started,
+                                               log, attempt=attempt - 1))
+            return _emit(ctx, scenario, _flaky(verdict, again, attempt), counts_again,
+                         took_again, started, log_again, attempt=attempt)
+        verdict, counts, took, log = again, counts_again, took_again, log_again
+    return _emit(ctx, scenario, verdict, counts, took, started, log, attempt=attempt)
+
+
+def _flaky(failed: Verdict, then: Verdict, attempt: int) -> Verdict:
+    """Attempts 1 to ``attempt - 1`` said ``failed``, attempt ``attempt`` said ``then``."""
+    runs = "run 1" if attempt == 2 else f"runs 1-{attempt - 1}"
+    return Verdict(outcome=Outcome.FLAKY, signature=failed.signature or then.signature,
+                   message=f"{runs}: {_said(failed)}; run {attempt}: {_said(then)}",
+                   control_signature=then.control_signature)
 
 
 def _said(verdict: Verdict) -> str:
@@ -217,9 +305,12 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
     log = ctx.opts.out / log_rel
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_bytes(b"")
-    if scenario.browser and ctx.chromium is None:
-        return Verdict(outcome=Outcome.INFRA, signature="browser-missing", message=browser.HINT), Counts(), 0.0, log_rel
-    work = Path(tempfile.mkdtemp(prefix="matrix-"))
+    if scenario.browser and ctx.chromium is None:  # not retried: waiting would not give one
+        reason = browser.missing_reason(ctx.opts.settings.chromium)
+        log.write_text(f"[matrix] {reason}\n", encoding="utf-8")
+        return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
+                       message=reason), Counts(), 0.0, log_rel
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
     try:
         verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
     finally:
@@ -234,8 +325,7 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
 def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
                  ) -> tuple[Verdict, Counts, float, list[Failure]]:
     project = work / "project"
-    shutil.copytree(_source(ctx.cell, ctx.opts), project, symlinks=False,
-                    ignore=shutil.ignore_patterns(*IGNORED))
+    copy_project(ctx.cell, ctx.opts, project)
     counts, failures, took = Counts(), [], 0.0
     for index, paths in enumerate(scenario.runs, 1):
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
@@ -246,6 +336,8 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
         done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work, project),
                            timeout=ctx.opts.timeout, echo=False)
+        for written in (log, report):  # masked before anything is read from them
+            masking.mask_file(written, ctx.opts.secrets)
         took += done.duration_s
         if done.timed_out:
             message = f"pytest did not finish within {ctx.opts.timeout:g} s and was killed"
@@ -273,23 +365,43 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
 
 
 def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
-    """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
+    """The probe's environment: the allow-list and the profile's pass-env only, the cell's
+    env first on PATH."""
     environ = ctx.opts.settings.environ
-    base = {k: v for k, v in environ.items()
-            if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
-            and k not in ("PYTHONPATH", "PYTHONHOME", "COVERAGE_PROCESS_START")}
+    base = {k: v for k, v in masking.allowed_environ(environ, ctx.opts.pass_env).items()
+            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START")}
     base.update(
         PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{environ.get('PATH', '')}",
         VIRTUAL_ENV=str(ctx.envdir),
         PYTHONDONTWRITEBYTECODE="1",
         COVERAGE_FILE=str(work / ".coverage"),
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1",
+        # Playwright's artifact and browser-profile folders land in the work folder too, so
+        # they go with it even when the driver is killed.
+        TMPDIR=str(_made(work / "tmp")),
     )
     if ctx.chromium:
         base[browser.ENV_VAR] = str(ctx.chromium)
     if ctx.cell.suite:  # a suite's own code imports from its root or src/ without installing
         base["PYTHONPATH"] = os.pathsep.join([str(project), str(project / "src")])
     return base
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def remove_stale_work(tmp: Path | None = None) -> int:
+    """Remove the work folders of cell processes that are gone (killed with no chance to
+    clean up); returns how many. A folder is named after the process that made it."""
+    removed = 0
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
+        pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not command.alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
@@ -301,14 +413,18 @@ def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took
 
 def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
             started: str, log: str | None, attempt: int) -> Record:
+    def clean(text: str | None) -> str | None:  # secrets masked, then the length capped
+        return None if text is None else masking.mask(text, ctx.opts.secrets)
+
     return Record(
         run_id=ctx.opts.run_id, cell_id=ctx.cell.id, python=ctx.python,
         requested=ctx.cell.requested, resolved=ctx.resolved, probe=ctx.cell.probe,
-        scenario=scenario.name, outcome=verdict.outcome, signature=verdict.signature,
-        message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
-        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro), log=log,
-        control_signature=verdict.control_signature, attempt=attempt,
-        fingerprint=ctx.fingerprint,
+        scenario=scenario.name, outcome=verdict.outcome, signature=clean(verdict.signature),
+        message=cap_message(clean(verdict.message)), tests=counts, duration_s=round(took, 2),
+        started_at=started, log=log, control_signature=clean(verdict.control_signature),
+        repro=clean(repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro)),
+        attempt=attempt,
+        fingerprint=ctx.fingerprint, inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
     )
 
 

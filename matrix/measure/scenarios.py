@@ -64,7 +64,8 @@ def for_cell(cell: Cell, wanted: tuple[str, ...] = NAMES, suite=None) -> list[Sc
 
 
 def for_suite(cell: Cell, suite, wanted: tuple[str, ...] = NAMES) -> list[Scenario]:
-    """Scenarios for a user's suite: as-is always; e2e first and last when it has e2e tests.
+    """Scenarios of ``wanted`` for a user's suite: control always (first), as-is when
+    wanted, e2e first and last when it has e2e tests.
 
     Its control is everything but the e2e folder (or the whole suite when there is none).
     """
@@ -76,7 +77,7 @@ def for_suite(cell: Cell, suite, wanted: tuple[str, ...] = NAMES) -> list[Scenar
                       "isolated": ((suite.e2e,), others)})
         paths.update({"e2e-first-cov": paths["e2e-first"], "e2e-last-cov": paths["e2e-last"]})
     chosen = []
-    for name in ("control", "as-is", *wanted):
+    for name in ("control", *(("as-is",) if "as-is" in wanted else ()), *wanted):
         scenario = BY_NAME[name]
         if name in paths and not any(s.name == name for s in chosen) and (
                 cell.has_coverage or not scenario.coverage):

@@ -73,7 +73,7 @@ AXES = ("plugin_version", "pytest-asyncio", "pytest", "playwright", "python", "p
 AXIS_LABELS = {"plugin_version": "plugin version", "python": "Python"}
 RECORD_FIELDS = ("run_id", "cell_id", "python", "probe", "scenario", "outcome", "signature",
                  "message", "duration_s", "started_at", "repro", "log", "control_signature",
-                 "attempt", "fingerprint", "schema")
+                 "attempt", "fingerprint", "carried_over", "measured_in", "schema")
 COUNTS = ("passed", "failed", "errors", "skipped")
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Record))
 
@@ -572,10 +572,12 @@ def _change(old: tuple | None, new: tuple | None) -> str | None:
 def evidence(df: pd.DataFrame, scenarios: pd.DataFrame, cells: pd.DataFrame,
              plan: Mapping[str, Any] | None) -> dict[str, Any]:
     """What the run rests on: when it ran, how long, how many cells, scenarios, records,
-    retries and flaky verdicts, and the count of each verdict."""
+    scenario results measured and carried over, retries and flaky verdicts, and the count
+    of each verdict."""
     started = df["started_at"].dropna()
     first, last = (started.min(), started.max()) if len(started) else (None, None)
     verdicts = cells["verdict"].value_counts()
+    carried = int(scenarios["carried_over"].fillna(False).astype(bool).sum()) if len(scenarios) else 0
     return {
         "run_ids": sorted(df["run_id"].dropna().unique().tolist()),
         "profile": (plan or {}).get("profile"),
@@ -583,6 +585,9 @@ def evidence(df: pd.DataFrame, scenarios: pd.DataFrame, cells: pd.DataFrame,
         "started": first, "finished": last, "wall_s": _seconds_between(first, last),
         "test_time_s": round(float(df["duration_s"].fillna(0).sum()), 1),
         "records": len(df), "scenarios": len(scenarios), "cells": len(cells),
+        # Scenario results as the page shows them: measured by the runs here, or carried
+        # over from an earlier run whose resolved installation, code and Python were equal.
+        "carried_over": carried, "measured_scenarios": len(scenarios) - carried,
         "measured_cells": int(sum(verdicts.get(s, 0) for s in SEVERITY)),
         "retried_scenarios": int((scenarios["attempts"] > 1).sum()) if len(scenarios) else 0,
         "retries": len(df) - len(scenarios),
@@ -704,6 +709,7 @@ def bisect_finding(data: Mapping[str, Any]) -> dict[str, Any]:
         "pins": _string_map(data, "pins"), "scenarios": _strings(data, "scenarios"),
         "compare": compare, "good": _get(data, "good", str, optional=True),
         "bad": _get(data, "bad", str, optional=True), **counts,
+        "across": _strings(data, "across"),
         "changes": [_bisect_change(c, measured) for c in _get(data, "changes", list)],
         "gaps": [{"start": _get(g, "start", str), "end": _get(g, "end", str),
                   "skipped": _get(g, "skipped", int)}

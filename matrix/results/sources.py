@@ -57,7 +57,7 @@ def load(given: str | None, out: Path | None) -> Source:
     folder (``MATRIX_OUT``)."""
     if given:
         return _given(given)
-    local = store.read(out, warn=False) if out is not None and out.exists() else []
+    local = store.read(out) if out is not None and out.exists() else []  # names a bad line
     if local:
         return Source(local, str(out / store.RESULTS), "local")
     return reference()

@@ -11,13 +11,34 @@ import contextlib
 import fcntl
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from matrix import log
+from matrix.errors import OutputError
 from matrix.results.record import Record
 
 RESULTS = "results.jsonl"
+
+
+def check_writable(out: Path) -> None:
+    """Raise :class:`OutputError` now, before any env is built, if results cannot be written.
+
+    The folder must be a folder (made if missing) that takes a few bytes (a full disk
+    fails here), and an existing ``results.jsonl`` must open for appending.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out, prefix=".writable-") as probe:
+            probe.write(b"\0" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+        if (out / RESULTS).exists():
+            with (out / RESULTS).open("ab"):
+                pass
+    except OSError as exc:
+        raise OutputError.from_os_error(exc, f"checking the results folder {out}") from None
 
 
 def append(out: Path, record: Record) -> None:
@@ -85,22 +106,22 @@ def scan(path: Path) -> tuple[list[Record], list[tuple[int, Exception]]]:
 
 
 def parse(text: str) -> tuple[list[Record], list[tuple[int, Exception]]]:
-    """Records from the text of a results file: JSON Lines, or one JSON array of records
-    (what the site publishes as ``results.json``), told apart by the first character."""
+    """Records from the text of a results file: one JSON array of records (what the site
+    publishes as ``results.json``), else JSON Lines (a file whose first line merely starts
+    with ``[`` is read line by line)."""
     if text.lstrip().startswith("["):
-        try:
-            items = json.loads(text)
-        except ValueError as exc:
-            return [], [(1, exc)]
-        return _records(enumerate(items, 1))
-    lines = ((n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip())
+        items = _json(text)
+        if isinstance(items, list):
+            return _records(enumerate(items, 1))
+    # Only "\n" ends a line: a record may hold other line separators (U+2028) in its text.
+    lines = ((n, line) for n, line in enumerate(text.split("\n"), 1) if line.strip())
     return _records((n, _json(line)) for n, line in lines)
 
 
-def _json(line: str):
+def _json(text: str):
     try:
-        return json.loads(line)
-    except ValueError as exc:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
         return exc
 
 
@@ -114,6 +135,30 @@ def _records(items) -> tuple[list[Record], list[tuple[int, Exception]]]:
             if not isinstance(data, dict):
                 raise TypeError("a JSON object was expected")
             records.append(Record.from_json(data))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             skipped.append((number, exc))
     return records, skipped
+
+
+def read_published(path: Path) -> list[Record]:
+    """Every whole record of earlier results: a results folder, its ``results.jsonl``, a
+    published site folder or its ``results.json`` (a JSON list of records). A missing or
+    unreadable source is a warning and no record: it only means nothing is carried over."""
+    if path.is_dir():
+        path = next((path / n for n in (RESULTS, "results.json") if (path / n).is_file()), path / RESULTS)
+    if path.suffix != ".json":
+        if not path.exists():
+            log.warning(f"{path} does not exist; nothing is carried over")
+        return read(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise TypeError("a JSON list of records was expected")
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning(f"{path} cannot be read ({exc}); nothing is carried over")
+        return []
+    records = []
+    for item in data:
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+            records.append(Record.from_json(item))
+    return records

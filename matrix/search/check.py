@@ -12,7 +12,7 @@ folder, else the reference dataset shipped in the package) and prints:
    ways of running the same combination (e2e tests last, in their own process) that pass;
 3. the smallest fix: the passing combination that changes the fewest axes.
 
-Exit code 0 when the pins are measured good, 1 when measured bad, 7 when no record
+Exit code 0 when the pins are measured good, 1 when measured bad, 8 when no record
 answers for them: a CI gate, like an audit tool. ``--json`` prints the answer as JSON.
 """
 
@@ -34,7 +34,7 @@ from matrix.results.record import Record
 from matrix.search import pins as pins_mod
 
 HELP = "where a project's pins stand, from measured records (no env is built)"
-GOOD, BAD, UNKNOWN = 0, 1, 7  # exit codes
+GOOD, BAD, UNKNOWN = 0, 1, 8  # exit codes (7 is OutputError's, in matrix.errors)
 PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
 WORKAROUNDS = {"isolated": "run the e2e tests in a separate pytest process",
                "e2e-last": "run the e2e tests after the async tests"}
@@ -323,7 +323,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``python -m matrix check``: print where the pins stand; exit 0 good, 1 bad, 7 unknown."""
+    """``python -m matrix check``: print where the pins stand; exit 0 good, 1 bad, 8 unknown."""
     pins = pins_mod.installed(args.python) if args.installed else pins_mod.read(args.path, args.python)
     answer = lookup(pins, sources.load(args.source, None if args.source else args.settings.out))
     log.answer(json.dumps(to_json(answer), indent=1) if args.json else render(answer))

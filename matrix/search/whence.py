@@ -27,7 +27,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from matrix import log
-from matrix.search import bisect, check, explain
+from matrix.search import bisect, check, explain, trials
 from matrix.search.check import value as version_of
 from matrix.results import model, signatures, sources, store
 from matrix.define.cell import DISTRIBUTIONS
@@ -89,7 +89,7 @@ def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Oc
     for record in latest(records):
         if record.signature == signature:
             found.append(Occurrence(record=record, first=True))
-        elif record.outcome in FAILED and signature in bisect.signature_set(out, record):
+        elif record.outcome in FAILED and signature in trials.signature_set(out, record):
             found.append(Occurrence(record=record, first=False))
     return found
 
@@ -134,7 +134,7 @@ def bisect_notes(signature: str, findings: Iterable[Mapping]) -> list[str]:
     notes: dict[tuple, str] = {}  # the newest bisect's word on each change point
     for finding in findings:
         measured = {m["version"]: m for m in finding.get("measured", ())}
-        where = bisect.describe_pins(finding.get("python", ""), finding.get("pins", {}))
+        where = trials.describe_pins(finding.get("python", ""), finding.get("pins", {}))
         for change in finding.get("changes", ()):
             before = _shows(signature, measured.get(change["last_good"]))
             after = _shows(signature, measured.get(change["first_bad"]))
@@ -232,10 +232,10 @@ def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record],
         count = sum(n for *_, n in runs)
         lines.append(f"  {key:26} {shown}   ({count} measured version{'s' if count != 1 else ''})")
     lines += _remedy_lines(found, records)
-    notes = bisect_notes(match.signature, bisect.read_findings(folder / bisect.FINDINGS))
+    notes = bisect_notes(match.signature, trials.read_findings(folder / bisect.FINDINGS))
     if notes:
         lines += ["", "where bisect saw it change:"] + [f"  {n}" for n in notes]
-    notes = explain_notes(match.signature, bisect.read_findings(folder / explain.FINDINGS))
+    notes = explain_notes(match.signature, trials.read_findings(folder / explain.FINDINGS))
     if notes:
         lines += ["", "fixes found by explain:"] + [f"  {n}" for n in notes]
     return "\n".join(lines)
