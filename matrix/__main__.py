@@ -90,7 +90,7 @@ def load_plan() -> plan.Plan:
     the_plan = plan.selected(profile, _snapshot())
     if the_suite is None:
         return the_plan
-    cells = tuple(dataclasses.replace(c, suite=the_suite.name) for c in the_plan.cells)
+    cells = tuple(dataclasses.replace(c, suite=the_suite.key) for c in the_plan.cells)
     return dataclasses.replace(the_plan, cells=cells)
 
 
@@ -180,10 +180,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _recorded(cell_id: str, fingerprint: str, out: Path) -> frozenset[str]:
-    """Scenarios of the cell already recorded from identical inputs (``infra`` is redone)."""
-    return frozenset(r.scenario for r in store.read(out)
-                     if r.cell_id == cell_id and r.fingerprint == fingerprint
-                     and r.outcome is not Outcome.INFRA)
+    """Scenarios of the cell already recorded from identical inputs (``infra`` is redone).
+
+    A suite found to have no browser test has nothing to record for the browser scenarios.
+    """
+    mine = [r for r in store.read(out) if r.cell_id == cell_id and r.fingerprint == fingerprint
+            and r.outcome is not Outcome.INFRA]
+    done = {r.scenario for r in mine}
+    if any(r.found and r.found.get("browser") == 0 for r in mine):
+        done |= set(scenarios.BROWSER_ONLY)
+    return frozenset(done)
 
 
 def _progress(the_plan: plan.Plan, opts: runner.RunOptions) -> None:
@@ -223,7 +229,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if opts.suite is not None:
         from matrix.search import answer
 
-        print("\n".join(answer.for_suite(opts.suite.name, records, opts.suite.declared_pins())))
+        print("\n".join(answer.for_suite(opts.suite.key, records, opts.suite.declared_pins())))
     return 0
 
 

@@ -25,6 +25,16 @@ HINT = (
 )
 
 
+def playwright_cache() -> Path:
+    """Where Playwright keeps the browsers it installs."""
+    return Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache/ms-playwright"))
+
+
+def is_system(path: Path) -> bool:
+    """Whether ``path`` is a Chromium of the machine (not one Playwright installed itself)."""
+    return not Path(path).resolve().is_relative_to(playwright_cache().resolve())
+
+
 def find() -> Path | None:
     """The Chromium to launch: ``$MATRIX_CHROMIUM``, then PATH, then Playwright's cache."""
     explicit = os.environ.get(ENV_VAR)
@@ -35,6 +45,5 @@ def find() -> Path | None:
         found = shutil.which(name)
         if found:
             return Path(found)
-    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache/ms-playwright"))
-    managed = sorted(cache.glob("chromium-*/chrome-linux*/chrome"), reverse=True)
+    managed = sorted(playwright_cache().glob("chromium-*/chrome-linux*/chrome"), reverse=True)
     return managed[0] if managed else None

@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from matrix.measure import browser, command, env, interpreters, junit
+from matrix.measure import browser, command, env, found, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define.cell import Cell
 from matrix.results.record import Counts, Outcome, Record
-from matrix.measure.scenarios import Scenario
+from matrix.measure.scenarios import BROWSER_ONLY, Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
@@ -63,12 +63,16 @@ class _Cell:
     envdir: Path | None = None
     chromium: Path | None = None
     control: list[Failure] = dataclasses.field(default_factory=list)
+    suite_copy: Path | None = None  # a user's suite: the copy its project is installed from
+    relaxed: tuple[str, ...] = ()  # its own pins that gave way
+    found: dict[str, int] | None = None  # its tests, as the plugin counted them
 
 
 def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     """What a recorded result depends on: cell, scenarios, probe code, snapshot time."""
     digest = hashlib.sha256()
-    extra = "\n".join(opts.suite.requirements) if opts.suite else ""
+    extra = "\n".join((*opts.suite.requirements, *map(str, opts.suite.local),
+                       *opts.suite.constraints, found.PLUGIN.read_text())) if opts.suite else ""
     for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "",
                  _tree_hash(_source(cell, opts)), extra):
         digest.update(part.encode() + b"\0")
@@ -100,9 +104,13 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
     todo = [s for s in scenarios if s.name not in done]
     verdict = _prepare(ctx)
+    if verdict is None and cell.suite:
+        verdict = _collect(ctx)
     if verdict is not None:
         return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
                 for s in todo]
+    if ctx.found is not None and ctx.found["browser"] == 0:  # nothing to move first or last
+        scenarios = [s for s in scenarios if s.name not in BROWSER_ONLY]
     records = []
     for scenario in scenarios:
         if scenario.name in done:
@@ -137,14 +145,65 @@ def _prepare(ctx: _Cell) -> Verdict | None:
     return None
 
 
+def _suite_copy(ctx: _Cell) -> Path:
+    """The copy of a suite its project is installed from (building writes into it, so the
+    user's folder is never used); one per suite content, shared by cells and runs."""
+    suite = ctx.opts.suite
+    copy = env.envs_root() / "suites" / f"{suite.key}-{_tree_hash(suite.root)[:12]}"
+    if not copy.is_dir():
+        partial = copy.with_name(f".{copy.name}-{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(suite.root, partial, symlinks=False, ignore=shutil.ignore_patterns(*IGNORED))
+        try:
+            partial.rename(copy)
+        except OSError:  # another cell made it first
+            shutil.rmtree(partial, ignore_errors=True)
+    return copy
+
+
+def _collect(ctx: _Cell) -> Verdict | None:
+    """Collect the suite once with the plugin: which tests use Playwright, which are async.
+
+    A suite that cannot be collected under these pins fails every scenario with one line.
+    """
+    log_rel = f"logs/{ctx.cell.id}/collect.log"
+    log = ctx.opts.out / log_rel
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(b"")
+    work = Path(tempfile.mkdtemp(prefix="matrix-"))
+    try:
+        project = _copy_project(ctx, work)
+        report = work / "collect.json"
+        done = command.run(_pytest_args(ctx, log.with_suffix(".junit.xml"), ["--collect-only"]),
+                           log=log, cwd=project, timeout=ctx.opts.timeout, echo=False,
+                           env=_probe_env(ctx, work, project, found.settings(report, "all", None)))
+        collected = found.read(report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if done.returncode == 0 and collected is not None:
+        ctx.found = collected.counts
+        return None
+    line = _failure_from_log(log, done.returncode).message
+    return Verdict(outcome=Outcome.FAIL, signature="collection-error",
+                   message=f"pytest could not collect the suite with these pins ({line}); "
+                           f"see {log_rel}")
+
+
 def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
     """The resolver's answer, asked again (with a pause) while the index is unreachable."""
-    extra = ctx.opts.suite.requirements if ctx.cell.suite else ()
     for attempt in range(INFRA_RETRIES + 1):
         if attempt:
             time.sleep(INFRA_PAUSE_S)
-        resolution = env.resolve(ctx.cell, interp, folder=folder,
-                                 exclude_newer=ctx.opts.exclude_newer, extra=extra)
+        if ctx.cell.suite:
+            ctx.suite_copy = _suite_copy(ctx)
+            resolution = env.resolve_relaxing(
+                ctx.cell, interp, folder=folder, exclude_newer=ctx.opts.exclude_newer,
+                extra=ctx.opts.suite.install_lines(ctx.suite_copy),
+                constraints=ctx.opts.suite.constraints)
+            ctx.relaxed = resolution.relaxed
+        else:
+            resolution = env.resolve(ctx.cell, interp, folder=folder,
+                                     exclude_newer=ctx.opts.exclude_newer)
         if not resolution.infra:
             break
     return resolution
@@ -152,7 +211,7 @@ def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
 
 def _unresolvable(ctx: _Cell, interp, resolution: env.Resolution, folder: Path) -> Verdict:
     """Unresolvable pins, or a suite whose own dependencies do not fit them: say which."""
-    if ctx.cell.suite and ctx.opts.suite.requirements:
+    if ctx.cell.suite and ctx.opts.suite.install_lines(ctx.suite_copy):
         alone = env.resolve(ctx.cell, interp, folder=folder / "pins-alone",
                             exclude_newer=ctx.opts.exclude_newer)
         if alone.ok:
@@ -221,31 +280,54 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
 
 def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
                  ) -> tuple[Verdict, Counts, float, list[Failure]]:
-    project = work / "project"
-    shutil.copytree(_source(ctx.cell, ctx.opts), project, symlinks=False,
-                    ignore=shutil.ignore_patterns(*IGNORED))
-    counts, failures, took = Counts(), [], 0.0
+    project = _copy_project(ctx, work)
+    counts, failures, took, hollow = Counts(), [], 0.0, []
     for index, paths in enumerate(scenario.runs, 1):
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
         report.unlink(missing_ok=True)
-        args = [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                "-rfE", f"--junitxml={report}", *paths]
+        args = _pytest_args(ctx, report, paths)
         if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
-        done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work, project),
-                           timeout=ctx.opts.timeout, echo=False)
+        selection = scenario.selections[index - 1] if scenario.selections else "all"
+        plugin = found.settings(work / f"found-{index}.json", selection, _suite_chromium(ctx))
+        done = command.run(args, log=log, cwd=project, timeout=ctx.opts.timeout, echo=False,
+                           env=_probe_env(ctx, work, project, plugin if ctx.cell.suite else None))
         took += done.duration_s
         if done.timed_out:
             message = f"pytest did not finish within {ctx.opts.timeout:g} s and was killed"
             return Verdict(outcome=Outcome.TIMEOUT, signature="timeout", message=message
                            ), counts, took, failures
+        seen = found.read(work / f"found-{index}.json")
+        hollow += seen.hollow if seen else []
         parsed = junit.read(report)
-        if parsed is None or (done.returncode not in (0, 1) and not parsed[1]):
+        nothing_selected = done.returncode == 5 and selection in ("browser", "other")
+        if not nothing_selected and (parsed is None or (done.returncode not in (0, 1) and not parsed[1])):
             failures.append(_failure_from_log(log, done.returncode))
-            parsed = parsed or (Counts(), [])
+        parsed = parsed or (Counts(), [])
         counts, failures = counts + parsed[0], failures + parsed[1]
     verdict = signatures.classify(failures, [] if scenario.name == "control" else ctx.control)
+    verdict = found.hollow(verdict, tuple(hollow) or found.never_awaited(log))
     return verdict, counts, took, failures
+
+
+def _copy_project(ctx: _Cell, work: Path) -> Path:
+    project = work / "project"
+    shutil.copytree(_source(ctx.cell, ctx.opts), project, symlinks=False,
+                    ignore=shutil.ignore_patterns(*IGNORED))
+    return project
+
+
+def _pytest_args(ctx: _Cell, junit_xml: Path, paths) -> list:
+    """pytest in the cell's env; a suite's runs load the product's plugin."""
+    plugin = ["-p", found.MODULE] if ctx.cell.suite else []
+    return [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *plugin,
+            "-q", "-rfE", f"--junitxml={junit_xml}", *paths]
+
+
+def _suite_chromium(ctx: _Cell) -> Path | None:
+    """The Chromium given to a suite's launches: a system one only. Without one the suite
+    uses Playwright's own browser install, as it would on a user's machine."""
+    return ctx.chromium if ctx.chromium is not None and browser.is_system(ctx.chromium) else None
 
 
 def _failure_from_log(log: Path, code: int | None) -> Failure:
@@ -260,7 +342,8 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
     return Failure(test="", message=message, text=text[-5000:])
 
 
-def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
+def _probe_env(ctx: _Cell, work: Path, project: Path,
+               plugin: dict[str, str] | None = None) -> dict[str, str]:
     """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
     base = {k: v for k, v in os.environ.items()
             if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
@@ -274,8 +357,13 @@ def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
     )
     if ctx.chromium:
         base[browser.ENV_VAR] = str(ctx.chromium)
-    if ctx.cell.suite:  # a suite's own code imports from its root or src/ without installing
-        base["PYTHONPATH"] = os.pathsep.join([str(project), str(project / "src")])
+    if ctx.cell.suite:  # the plugin, and src/ of a suite that is not installed as a package
+        base.pop(browser.ENV_VAR, None)  # the plugin's settings say which browser, if any
+        paths = [found.place(work)]
+        if not any(item.path == ctx.opts.suite.root for item in ctx.opts.suite.local):
+            paths += [project, project / "src"]
+        base["PYTHONPATH"] = os.pathsep.join(map(str, paths))
+        base.update(plugin or {})
     return base
 
 
@@ -295,7 +383,9 @@ def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, to
         message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
         repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix), log=log,
         control_signature=verdict.control_signature, attempt=attempt,
-        fingerprint=ctx.fingerprint,
+        fingerprint=ctx.fingerprint, suite=ctx.cell.suite or None, found=ctx.found,
+        hollow=verdict.hollow, relaxed=ctx.relaxed,
+        note=found.note(ctx.found) if ctx.found is not None else None,
     )
 
 

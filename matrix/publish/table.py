@@ -40,7 +40,7 @@ import pandas as pd
 from packaging.version import InvalidVersion, Version
 
 from matrix.results import signatures, store
-from matrix.results.record import Record
+from matrix.results.record import OPTIONAL, Record
 
 __all__ = [
     "AXES", "FINDINGS", "SEVERITY", "SIGNATURES", "Previous", "PreviousError", "bisect_finding",
@@ -162,6 +162,11 @@ def _as_dict(typed: Record) -> dict[str, Any]:
     record = {name: getattr(typed, name) for name in _FIELD_NAMES}
     record["outcome"] = typed.outcome.value
     record["tests"] = {name: getattr(typed.tests, name) for name in COUNTS}
+    for name in OPTIONAL:  # a suite's fields, absent from probe records as in to_json
+        if not record[name]:
+            del record[name]
+        elif isinstance(record[name], tuple):
+            record[name] = list(record[name])
     return record
 
 

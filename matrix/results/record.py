@@ -15,6 +15,7 @@ class Outcome(str, enum.Enum):
     PASS = "pass"
     BUG = "bug"  # a loop-conflict signature that the control scenario does not show
     FAIL = "fail"  # any other failure
+    HOLLOW = "hollow"  # passed, but browser code never ran (a coroutine never awaited)
     UNRESOLVABLE = "unresolvable"  # the resolver refused the pins
     NO_INTERPRETER = "no-interpreter"  # the requested Python is not on this machine
     INFRA = "infra"  # the harness could not run it (no browser, index unreachable, ...)
@@ -66,11 +67,22 @@ class Record:
     attempt: int = 1
     fingerprint: str = ""
     schema: int = SCHEMA
+    # A user's suite only (left out of the JSON when empty, so probe records stay as they were):
+    suite: str | None = None  # the suite's key (name and a short hash of its folder)
+    found: dict[str, int] | None = None  # tests collected: "tests", "browser", "async"
+    hollow: tuple[str, ...] = ()  # "test id: why" for every test that passed hollow
+    relaxed: tuple[str, ...] = ()  # the suite's own pins that gave way to resolve
+    note: str | None = None  # what the reader should know (e.g. no browser test found)
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready dict (outcome as its string value)."""
         data = dataclasses.asdict(self)
         data["outcome"] = self.outcome.value
+        for field in OPTIONAL:
+            if not data[field]:
+                del data[field]
+            elif isinstance(data[field], tuple):
+                data[field] = list(data[field])
         return data
 
     @classmethod
@@ -83,4 +95,10 @@ class Record:
                 raise TypeError(f"{field} is not an object")
         kwargs["outcome"] = Outcome(data["outcome"])
         kwargs["tests"] = Counts(**data.get("tests") or {})
+        for field in ("hollow", "relaxed"):
+            kwargs[field] = tuple(data.get(field) or ())
         return cls(**kwargs)
+
+
+#: Fields a record leaves out when they are empty.
+OPTIONAL = ("suite", "found", "hollow", "relaxed", "note")
