@@ -43,26 +43,36 @@ def pytest_configure(config):
 
 
 def _patch_launch(chromium, flags):
-    """Wrap Playwright's one implementation of launch (the sync and async APIs both call it)."""
-    try:
-        from playwright._impl import _browser_type
-    except ImportError:  # no Playwright in this cell: nothing to give a browser to
-        return
-    impl = _browser_type.BrowserType
-    for name in ("launch", "launch_persistent_context"):
-        original = getattr(impl, name, None)
-        if original is not None and not getattr(original, "_matrix", False):
-            setattr(impl, name, _with_chromium(original, chromium, flags))
+    """Wrap the public ``BrowserType.launch`` of both APIs (their keyword names have stayed
+    the same across releases, unlike the implementation's)."""
+    import importlib
+
+    for api, is_async in (("playwright.sync_api", False), ("playwright.async_api", True)):
+        try:
+            browser_type = importlib.import_module(api).BrowserType
+        except (ImportError, AttributeError):  # no Playwright in this cell: nothing to give
+            continue
+        for name in ("launch", "launch_persistent_context"):
+            original = getattr(browser_type, name, None)
+            if original is not None and not getattr(original, "_matrix", False):
+                setattr(browser_type, name, _with_chromium(original, chromium, flags, is_async))
 
 
-def _with_chromium(original, chromium, flags):
-    async def launch(self, *args, **kwargs):
-        if self.name == "chromium" and not kwargs.get("executablePath") and not kwargs.get("channel"):
-            kwargs["executablePath"] = chromium
-            kwargs["args"] = list(kwargs.get("args") or []) + [
-                f for f in flags if f not in (kwargs.get("args") or [])]
-        return await original(self, *args, **kwargs)
+def _with_chromium(original, chromium, flags, is_async):
+    def options(self, kwargs):
+        if self.name == "chromium" and not kwargs.get("executable_path") and not kwargs.get("channel"):
+            given = list(kwargs.get("args") or [])
+            kwargs = dict(kwargs, executable_path=chromium,
+                          args=given + [f for f in flags if f not in given])
+        return kwargs
 
+    async def launch_async(self, *args, **kwargs):
+        return await original(self, *args, **options(self, kwargs))
+
+    def launch_sync(self, *args, **kwargs):
+        return original(self, *args, **options(self, kwargs))
+
+    launch = launch_async if is_async else launch_sync
     launch._matrix = True
     return launch
 
@@ -127,7 +137,10 @@ def pytest_runtest_call(item):
     func = getattr(item, "obj", None)
     if func is None or inspect.iscoroutinefunction(func):
         return
-    for name, value in (getattr(item, "funcargs", None) or {}).items():
+    funcargs = getattr(item, "funcargs", None) or {}
+    own = getattr(getattr(item, "_fixtureinfo", None), "argnames", ())  # the test's own first
+    for name in [*[n for n in own if n in funcargs], *funcargs]:
+        value = funcargs[name]
         if type(value).__module__.startswith("playwright.async_api"):
             _hollow.setdefault(item.nodeid, f"a sync test received an async "
                                             f"{type(value).__name__} ({name})")

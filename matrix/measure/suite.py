@@ -26,8 +26,9 @@ else:  # pragma: no cover
 
 TEST_GROUPS = ("test", "tests", "testing", "dev")
 #: Extras asked of a project whose metadata cannot be read without building it (setup.py);
-#: an extra it does not have is ignored by the resolver.
-SETUP_EXTRAS = (*TEST_GROUPS, "playwright", "e2e", "browser")
+#: an extra it does not have is ignored by the resolver. A Playwright extra is not asked
+#: for: the cell says which plugin, and the two plugins refuse to load together.
+SETUP_EXTRAS = TEST_GROUPS
 IGNORED = ("__pycache__", ".pytest_cache", ".git", ".venv", "venv", ".nox", ".tox",
            "node_modules", "build", "dist", "*.egg-info", ".coverage", "reports")
 _TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")

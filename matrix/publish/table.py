@@ -53,13 +53,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Outcomes from worst to best; a cell's verdict is the first one any scenario has.
-SEVERITY = ("bug", "fail", "timeout", "flaky", "infra", "unresolvable", "no-interpreter", "pass")
+SEVERITY = ("bug", "fail", "hollow", "timeout", "flaky", "infra", "unresolvable", "no-interpreter",
+            "pass")
 INCOMPATIBLE, NOT_RUN = "incompatible", "not-run"
 #: Every state a cell can be in, in the order the legend lists them.
 STATES = (*SEVERITY[::-1], INCOMPATIBLE, NOT_RUN)
 #: Outcomes that say something about the combination itself; only these bound a version range.
 DECIDED = frozenset({"pass", "bug", "fail"})
-BAD = frozenset({"bug", "fail", "timeout", "flaky"})
+BAD = frozenset({"bug", "fail", "hollow", "timeout", "flaky"})
 
 SYNC, ASYNC, NATIVE, NONE = "pytest-playwright", "pytest-playwright-asyncio", "native-async", "none"
 PLUGINS = (SYNC, ASYNC, NATIVE)
@@ -153,6 +154,11 @@ def _parse_record(line: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise TypeError("a JSON object was expected")
     return _as_dict(Record.from_json(data))
+
+
+def record_of(record: Mapping[str, Any]) -> Record:
+    """The typed record of a dict read by :func:`read_records`."""
+    return Record.from_json(dict(record))
 
 
 def _as_dict(typed: Record) -> dict[str, Any]:
