@@ -137,7 +137,7 @@ def new_run_id() -> str:
 
 
 def _repro_prefix() -> str:
-    keep = ("MATRIX_CONFIG", "MATRIX_PROFILE", "MATRIX_OUT")
+    keep = ("MATRIX_CONFIG", "MATRIX_PROFILE", "MATRIX_OUT", "MATRIX_SUITE", "MATRIX_SUITE_REQUIREMENTS")
     return "".join(f"{k}={shlex.quote(os.environ[k])} " for k in keep if os.environ.get(k))
 
 

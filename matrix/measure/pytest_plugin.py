@@ -37,6 +37,8 @@ _hollow: dict = {}  # nodeid -> reason
 
 def pytest_configure(config):
     """Give Playwright the system Chromium before any test or fixture launches a browser."""
+    _found.clear()  # one report per session, even when pytest runs in-process twice
+    _hollow.clear()
     chromium = os.environ.get("MATRIX_CHROMIUM")
     if chromium:
         _patch_launch(chromium, os.environ.get("MATRIX_CHROMIUM_ARGS", "").split())
