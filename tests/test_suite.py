@@ -191,12 +191,14 @@ def test_the_examples_show_the_bug_then_the_fix_without_touching_them(tmp_path) 
         assert proc.returncode == 0, proc.stderr[-3000:]
     assert _tree(EXAMPLES) == before
     table = {(r.cell_id, r.scenario): r for r in store.read(tmp_path)}
-    reported = "shop-sync-py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"
+    key = suite.load(EXAMPLES / "shop-sync").key
+    reported = f"{key}-py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"
     assert table[(reported, "e2e-first")].outcome is Outcome.BUG
     assert table[(reported, "as-is")].outcome is Outcome.BUG
+    assert table[(reported, "e2e-first")].found == {"tests": 5, "browser": 2, "async": 2}
     fixed = [r for (cid, _), r in table.items() if cid.startswith("shop-async-")]
     assert fixed and all(r.outcome is Outcome.PASS for r in fixed)
-    lines = answer.for_suite("shop-sync", store.read(tmp_path), {})
+    lines = answer.for_suite(key, store.read(tmp_path), {})
     assert any(line.startswith("  pins to write: ") for line in lines)
     # explain works on the suite's recorded cells too (no new cell: --max-cells 0)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
@@ -214,7 +216,8 @@ def test_a_suite_whose_own_dependencies_cannot_install_is_told_so(tmp_path, data
     proc = _run(tmp_path, data / "suites.toml", MATRIX_SUITE=str(data / "suites/needs-missing-dist"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     records = store.read(tmp_path)
-    assert [r.scenario for r in records] == ["control", "as-is"]  # no e2e folder: no e2e scenarios
+    # not installable, so not collected: whether it has browser tests is unknown
+    assert [r.scenario for r in records] == ["control", "as-is", "e2e-first", "e2e-last", "isolated"]
     for record in records:
         assert record.outcome is Outcome.UNRESOLVABLE and record.signature == "suite-dependencies"
         assert record.message.startswith("the suite's own dependencies cannot be installed")
@@ -231,3 +234,71 @@ def test_nox_refuses_a_path_that_is_not_a_pytest_project(tmp_path, data) -> None
     assert [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")] == [
         f"error: {data / 'suites/not-pytest'} is not a pytest project (no pytest configuration "
         "and no test_*.py files); point MATRIX_SUITE at the folder that holds its tests."]
+
+
+@pytest.mark.integration
+def test_a_flat_plugin_suite_gets_bug_browser_first_and_last_and_hollow_never_pass(tmp_path, data) -> None:
+    """The layout of a real Datasette plugin: installed through its entry point, a browser
+    module beside the async tests in one folder, run under both Playwright plugins."""
+    flat = data / "suites" / "flat-plugin"
+    before = _tree(flat)
+    for profile in ("sync", "async"):
+        proc = _run(tmp_path, data / "suites-browser.toml", profile, MATRIX_SUITE=str(flat))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _tree(flat) == before
+    table = {(r.cell_id.split("-asyncio1.5.0-")[1][:5], r.scenario): r for r in store.read(tmp_path)}
+    for record in table.values():
+        assert record.found == {"tests": 4, "browser": 1, "async": 3}
+        assert record.suite == suite.load(flat).key
+    # the entry point registered (the project was installed from its copy): control passes
+    assert table[("sync0", "control")].outcome is Outcome.PASS
+    assert table[("sync0", "control")].tests.passed == 3
+    for scenario in ("as-is", "e2e-first", "e2e-first-cov"):
+        assert table[("sync0", scenario)].outcome is Outcome.BUG  # never fail: control passes
+        assert table[("sync0", scenario)].signature == "runner-in-running-loop"
+    for scenario in ("e2e-last", "e2e-last-cov", "isolated"):  # the browser really ran
+        assert table[("sync0", scenario)].outcome is Outcome.PASS
+        assert table[("sync0", scenario)].tests.passed == 4
+    for scenario in ("as-is", "e2e-first", "e2e-last", "isolated"):
+        record = table[("async", scenario)]
+        assert record.outcome is Outcome.HOLLOW
+        assert record.hollow[0].startswith("tests/test_playwright.py::test_button_counts[chromium]: "
+                                           "a sync test received an async Page (page)")
+    log = (tmp_path / table[("async", "as-is")].log).read_text()
+    assert "RuntimeWarning: coroutine 'Page.set_content' was never awaited" in log
+    lines = answer.for_suite(suite.load(flat).key, store.read(tmp_path), {})
+    assert "it needs 1 browser tests rewritten as async" in lines[-1]
+
+
+@pytest.mark.integration
+def test_a_lock_style_requirements_file_lets_its_pins_give_way(tmp_path, data) -> None:
+    """Every transitive dependency pinned, for releases older than the cell's: the cell
+    resolves, the records list the pins that gave way, and the loop conflict is a bug."""
+    proc = _run(tmp_path, data / "suites-browser.toml", "sync",
+                MATRIX_SUITE=str(data / "suites" / "lock-pinned"),
+                MATRIX_SUITE_REQUIREMENTS="requirements.txt")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = {r.scenario: r for r in store.read(tmp_path)}
+    assert records["control"].outcome is Outcome.PASS
+    assert set(records["control"].relaxed) >= {"pluggy==1.5.0", "greenlet==3.0.3"}
+    assert not any(r.split("==")[0] in ("pytest", "playwright", "pytest-asyncio")
+                   for r in records["control"].relaxed)  # the cell's own pins never "give way"
+    assert records["control"].resolved["pytest"] == "9.2.0"
+    assert records["as-is"].outcome is Outcome.BUG
+    assert records["as-is"].signature == "asyncio-run-in-running-loop"
+    assert records["e2e-last"].outcome is Outcome.PASS
+
+
+@pytest.mark.integration
+def test_a_suite_whose_collection_fails_is_one_line_and_fail(tmp_path, data) -> None:
+    broken = tmp_path / "broken"
+    (broken / "tests").mkdir(parents=True)
+    (broken / "tests" / "test_x.py").write_text("import no_such_module_for_the_matrix\n")
+    proc = _run(tmp_path / "out", data / "suites.toml", MATRIX_SUITE=str(broken))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = store.read(tmp_path / "out")
+    assert records and all(r.outcome is Outcome.FAIL and r.signature == "collection-error"
+                           for r in records)
+    assert records[0].message.startswith("pytest could not collect the suite with these pins "
+                                         "(ModuleNotFoundError: No module named "
+                                         "'no_such_module_for_the_matrix'); see logs/")
