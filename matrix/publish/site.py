@@ -164,6 +164,13 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
     )
 
 
+def _suite_views(found: list[dict[str, Any]], logs: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The suites with each scenario's log link pointing at the copy beside the page."""
+    return [s | {"cells": [c | {"scenarios": [sc | {"log": logs.get(sc["log"] or "")}
+                                               for sc in c["scenarios"]]}
+                           for c in s["cells"]]} for s in found]
+
+
 def _suite_of(record: Mapping[str, Any]) -> str | None:
     probe = str(record.get("probe") or "")
     return record.get("suite") or (probe[len("suite:"):] if probe.startswith("suite:") else None)
@@ -859,7 +866,7 @@ def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
         "changes": changes_view(analysis.changes, analysis.cells),
         "evidence": evidence,
         "warnings": analysis.warnings,
-        "suites": analysis.suites,
+        "suites": _suite_views(analysis.suites, logs or {}),
         "scenario_help": _scenario_help(),
         "data": script_json(payload(analysis, logs or {})),
     }
