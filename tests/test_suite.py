@@ -90,7 +90,7 @@ def test_the_answer_names_a_passing_combination_and_where_the_pins_stand(data) -
     shop = suite.load(EXAMPLES / "shop-sync")
     lines = answer.for_suite("shop-sync", records, shop.declared_pins())
     assert "as-is bug (loop-already-running)" in lines[1]
-    assert lines[3].startswith("  it passes with the e2e tests in a separate pytest process")
+    assert lines[3].startswith("  it passes with the browser tests in a separate pytest process")
     assert lines[4] == ("  pins to write: playwright==1.65.2 pytest==9.2.0 pytest-asyncio==1.5.0 "
                         "pytest-cov==7.1.0 pytest-playwright==0.10.0")
     fixed = answer.for_suite("shop-async", records, suite.load(EXAMPLES / "shop-async").declared_pins())
@@ -195,7 +195,7 @@ def test_the_examples_show_the_bug_then_the_fix_without_touching_them(tmp_path) 
     reported = f"{key}-py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"
     assert table[(reported, "e2e-first")].outcome is Outcome.BUG
     assert table[(reported, "as-is")].outcome is Outcome.BUG
-    assert table[(reported, "e2e-first")].found == {"tests": 5, "browser": 2, "async": 2}
+    assert table[(reported, "e2e-first")].found == {"tests": 7, "browser": 2, "async": 5}
     fixed = [r for (cid, _), r in table.items() if cid.startswith("shop-async-")]
     assert fixed and all(r.outcome is Outcome.PASS for r in fixed)
     lines = answer.for_suite(key, store.read(tmp_path), {})

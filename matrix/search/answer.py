@@ -12,8 +12,8 @@ from matrix.results.record import Outcome, Record
 #: What "newest" compares, most significant first.
 ORDER = (SYNC_PLUGIN, ASYNC_PLUGIN, "pytest-asyncio", "pytest", "playwright", "python",
          "pytest-cov", "coverage")
-WORKAROUNDS = {"isolated": "with the e2e tests in a separate pytest process",
-               "e2e-last": "with the e2e tests collected after the async tests"}
+WORKAROUNDS = {"isolated": "with the browser tests in a separate pytest process",
+               "e2e-last": "with the browser tests run after the others"}
 
 
 def cells(records: Iterable[Record]) -> dict[str, dict[str, Record]]:
