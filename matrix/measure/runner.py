@@ -107,7 +107,8 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     if verdict is None and cell.suite:
         verdict = _collect(ctx)
     if verdict is not None:
-        return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
+        log = "collect.log" if verdict.signature == "collection-error" else "env.log"
+        return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
                 for s in todo]
     if ctx.found is not None and ctx.found["browser"] == 0:  # nothing to move first or last
         scenarios = [s for s in scenarios if s.name not in BROWSER_ONLY]
