@@ -20,8 +20,8 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from matrix.__main__ import load_plan, new_run_id  # noqa: E402
-from matrix.errors import MatrixError  # noqa: E402
+from matrix import options, tasks  # noqa: E402
+from matrix.errors import IndexUnreachable, MatrixError  # noqa: E402
 
 nox.needs_version = ">=2026.8.10"
 nox.options.default_venv_backend = "uv"
@@ -30,44 +30,81 @@ nox.options.error_on_missing_interpreters = False
 nox.options.sessions = ["tests"]
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 # One id for the whole invocation; nox's parallel workers inherit it.
-os.environ.setdefault("MATRIX_RUN_ID", new_run_id())
+os.environ.setdefault("MATRIX_RUN_ID", options.new_run_id())
+#: Cell exit codes that are results, not session failures: the report is still built.
+RESULT_CODES = [0, IndexUnreachable.return_code]
 
 
-def _cells() -> list[str]:
+def _cells() -> tuple[list[str], MatrixError | None]:
+    """The run's cells, from the plan written once per run (see ``matrix.define.plan``).
+
+    A broken definition must not stop the sessions that do not need it (``tests``,
+    ``report``, ...): it becomes one ``cell(plan-error)`` session that says what is wrong.
+    When this invocation asks for the matrix or its cells, it ends here instead, with the
+    definition's own exit code (nox could not carry it from a session).
+    """
     try:
-        return [cell.id for cell in load_plan().cells]
+        return [cell.id for cell in tasks.load_plan(options.read()).cells], None
     except MatrixError as exc:
-        # Bad input is one sentence and its own exit code, before any env is built.
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.return_code)
+        if _asks_for_cells(sys.argv[1:]):
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(exc.return_code)
+        return ["plan-error"], exc
 
 
-CELLS = _cells()
+def _asks_for_cells(argv: list[str]) -> bool:
+    """Whether nox's command line selects the matrix, a cell or the ``cells`` tag."""
+    picked, selecting = [], False
+    for arg in argv:
+        if arg == "--":
+            break
+        name, _, value = arg.partition("=")
+        if name in ("-s", "-e", "--session", "--sessions", "-t", "--tags", "-k", "--keywords"):
+            selecting = True
+            picked += [value] if value else []
+        elif arg.startswith("-"):
+            selecting = False
+        elif selecting:
+            picked.append(arg)
+    return any(p.startswith(("matrix", "cell")) or p == "cells" for p in picked)
+
+
+CELLS, PLAN_ERROR = _cells()
+
+
+def _stop_on_plan_error(session: nox.Session) -> None:
+    if PLAN_ERROR is not None:
+        session.error(f"{PLAN_ERROR} (exit code {PLAN_ERROR.return_code} with loop-compat run)")
 
 
 @nox.session(python=False, default=False, tags=["cells"], allow_parallel=True)
 @nox.parametrize("cell", CELLS, ids=CELLS)
 def cell(session: nox.Session, cell: str) -> None:
     """One cell: its uv env, then every scenario, each recorded as it finishes."""
-    session.run(sys.executable, "-m", "matrix", "cell", cell, *session.posargs, external=True)
+    _stop_on_plan_error(session)
+    session.run(sys.executable, "-m", "matrix", "cell", cell, *session.posargs, external=True,
+                success_codes=RESULT_CODES)
 
 
-@nox.session(default=False, requires=["cell"])
+@nox.session(python=False, default=False, requires=["cell"])
 def matrix(session: nox.Session) -> None:
-    """Run every cell of the profile (see ``cell``), then build the report."""
-    _report(session)
+    """Run every cell of the profile (see ``cell``), then print status and build the report."""
+    _stop_on_plan_error(session)
+    _matrix(session, "report", *session.posargs)
+    _matrix(session, "status")  # last: it fails with the run's error (an unreachable index)
 
 
-@nox.session(default=False)
+@nox.session(python=False, default=False)
 def report(session: nox.Session) -> None:
     """Build the static site from the records in the results folder."""
-    _report(session)
+    _matrix(session, "report", *session.posargs)
 
 
-def _report(session: nox.Session) -> None:
-    session.install(".")
-    session.run("python", "-m", "matrix", "status")
-    session.run("python", "-m", "matrix", "report", *session.posargs)
+def _matrix(session: nox.Session, *args: str) -> None:
+    # The report needs pandas and plotly: uv runs it in an env of its cache, shared safely by
+    # runs in parallel (a nox venv installed by two runs at once breaks), the code editable.
+    session.run("uv", "run", "--quiet", "--no-project", "--with-editable", str(ROOT),
+                "python", "-m", "matrix", *args, external=True)
 
 
 @nox.session(python=False, default=False)
@@ -90,7 +127,8 @@ def explain(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: cell overhead, a hand-written noxfile, parallel cells, the site.
+    """Benchmarks: cell overhead, a hand-written noxfile, parallel cells, the site, an
+    incremental run against a fresh one, explain on the reported combination.
 
     Writes ``reports/bench.json`` and prints a table (about 20 minutes on 2 cores);
     ``-- --reps 1`` for a quick check, ``-- --only overhead naive parallel site`` for some.

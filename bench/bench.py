@@ -14,8 +14,14 @@ medians and ratios (these machines are shared and noisy; a single run proves lit
   Target: the parallel wall time within 1.3x of (pytest time / cores).
 * ``site``: build time, peak memory and time to a usable page for synthetic results
   (through ``bench/site_bench.py``), and how they grow with the record count.
+* ``incremental``: on the twelve cells of ``tests/data/incremental.toml``, after a first
+  run, the next run on a snapshot with one new release (pytest 8.4.2) against a fresh run
+  of the same plan: wall time, cells measured and carried over.
+* ``explain``: ``explain`` on the reported combination (Python 3.13, pytest 8.4.2,
+  pytest-asyncio 1.3.0, pytest-playwright 0.7.1, playwright 1.56.0) from an empty results
+  folder and a warm uv cache, then again when the records decide: wall time and new cells.
 
-    python bench/bench.py [--reps N] [--only overhead naive parallel site] [--cells N]
+    python bench/bench.py [--reps N] [--only overhead naive parallel site incremental explain]
 
 Everything, raw samples and machine facts included, is written to ``reports/bench.json``.
 The exit code is 1 when a measured run failed (its numbers would mean nothing), else 0,
@@ -50,11 +56,19 @@ PRODUCT_NOXFILE = ROOT / "noxfile.py"
 QUICK_TOML = ROOT / "matrix" / "matrix.toml"
 sys.path[:0] = [str(ROOT), str(HERE)]
 
+import plan_bench  # noqa: E402  (bench/plan_bench.py: listing and cell start, full profile)
 import site_bench  # noqa: E402  (bench/site_bench.py: reused, not rewritten)
 
-SECTIONS = ("overhead", "naive", "parallel", "site")
-#: Repetitions per section when --reps is not given: about 20 minutes on 2 cores.
-DEFAULT_REPS = {"overhead": 3, "naive": 3, "parallel": 2, "site": 3}
+SECTIONS = ("overhead", "naive", "parallel", "site", "incremental", "explain", "plan")
+#: Repetitions per section when --reps is not given: about 30 minutes on 2 cores.
+DEFAULT_REPS = {"overhead": 3, "naive": 3, "parallel": 2, "site": 3, "incremental": 2, "explain": 1,
+                "plan": 3}
+MAX_PLAN_S = 1.5  # full profile: listing the cells, and a cell process up to its first command
+INCREMENTAL_TOML = ROOT / "tests" / "data" / "incremental.toml"
+#: An hour before and after pytest 8.4.2 was uploaded (2025-09-04T14:34:20Z).
+BEFORE, AFTER = "2025-09-04T14:00:00Z", "2025-09-04T15:00:00Z"
+REPORTED = ("python=3.13", "pytest=8.4.2", "pytest-asyncio=1.3.0", "pytest-playwright=0.7.1",
+            "playwright=1.56.0")
 MAX_OVERHEAD_SHARE, MIN_SPEEDUP, MAX_PARALLEL_RATIO = 0.15, 5.0, 1.3
 #: Settings of the caller's that would change what the child runs measure.
 _DROPPED = ("MATRIX_", "NOX_", "PYTEST_", "COV_CORE")
@@ -496,6 +510,103 @@ def _page(index: Path) -> dict | None:
 # ---------------------------------------------------------------- summaries (pure)
 
 
+def snapshot_at(taken_at: str, folder: Path) -> Path:
+    """The repository's releases snapshot as it would have been taken at ``taken_at``."""
+    from matrix.define import releases
+
+    data = json.loads(releases.SNAPSHOT_PATH.read_text())
+    data["taken_at"] = taken_at
+    data["distributions"] = {d: [r for r in rs if r["uploaded"] <= taken_at]
+                             for d, rs in data["distributions"].items()}
+    path = folder / f"releases-{taken_at[:13]}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def run_matrix(ctx: Context, label: str, args: Sequence[str], **settings: str) -> dict:
+    """One timed ``python -m matrix`` command in the children's environment."""
+    log = ctx.work / f"{label}.log"
+    env = {**ctx.env, **{k: str(v) for k, v in settings.items()}}
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    with log.open("w") as f:
+        done = subprocess.run([sys.executable, "-m", "matrix", *args], cwd=ROOT, env=env,
+                              stdout=f, stderr=subprocess.STDOUT, check=False)
+    return {"label": label, "wall_s": round(time.perf_counter() - start, 3),
+            "returncode": done.returncode, "load": (load, os.getloadavg()[0]),
+            "log": str(log.relative_to(ctx.work))}
+
+
+def measure_incremental(ctx: Context, reps: int) -> dict:
+    """After a first run on the older snapshot, per repetition (alternating which goes
+    first): the next run on the newer one in a copy of that folder, and a fresh run of the
+    newer one; each with fresh envs from the warm uv cache."""
+    work = _fresh(ctx.work / "incremental")
+    before, after = snapshot_at(BEFORE, work), snapshot_at(AFTER, work)
+    common = {"MATRIX_CONFIG": INCREMENTAL_TOML}
+    first = run_matrix(ctx, "incremental/first", ["run"], **common, MATRIX_OUT=work / "first",
+                       MATRIX_ENVS=work / "envs-first", MATRIX_RELEASES=before, MATRIX_RUN_ID="first")
+    samples: dict[str, list] = {"incremental": [], "fresh": []}
+    for rep in range(reps):
+        for side in (("incremental", "fresh") if rep % 2 == 0 else ("fresh", "incremental")):
+            out = _fresh(work / f"{side}-{rep}")
+            if side == "incremental":
+                shutil.rmtree(out)
+                shutil.copytree(work / "first", out)
+            envs = _fresh(work / f"envs-{side}-{rep}")
+            run = run_matrix(ctx, f"incremental/{side}-{rep}", ["run"], **common, MATRIX_OUT=out,
+                             MATRIX_ENVS=envs, MATRIX_RELEASES=after, MATRIX_RUN_ID=f"{side}-{rep}")
+            mine = [r for r in read_records(out) if r["run_id"] == f"{side}-{rep}"]
+            run |= {"measured": len({r["cell_id"] for r in mine if not r.get("carried_over")}),
+                    "carried": len({r["cell_id"] for r in mine if r.get("carried_over")}),
+                    "verdicts": sorted((r["cell_id"], r["scenario"], r["outcome"]) for r in mine)}
+            samples[side].append(run)
+            shutil.rmtree(envs, ignore_errors=True)
+    return {"first": first, **samples}
+
+
+def measure_explain(ctx: Context, reps: int) -> list[dict]:
+    """``explain`` on the reported combination from an empty results folder (fresh envs,
+    warm uv cache), then once more on the same folder, where the records decide."""
+    rows = []
+    for rep in range(reps):
+        work = _fresh(ctx.work / f"explain-{rep}")
+        settings = {"MATRIX_OUT": work / "out", "MATRIX_ENVS": work / "envs"}
+        for label in ("empty", "recorded"):
+            run = run_matrix(ctx, f"explain-{rep}/{label}", ["explain", *REPORTED], **settings)
+            findings = [json.loads(x) for x in (work / "out" / "explain.jsonl").read_text().splitlines()
+                        if x.strip()] if (work / "out" / "explain.jsonl").exists() else []
+            last = findings[-1] if findings else {}
+            rows.append(run | {"state": label, "cells_run": last.get("cells_run"),
+                               "listed": [c["summary"] for c in last.get("candidates", [])]})
+        shutil.rmtree(work / "envs", ignore_errors=True)
+    return rows
+
+
+def summarise_incremental(samples: dict) -> dict:
+    """Medians of both sides, their ratio, and whether they agree cell for cell."""
+    inc, fresh = samples["incremental"], samples["fresh"]
+    i_wall, f_wall = median(r["wall_s"] for r in inc), median(r["wall_s"] for r in fresh)
+    return {"incremental_wall_s": i_wall, "fresh_wall_s": f_wall, "speedup": ratio(f_wall, i_wall),
+            "samples": [len(inc), len(fresh)], "first_wall_s": samples["first"]["wall_s"],
+            "measured": sorted({r["measured"] for r in inc}),
+            "carried": sorted({r["carried"] for r in inc}),
+            "fresh_measured": sorted({r["measured"] for r in fresh}),
+            "same_verdicts": all(r["verdicts"] == fresh[0]["verdicts"] for r in inc + fresh)}
+
+
+def summarise_explain(rows: Sequence[dict]) -> dict:
+    """Medians of explain's wall time from an empty folder and with the records deciding."""
+    empty = [r for r in rows if r["state"] == "empty" and r["returncode"] == 0]
+    again = [r for r in rows if r["state"] == "recorded" and r["returncode"] == 0]
+    wall = median(r["wall_s"] for r in empty)
+    return {"empty_wall_s": wall, "empty_cells": sorted({r["cells_run"] for r in empty}),
+            "recorded_wall_s": median(r["wall_s"] for r in again),
+            "recorded_cells": sorted({r["cells_run"] for r in again}),
+            "listed": empty[0]["listed"] if empty else [], "target_wall_s": 120.0,
+            "met": None if wall is None else wall <= 120.0}
+
+
 def succeeded(runs: Sequence[ProductRun | NaiveRun]) -> list:
     """The runs whose nox exited 0: a failed run's times measure the failure, not the work."""
     return [run for run in runs if run.nox.returncode == 0]
@@ -594,6 +705,12 @@ def summarise_site(rows: Sequence[dict]) -> dict:
     return out
 
 
+def summarise_plan(samples: dict) -> dict:
+    """Medians of each plan measure, before and after the plan was written once per run."""
+    return {side: {key: median(values) for key, values in found.items() if key != "cells"}
+            | {"cells": max(found["cells"], default=None)} for side, found in samples.items()}
+
+
 def _at_most(value: float | None, limit: float) -> bool | None:
     return None if value is None else value <= limit
 
@@ -619,6 +736,24 @@ def table_rows(summary: dict) -> list[tuple[str, str, str, str]]:
         rows += _parallel_rows(summary["parallel"])
     if "site" in summary:
         rows += _site_rows(summary["site"])
+    if "incremental" in summary:
+        rows += _incremental_rows(summary["incremental"])
+    if "explain" in summary:
+        rows += _explain_rows(summary["explain"])
+    if "plan" in summary:
+        rows += _plan_rows(summary["plan"])
+    return rows
+
+
+def _plan_rows(s: dict) -> list[tuple[str, str, str, str]]:
+    before, after = s.get("before", {}), s["after"]
+    rows = []
+    for key, words in (("list_cold", "full profile: nox -l -t cells --json, first of a run"),
+                       ("list_warm", "full profile: nox -l -t cells --json, plan written"),
+                       ("cell_start", "full profile: a cell process up to its first command")):
+        value = f"before {seconds(before.get(key))}, after {seconds(after[key])}"
+        rows.append((words, value, f"<= {seconds(MAX_PLAN_S)}",
+                     verdict(_at_most(after[key], MAX_PLAN_S))))
     return rows
 
 
@@ -661,6 +796,29 @@ def _parallel_rows(s: dict) -> list[tuple[str, str, str, str]]:
          "", "info"),
         ("quick -j auto / (pytest sum / cores)", ideal, f"<= {times(MAX_PARALLEL_RATIO)}",
          verdict(s["met"])),
+    ]
+
+
+def _incremental_rows(s: dict) -> list[tuple[str, str, str, str]]:
+    return [
+        (f"one new release: fresh / incremental run, wall (n={'/'.join(map(str, s['samples'][::-1]))})",
+         _quotient(s["fresh_wall_s"], s["incremental_wall_s"], s["speedup"]), "", "info"),
+        ("  cells measured / carried over (fresh: measured)",
+         f"{'/'.join(map(str, s['measured']))} / {'/'.join(map(str, s['carried']))} "
+         f"(fresh {'/'.join(map(str, s['fresh_measured']))})", "", "info"),
+        ("  verdicts, incremental and fresh", "equal" if s["same_verdicts"] else "DIFFER",
+         "equal", verdict(s["same_verdicts"])),
+    ]
+
+
+def _explain_rows(s: dict) -> list[tuple[str, str, str, str]]:
+    return [
+        ("explain, reported combination, empty folder",
+         f"{seconds(s['empty_wall_s'])}, {'/'.join(map(str, s['empty_cells']))} cells",
+         "<= 2 min", verdict(s["met"])),
+        ("explain, the same when the records decide",
+         f"{seconds(s['recorded_wall_s'])}, {'/'.join(map(str, s['recorded_cells']))} cells",
+         "0 cells", verdict(s["recorded_cells"] == [0])),
     ]
 
 
@@ -763,6 +921,15 @@ def run(args: argparse.Namespace) -> dict:
     if "site" in args.only:
         samples["site"] = measure_site(ctx, reps["site"], args.sizes)
         summary["site"] = summarise_site(samples["site"])
+    if "incremental" in args.only:
+        samples["incremental"] = measure_incremental(ctx, reps["incremental"])
+        summary["incremental"] = summarise_incremental(samples["incremental"])
+    if "explain" in args.only:
+        samples["explain"] = measure_explain(ctx, reps["explain"])
+        summary["explain"] = summarise_explain(samples["explain"])
+    if "plan" in args.only:
+        samples["plan"] = plan_bench.measure(ctx.work, ctx.env, reps["plan"])
+        summary["plan"] = summarise_plan(samples["plan"])
     return {"cells": list(chosen), "reps": reps, "pyenv_version": ctx.env.get("PYENV_VERSION"),
             "summary": summary, "samples": samples}
 
@@ -777,6 +944,8 @@ def failed_runs(samples: dict) -> list[str]:
         elif isinstance(value, (ProductRun, NaiveRun)):
             walk(value.nox)
         elif isinstance(value, dict):
+            if value.get("returncode") not in (None, 0) and "label" in value:  # run_matrix's
+                found.append(value["label"])
             for item in value.values():
                 walk(item)
         elif isinstance(value, list):

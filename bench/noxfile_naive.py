@@ -148,11 +148,13 @@ def probe(session: nox.Session, case: str) -> None:
 
 
 def copy_probe(case: Case, tmp: Path) -> Path:
-    """A fresh copy of the probe to run in (symlinked shared tests become plain files)."""
+    """A fresh copy of the probe to run in: the control project (the app and the async
+    tests), the probe's own files laid over it, symlinks made plain files."""
     project = tmp / "project"
     shutil.rmtree(project, ignore_errors=True)
-    shutil.copytree(PROBES / case.probe, project, symlinks=False,
-                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    for layer in dict.fromkeys([PROBES / "control", PROBES / case.probe]):
+        shutil.copytree(layer, project, symlinks=False, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     return project
 
 

@@ -6,6 +6,8 @@ sentence and exits with its ``return_code``; nothing else turns into a traceback
 
 from __future__ import annotations
 
+import errno
+
 
 class MatrixError(Exception):
     """Base of the errors a user can fix; ``str(error)`` is the sentence to print."""
@@ -29,3 +31,26 @@ class IndexUnreachable(MatrixError):
     """The package index could not be reached, so nothing could be resolved."""
 
     return_code = 5
+
+
+class OutputError(MatrixError):
+    """The results or site folder cannot be written: not a folder, read-only, disk full."""
+
+    return_code = 7
+    #: errno values that mean "this machine cannot take the output", never a defect here.
+    ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                        errno.ENOTDIR, errno.EEXIST, errno.EISDIR})
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, doing: str,
+                      kept: str = "everything written before is kept") -> OutputError:
+        """One sentence for a failed write while ``doing`` (e.g. "writing the site")."""
+        where = f" ({exc.filename})" if exc.filename else ""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return cls(f"no space left on the device while {doing}{where}; free some space "
+                       f"and rerun: {kept}.")
+        if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+            return cls(f"{exc.filename or 'a path'} is a file where a folder is needed while "
+                       f"{doing}; point MATRIX_OUT (or --site) at a folder: {kept}.")
+        return cls(f"{exc.filename or 'the output'} cannot be written ({exc.strerror}) while "
+                   f"{doing}; make it writable or point MATRIX_OUT at another folder: {kept}.")

@@ -12,6 +12,7 @@ answers a release from that table and counts how often it was asked.
 from __future__ import annotations
 
 import argparse
+import os
 import dataclasses
 import json
 import shutil
@@ -19,11 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from matrix.search import bisect
+from matrix import options as matrix_options
+from matrix.search import bisect, trials
 from matrix.define import definition, releases
 from matrix.measure import runner
 from matrix.results import store
-from matrix.search.bisect import Observation, search
+from matrix.search.bisect import search
+from matrix.search.trials import Observation
 from matrix.define.cell import Cell
 from matrix.errors import ConfigError
 from matrix.results.record import Counts, Outcome, Record
@@ -81,12 +84,12 @@ def hint(snapshot):
 
 
 def test_pins_and_a_cell_id_give_the_same_target() -> None:
-    pins = bisect.parse_target(["python=3.13", "pytest-playwright=0.7.1", "playwright==1.56.0"])
+    pins = trials.parse_target(["python=3.13", "pytest-playwright=0.7.1", "playwright==1.56.0"])
     assert pins == ("3.13", {"pytest-playwright": "0.7.1", "playwright": "1.56.0"})
-    assert bisect.parse_target(["py3.13-sync0.7.1-pw1.56.0"]) == pins
+    assert trials.parse_target(["py3.13-sync0.7.1-pw1.56.0"]) == pins
     cell = Cell.make("3.13", {"pytest-asyncio": "1.4.1.post1", "pytest-playwright-asyncio": "0.7.1",
                               "pytest-cov": "7.0.0", "coverage": "7.10.6"})
-    assert bisect.parse_target([cell.id]) == ("3.13", dict(cell.pins))
+    assert trials.parse_target([cell.id]) == ("3.13", dict(cell.pins))
 
 
 @pytest.mark.parametrize(("words", "says"), [
@@ -100,7 +103,7 @@ def test_pins_and_a_cell_id_give_the_same_target() -> None:
 ])
 def test_malformed_targets_are_one_sentence(words, says) -> None:
     with pytest.raises(ConfigError, match=says):
-        bisect.parse_target(words)
+        trials.parse_target(words)
 
 
 # --------------------------------------------------------------------------- the releases
@@ -114,29 +117,29 @@ def test_default_ends_are_the_oldest_and_newest_final_releases_the_pins_allow(sn
 
 def test_releases_the_other_pins_rule_out_are_listed_not_searched(snapshot) -> None:
     pins = {"pytest-playwright-asyncio": "0.7.1", "playwright": "1.56.0"}
-    axis = bisect.axis_releases("pytest-asyncio", "3.13", pins, snapshot, bad="0.25.3")
+    axis = bisect.axis_releases("pytest-asyncio", "3.13", pins, snapshot, end="0.25.3")
     assert axis.versions == ("0.24.0", "0.25.0", "0.25.1", "0.25.2", "0.25.3")
     assert axis.ruled_out == ()  # only those inside the range are reported
-    axis = bisect.axis_releases("pytest-asyncio", "3.13", pins, snapshot, good="0.24.0", bad="0.25.0")
+    axis = bisect.axis_releases("pytest-asyncio", "3.13", pins, snapshot, start="0.24.0", end="0.25.0")
     assert axis.versions == ("0.24.0", "0.25.0")
     with pytest.raises(ConfigError, match="requires pytest-asyncio>=0.24.0"):
-        bisect.axis_releases("pytest-asyncio", "3.13", pins, snapshot, good="0.23.8")
+        bisect.axis_releases("pytest-asyncio", "3.13", pins, snapshot, start="0.23.8")
 
 
 def test_minors_keep_the_newest_patch_of_each_minor_and_both_ends(snapshot) -> None:
-    axis = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, good="0.21.2",
-                                bad="1.5.0", every="minors")
+    axis = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2",
+                                end="1.5.0", every="minors")
     assert axis.versions == ("0.21.2", "0.23.8", "0.24.0", "0.25.3", "0.26.0", "1.0.0", "1.1.1",
                              "1.2.0", "1.3.0", "1.4.1.post1", "1.5.0")
-    fix = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, good="1.5.0", bad="1.1.0",
+    fix = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, start="1.5.0", end="1.1.0",
                                every="minors")
     assert fix.versions == ("1.5.0", "1.4.1.post1", "1.3.0", "1.2.0", "1.1.1", "1.1.0")  # good end first
 
 
 @pytest.mark.parametrize(("kwargs", "says"), [
     ({"axis": "pytest-asyncoi"}, "unknown axis 'pytest-asyncoi'"),
-    ({"good": "9.9.9"}, "not a final release in the releases snapshot"),
-    ({"good": "1.2.0", "bad": "1.2.0"}, "give two different releases"),
+    ({"start": "9.9.9"}, "not a final release in the releases snapshot"),
+    ({"start": "1.2.0", "end": "1.2.0"}, "give two different releases"),
 ])
 def test_bad_axis_input_is_one_sentence(snapshot, kwargs, says) -> None:
     kwargs = {"axis": "pytest-asyncio", **kwargs}
@@ -154,7 +157,7 @@ def test_the_resolver_is_expected_to_pick_pytest_7_for_pytest_asyncio_0_23_4(sna
 
 
 def test_bisect_finds_every_change_the_full_grid_shows_with_fewer_cells(table, snapshot) -> None:
-    versions = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, good="0.21.2").versions
+    versions = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2").versions
     look = Fake(table)
     found = search(versions, look, hint=hint(snapshot))
     assert [(c.last, c.first) for c in found.changes] == grid_changes(versions, table)
@@ -165,7 +168,7 @@ def test_bisect_finds_every_change_the_full_grid_shows_with_fewer_cells(table, s
 
 
 def test_without_the_resolver_hint_a_change_that_reverts_inside_a_stretch_is_missed(table, snapshot) -> None:
-    versions = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, good="0.21.2").versions
+    versions = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2").versions
     found = search(versions, Fake(table))
     missed = set(grid_changes(versions, table)) - {(c.last, c.first) for c in found.changes}
     assert missed == {("0.23.3", "0.23.4"), ("0.23.4", "0.23.5")}  # pytest 7.4.4 there
@@ -173,14 +176,14 @@ def test_without_the_resolver_hint_a_change_that_reverts_inside_a_stretch_is_mis
 
 
 def test_the_primary_signature_alone_hides_most_changes(table, snapshot) -> None:
-    versions = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, good="0.21.2").versions
+    versions = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2").versions
     found = search(versions, Fake(table), compare="primary", hint=hint(snapshot))
     assert len(found.changes) < len(grid_changes(versions, table, "set"))
     assert ("1.0.0", "1.1.0") in [(c.last, c.first) for c in found.changes]
 
 
 def test_verify_gaps_looks_once_inside_each_stretch_whose_ends_agree(table, snapshot) -> None:
-    versions = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, good="0.21.2",
+    versions = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2",
                                     every="minors").versions
     plain = search(versions, Fake(table), hint=hint(snapshot))
     checked = search(versions, Fake(table), hint=hint(snapshot), verify_gaps=True)
@@ -223,7 +226,9 @@ def test_nothing_measurable_gives_no_change_and_no_error(table) -> None:
 
 
 def options(out: Path, snapshot) -> runner.RunOptions:
-    return bisect.run_options(out, timeout=60, reruns=0, snapshot=snapshot)
+    settings = matrix_options.read({"MATRIX_OUT": str(out), "HOME": str(out), "MATRIX_RUN_ID": "now"})
+    return trials.search_options(runner.RunOptions(settings=settings, timeout=60, reruns=0,
+                                                   exclude_newer=snapshot.taken_at))
 
 
 def record_for(cell: Cell, scenario: str, opts: runner.RunOptions, names: list[str], **kw) -> Record:
@@ -240,23 +245,23 @@ def test_a_recorded_cell_is_reused_and_a_missing_scenario_alone_is_run(tmp_path,
                                                                        monkeypatch) -> None:
     opts = options(tmp_path, snapshot)
     cell = Cell.make("3.13", {**OTHERS, "pytest-asyncio": "1.2.0"})
-    everything = [s.name for s in bisect.scenarios.for_cell(cell)]  # as `nox -s matrix` ran it
+    everything = [s.name for s in trials.scenarios.for_cell(cell)]  # as `nox -s matrix` ran it
     store.append(tmp_path, record_for(cell, "control", opts, everything))
     calls = []
 
-    def fake_run_cell(cell, chosen, opts, done):
+    def fake_run_cell(cell, chosen, opts, done, previous=()):
         calls.append(({s.name for s in chosen}, done))
         return [record_for(cell, "e2e-first", opts, ["control", "e2e-first"], outcome=Outcome.BUG,
                            signature="runner-in-running-loop")]
 
     monkeypatch.setattr(runner, "run_cell", fake_run_cell)
-    bench = bisect.Bench(opts, bisect.DEFAULT_SCENARIOS, say=lambda line: None)
+    bench = trials.Bench(opts, bisect.DEFAULT_SCENARIOS, say=lambda line: None)
     assert bench.lookup(cell) is None and bench.lookup(cell, partial=True).records[0].scenario == "control"
     obs = bench.measure(cell)
     assert calls == [({"control", "e2e-first"}, frozenset({"control"}))] and bench.ran == 1
     assert obs.key() == (("control", "pass", ()), ("e2e-first", "bug", ("runner-in-running-loop",)))
     store.append(tmp_path, obs.records[1])  # what run_cell itself does
-    again = bisect.Bench(opts, bisect.DEFAULT_SCENARIOS).measure(cell)
+    again = trials.Bench(opts, bisect.DEFAULT_SCENARIOS).measure(cell)
     assert not again.ran and len(calls) == 1
 
 
@@ -266,7 +271,7 @@ def test_records_of_other_probe_code_are_not_reused(tmp_path, snapshot) -> None:
     for name in ("control", "e2e-first"):
         store.append(tmp_path, dataclasses.replace(record_for(cell, name, opts, ["control"]),
                                                    fingerprint="0123456789abcdef"))
-    assert bisect.Bench(opts, bisect.DEFAULT_SCENARIOS).lookup(cell, partial=True) is None
+    assert trials.Bench(opts, bisect.DEFAULT_SCENARIOS).lookup(cell, partial=True) is None
 
 
 def test_the_signature_set_is_read_from_the_junit_xml_beside_the_log(tmp_path, data, snapshot) -> None:
@@ -276,20 +281,20 @@ def test_the_signature_set_is_read_from_the_junit_xml_beside_the_log(tmp_path, d
     shutil.copy(data / "junit-e2e-first-0.26-teardown.xml", folder / "e2e-first.2.junit-1.xml")
     record = record_for(cell, "e2e-first", options(tmp_path, snapshot), [], outcome=Outcome.BUG,
                         signature="loop-another-running", log=f"logs/{cell.id}/e2e-first.2.log")
-    assert bisect.signature_set(tmp_path, record) == (
+    assert trials.signature_set(tmp_path, record) == (
         "loop-another-running", "close-running-loop", "loop-already-running")
-    assert bisect.signature_set(tmp_path / "elsewhere", record) == ("loop-another-running",)
+    assert trials.signature_set(tmp_path / "elsewhere", record) == ("loop-another-running",)
 
 
 def test_searched_cells_form_a_definition_so_their_repro_commands_work(tmp_path, snapshot) -> None:
     opts = options(tmp_path, snapshot)
     cells = [Cell.make("3.13", {**OTHERS, "pytest-asyncio": v}) for v in ("1.1.0", "1.4.1.post1")]
     for cell in (*cells, cells[0]):
-        bisect.remember(tmp_path, cell, opts)
-    profile = definition.load(tmp_path / bisect.SEARCHED, bisect.SEARCHED_PROFILE)
+        trials.remember(tmp_path, cell, opts)
+    profile = definition.load(tmp_path / trials.SEARCHED, trials.SEARCHED_PROFILE)
     assert [Cell.make(c.pop("python"), c).id for c in map(dict, profile.cells)] == [c.id for c in cells]
-    assert opts.repro_prefix.startswith(f"MATRIX_CONFIG={tmp_path / bisect.SEARCHED} "
-                                        f"MATRIX_PROFILE={bisect.SEARCHED_PROFILE} ")
+    assert opts.repro_prefix.startswith(f"MATRIX_CONFIG={tmp_path / trials.SEARCHED} "
+                                        f"MATRIX_PROFILE={trials.SEARCHED_PROFILE} ")
 
 
 # --------------------------------------------------------------------------- the command
@@ -297,16 +302,22 @@ def test_searched_cells_form_a_definition_so_their_repro_commands_work(tmp_path,
 
 def test_the_report_and_the_findings_line_name_each_change_and_its_repro(table, snapshot,
                                                                           tmp_path) -> None:
-    axis = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, good="1.0.0", bad="1.3.0")
+    axis = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, start="1.0.0", end="1.3.0")
     found = search(axis.versions, Fake(table), hint=hint(snapshot))
     text = bisect.report(found, axis, "set", ran=3, took=75)
-    assert "first bad release: 1.1.0 (last good: 1.0.0" in text
+    assert "1. 1.0.0 -> 1.1.0: e2e-first signature set {loop-already-running, loop-another-running}" \
+        " -> {loop-already-running, runner-in-running-loop}" in text
+    assert "2. 1.1.1 -> 1.2.0: e2e-first signature set {loop-already-running, " \
+        "runner-in-running-loop} -> {runner-in-running-loop}" in text
+    assert "every release in the range passes control (pass at each)" in text
+    assert "every release in the range fails e2e-first (bug at each)" in text
+    assert "good" not in text and "bad" not in text
     assert "reproduce: nox -s 'cell(py3.13-asyncio1.2.0-sync0.7.1-pw1.56.0)' -- --scenario e2e-first" in text
     assert "of the 5 a full grid of this range needs; 1 min 15 s" in text
     finding = bisect.finding_json(found, axis, "3.13", OTHERS, ["control", "e2e-first"], "set",
                                   run_id="r1", started_at="2026-11-25T00:00:00Z", took=75, ran=3)
-    bisect.append_finding(tmp_path / bisect.FINDINGS, finding)
-    (line,) = bisect.read_findings(tmp_path / bisect.FINDINGS)
+    trials.append_finding(tmp_path / bisect.FINDINGS, finding)
+    (line,) = trials.read_findings(tmp_path / bisect.FINDINGS)
     assert [(c["last_good"], c["first_bad"]) for c in line["changes"]] == [("1.0.0", "1.1.0"),
                                                                           ("1.1.1", "1.2.0")]
     assert line["measured"][0]["scenarios"]["e2e-first"]["signatures"] == [
@@ -318,9 +329,12 @@ def test_the_command_line_takes_the_documented_form() -> None:
     parser = argparse.ArgumentParser()
     bisect.add_arguments(parser)
     args = parser.parse_args(["python=3.13", "pytest-playwright=0.7.1", "playwright=1.56.0",
-                              "--axis", "pytest-asyncio", "--good", "0.21.2", "--bad", "1.5.0"])
-    assert (args.axis, args.good, args.bad, args.releases, args.compare) == (
+                              "--axis", "pytest-asyncio", "--from", "0.21.2", "--to", "1.5.0"])
+    assert (args.axis, args.start, args.end, args.releases, args.compare) == (
         "pytest-asyncio", "0.21.2", "1.5.0", "all", "set")
+    old = parser.parse_args(["py3.13-sync0.7.1", "--axis", "pytest-asyncio", "--good", "0.21.2",
+                             "--bad", "1.5.0"])  # the earlier spelling still works
+    assert (old.start, old.end) == ("0.21.2", "1.5.0")
 
 
 # --------------------------------------------------------------------------- a real one
@@ -333,10 +347,13 @@ def test_a_real_short_bisect_finds_the_runner_releases(tmp_path, monkeypatch) ->
     parser = argparse.ArgumentParser()
     bisect.add_arguments(parser)
     args = parser.parse_args(["python=3.13", "pytest-playwright=0.7.1", "playwright=1.56.0",
-                              "--axis", "pytest-asyncio", "--good", "1.0.0", "--bad", "1.2.0",
+                              "--axis", "pytest-asyncio", "--from", "1.0.0", "--to", "1.2.0",
                               "--reruns", "0"])
-    assert bisect.run(args) == 0
-    (finding,) = bisect.read_findings(tmp_path / bisect.FINDINGS)
+    settings = matrix_options.read({**os.environ, "MATRIX_OUT": str(tmp_path), "MATRIX_RUN_ID": "b1"})
+    base = runner.RunOptions(settings=settings, timeout=args.timeout, reruns=args.reruns,
+                             exclude_newer=releases.load().taken_at)
+    assert bisect.run(args, base) == 0
+    (finding,) = trials.read_findings(tmp_path / bisect.FINDINGS)
     assert [(c["last_good"], c["first_bad"]) for c in finding["changes"]] == [("1.0.0", "1.1.0"),
                                                                              ("1.1.1", "1.2.0")]
     sigs = {m["version"]: set(m["scenarios"]["e2e-first"]["signatures"]) for m in finding["measured"]}
@@ -344,3 +361,27 @@ def test_a_real_short_bisect_finds_the_runner_releases(tmp_path, monkeypatch) ->
     assert {"runner-in-running-loop", "loop-already-running"} <= sigs["1.1.0"]
     assert sigs["1.2.0"] == {"runner-in-running-loop"}
     assert len(store.read(tmp_path)) == 2 * finding["cells_run"] <= 8
+
+
+def test_from_0_23_8_to_1_2_0_every_release_fails_e2e_first_and_four_signature_sets_change(
+        table, snapshot) -> None:
+    axis = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot, start="0.23.8", end="1.2.0")
+    found = search(axis.versions, Fake(table), hint=hint(snapshot))
+    assert [(c.last, c.first) for c in found.changes] == grid_changes(axis.versions, table) == [
+        ("0.25.0", "0.25.1"), ("0.26.0", "1.0.0"), ("1.0.0", "1.1.0"), ("1.1.1", "1.2.0")]
+    text = bisect.report(found, axis, "set", ran=len(found.observed), took=1)
+    assert "every release in the range fails e2e-first (bug at each of the" in text
+    assert text.count(": e2e-first signature set {") == 4
+    assert "0.26.0 -> 1.0.0: e2e-first signature set {close-running-loop, loop-already-running, " \
+        "loop-another-running} -> {loop-already-running, loop-another-running}" in text
+    assert "good" not in text and "bad" not in text
+
+
+def test_an_outcome_change_says_which_way_it_goes(table, snapshot) -> None:
+    versions = ["0.23.3", "0.23.4", "0.23.5"]  # pytest 7.4.4 at 0.23.4: the control passes there
+    found = search(versions, Fake(table), hint=hint(snapshot))
+    lines = bisect.across(found)
+    assert "control passes from 0.23.4 on (0.23.3: fail; 0.23.4: pass)" in lines
+    assert "control fails from 0.23.5 on (0.23.4: pass; 0.23.5: fail)" in lines
+    before, after = table["0.23.3"], table["0.23.4"]
+    assert bisect.what_changed(before, after)[0].startswith("control fail -> pass, signature set {")

@@ -71,21 +71,20 @@ def test_explicit_cells_are_never_pruned_the_resolver_answers_them(tmp_path) -> 
 
 def test_profiles_are_chosen_by_name(tmp_path) -> None:
     path = tmp_path / "m.toml"
-    path.write_text('[profiles.quick]\n[[profiles.quick.cell]]\npython = "3.13"\n'
-                    '[profiles.full.axes]\npython = ["3.12", "3.13"]\n')
+    path.write_text('[profiles.quick]\n[[profiles.quick.cell]]\npython = "3.13"\npytest = "8.4.2"\n'
+                    '[profiles.full.axes]\npython = ["3.12", "3.13"]\npytest = ["8.4.2"]\n')
     assert definition.load(path).name == "quick"
     assert len(plan.build(definition.load(path, "full")).cells) == 2
     with pytest.raises(ConfigError, match="no profile 'nightly'; choose one of: quick, full"):
         definition.load(path, "nightly")
 
 
-def test_selecting_no_cell_is_an_error_not_an_empty_green_run(tmp_path, monkeypatch) -> None:
+def test_selecting_no_cell_is_an_error_not_an_empty_green_run(tmp_path) -> None:
     path = tmp_path / "m.toml"
-    path.write_text('[[cell]]\npython = "3.13"\n')
+    path.write_text('[[cell]]\npython = "3.13"\npytest = "8.4.2"\n')
     profile = definition.load(path)
-    monkeypatch.setenv("MATRIX_SHARD", "2/2")
     with pytest.raises(NothingToDo, match="selects no cell in shard 2/2") as err:
-        plan.selected(profile)
+        plan.selected(profile, share="2/2")
     assert err.value.return_code == 3
 
 
@@ -111,3 +110,13 @@ def test_bad_files_name_the_file_and_the_key_with_exit_code_2(data, name, says) 
 def test_a_missing_file_says_so(tmp_path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         definition.load(tmp_path / "nope.toml")
+
+
+def test_pass_env_takes_names_and_patterns_and_refuses_anything_else(tmp_path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text('pass-env = ["DJANGO_SETTINGS_MODULE", "MYAPP_*"]\n[axes]\npython = ["3.13"]\npytest = ["8.4.2"]\n')
+    assert definition.load(path).pass_env == ("DJANGO_SETTINGS_MODULE", "MYAPP_*")
+    for bad in ('"MYAPP_*"', '["A=B"]', '[5]', '["TWO WORDS"]'):
+        path.write_text(f'pass-env = {bad}\n[axes]\npython = ["3.13"]\npytest = ["8.4.2"]\n')
+        with pytest.raises(ConfigError, match="pass-env"):
+            definition.load(path)

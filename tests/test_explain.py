@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from matrix.search import bisect, explain
+from matrix.search import explain, trials
 from matrix.define import releases
-from matrix.search.bisect import Observation
+from matrix.search.trials import Observation
 from matrix.define.cell import Cell
 from matrix.search.explain import Step
 from matrix.results.record import Counts, Outcome, Record
@@ -96,16 +96,21 @@ def reported_table(path: Path) -> dict[str, Observation]:
 # --------------------------------------------------------------------------- the changes
 
 
-def test_single_changes_of_the_reported_versions_start_with_the_other_plugin(snapshot) -> None:
+def test_single_changes_of_the_reported_versions_go_smallest_first_with_no_code_change_first(snapshot) -> None:
     changes = explain.single_changes(REPORTED, snapshot)
-    assert changes[0].text == ("pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
-                               "pytest-asyncio 0.23.0 -> 0.24.0")  # the oldest it allows
     texts = [c.text for c in changes]
-    assert texts[1:4] == ["pytest-asyncio 0.23.0 -> 0.23.8", "pytest-asyncio 0.23.0 -> 0.24.0",
-                          "pytest-asyncio 0.23.0 -> 0.21.2"]  # nearest first
+    assert texts[:3] == ["pytest-asyncio 0.23.0 -> 0.23.8", "pytest-asyncio 0.23.0 -> 0.24.0",
+                         "pytest-asyncio 0.23.0 -> 0.21.2"]  # nearest first
+    assert [c.size for c in changes] == sorted(c.size for c in changes)
+    swap = next(c for c in changes if c.needs == explain.NEEDS["pytest-playwright-asyncio"])
+    assert swap.text == ("pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
+                         "pytest-asyncio 0.23.0 -> 0.24.0")  # the oldest it allows: 2 changes
+    drop = next(c for c in changes if c.needs == explain.NEEDS[None])
+    assert drop.text.startswith("drop pytest-playwright 0.7.1 (Playwright's async API")
+    assert texts.index(drop.text) > max(i for i, c in enumerate(changes) if c.size == 1 and not c.needs)
     assert "drop pytest-cov 7.0.0" in texts and "Python 3.13 -> 3.12" in texts
-    assert texts.index("drop pytest-cov 7.0.0") < texts.index("playwright 1.49.1 -> 1.50.0")
-    assert any(t.startswith("drop pytest-playwright 0.7.1 (Playwright's async API") for t in texts)
+    assert next(c for c in changes if c.text == "pytest-playwright 0.7.1 -> pytest-playwright 0.8.0"
+                ).needs is None  # another release of the same plugin changes no code
     assert len(set(texts)) == len(texts)
 
 
@@ -140,23 +145,61 @@ def test_a_cell_is_a_fix_a_workaround_or_neither(outcomes, verdict) -> None:
 # --------------------------------------------------------------------------- the search
 
 
-def test_on_the_reported_versions_it_proposes_the_async_plugin_and_smaller_workarounds(data, snapshot) -> None:
+def test_on_the_reported_versions_it_stops_after_the_async_plugin_and_one_workaround(data, snapshot) -> None:
     table = reported_table(data / "explain-reported.jsonl")
     bench = FakeBench(table, wanted=explain.DEFAULT_SCENARIOS)
     result = explain.explain(REPORTED, bench, snapshot, budget=12)
-    assert result.start.verdict == "fails" and bench.ran <= 12
-    fixes, ways = result.ranked("fix"), result.ranked("workaround")
-    assert fixes[0].candidate.text == ("pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
-                                       "pytest-asyncio 0.23.0 -> 0.24.0")
-    assert ways and ways[0].candidate.size < fixes[0].candidate.size
-    assert ways[0].candidate.steps[0].axis == "pytest-asyncio"
-    assert all(t.observation.run_ids for t in fixes + ways)  # every candidate has evidence
-    assert bench.runs[:2] == [REPORTED.id, plugin_fix(REPORTED, snapshot).id]  # the other plugin first
-    assert set(bench.runs) == set(table)  # the same 12 cells the real run chose
+    assert result.start.verdict == "fails"
+    listed = result.listed()
+    assert [(t.verdict, t.candidate.text) for t in listed] == [
+        ("fix", "pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
+                "pytest-asyncio 0.23.0 -> 0.24.0"),
+        ("workaround", "pytest-asyncio 0.23.0 -> 0.23.8")]
+    assert listed[0].candidate.needs.startswith("needs the browser tests rewritten as async")
+    # the start, the nearest release that fixes the control, no plugin, the other plugin:
+    assert bench.runs == [REPORTED.id, f"{REPORTED.id}".replace("0.23.0", "0.23.8"),
+                          "py3.13-pytest8.4.2-asyncio0.23.0-pw1.49.1-cov7.0.0",
+                          plugin_fix(REPORTED, snapshot).id]
+    ruled = [t for t in result.trials if t.reason and t.reason.startswith(explain.MECHANISM)]
+    assert len(ruled) > 10 and all(t.observation is None for t in ruled)  # the 10 the old one ran
+    text = explain.report(result)
+    assert "fixes with no code change: none can exist here" in text
+
+
+def test_the_reported_combination_gives_both_code_fixes_from_three_cells_and_none_when_recorded(
+        snapshot) -> None:
+    """Python 3.13, pytest 8.4.2, pytest-asyncio 1.3.0, pytest-playwright 0.7.1, playwright 1.56.0."""
+    start = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "1.3.0",
+                               "pytest-playwright": "0.7.1", "playwright": "1.56.0"})
+    native = Cell.make("3.13", {d: v for d, v in start.pin_map.items() if d != "pytest-playwright"})
+    swap = Cell.make("3.13", {**native.pin_map, "pytest-playwright-asyncio": "0.7.1"})
+    table = {start.id: seen(start, control="pass", e2e_first="bug:runner-in-running-loop",
+                            e2e_last="pass", isolated="pass"),
+             swap.id: seen(swap, control="pass", e2e_first="pass", e2e_last="pass", isolated="pass"),
+             native.id: seen(native, control="pass", e2e_first="pass", e2e_last="pass", isolated="pass")}
+    bench = FakeBench(table)
+    result = explain.explain(start, bench, snapshot, budget=12)
+    assert bench.runs == [start.id, swap.id, native.id]
+    listed = result.listed()
+    assert [(t.verdict, t.candidate.cell.id) for t in listed] == [
+        ("fix", swap.id), ("fix", native.id), ("workaround", start.id)]
+    text = explain.report(result)
+    assert "1. pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1  [1 change]" in text
+    assert "needs the browser tests rewritten as async" in text and "session-wide loop" in text
+    assert "2. drop pytest-playwright 0.7.1 (Playwright's async API in the suite's own fixtures)" in text
+    assert "needs the suite's own fixtures on Playwright's async API (async_playwright()" in text
+    assert "3. keep every pin, then run the e2e tests last or in a separate pytest process" in text
+    assert "workarounds not listed" not in text  # none was measured: each would be dominated
+    again = FakeBench(table, recorded=set(table))
+    decided = explain.explain(start, again, snapshot, budget=12)
+    assert again.runs == [] and [t.candidate.cell.id for t in decided.listed()] == [
+        swap.id, native.id, start.id]
 
 
 def plugin_fix(start: Cell, snapshot) -> Cell:
-    return explain.single_changes(start, snapshot)[0].cell
+    """The other plugin (with the pytest-asyncio it needs): the first code change tried."""
+    return next(c.cell for c in explain.single_changes(start, snapshot) if c.needs == explain.NEEDS[
+        "pytest-playwright-asyncio"])
 
 
 def test_recorded_cells_are_used_first_and_the_budget_holds(snapshot) -> None:
@@ -170,6 +213,19 @@ def test_recorded_cells_are_used_first_and_the_budget_holds(snapshot) -> None:
     assert fix.source == "recorded" and fix.candidate.cell == fixed
     assert sum(t.source == "not tried" for t in result.trials) > 5
     assert sum(t.source == "ruled out" for t in result.trials) >= 1  # pytest 9 with the sync plugin
+    assert "the budget of 2 new cells is spent" in result.stopped
+
+
+def test_a_fix_with_no_code_change_stops_the_search_once_every_smaller_change_is_resolved(snapshot) -> None:
+    start = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "1.3.0", "playwright": "1.56.0"})
+    newer = Cell.make("3.13", {**start.pin_map, "pytest-asyncio": "1.4.1.post1"})
+    table = {start.id: seen(start, control="fail:y", e2e_first="fail:y"),
+             newer.id: seen(newer, control="pass", e2e_first="pass")}
+    bench = FakeBench(table, recorded={start.id})
+    result = explain.explain(start, bench, snapshot, budget=40)
+    assert bench.runs == [newer.id]  # the nearest release of the first axis: nothing smaller is left
+    assert "a fix with no code change" in result.stopped
+    assert {t.source for t in result.trials if t.candidate.cell != newer} <= {"not needed", "ruled out"}
 
 
 def test_with_no_budget_only_recorded_evidence_is_used(snapshot) -> None:
@@ -204,7 +260,7 @@ def test_pairs_combine_changes_that_each_fixed_something_and_nothing_larger_than
 
 
 def _split(cell_id: str) -> tuple[str, dict[str, str]]:
-    return bisect.parse_target([cell_id])
+    return trials.parse_target([cell_id])
 
 
 def test_recorded_neighbours_a_few_axes_away_count_as_evidence(snapshot) -> None:
@@ -229,6 +285,7 @@ def test_the_findings_line_ranks_fixes_then_workarounds_with_their_evidence(snap
     line = explain.finding_json(result, SCENARIOS, run_id="e1", started_at="2026-11-25T00:00:00Z", took=3)
     assert [(c["rank"], c["kind"], c["size"]) for c in line["candidates"]] == [
         (1, "fix", 2), (2, "workaround", 1)]
+    assert line["candidates"][0]["needs"].startswith("needs the browser tests rewritten as async")
     assert line["candidates"][1]["how"] == ["run the e2e tests last"]
     assert line["candidates"][1]["summary"] == "pytest-asyncio 0.23.0 -> 0.23.8"
     assert line["start"]["signatures"] == ["y", "loop-already-running"]
@@ -236,3 +293,4 @@ def test_the_findings_line_ranks_fixes_then_workarounds_with_their_evidence(snap
     text = explain.report(result)
     assert "1. pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; pytest-asyncio 0.23.0 -> 0.24.0" in text
     assert "2. pytest-asyncio 0.23.0 -> 0.23.8, then run the e2e tests last  [1 change + how the tests run]" in text
+    assert "needs the e2e tests run last" in text

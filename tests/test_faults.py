@@ -86,17 +86,43 @@ def test_two_runs_on_one_results_folder_record_everything_exactly_once(tmp_path)
     assert len(counts) == 4 and set(counts.values()) == {1}
 
 
-def test_secrets_in_the_environment_reach_no_log_and_no_record(tmp_path) -> None:
-    secrets = {"DEPLOY_TOKEN": "tok-4f9a1c", "DB_PASSWORD": "pw-77e2b0", "APP_SECRET": "sec-91d3"}
-    code, _ = finish(matrix(write_config(tmp_path / "m.toml"), tmp_path / "out",
-                            MATRIX_PROBES=str(DATA / "probes-env"), **secrets))
-    assert code == 0
-    [record] = store.read(tmp_path / "out")
-    assert "MATRIX_OUT" in (tmp_path / "out" / record.log).read_text()  # the env was printed
-    for path in (tmp_path / "out").rglob("*"):
-        if path.is_file():
-            text = path.read_text(errors="replace")
-            assert not any(value in text for value in secrets.values()), path
+SECRETS = {  # name -> value; the names are those a CI machine or a laptop really has
+    "AWS_SECRET_ACCESS_KEY": "aws-7Qx9Lm2Vb4", "SECRET_KEY": "django-k3y-51e0",
+    "SSH_PRIVATE_KEY": "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXk",
+    "GH_PAT": "ghp_8d7f6e5c4b3a", "GOOGLE_APPLICATION_CREDENTIALS": "/secure/gcp-sa-4411.json",
+    "STRIPE_KEY": "sk_live_77aa99bb", "DEPLOY_TOKEN": "tok-4f9a1c", "DB_PASSWORD": "pw-77e2b0",
+    "APP_SECRET": "sec-91d3", "SENTRY_DSN": "https://abc123@o1.ingest.example/42",
+    "SESSION_COOKIE": "sid=c0ffee42", "BASIC_AUTH": "admin:hunter2x",
+    "DATABASE_URL": "postgres://app:db-pw-3c8e@db.example:5432/shop",
+    "ARTIFACT_MIRROR": "https://ci:mirror-pw-5a1@mirror.example/simple",
+}
+#: What must appear nowhere: every value, and the passwords inside the URLs alone.
+HIDDEN = [*SECRETS.values(), "db-pw-3c8e", "mirror-pw-5a1"]
+
+
+def test_secrets_in_the_environment_reach_no_file_and_no_console(tmp_path) -> None:
+    config, out = write_config(tmp_path / "m.toml"), tmp_path / "out"
+    # Two are passed on purpose (a suite may need them): they reach it, and are masked.
+    config.write_text('pass-env = ["STRIPE_*", "DATABASE_URL"]\n' + config.read_text())
+    run = matrix(config, out, MATRIX_PROBES=str(DATA / "probes-env"), **SECRETS)
+    stdout, stderr = run.communicate(timeout=900)
+    assert run.returncode == 0, stderr[-2000:]
+    report = matrix(config, out, "report", **SECRETS)
+    report_out, report_err = report.communicate(timeout=300)
+    assert report.returncode == 0, report_err[-2000:]
+    [record] = store.read(out)
+    assert record.outcome is Outcome.FAIL
+    log = (out / record.log).read_text()
+    assert "PATH=" in log and "STRIPE_KEY=***" in log and "DATABASE_URL=***" in log
+    assert "AWS_SECRET_ACCESS_KEY" not in log and "GH_PAT" not in log  # not on the allow-list
+    assert "DATABASE_URL=***" in record.message
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert out / "site" / "index.html" in files and any(p.suffix == ".xml" for p in files)
+    for path in files:
+        data = path.read_bytes()
+        assert not [v for v in HIDDEN if v.encode() in data], path
+    console = stdout + stderr + report_out + report_err
+    assert "[matrix]" in console and not [v for v in HIDDEN if v in console]
 
 
 def test_a_scenario_that_fails_then_passes_is_flaky_with_both_runs_kept(tmp_path) -> None:
@@ -110,3 +136,20 @@ def test_a_scenario_that_fails_then_passes_is_flaky_with_both_runs_kept(tmp_path
     assert (second.outcome, second.attempt) == (Outcome.FLAKY, 2)
     assert second.message == f"run 1: fail ({first.signature}); run 2: pass"
     assert (tmp_path / "out" / first.log).exists() and (tmp_path / "out" / second.log).exists()
+
+
+def test_a_wrong_matrix_chromium_is_recorded_once_as_infra_with_its_own_sentence(tmp_path):
+    config, wrong = tmp_path / "m.toml", tmp_path / "chromium.txt"
+    config.write_text('reruns = 0\nscenarios = ["control", "e2e-first"]\n[[cell]]\n'
+                      'python = "3.13"\npytest = "8.4.2"\npytest-asyncio = "1.2.0"\n'
+                      'playwright = "1.56.0"\n')
+    wrong.write_text("not a browser")
+    code, err = finish(matrix(config, tmp_path / "out", MATRIX_CHROMIUM=str(wrong)))
+    assert code == 0
+    control, e2e = store.read(tmp_path / "out")
+    assert control.outcome is Outcome.PASS
+    assert (e2e.outcome, e2e.signature, e2e.attempt) == (Outcome.INFRA, "browser-missing", 1)
+    assert e2e.message.startswith(f"MATRIX_CHROMIUM={wrong} is not an executable; ")
+    logs = sorted(p.name for p in (tmp_path / "out" / e2e.log).parent.glob("e2e-first*"))
+    assert logs == ["e2e-first.log"]  # one attempt: waiting would not give a browser
+    assert e2e.message in (tmp_path / "out" / e2e.log).read_text()

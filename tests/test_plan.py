@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from matrix.define import definition, plan, releases
-from matrix.__main__ import SNAPSHOT
+from matrix.define.releases import SNAPSHOT_PATH as SNAPSHOT
 
 
 @functools.cache

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from matrix.cli import main
 from matrix.publish import regress
 from matrix.results import store
 from matrix.results.record import Outcome, Record
@@ -110,7 +111,7 @@ def test_the_same_inputs_give_the_same_plan(previous, current, data, tmp_path) -
     outs = []
     for name in ("one", "two"):
         out = tmp_path / f"{name}.json"
-        assert regress.main(["--previous", str(data / "regress-previous.jsonl"), "--current",
+        assert main(["regressions", "--previous", str(data / "regress-previous.jsonl"), "--current",
                              str(data / "regress-current.jsonl"), "--json", str(out)]) == 0
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
@@ -125,9 +126,20 @@ def test_feeding_back_the_filed_issues_asks_for_nothing_more(previous, current) 
     assert regress.plan(previous, current, existing) == []
 
 
+def test_a_signature_in_both_runs_without_an_issue_gets_one(previous, current) -> None:
+    # Issues switched on late, or a gh call that failed: the issue list says none is filed.
+    actions = regress.plan(previous, current, [])
+    assert sorted((a.kind, a.signature) for a in actions) == sorted(
+        [("close", "loop-closed"), ("open", PROTOCOL), *(("open", sig) for sig in PERSISTING)])
+    # Once filed, nothing more is asked for; without the list nothing is guessed.
+    assert regress.plan(previous, current, filed(actions)) == []
+    assert [a.kind for a in regress.plan(previous, current)] == ["close", "open"]
+
+
 def test_without_bodies_a_filed_issue_is_commented_on_never_opened_again(previous, current) -> None:
     first = regress.plan(previous, current)
-    existing = [{k: v for k, v in issue.items() if k != "body"} for issue in filed(first)]
+    existing = [{k: v for k, v in issue.items() if k != "body"}
+                for issue in persisting_issues(current) + filed(first)]
     again = regress.plan(previous, current, existing)
     assert [(a.kind, a.issue) for a in again] == [("comment", 101)]
     assert again[0].body.startswith("Seen again in this run.")
@@ -228,18 +240,19 @@ def test_a_huge_signature_stays_under_githubs_body_limit(current) -> None:
     assert regress.MARKER.findall(body)[-1][1] == regress.digest(many)
 
 
-def test_the_command_writes_the_plan_and_a_summary(data, tmp_path, capsys) -> None:
+def test_the_command_writes_the_plan_and_a_summary(data, current, tmp_path, capsys) -> None:
     existing = tmp_path / "issues.json"
-    existing.write_text("[]")
+    existing.write_text(json.dumps(persisting_issues(current)))
     plan_json, summary = tmp_path / "plan.json", tmp_path / "summary.md"
-    code = regress.main(["--previous", str(data / "regress-previous.jsonl"),
+    code = main(["regressions", "--previous", str(data / "regress-previous.jsonl"),
                          "--current", str(data / "regress-current.jsonl"),
                          "--existing", str(existing), "--page", "https://example.org/matrix/",
                          "--json", str(plan_json), "--markdown", str(summary)])
     assert code == 0
-    out = capsys.readouterr().out.splitlines()
+    said = capsys.readouterr()
+    out = said.out.splitlines()
     assert out[0].split()[:2] == ["close", "-"] and out[1].split()[:2] == ["open", "-"]
-    assert out[-1] == "[matrix] 2 issue actions planned"
+    assert said.err.splitlines()[-1] == "[matrix] 2 issue actions planned"
     actions = json.loads(plan_json.read_text())
     assert set(actions[1]) == {"kind", "signature", "key", "title", "labels", "body", "issue",
                                "refresh", "cells"}
@@ -250,7 +263,7 @@ def test_the_command_writes_the_plan_and_a_summary(data, tmp_path, capsys) -> No
 
 
 def test_an_empty_current_run_is_an_error_not_a_quiet_plan(data, tmp_path, capsys) -> None:
-    code = regress.main(["--previous", str(data / "regress-previous.jsonl"),
+    code = main(["regressions", "--previous", str(data / "regress-previous.jsonl"),
                          "--current", str(tmp_path)])
     assert code == 3
     assert "the run measured nothing" in capsys.readouterr().err

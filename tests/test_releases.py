@@ -298,10 +298,10 @@ def test_closed_port_raises_index_unreachable(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv(releases.INDEX_ENV, f"http://127.0.0.1:{port}/pypi")
     monkeypatch.setattr(releases.time, "sleep", lambda seconds: None)
     with pytest.raises(IndexUnreachable) as caught:
-        releases.refresh(tmp_path / "s.json", distributions=["pytest"])
+        releases.refresh(tmp_path / "s.json", distributions=["pytest"],
+                         index=f"http://127.0.0.1:{port}/pypi")
     message = str(caught.value)
     assert f"127.0.0.1:{port}" in message
     assert releases.INDEX_ENV in message and "offline" in message

@@ -221,8 +221,12 @@ def test_no_prune_when_older_releases_might_fit() -> None:
     )
     pins = {"pytest": "7.0.0", "pytest-playwright-asyncio": "1.0"}
     assert declared_incompatible("3.12", pins, snap) is None
-    snap.distributions["pytest-playwright-asyncio"] = (_release("1.0", "pytest-asyncio>=0.5"),)
-    assert declared_incompatible("3.12", pins, snap) is not None
+    floored = _snapshot(  # the same, but the plugin's demand starts at the snapshot's floor
+        pytest=[_release("7.0.0"), _release("8.0.0")],
+        pytest_asyncio=[_release("0.5", "pytest>=8"), _release("0.9", "pytest>=8")],
+        pytest_playwright_asyncio=[_release("1.0", "pytest-asyncio>=0.5")],
+    )
+    assert declared_incompatible("3.12", pins, floored) is not None
 
 
 def test_unknown_metadata_never_prunes() -> None:

@@ -287,8 +287,8 @@ def test_bisect_change_points_are_shown_apart_from_the_grid(searched):
     assert "Found by bisect" in found
     assert ("pytest-asyncio 0.21.2 → 1.5.0, holding Python 3.13 · pytest-playwright 0.7.1 · "
             "playwright 1.56.0") in found
-    assert "First bad release: pytest-asyncio 0.23.0 (last good: 0.21.2)." in found
-    assert "last good 0.21.2 → first bad 0.23.0" in found
+    assert "First change: pytest-asyncio 0.23.0 (from 0.21.2)." in found
+    assert "0.21.2 → 0.23.0" in found and "first bad" not in found
     assert "19 of 26 releases measured" in found
     assert "0.23.7 .. 0.25.0 (2 not run)" in found
     point = text_of(section(html, '<li id="bisect-1-7">', '<li id="bisect-1-8">'))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 from matrix.results import progress, store
 from matrix.results.record import Counts, Outcome, Record
 
@@ -41,5 +44,38 @@ def test_appending_after_a_cut_line_starts_a_fresh_line(tmp_path) -> None:
 
 def test_progress_counts_cells_and_outcomes_and_estimates_time_left() -> None:
     records = [make(), make(scenario="e2e-first", outcome=Outcome.BUG, duration_s=58.0)]
-    line = progress.line(["c1", "c2", "c3"], records, run_id="r1")
+    planned = {cell: ["control", "e2e-first"] for cell in ("c1", "c2", "c3")}
+    line = progress.line(planned, records, run_id="r1")
     assert line == "cells 1/3 · bug 1, pass 1 · about 2 min left at this pace"
+
+
+def test_a_partly_recorded_cell_does_not_count_as_done() -> None:
+    records = [make(), make(cell="c2")]  # c2 was cut off after its control
+    planned = {"c1": ["control"], "c2": ["control", "e2e-first"]}
+    assert progress.line(planned, records, run_id="r1").startswith("cells 1/2 ·")
+
+
+def test_merge_into_a_folder_keeps_its_records_and_writes_0644(tmp_path) -> None:
+    from matrix.results import merge
+
+    target, shard = tmp_path / "site-results", tmp_path / "shard"
+    store.append(target, make(cell="only-here"))
+    store.append(target, make(cell="kept"))
+    store.append(shard, make(cell="new"))
+    store.append(shard, make(cell="kept"))  # the same record again: kept once
+    old = os.umask(0o022)
+    try:
+        merged = merge.merge([shard], target)
+    finally:
+        os.umask(old)
+    assert sorted(r.cell_id for r in store.read(target)) == ["kept", "new", "only-here"]
+    assert (merged.records, merged.duplicates) == (3, 1)
+    assert stat.S_IMODE((target / store.RESULTS).stat().st_mode) == 0o644
+
+
+def test_a_long_message_is_capped_on_read_and_the_cut_is_said() -> None:
+    from matrix.results.record import MAX_MESSAGE
+
+    record = Record.from_json(make(message="E" * 5_000_000).to_json())
+    assert record.message.startswith("E" * MAX_MESSAGE)
+    assert record.message.endswith(f"… ({5_000_000 - MAX_MESSAGE} more characters in the log)")

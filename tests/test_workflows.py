@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from matrix.publish import regress
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 MATRIX = WORKFLOWS / "matrix.yml"
@@ -158,7 +160,7 @@ def test_no_expression_is_pasted_into_a_shell_script(matrix_yml) -> None:
 
 
 def test_every_command_the_workflows_call_exists(capsys) -> None:
-    from matrix.__main__ import _parser
+    from matrix.cli import _parser
 
     text = MATRIX.read_text(encoding="utf-8") + TESTS.read_text(encoding="utf-8")
     called = set(re.findall(r"python -m matrix (\w+)", text))
@@ -257,3 +259,34 @@ def test_two_shards_through_the_workflow_commands_build_the_same_site(tmp_path) 
     matrix_cmd("report", "--previous", str(previous), MATRIX_OUT=str(plain))
     # The site is built from the records, not their order in the file: byte for byte equal.
     assert site_files(reports / "site") == site_files(plain / "site")
+
+
+@pytest.mark.integration
+def test_the_regressions_job_carries_on_past_a_failed_gh_call_and_fails_at_the_end(
+        jobs, tmp_path) -> None:
+    [apply] = [s for s in steps(jobs["regressions"]) if s.startswith("name: Apply them with gh")]
+    [script] = scripts(apply)
+    current = ROOT / "tests/data/regress-current.jsonl"
+    actions = [a.to_json() for a in regress.plan(ROOT / "tests/data/regress-previous.jsonl",
+                                                 current, [])]
+    assert len(actions) >= 4
+    failing = actions[1]["title"]  # this one's gh issue create fails (the API said no)
+    (tmp_path / "regress").mkdir()
+    (tmp_path / "regress/plan.json").write_text(json.dumps(actions))
+    gh = tmp_path / "bin/gh"
+    gh.parent.mkdir()
+    gh.write_text('#!/bin/bash\necho "$*" >> "$GH_CALLS"\n'
+                  f'if [[ "$*" == *{json.dumps(failing)}* ]]; then echo "HTTP 502" >&2; exit 1; fi\n')
+    gh.chmod(0o755)
+    env = {**os.environ, "PATH": f"{gh.parent}{os.pathsep}{os.environ['PATH']}",
+           "GH_CALLS": str(tmp_path / "calls"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    # GitHub runs a step's script with ``bash -e``.
+    proc = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 1
+    created = [line for line in (tmp_path / "calls").read_text().splitlines()
+               if line.startswith("issue create")]
+    opened = [a for a in actions if a["kind"] == "open"]
+    assert len(created) == len(opened)  # every open was tried, the failed one too
+    assert f"::error::could not apply: open {failing}" in proc.stdout
+    assert f"- open {failing}" in (tmp_path / "summary").read_text()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
+from typing import Any
 
 #: The distributions a matrix may pin, in the order they appear in cell ids.
 DISTRIBUTIONS: dict[str, str] = {
@@ -18,6 +20,13 @@ DISTRIBUTIONS: dict[str, str] = {
 
 SYNC_PLUGIN = "pytest-playwright"
 ASYNC_PLUGIN = "pytest-playwright-asyncio"
+#: The two Playwright plugins, one axis: a cell pins one of them or neither.
+PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
+NATIVE = "native-async"  # Playwright without a plugin: the suite's own async fixtures
+NONE = "none"  # no Playwright at all
+#: The probe suite that fits each plugin state.
+PROBES = {SYNC_PLUGIN: "sync-plugin", ASYNC_PLUGIN: "async-plugin", NATIVE: "native-async",
+          NONE: "control"}
 _ID_SAFE = re.compile(r"[^A-Za-z0-9.+_-]")
 
 
@@ -63,15 +72,18 @@ class Cell:
         """Which probe suite this cell's pins call for (``suite:<name>`` for a user's suite)."""
         if self.suite:
             return f"suite:{self.suite}"
-        pins = self.pin_map
-        if SYNC_PLUGIN in pins:
-            return "sync-plugin"
-        if ASYNC_PLUGIN in pins:
-            return "async-plugin"
-        if "playwright" in pins:
-            return "native-async"
-        return "control"
+        return PROBES[plugin_of(self.pin_map)[0]]
 
     @property
     def has_coverage(self) -> bool:
         return "pytest-cov" in self.pin_map
+
+
+def plugin_of(pins: Mapping[str, Any]) -> tuple[str, str | None]:
+    """Which Playwright plugin ``pins`` choose, and its version: one of :data:`PLUGINS`,
+    :data:`NATIVE` (Playwright alone) or :data:`NONE`; a pin of ``"none"`` or empty is
+    no pin. The async plugin wins if both are pinned (only a user's file can say that)."""
+    for plugin in (ASYNC_PLUGIN, SYNC_PLUGIN):
+        if pins.get(plugin) and pins[plugin] != NONE:
+            return plugin, str(pins[plugin])
+    return (NATIVE if pins.get("playwright") and pins["playwright"] != NONE else NONE), None

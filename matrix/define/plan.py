@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
+import hashlib
 import itertools
 import json
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
-from matrix.define.definition import Profile
-from matrix.errors import ConfigError, NothingToDo
+from matrix.define.definition import Profile, is_selector
+from matrix.errors import ConfigError, NothingToDo, OutputError
 
 PLUGIN_AXIS = "plugin"
 
@@ -36,8 +39,8 @@ class Plan:
 
     def to_json(self, run_id: str) -> dict:
         """The plan as ``plan.json`` keeps it (read by the site)."""
-        rows = [{"cell_id": c.id, "requested": c.requested, "status": "planned", "reason": None}
-                for c in self.cells]
+        rows = [{"cell_id": c.id, "requested": c.requested, "status": "planned", "reason": None,
+                 **({"suite": c.suite} if c.suite else {})} for c in self.cells]
         rows += [{"cell_id": c.id, "requested": c.requested, "status": "incompatible",
                   "reason": reason} for c, reason in self.incompatible]
         return {"run_id": run_id, "profile": self.profile.name,
@@ -119,7 +122,7 @@ def _unfold_plugin(row: dict[str, str]) -> dict[str, str]:
 def _expand(key: str, values: Iterable[str], snapshot) -> list[str]:
     out: list[str] = []
     for value in values:
-        if key == "python" or value == "none" or not _is_selector(value):
+        if key == "python" or value == "none" or not is_selector(value):
             out.append(value)
             continue
         if snapshot is None:
@@ -134,19 +137,19 @@ def _expand(key: str, values: Iterable[str], snapshot) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _is_selector(value: str) -> bool:
-    return value == "latest" or value.startswith(("minors", "newest:", "all"))
-
-
-def _excluded(pins: dict[str, str], patterns: Iterable[dict[str, str]]) -> bool:
-    for pattern in patterns:
-        if all(fnmatch.fnmatchcase(str(pins.get(k, "none")), str(p)) for k, p in pattern.items()):
+def _excluded(pins: dict[str, str], exclusions: Iterable[dict[str, tuple[str, ...]]]) -> bool:
+    """Whether an exclusion matches every one of its keys (a key by any of its patterns)."""
+    for exclusion in exclusions:
+        if all(any(fnmatch.fnmatchcase(str(pins.get(k, "none")), p) for p in patterns)
+               for k, patterns in exclusion.items()):
             return True
     return False
 
 
 def _declared_incompatible(cell: Cell, snapshot) -> str | None:
     pins = cell.pin_map
+    if not pins:
+        return "it pins no distribution (every axis is \"none\"), so its env would hold no pytest"
     if SYNC_PLUGIN in pins and ASYNC_PLUGIN in pins:
         return ("pytest-playwright and pytest-playwright-asyncio refuse to load together; "
                 "a suite uses one of them")
@@ -172,12 +175,12 @@ def shard(cells: tuple[Cell, ...], spec: str | None) -> tuple[Cell, ...]:
     return tuple(ordered[index - 1 :: count])
 
 
-def selected(profile: Profile, snapshot=None) -> Plan:
-    """The plan for this run: the profile's cells, limited to ``$MATRIX_SHARD`` if set."""
+def selected(profile: Profile, snapshot=None, share: str | None = None) -> Plan:
+    """The plan for this run: the profile's cells, limited to the shard ``share`` if given."""
     full = build(profile, snapshot)
-    cells = shard(full.cells, os.environ.get("MATRIX_SHARD"))
+    cells = shard(full.cells, share)
     if not cells:
-        where = f" in shard {os.environ['MATRIX_SHARD']}" if os.environ.get("MATRIX_SHARD") else ""
+        where = f" in shard {share}" if share else ""
         raise NothingToDo(f"profile '{profile.name}' of {profile.source} selects no cell"
                           f"{where}; check its axes, cells and exclusions, or the shard number.")
     return dataclasses.replace(full, cells=cells)
@@ -200,5 +203,87 @@ def write(plan: Plan, out: Path, run_id: str) -> None:
         kept = []
     data["cells"] = sorted(kept + data["cells"], key=lambda row: row["cell_id"])
     tmp = out / f".plan-{os.getpid()}.json"  # cells of a parallel run all write it
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, out / "plan.json")
+    try:
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, out / "plan.json")
+    except OSError as exc:  # a full disk: the previous plan.json stays, no half file
+        tmp.unlink(missing_ok=True)
+        raise OutputError.from_os_error(exc, "writing plan.json") from None
+
+
+# ---------------------------------------------------------------- one plan per run
+
+#: Written plans, by fingerprint, in the results folder: every cell process and every
+#: listing of a run reads the plan made once instead of planning again.
+WRITTEN = ".plans"
+_PLANNING_CODE = ("cell.py", "definition.py", "pairwise.py", "plan.py", "selection.py",
+                  "releases.py")
+
+
+def fingerprint(profile: Profile, snapshot_file: Path, share: str | None, suite: str) -> str:
+    """What a plan depends on: the definition file, the profile, the releases snapshot,
+    the shard, the suite, and the planning code itself."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    parts = [profile.source.read_bytes(), profile.name.encode(), (share or "").encode(),
+             suite.encode(), *((here / name).read_bytes() for name in _PLANNING_CODE),
+             snapshot_file.read_bytes() if snapshot_file.is_file() else b""]
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:20]
+
+
+def current(profile: Profile, snapshot_file: Path, out: Path, *, share: str | None = None,
+            suite: str = "", load_snapshot=None) -> Plan:
+    """The plan of this run: the one written for the same inputs, else planned and written.
+
+    ``load_snapshot(path)`` reads the releases snapshot; it is only called when planning.
+    The cache is an optimisation: a results folder that cannot be written only costs time.
+    """
+    path = out / WRITTEN / f"{fingerprint(profile, snapshot_file, share, suite)}.json"
+    written = _read_written(path, profile)
+    if written is not None:
+        return written
+    snapshot = load_snapshot(snapshot_file) if load_snapshot and snapshot_file.is_file() else None
+    planned = selected(profile, snapshot, share)
+    if suite:
+        planned = dataclasses.replace(planned, cells=tuple(
+            dataclasses.replace(c, suite=suite) for c in planned.cells))
+    with contextlib.suppress(OSError):
+        _write_atomically(path, json.dumps(_plan_json(planned)))
+    return planned
+
+
+def _plan_json(planned: Plan) -> dict:
+    def cell(c: Cell) -> dict:
+        return {"python": c.python, "pins": dict(c.pins), "suite": c.suite}
+
+    return {"snapshot_time": planned.snapshot_time, "cells": [cell(c) for c in planned.cells],
+            "incompatible": [[cell(c), reason] for c, reason in planned.incompatible]}
+
+
+def _read_written(path: Path, profile: Profile) -> Plan | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+
+        def cell(d: dict) -> Cell:
+            return Cell.make(d["python"], d["pins"], d.get("suite", ""))
+
+        return Plan(profile=profile, cells=tuple(cell(d) for d in data["cells"]),
+                    incompatible=tuple((cell(d), r) for d, r in data["incompatible"]),
+                    snapshot_time=data["snapshot_time"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not written yet, or unreadable: plan again
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -158,9 +158,9 @@ class Release:
     requires_python: str | None
     requires: tuple[Dependency, ...] | None
 
-    @property
+    @functools.cached_property
     def parsed(self) -> Version:
-        """The version as a ``packaging`` Version."""
+        """The version as a ``packaging`` Version (parsed once: planning asks often)."""
         return Version(self.version)
 
     def allows_python(self, python: str) -> bool:
@@ -223,11 +223,24 @@ class Snapshot:
 
     def release(self, dist: str, version: str) -> Release | None:
         """The release of ``dist`` equal to ``version`` (PEP 440 equality), or None."""
-        try:
-            wanted = Version(version)
-        except InvalidVersion:
-            return None
-        return next((r for r in self.releases(dist) if r.parsed == wanted), None)
+        key = ("release", dist, version)
+        if key not in self.answers:
+            try:
+                wanted = Version(version)
+            except InvalidVersion:
+                wanted = None
+            self.answers[key] = self._by_version.get(canonicalize_name(dist), {}).get(wanted)
+        return self.answers[key]
+
+    @functools.cached_property
+    def _by_version(self) -> dict[str, dict[Version, Release]]:
+        # Planning the full profile looks releases up hundreds of thousands of times.
+        return {dist: {r.parsed: r for r in found} for dist, found in self.distributions.items()}
+
+    @functools.cached_property
+    def answers(self) -> dict[Any, Any]:
+        """A memo for questions asked of this snapshot many times while planning."""
+        return {}
 
     def to_json(self) -> dict[str, Any]:
         """The snapshot as JSON-ready data (see ``write`` for the file format)."""
@@ -339,7 +352,7 @@ def refresh(
     path: Path = SNAPSHOT_PATH,
     since: str = "2023-01-01",
     *,
-    index: _Index | None = None,
+    index: _Index | str = DEFAULT_INDEX,
     distributions: Iterable[str] = DISTRIBUTIONS,
 ) -> Snapshot:
     """Ask the index for the tracked distributions' releases and write the snapshot.
@@ -349,7 +362,7 @@ def refresh(
     Yanked releases are left out and listed in ``skipped``. Raises ``IndexUnreachable``
     when the index cannot be reached; nothing is written then.
     """
-    index = index or _Index(os.environ.get(INDEX_ENV) or DEFAULT_INDEX)
+    index = _Index(index) if isinstance(index, str) else index
     cutoff = _parse_since(since)
     taken_at = _iso(dt.datetime.now(dt.timezone.utc))
     names = [canonicalize_name(n) for n in distributions]

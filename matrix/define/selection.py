@@ -122,12 +122,14 @@ def declared_incompatible(python: str, pins: Mapping[str, str], snapshot: Snapsh
     distribution (is there any release of it that every pinned requirement allows and that
     itself allows the pins and the Python?). Unknown metadata never prunes.
     """
-    exact = _parse_pins(pins)
-    for check in (_plugins_clash, _python_mismatch, _direct_conflict, _transitive_conflict):
-        reason = check(python, exact, snapshot)
-        if reason:
-            return reason
-    return None
+    key = ("declared_incompatible", python, tuple(sorted(pins.items())))
+    if key not in snapshot.answers:  # pairwise planning asks the same cell many times
+        exact = _parse_pins(pins)
+        snapshot.answers[key] = next(
+            (reason for check in (_plugins_clash, _python_mismatch, _direct_conflict,
+                                  _transitive_conflict)
+             if (reason := check(python, exact, snapshot))), None)
+    return snapshot.answers[key]
 
 
 def _parse_pins(pins: Mapping[str, str]) -> dict[str, str]:
@@ -212,9 +214,7 @@ def _through(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot)
     releases = snapshot.releases(middle)
     if not demands or not releases or not _above_floor(demands, releases[0]):
         return None
-    allowed = [
-        r for r in releases if all(s.contains(r.parsed, prereleases=True) for *_, s in demands)
-    ]
+    allowed = _allowed(middle, tuple(s for *_, s in demands), snapshot)
     misfits = [_misfit(middle, r, pins, python) for r in allowed]
     if allowed and not all(misfits):
         return None
@@ -225,6 +225,15 @@ def _through(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot)
     shown = misfits[0] if len(misfits) == 1 else f"{misfits[0]} ... {misfits[-1]}"
     cell = ", ".join([f"Python {python}"] + [f"{d} {v}" for d, v in pins.items()])
     return f"{wanted}, and no such release of {middle} fits the cell ({cell}): {shown}"
+
+
+def _allowed(middle: str, specs: tuple[SpecifierSet, ...], snapshot: Snapshot) -> list[Release]:
+    """The releases of ``middle`` that every specifier admits (memoised per snapshot)."""
+    key = ("allowed", middle, tuple(str(s) for s in specs))
+    if key not in snapshot.answers:
+        snapshot.answers[key] = [r for r in snapshot.releases(middle)
+                                 if all(s.contains(r.parsed, prereleases=True) for s in specs)]
+    return snapshot.answers[key]
 
 
 def _demands_on(

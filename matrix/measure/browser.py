@@ -25,25 +25,33 @@ HINT = (
 )
 
 
-def playwright_cache() -> Path:
-    """Where Playwright keeps the browsers it installs."""
-    return Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache/ms-playwright"))
-
-
-def is_system(path: Path) -> bool:
-    """Whether ``path`` is a Chromium of the machine (not one Playwright installed itself)."""
-    return not Path(path).resolve().is_relative_to(playwright_cache().resolve())
-
-
-def find() -> Path | None:
-    """The Chromium to launch: ``$MATRIX_CHROMIUM``, then PATH, then Playwright's cache."""
-    explicit = os.environ.get(ENV_VAR)
+def missing_reason(explicit: str | None = None) -> str:
+    """Why :func:`find` found none, in one sentence: a wrong ``explicit``
+    (``MATRIX_CHROMIUM``) is named as such."""
     if explicit:
-        path = Path(explicit)
-        return path if path.is_file() and os.access(path, os.X_OK) else None
+        return (f"{ENV_VAR}={explicit} is not an executable; point it at a Chromium binary "
+                "(Debian: /usr/bin/chromium) or unset it to use the one on PATH")
+    return HINT
+
+
+def is_system(chromium: Path, cache: Path | None = None) -> bool:
+    """Whether ``chromium`` belongs to the machine, not to Playwright's own browser
+    ``cache`` (a suite then launches it; otherwise Playwright finds its own, as at home)."""
+    cache = cache or Path.home() / ".cache" / "ms-playwright"
+    return not Path(chromium).resolve().is_relative_to(Path(cache).resolve())
+
+
+def find(explicit: str | None = None, cache: Path | None = None,
+         path: str | None = None) -> Path | None:
+    """The Chromium to launch: ``explicit`` (``MATRIX_CHROMIUM``), then ``path`` (the PATH
+    to search, default the process's), then Playwright's browser ``cache``."""
+    if explicit:
+        chosen = Path(explicit)
+        return chosen if chosen.is_file() and os.access(chosen, os.X_OK) else None
     for name in NAMES:
-        found = shutil.which(name)
+        found = shutil.which(name, path=path)
         if found:
             return Path(found)
-    managed = sorted(playwright_cache().glob("chromium-*/chrome-linux*/chrome"), reverse=True)
+    cache = cache or Path.home() / ".cache" / "ms-playwright"
+    managed = sorted(cache.glob("chromium-*/chrome-linux*/chrome"), reverse=True)
     return managed[0] if managed else None

@@ -12,6 +12,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from matrix import log as logger
+
 #: Seconds between SIGTERM and SIGKILL when a process group must go.
 GRACE_S = 3.0
 #: A log larger than this keeps its head and tail around a marker (a probe may print GBs).
@@ -49,7 +51,7 @@ def run(
     """
     line = f"+ {quote(args)}"
     if echo:
-        print(line, file=sys.stderr, flush=True)
+        logger.info(line)
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with log.open("ab") as out:
@@ -102,7 +104,7 @@ def capture(
     timeout: float | None = 120,
 ) -> subprocess.CompletedProcess[str]:
     """Run a short command and return its text output (for uv queries)."""
-    print(f"+ {quote(args)}", file=sys.stderr, flush=True)
+    logger.info(f"+ {quote(args)}")
     return subprocess.run(
         [str(a) for a in args],
         env=dict(env) if env is not None else None,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
-import os
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -58,21 +58,16 @@ class Resolution:
         return out
 
 
-def envs_root() -> Path:
-    """Where cell envs live: ``$MATRIX_ENVS`` or ``.nox/matrix-envs``."""
-    return Path(os.environ.get("MATRIX_ENVS") or ".nox/matrix-envs").absolute()
-
-
-def uv_env() -> dict[str, str]:
+def uv_env(environ: Mapping[str, str]) -> dict[str, str]:
     """Environment for uv calls: no interpreter downloads, no stray project settings."""
-    env = {**os.environ, **NO_DOWNLOADS}
+    env = {**environ, **NO_DOWNLOADS}
     env.pop("VIRTUAL_ENV", None)
     return env
 
 
 def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None,
-            extra: tuple[str, ...] = (), constraints: tuple[str, ...] = (),
-            preferences: tuple[str, ...] = ()) -> Resolution:
+            extra: tuple[str, ...] = (), environ: Mapping[str, str],
+            constraints: tuple[str, ...] = (), preferences: tuple[str, ...] = ()) -> Resolution:
     """Ask uv whether the cell's pins can be installed on ``interp``, without installing.
 
     ``extra`` are a user's suite's own dependencies, installed beside the pins, and
@@ -94,7 +89,7 @@ def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str
         args += ["--constraint", folder / "constraints.txt"]
     if exclude_newer:
         args += ["--exclude-newer", exclude_newer]
-    proc = command.capture(args, env=uv_env(), timeout=300)
+    proc = command.capture(args, env=uv_env(environ), timeout=300)
     if proc.returncode == 0:
         return Resolution(lock=output.read_text())
     return Resolution(reason=resolver_reason(proc.stderr), infra=bool(_NETWORK.search(proc.stderr)))
@@ -115,7 +110,8 @@ def _name(line: str) -> str | None:
 
 
 def resolve_relaxing(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None,
-                     extra: tuple[str, ...] = (), constraints: tuple[str, ...] = ()) -> Resolution:
+                     extra: tuple[str, ...] = (), constraints: tuple[str, ...] = (),
+                     environ: Mapping[str, str]) -> Resolution:
     """Resolve a suite's dependencies with the pins, letting its own exact pins give way.
 
     A lock-style requirements file pins every transitive dependency; a cell with newer
@@ -126,7 +122,7 @@ def resolve_relaxing(cell: Cell, interp: Interpreter, *, folder: Path, exclude_n
     lines, relaxed = list(_not_pinned(cell, extra)), []
     for _ in range(MAX_RELAX_ROUNDS):
         found = resolve(cell, interp, folder=folder, exclude_newer=exclude_newer, extra=tuple(lines),
-                        constraints=constraints, preferences=tuple(relaxed))
+                        constraints=constraints, preferences=tuple(relaxed), environ=environ)
         if found.ok or found.infra:
             return dataclasses.replace(found, relaxed=tuple(relaxed))
         named = [ln for ln in lines if ln in _exact_pins(lines) and _named(ln, found.reason)]
@@ -139,7 +135,7 @@ def resolve_relaxing(cell: Cell, interp: Interpreter, *, folder: Path, exclude_n
         return found
     again = resolve(cell, interp, folder=folder, exclude_newer=exclude_newer,
                     extra=tuple(_loosened(ln) if ln in rest else ln for ln in lines),
-                    constraints=constraints, preferences=(*relaxed, *rest))
+                    constraints=constraints, preferences=(*relaxed, *rest), environ=environ)
     return dataclasses.replace(again, relaxed=(*relaxed, *rest)) if again.ok else found
 
 
@@ -179,9 +175,10 @@ def resolver_reason(stderr: str) -> str:
     return line[:500] or "the resolver gave no reason"
 
 
-def ensure(interp: Interpreter, resolution: Resolution, *, log: Path) -> tuple[Path | None, str | None]:
-    """The ready env for this interpreter and lock, built if needed: (path, error line)."""
-    root = envs_root()
+def ensure(interp: Interpreter, resolution: Resolution, *, log: Path, root: Path,
+           environ: Mapping[str, str]) -> tuple[Path | None, str | None]:
+    """The ready env for this interpreter and lock in the folder ``root``, built if
+    needed: (path, error line)."""
     root.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(f"{RECIPE}\n{interp.path}\n{interp.version}\n{resolution.lock}".encode())
     envdir = root / key.hexdigest()[:16]
@@ -190,7 +187,7 @@ def ensure(interp: Interpreter, resolution: Resolution, *, log: Path) -> tuple[P
         if (envdir / READY).exists():
             return envdir, None
         shutil.rmtree(envdir, ignore_errors=True)
-        error = _build(interp, resolution, envdir, log)
+        error = _build(interp, resolution, envdir, log, environ)
         if error:
             shutil.rmtree(envdir, ignore_errors=True)
             return None, error
@@ -198,7 +195,8 @@ def ensure(interp: Interpreter, resolution: Resolution, *, log: Path) -> tuple[P
     return envdir, None
 
 
-def _build(interp: Interpreter, resolution: Resolution, envdir: Path, log: Path) -> str | None:
+def _build(interp: Interpreter, resolution: Resolution, envdir: Path, log: Path,
+           environ: Mapping[str, str]) -> str | None:
     lock = envdir.with_suffix(".txt")
     lock.write_text(resolution.lock)
     steps = (
@@ -208,7 +206,7 @@ def _build(interp: Interpreter, resolution: Resolution, envdir: Path, log: Path)
         ["uv", "pip", "sync", "--compile-bytecode", "--python", envdir / "bin" / "python", lock],
     )
     for args in steps:
-        done = command.run(args, log=log, env=uv_env(), timeout=900, echo=False)
+        done = command.run(args, log=log, env=uv_env(environ), timeout=900, echo=False)
         if done.returncode != 0:
             return _first_error(log)
     return None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from matrix.measure import command
@@ -22,30 +22,30 @@ class Interpreter:
     version: str  # the full version, e.g. "3.13.0"
 
 
-def find(request: str) -> Interpreter | None:
+def find(request: str, environ: Mapping[str, str], pyenv_root: Path) -> Interpreter | None:
     """The interpreter for ``request`` ("3.13" or "3.13.0"), or None if there is none.
 
     uv's own discovery (PATH, including pyenv shims once ``PYENV_VERSION`` lists the
     version) comes first; pyenv's version folders are looked at directly too, because
     an installed but inactive pyenv version is still this machine's interpreter.
     """
-    for candidate in _candidates(request):
+    for candidate in _candidates(request, environ, pyenv_root):
         version = _version_of(candidate)
         if version and _matches(version, request):
             return Interpreter(path=candidate, version=version)
     return None
 
 
-def _candidates(request: str) -> list[Path]:
+def _candidates(request: str, environ: Mapping[str, str], pyenv_root: Path) -> list[Path]:
     found: list[Path] = []
     proc = command.capture(
         ["uv", "python", "find", "--no-python-downloads", request],
-        env={**os.environ, **NO_DOWNLOADS},
+        env={**environ, **NO_DOWNLOADS},
         timeout=60,
     )
     if proc.returncode == 0 and proc.stdout.strip():
         found.append(Path(proc.stdout.strip()))
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    root = pyenv_root / "versions"
     minor = ".".join(request.split(".")[:2])
     for folder in sorted(root.glob(f"{request}*"), reverse=True):
         exe = folder / "bin" / f"python{minor}"

@@ -16,39 +16,54 @@ import shlex
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from matrix import masking
 from matrix.measure import browser, command, env, found, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define.cell import Cell
-from matrix.results.record import Counts, Outcome, Record
+from matrix.options import Options
+from matrix.results.record import Counts, Outcome, Record, cap_message
 from matrix.measure.scenarios import BROWSER_ONLY, Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
-PROBES = Path(__file__).resolve().parent.parent / "probes"
-
-
-def probes_root() -> Path:
-    """Where the probe suites are: ``$MATRIX_PROBES`` or the repository's ``probes/``."""
-    return Path(os.environ.get("MATRIX_PROBES") or PROBES).absolute()
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
-_SECRET = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$", re.I)
+BASE_PROBE = "control"  # every probe is this project plus a layer of its own
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RunOptions:
-    """How to run cells (from the profile and the environment)."""
+    """How to run cells: the invocation's settings and what the plan says."""
 
-    out: Path
-    run_id: str
+    settings: Options
     timeout: float = 180.0
     reruns: int = 1
     exclude_newer: str | None = None
+    repro: str = "nox"  # how a record's repro command reruns a cell: "nox" or "loop-compat"
     repro_prefix: str = ""
-    probes: Path = dataclasses.field(default_factory=probes_root)
     suite: Suite | None = None  # a user's suite, run instead of the probes
+    pass_env: tuple[str, ...] = ()  # the profile's pass-env: more variables for the suite
+    variant: str = ""  # anything else a cell's outcome depends on, named by its caller
+
+    @property
+    def out(self) -> Path:
+        return self.settings.out
+
+    @property
+    def run_id(self) -> str:
+        return self.settings.run_id
+
+    @property
+    def probes(self) -> Path:
+        return self.settings.probes
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The values masked in every log, JUnit copy and record."""
+        return masking.secret_values(self.settings.environ)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -66,22 +81,78 @@ class _Cell:
     suite_copy: Path | None = None  # a user's suite: the copy its project is installed from
     relaxed: tuple[str, ...] = ()  # its own pins that gave way
     found: dict[str, int] | None = None  # its tests, as the plugin counted them
+    code: str = ""  # hash of the probe's or suite's files, computed once
+    interp: interpreters.Interpreter | None = None
+    resolution: env.Resolution | None = None
 
 
 def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     """What a recorded result depends on: cell, scenarios, probe code, snapshot time."""
     digest = hashlib.sha256()
-    extra = "\n".join((*opts.suite.requirements, *map(str, opts.suite.local),
-                       *opts.suite.constraints, found.PLUGIN.read_text())) if opts.suite else ""
-    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "",
-                 _tree_hash(_source(cell, opts)), extra):
+    extra = suite_inputs(opts)
+    code = "".join(_tree_hash(layer) for layer in layers(cell, opts))
+    for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "", code, extra):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def _source(cell: Cell, opts: RunOptions) -> Path:
-    """The folder a cell's tests come from: its probe, or the user's suite."""
-    return opts.suite.root if opts.suite and cell.suite else opts.probes / cell.probe
+def suite_inputs(opts: RunOptions) -> str:
+    """What a suite's results depend on beyond its files: its requirements and the plugin."""
+    if not opts.suite:
+        return ""
+    suite = opts.suite
+    return "\n".join((*suite.requirements, *map(str, suite.local), *suite.constraints,
+                      found.PLUGIN.read_text()))
+
+
+def inputs_key(ctx: _Cell, scenario: Scenario) -> str:
+    """What a scenario's outcome depends on once the cell is resolved: the probe's or
+    suite's code (and the suite's own requirements), the variant, the Python patch release,
+    every installed distribution and version, and the scenario's runs. Unlike the
+    fingerprint it leaves out the snapshot time: a new snapshot that resolves to the same
+    installation does not invalidate a record."""
+    if not ctx.code:
+        ctx.code = "".join(_tree_hash(layer) for layer in layers(ctx.cell, ctx.opts))
+    digest = hashlib.sha256()
+    extra = suite_inputs(ctx.opts) if ctx.cell.suite else ""
+    installed = "\n".join(f"{d}=={v}" for d, v in sorted(ctx.resolved.items()))
+    runs = repr((scenario.runs, scenario.coverage))
+    for part in (ctx.cell.id, ctx.code, extra, ctx.opts.variant, ctx.python or "", installed,
+                 scenario.name, runs):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def carried(ctx: _Cell, scenario: Scenario, previous: Sequence[Record]) -> Record | None:
+    """The latest earlier record of this cell and scenario with the same inputs, carried
+    over into this run (marked with the run it was measured in); None when there is none.
+    ``infra`` results are never carried: they say nothing about the cell."""
+    key = inputs_key(ctx, scenario)
+    found = [r for r in previous if r.cell_id == ctx.cell.id and r.scenario == scenario.name
+             and r.inputs == key]
+    if not found or found[-1].outcome is Outcome.INFRA:
+        return None
+    old = found[-1]
+    return dataclasses.replace(old, run_id=ctx.opts.run_id, measured_in=old.measured_in or old.run_id,
+                               carried_over=True, fingerprint=ctx.fingerprint,
+                               repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro))
+
+
+def layers(cell: Cell, opts: RunOptions) -> list[Path]:
+    """The folders a cell's project is copied from, in order: the user's suite; or the
+    ``control`` probe (the app and the async tests every probe shares) with the cell's own
+    probe (its conftest and e2e tests) laid over it."""
+    if opts.suite and cell.suite:
+        return [opts.suite.root]
+    ordered = dict.fromkeys([opts.probes / BASE_PROBE, opts.probes / cell.probe])
+    return [folder for folder in ordered if folder.is_dir()]
+
+
+def copy_project(cell: Cell, opts: RunOptions, project: Path) -> None:
+    """A fresh copy of the cell's project at ``project`` (never run in the source)."""
+    for layer in layers(cell, opts):
+        shutil.copytree(layer, project, symlinks=False, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(*IGNORED))
 
 
 def _tree_hash(folder: Path) -> str:
@@ -95,24 +166,38 @@ def _tree_hash(folder: Path) -> str:
 
 
 def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
-             done: frozenset[str] = frozenset()) -> list[Record]:
+             done: frozenset[str] = frozenset(), previous: Sequence[Record] = ()) -> list[Record]:
     """Run every scenario of ``cell`` not in ``done``; append and return their records.
 
-    The control runs even when it is already recorded (its failures are what the other
+    After the pins are resolved, a scenario whose inputs (:func:`inputs_key`) equal those
+    of a record in ``previous`` is not run: that record is carried over. The control runs
+    even when it is already recorded or carried over (its failures are what the other
     scenarios are judged against), but it is not recorded twice.
     """
     ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
     todo = [s for s in scenarios if s.name not in done]
-    verdict = _prepare(ctx)
-    if verdict is None and cell.suite:
-        verdict = _collect(ctx)
+    verdict = _resolved(ctx)
+    masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
         log = "collect.log" if verdict.signature == "collection-error" else "env.log"
         return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
                 for s in todo]
+    records = [r for r in (carried(ctx, s, previous) for s in todo) if r is not None]
+    for record in records:
+        store.append(opts.out, record)
+    done = done | {r.scenario for r in records}
+    if all(s.name in done for s in scenarios):
+        return records
+    verdict = _built(ctx)
+    if verdict is None and cell.suite:
+        verdict = _collect(ctx)
+    masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
+    if verdict is not None:
+        log = "collect.log" if verdict.signature == "collection-error" else "env.log"
+        return records + [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
+                          for s in scenarios if s.name not in done]
     if ctx.found is not None and ctx.found["browser"] == 0:  # nothing to move first or last
         scenarios = [s for s in scenarios if s.name not in BROWSER_ONLY]
-    records = []
     for scenario in scenarios:
         if scenario.name in done:
             if scenario.name == "control" and len(todo) > 0:
@@ -122,9 +207,10 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     return records
 
 
-def _prepare(ctx: _Cell) -> Verdict | None:
-    """Interpreter, resolution and env; a verdict for every scenario if one fails."""
-    interp = interpreters.find(ctx.cell.python)
+def _resolved(ctx: _Cell) -> Verdict | None:
+    """Interpreter and resolution; a verdict for every scenario if either fails."""
+    settings = ctx.opts.settings
+    interp = interpreters.find(ctx.cell.python, settings.environ, settings.pyenv_root)
     if interp is None:
         return Verdict(outcome=Outcome.NO_INTERPRETER,
                        message=f"Python {ctx.cell.python} is not installed on this machine")
@@ -136,13 +222,23 @@ def _prepare(ctx: _Cell) -> Verdict | None:
                        message=f"the package index could not be reached: {resolution.reason}")
     if not resolution.ok:
         return _unresolvable(ctx, interp, resolution, folder)
-    ctx.resolved = resolution.versions
-    envdir, error = env.ensure(interp, resolution, log=folder / "env.log")
+    ctx.resolved, ctx.interp, ctx.resolution = resolution.versions, interp, resolution
+    return None
+
+
+def _built(ctx: _Cell) -> Verdict | None:
+    """The env for the resolved pins; a verdict for every scenario left if it fails."""
+    settings = ctx.opts.settings
+    folder = ctx.opts.out / "logs" / ctx.cell.id
+    envdir, error = env.ensure(ctx.interp, ctx.resolution, log=folder / "env.log",
+                               root=settings.envs, environ=settings.environ)
     if envdir is None:
         infra = env.is_network_error(error or "")
         return Verdict(outcome=Outcome.INFRA if infra else Outcome.FAIL,
                        signature="install: " + signatures.normalise(error or ""), message=error)
-    ctx.envdir, ctx.chromium = envdir, browser.find()
+    ctx.envdir = envdir
+    ctx.chromium = browser.find(settings.chromium, settings.browsers_path,
+                                settings.environ.get("PATH"))
     return None
 
 
@@ -150,7 +246,7 @@ def _suite_copy(ctx: _Cell) -> Path:
     """The copy of a suite its project is installed from (building writes into it, so the
     user's folder is never used); one per suite content, shared by cells and runs."""
     suite = ctx.opts.suite
-    copy = env.envs_root() / "suites" / f"{suite.key}-{_tree_hash(suite.root)[:12]}"
+    copy = ctx.opts.settings.envs / "suites" / f"{suite.key}-{_tree_hash(suite.root)[:12]}"
     if not copy.is_dir():
         partial = copy.with_name(f".{copy.name}-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
@@ -178,6 +274,7 @@ def _collect(ctx: _Cell) -> Verdict | None:
         done = command.run(_pytest_args(ctx, log.with_suffix(".junit.xml"), ["--collect-only"]),
                            log=log, cwd=project, timeout=ctx.opts.timeout, echo=False,
                            env=_probe_env(ctx, work, project, found.settings(report, "all", None)))
+        masking.mask_file(log, ctx.opts.secrets)
         collected = found.read(report)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -200,11 +297,12 @@ def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
             resolution = env.resolve_relaxing(
                 ctx.cell, interp, folder=folder, exclude_newer=ctx.opts.exclude_newer,
                 extra=ctx.opts.suite.install_lines(ctx.suite_copy),
-                constraints=ctx.opts.suite.constraints)
+                constraints=ctx.opts.suite.constraints, environ=ctx.opts.settings.environ)
             ctx.relaxed = resolution.relaxed
         else:
             resolution = env.resolve(ctx.cell, interp, folder=folder,
-                                     exclude_newer=ctx.opts.exclude_newer)
+                                     exclude_newer=ctx.opts.exclude_newer,
+                                     environ=ctx.opts.settings.environ)
         if not resolution.infra:
             break
     return resolution
@@ -214,7 +312,8 @@ def _unresolvable(ctx: _Cell, interp, resolution: env.Resolution, folder: Path) 
     """Unresolvable pins, or a suite whose own dependencies do not fit them: say which."""
     if ctx.cell.suite and ctx.opts.suite.install_lines(ctx.suite_copy):
         alone = env.resolve(ctx.cell, interp, folder=folder / "pins-alone",
-                            exclude_newer=ctx.opts.exclude_newer)
+                            exclude_newer=ctx.opts.exclude_newer,
+                            environ=ctx.opts.settings.environ)
         if alone.ok:
             return Verdict(outcome=Outcome.UNRESOLVABLE, signature="suite-dependencies",
                            message="the suite's own dependencies cannot be installed with these "
@@ -226,20 +325,30 @@ _RERUN = (Outcome.BUG, Outcome.FAIL, Outcome.TIMEOUT)
 
 
 def _run_scenario(ctx: _Cell, scenario: Scenario) -> Record:
-    """Run a scenario; a failure is run once more, and a different answer is ``flaky``."""
+    """Run a scenario; a failure is run again up to ``reruns`` times (``reruns = 3``: at
+    most 4 attempts). A rerun that answers differently makes it ``flaky`` (the last
+    failing attempt is kept too); one that answers the same keeps it as it is."""
     started = _now()
     verdict, counts, took, log = _with_infra_retries(ctx, scenario, attempt=1)
-    if verdict.outcome not in _RERUN or ctx.opts.reruns < 1:
-        return _emit(ctx, scenario, verdict, counts, took, started, log)
-    first = _record(ctx, scenario, verdict, counts, took, started, log, attempt=1)
-    again, counts, took, log = _with_infra_retries(ctx, scenario, attempt=2)
-    if (again.outcome, again.signature) == (verdict.outcome, verdict.signature):
-        return _emit(ctx, scenario, again, counts, took, started, log, attempt=2)
-    store.append(ctx.opts.out, first)  # both runs are kept when they disagree
-    flaky = Verdict(outcome=Outcome.FLAKY, signature=verdict.signature or again.signature,
-                    message=f"run 1: {_said(verdict)}; run 2: {_said(again)}",
-                    control_signature=again.control_signature)
-    return _emit(ctx, scenario, flaky, counts, took, started, log, attempt=2)
+    attempt = 1
+    while verdict.outcome in _RERUN and attempt <= ctx.opts.reruns:
+        attempt += 1
+        again, counts_again, took_again, log_again = _with_infra_retries(ctx, scenario, attempt)
+        if (again.outcome, again.signature) != (verdict.outcome, verdict.signature):
+            store.append(ctx.opts.out, _record(ctx, scenario, verdict, counts, took, started,
+                                               log, attempt=attempt - 1))
+            return _emit(ctx, scenario, _flaky(verdict, again, attempt), counts_again,
+                         took_again, started, log_again, attempt=attempt)
+        verdict, counts, took, log = again, counts_again, took_again, log_again
+    return _emit(ctx, scenario, verdict, counts, took, started, log, attempt=attempt)
+
+
+def _flaky(failed: Verdict, then: Verdict, attempt: int) -> Verdict:
+    """Attempts 1 to ``attempt - 1`` said ``failed``, attempt ``attempt`` said ``then``."""
+    runs = "run 1" if attempt == 2 else f"runs 1-{attempt - 1}"
+    return Verdict(outcome=Outcome.FLAKY, signature=failed.signature or then.signature,
+                   message=f"{runs}: {_said(failed)}; run {attempt}: {_said(then)}",
+                   control_signature=then.control_signature)
 
 
 def _said(verdict: Verdict) -> str:
@@ -265,8 +374,11 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
     log = ctx.opts.out / log_rel
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_bytes(b"")
-    if scenario.browser and ctx.chromium is None:
-        return Verdict(outcome=Outcome.INFRA, signature="browser-missing", message=browser.HINT), Counts(), 0.0, log_rel
+    if scenario.browser and ctx.chromium is None:  # not retried: waiting would not give one
+        reason = browser.missing_reason(ctx.opts.settings.chromium)
+        log.write_text(f"[matrix] {reason}\n", encoding="utf-8")
+        return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
+                       message=reason), Counts(), 0.0, log_rel
     work = Path(tempfile.mkdtemp(prefix="matrix-"))
     try:
         verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
@@ -293,6 +405,8 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
         plugin = found.settings(work / f"found-{index}.json", selection, _suite_chromium(ctx))
         done = command.run(args, log=log, cwd=project, timeout=ctx.opts.timeout, echo=False,
                            env=_probe_env(ctx, work, project, plugin if ctx.cell.suite else None))
+        for written in (log, report):  # masked before anything is read from them
+            masking.mask_file(written, ctx.opts.secrets)
         took += done.duration_s
         if done.timed_out:
             message = f"pytest did not finish within {ctx.opts.timeout:g} s and was killed"
@@ -313,8 +427,7 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
 
 def _copy_project(ctx: _Cell, work: Path) -> Path:
     project = work / "project"
-    shutil.copytree(_source(ctx.cell, ctx.opts), project, symlinks=False,
-                    ignore=shutil.ignore_patterns(*IGNORED))
+    copy_project(ctx.cell, ctx.opts, project)
     return project
 
 
@@ -328,7 +441,8 @@ def _pytest_args(ctx: _Cell, junit_xml: Path, paths) -> list:
 def _suite_chromium(ctx: _Cell) -> Path | None:
     """The Chromium given to a suite's launches: a system one only. Without one the suite
     uses Playwright's own browser install, as it would on a user's machine."""
-    return ctx.chromium if ctx.chromium is not None and browser.is_system(ctx.chromium) else None
+    system = ctx.chromium is not None and browser.is_system(ctx.chromium, ctx.opts.settings.browsers_path)
+    return ctx.chromium if system else None
 
 
 def _failure_from_log(log: Path, code: int | None) -> Failure:
@@ -345,12 +459,13 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
 
 def _probe_env(ctx: _Cell, work: Path, project: Path,
                plugin: dict[str, str] | None = None) -> dict[str, str]:
-    """The probe's environment: the cell's env first on PATH, no secrets, no stray pytest options."""
-    base = {k: v for k, v in os.environ.items()
-            if not _SECRET.search(k) and not k.startswith(("PYTEST_", "COV_CORE", "VIRTUAL_ENV"))
-            and k not in ("PYTHONPATH", "PYTHONHOME", "COVERAGE_PROCESS_START")}
+    """The probe's environment: the allow-list and the profile's pass-env only, the cell's
+    env first on PATH; a suite's runs get the product's plugin and its settings."""
+    environ = ctx.opts.settings.environ
+    base = {k: v for k, v in masking.allowed_environ(environ, ctx.opts.pass_env).items()
+            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START")}
     base.update(
-        PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{environ.get('PATH', '')}",
         VIRTUAL_ENV=str(ctx.envdir),
         PYTHONDONTWRITEBYTECODE="1",
         COVERAGE_FILE=str(work / ".coverage"),
@@ -377,22 +492,29 @@ def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took
 
 def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
             started: str, log: str | None, attempt: int) -> Record:
+    def clean(text: str | None) -> str | None:  # secrets masked, then the length capped
+        return None if text is None else masking.mask(text, ctx.opts.secrets)
+
     return Record(
         run_id=ctx.opts.run_id, cell_id=ctx.cell.id, python=ctx.python,
         requested=ctx.cell.requested, resolved=ctx.resolved, probe=ctx.cell.probe,
-        scenario=scenario.name, outcome=verdict.outcome, signature=verdict.signature,
-        message=verdict.message, tests=counts, duration_s=round(took, 2), started_at=started,
-        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix), log=log,
-        control_signature=verdict.control_signature, attempt=attempt,
-        fingerprint=ctx.fingerprint, suite=ctx.cell.suite or None, found=ctx.found,
-        hollow=verdict.hollow, relaxed=ctx.relaxed,
+        scenario=scenario.name, outcome=verdict.outcome, signature=clean(verdict.signature),
+        message=cap_message(clean(verdict.message)), tests=counts, duration_s=round(took, 2),
+        started_at=started, log=log, control_signature=clean(verdict.control_signature),
+        repro=clean(repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro)),
+        attempt=attempt,
+        fingerprint=ctx.fingerprint, inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
+        suite=ctx.cell.suite or None, found=ctx.found, hollow=verdict.hollow, relaxed=ctx.relaxed,
         note=found.note(ctx.found) if ctx.found is not None else None,
     )
 
 
-def repro(cell: Cell, scenario: str, prefix: str = "") -> str:
-    """The one command that reruns exactly this cell and scenario."""
-    return f"{prefix}nox -s {shlex.quote(f'cell({cell.id})')} -- --scenario {scenario}"
+def repro(cell: Cell, scenario: str, prefix: str = "", launcher: str = "nox") -> str:
+    """The one command that reruns exactly this cell and scenario, the way it was run: a
+    nox session in a checkout, or the installed console command."""
+    if launcher == "nox":
+        return f"{prefix}nox -s {shlex.quote(f'cell({cell.id})')} -- --scenario {scenario}"
+    return f"{prefix}{launcher} cell {shlex.quote(cell.id)} --scenario {scenario} --fresh"
 
 
 def _now() -> str:

@@ -78,13 +78,14 @@ BROWSER_ONLY = ("e2e-first", "e2e-first-cov", "e2e-last", "e2e-last-cov", "isola
 def for_suite(cell: Cell, suite, wanted: tuple[str, ...] = NAMES) -> list[Scenario]:
     """Scenarios for a user's suite, built from test ids rather than folders.
 
-    ``control`` is the suite without its browser tests, ``as-is`` its own order, and
+    ``control`` (always, first) is the suite without its browser tests, ``as-is`` (when
+    wanted) its own order, and
     ``e2e-first`` / ``e2e-last`` / ``isolated`` move the browser tests (found by the
     fixtures and imports they use, in whatever folder) first, last, or into a process of
     their own. The runner drops the browser scenarios when the suite has no browser test.
     """
     chosen = []
-    for name in ("control", "as-is", *wanted):
+    for name in ("control", *(("as-is",) if "as-is" in wanted else ()), *wanted):
         scenario = BY_NAME[name]
         if name in SUITE_SELECTIONS and not any(s.name == name for s in chosen) and (
                 cell.has_coverage or not scenario.coverage):

@@ -8,7 +8,10 @@ with the pins overriding whatever the suite asks for of the distributions under 
 from __future__ import annotations
 
 import dataclasses
+import errno
+import fnmatch
 import hashlib
+import os
 import re
 import sys
 from pathlib import Path
@@ -94,6 +97,7 @@ def load(path: Path, requirements_file: str | None = None) -> Suite:
     root = path.resolve()
     if not root.is_dir():
         raise NotASuite(f"{path} is not a folder; MATRIX_SUITE must name a pytest project's folder.")
+    _check_links(root)  # the copy for every run would fail on it, after the env was built
     if not _has_tests(root):
         raise NotASuite(f"{path} is not a pytest project (no pytest configuration and no "
                         "test_*.py files); point MATRIX_SUITE at the folder that holds its tests.")
@@ -118,14 +122,40 @@ def _installable(root: Path) -> bool:
     if (root / "setup.py").is_file() or (root / "setup.cfg").is_file():
         return True
     data = _pyproject(root)
-    return bool(data.get("project", {}).get("name")) and "build-system" in data
+    return bool(_table(root, data, "project").get("name")) and "build-system" in data
 def _has_tests(root: Path) -> bool:
     if (root / "pytest.ini").is_file() or (root / "conftest.py").is_file():
         return True
-    pyproject = _pyproject(root)
-    if "pytest" in pyproject.get("tool", {}):
+    if "pytest" in _table(root, _pyproject(root), "tool"):
         return True
     return any(_TEST_FILE.match(p.name) for p in _walk(root))
+
+
+def _check_links(root: Path) -> None:
+    """Refuse a link that loops (to itself or a folder above it) or leads nowhere."""
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        dirs[:] = [d for d in dirs if not _ignored(d)]
+        here = Path(folder)
+        for name in (*dirs, *files):
+            path = here / name
+            if not path.is_symlink():
+                continue
+            try:
+                target = path.resolve(strict=True)
+                above = {Path(os.path.realpath(p)) for p in (here, *here.parents)
+                         if p.is_relative_to(root)}
+                fault = "loops" if target in above else None
+            except RuntimeError:  # Python < 3.13: a link to itself
+                fault = "loops"
+            except OSError as exc:
+                fault = "loops" if exc.errno == errno.ELOOP else "leads nowhere"
+            if fault:
+                raise NotASuite(f"{path} is a link that {fault}; remove or fix it, since the "
+                                "suite is copied for every run.")
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or any(fnmatch.fnmatch(name, p) for p in IGNORED)
 
 
 def _walk(root: Path):
@@ -139,13 +169,33 @@ def _pyproject(root: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise NotASuite(f"{path} is not valid TOML ({exc}); fix it and rerun.") from None
 
 
+def _table(root: Path, data: dict, key: str) -> dict:
+    """``data[key]`` when it is a table (empty when absent); one sentence otherwise."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise NotASuite(f"{root / 'pyproject.toml'}: {key} must be a table, not "
+                        f"{type(value).__name__}; fix it and rerun.")
+    return value
+
+
+def _strings(root: Path, value, where: str, example: str) -> list[str]:
+    """A list of strings from the pyproject, or one sentence saying how to write it."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise NotASuite(f"{root / 'pyproject.toml'}: {where} must be a list of strings "
+                        f"(write {where.rsplit('.', 1)[-1]} = [{example}]); fix it and rerun.")
+    return value
+
+
 def _name(root: Path) -> str:
-    name = _pyproject(root).get("project", {}).get("name") or root.name
+    name = _table(root, _pyproject(root), "project").get("name", root.name)
+    if not isinstance(name, str) or not name:
+        raise NotASuite(f"{root / 'pyproject.toml'}: project.name must be a quoted name "
+                        f"(write name = \"my-project\"), not {name!r}; fix it and rerun.")
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
@@ -202,13 +252,19 @@ def _local(text: str, here: Path, editable: bool = False) -> Local:
 
 def _from_pyproject(root: Path) -> Requirements:
     """Dependencies, and the test dependency groups and extras, of a pyproject."""
-    project = _pyproject(root)
-    deps = list(project.get("project", {}).get("dependencies", []))
-    groups = project.get("dependency-groups", {})
-    extras = project.get("project", {}).get("optional-dependencies", {})
+    pyproject = _pyproject(root)
+    project = _table(root, pyproject, "project")
+    deps = list(_strings(root, project.get("dependencies", []), "project.dependencies",
+                         '"requests"'))
+    groups = _table(root, pyproject, "dependency-groups")
+    extras = _table(root, project, "optional-dependencies")
     for name in TEST_GROUPS:
-        deps += [d for d in groups.get(name, []) if isinstance(d, str)]
-        deps += extras.get(name, [])
+        group = groups.get(name, [])
+        if not isinstance(group, list):  # entries may also be {include-group = ...} tables
+            _strings(root, group, f"dependency-groups.{name}", '"pytest"')
+        deps += [d for d in group if isinstance(d, str)]
+        deps += _strings(root, extras.get(name, []), f"project.optional-dependencies.{name}",
+                         '"pytest"')
     return Requirements(source=root / "pyproject.toml", lines=deps)
 
 

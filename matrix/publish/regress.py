@@ -7,6 +7,8 @@ actions, one issue per signature for its whole life, never one per run:
 
 - a signature that newly appears is opened, or commented on when its issue is already
   open, or its issue reopened when it was closed;
+- a signature in both runs that has no issue at all (issues switched on late, or a
+  failed ``gh`` call) is opened: the plan reconciles against the issue list;
 - a signature in both runs is commented on only when its cells changed;
 - a signature that disappeared while every one of its cells now passes is closed.
 
@@ -24,13 +26,13 @@ import dataclasses
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from matrix import log
 from matrix.measure import scenarios
-from matrix.results import signatures, store
+from matrix.results import model, signatures, store
 from matrix.errors import MatrixError, NothingToDo
 from matrix.results.record import Outcome, Record
 
@@ -92,7 +94,7 @@ class Action:
 
 
 def plan(previous: Path | Iterable[Record], current: Path | Iterable[Record],
-         existing: Iterable[Issue | Mapping[str, Any]] = (), *,
+         existing: Iterable[Issue | Mapping[str, Any]] | None = None, *,
          page: str | None = None) -> list[Action]:
     """The issue actions that take the issues from ``previous`` to ``current``.
 
@@ -101,13 +103,16 @@ def plan(previous: Path | Iterable[Record], current: Path | Iterable[Record],
             published site's ``results.json``. Missing or empty means unknown: nothing is
             then closed or reopened, only opened or commented on.
         current: the current run, in the same forms.
-        existing: the issues already filed (open and closed), as :class:`Issue` or gh's JSON.
+        existing: the issues already filed (open and closed), as :class:`Issue` or gh's
+            JSON. None means the list is unknown: a signature already in the previous
+            run is then taken to have its issue; given, one without an issue is opened.
         page: the published page's address, linked from each body.
     """
-    before_latest, now = _latest(_records(previous)), _latest(_records(current))
+    before_latest, now = model.latest(_records(previous)), model.latest(_records(current))
     before, after = _by_signature(before_latest), _by_signature(now)
-    issues = [i if isinstance(i, Issue) else Issue.from_json(i) for i in existing]
-    ctx = _Context(now=now, page=page, known_previous=bool(before_latest))
+    issues = [i if isinstance(i, Issue) else Issue.from_json(i) for i in existing or ()]
+    ctx = _Context(now=now, page=page, known_previous=bool(before_latest),
+                   known_issues=existing is not None)
     actions = []
     for sig in sorted(before.keys() | after.keys()):
         issue = _find(issues, key_of(sig))
@@ -125,6 +130,7 @@ class _Context:
     now: Mapping[Key, Record]  # the current run's latest record per (cell, scenario)
     page: str | None
     known_previous: bool
+    known_issues: bool  # the issue list was given: a signature without an issue gets one
 
 
 def _still_failing(ctx: _Context, sig: str, before: Sequence[Record], after: Sequence[Record],
@@ -132,7 +138,7 @@ def _still_failing(ctx: _Context, sig: str, before: Sequence[Record], after: Seq
     """A signature seen in this run: open, reopen, comment, or leave alone."""
     body = issue_body(sig, after, page=ctx.page)
     if issue is None:
-        return None if before else _action("open", sig, after, body=body)
+        return None if before and not ctx.known_issues else _action("open", sig, after, body=body)
     if issue.state != "open":
         # Closed while it persisted: a person decided; only a comeback reopens it.
         if before or not ctx.known_previous:
@@ -210,12 +216,6 @@ def load(path: Path) -> list[Record]:
 
 def _records(source: Path | Iterable[Record]) -> list[Record]:
     return load(source) if isinstance(source, (str, Path)) else list(source)
-
-
-def _latest(records: Iterable[Record]) -> dict[Key, Record]:
-    """The newest record of each ``(cell_id, scenario)`` (start time, attempt, file order)."""
-    ordered = sorted(enumerate(records), key=lambda p: (p[1].started_at, p[1].attempt, p[0]))
-    return {(r.cell_id, r.scenario): r for _, r in ordered}
 
 
 def _by_signature(latest: Mapping[Key, Record]) -> dict[str, tuple[Record, ...]]:
@@ -418,9 +418,9 @@ def run(args: argparse.Namespace) -> int:
         raise NothingToDo(f"no records at {args.current}: the run measured nothing, so there "
                           "is nothing to compare; check the run and publish jobs")
     if not load(args.previous):
-        print(f"note: no previous records at {args.previous}: every signature counts as new, "
-              "and nothing is closed or reopened", file=sys.stderr)
-    existing = json.loads(args.existing.read_text(encoding="utf-8")) if args.existing else []
+        log.info(f"note: no previous records at {args.previous}: every signature counts as "
+                 "new, and nothing is closed or reopened")
+    existing = json.loads(args.existing.read_text(encoding="utf-8")) if args.existing else None
     actions = plan(args.previous, current, existing, page=args.page)
     if args.json_out:
         args.json_out.write_text(json.dumps([a.to_json() for a in actions], indent=1,
@@ -429,23 +429,7 @@ def run(args: argparse.Namespace) -> int:
         args.markdown.write_text(render(actions), encoding="utf-8")
     for a in actions:
         number = f"#{a.issue}" if a.issue else "-"
-        print(f"{a.kind:<8} {number:>6}  {len(a.cells):>3} scenario(s)  {a.title}")
-    print(f"[matrix] {_count(len(actions), 'issue action')} planned")
+        log.answer(f"{a.kind:<8} {number:>6}  {len(a.cells):>3} scenario(s)  {a.title}")
+    log.info(f"{_count(len(actions), 'issue action')} planned")
     return 0
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m matrix.publish.regress``: the same as ``python -m matrix regressions``."""
-    parser = argparse.ArgumentParser(prog="python -m matrix regressions",
-                                     description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except MatrixError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.return_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

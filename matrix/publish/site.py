@@ -14,6 +14,10 @@
     logs/...            the logs the records point at (hard links where possible), so
                         the links work when the folder is published alone
 
+The site is written into a folder beside ``site_dir`` and moved into place at the end, so
+a build that fails (a full disk) leaves the previous page whole and no half-written one;
+top-level entries the build does not make (a ``CNAME``) are carried over.
+
 Every string that comes from a record is escaped: Jinja2 autoescapes the page, data for
 the script is JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` and the like, hover
 text is HTML-escaped before plotly sees it, and the script inserts text with
@@ -24,7 +28,6 @@ ordering is explicit everywhere, and plot div ids are derived from the Python ve
 from __future__ import annotations
 
 import dataclasses
-import filecmp
 import html
 import json
 import os
@@ -41,8 +44,10 @@ import plotly.io as pio
 import plotly.offline
 from markupsafe import Markup
 
+from matrix import masking
 from matrix.publish import table
-from matrix.errors import MatrixError
+from matrix.results import model
+from matrix.errors import MatrixError, OutputError
 
 __all__ = ["STATE_STYLE", "analyse", "badge", "bisect_summary", "bisect_view", "build",
            "explain_summary", "fix_views", "grid_figure", "render", "script_json", "summary"]
@@ -104,7 +109,8 @@ class Analysis:
     suites: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # users' own suites
 
 
-def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Path:
+def build(results_dir: Path, site_dir: Path, previous: Path | None = None,
+          secrets: frozenset[str] = frozenset()) -> Path:
     """Write the report for ``results_dir`` into ``site_dir`` and return its ``index.html``.
 
     Args:
@@ -116,19 +122,100 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None) -> Pa
         previous: a previous results folder, site folder or one of their
             ``results.jsonl``/``results.json``/``summary.json`` files. When it cannot be
             read, the page says it could not compare; the build itself goes on.
+        secrets: values masked in every file of the site (records written before they
+            were masked, or under another environment, must not publish them).
     """
     results_file, root = _results_file(Path(results_dir))
     analysis = analyse(results_file, root / "plan.json", previous)
-    site_dir = Path(site_dir)
-    site_dir.mkdir(parents=True, exist_ok=True)
-    logs = _copy_logs(analysis.records, root, site_dir)
-    _write_exports(site_dir, analysis)
-    _write_badges(site_dir, analysis.recs)
-    _write_assets(site_dir)
-    page = render(analysis, logs)
-    index = site_dir / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+    site_dir = Path(site_dir).absolute()
+    # Written beside the target and moved into place: a failure (a full disk) leaves the
+    # previous page whole and no half-written one.
+    stage = site_dir.parent / f".{site_dir.name}.building-{os.getpid()}"
+    try:
+        _clear_leftovers(site_dir)
+        shutil.rmtree(stage, ignore_errors=True)  # a build of this process that was cut off
+        stage.mkdir(parents=True)
+        inside = root.resolve().is_relative_to(site_dir.resolve())  # never moved away
+        logs = _copy_logs(analysis.records, root, stage, root.resolve() == site_dir.resolve())
+        _write_exports(stage, analysis)
+        _write_badges(stage, analysis.recs)
+        _write_assets(stage)
+        (stage / "index.html").write_text(render(analysis, logs), encoding="utf-8")
+        masking.mask_tree(stage, secrets, keep=(*ASSETS, "plotly.min.js"))  # assets hold no record
+        _publish(stage, site_dir, whole=not inside)
+    except OSError as exc:
+        if exc.errno not in OutputError.ERRNOS:
+            raise
+        raise OutputError.from_os_error(exc, f"writing the site {site_dir}",
+                                        kept="the previous page is left as it was") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return site_dir / "index.html"
+
+
+def _clear_leftovers(site_dir: Path) -> None:
+    """Remove the stages and old sites of builds that were killed (their process is gone)."""
+    if not site_dir.parent.is_dir():
+        return
+    for path in site_dir.parent.iterdir():
+        name, _, pid = path.name.rpartition("-")
+        if name in (f".{site_dir.name}.building", f".{site_dir.name}.old") and pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(path, ignore_errors=True)
+            except PermissionError:  # alive, another user's
+                pass
+
+
+#: What a build writes at the top of the site; anything else there (a CNAME, the run's
+#: releases.json) is carried over to the new site.
+OWNED = frozenset({"index.html", "plotly.min.js", *ASSETS, "results.json", "results.csv",
+                   "summary.json", "badges", "logs"})
+
+
+def _publish(stage: Path, site_dir: Path, whole: bool) -> None:
+    """Move the staged site into ``site_dir``, index.html last.
+
+    A site of its own is swapped ``whole`` (two renames); a site that holds the results
+    folder (or is it) gets each staged entry replaced in turn, the results left alone.
+    """
+    if not whole:
+        for entry in sorted(stage.iterdir(), key=lambda p: p.name == "index.html"):
+            _replace(entry, site_dir / entry.name)
+        return
+    if not site_dir.exists():
+        os.rename(stage, site_dir)
+        return
+    for entry in site_dir.iterdir():
+        if entry.name not in OWNED:
+            _link_tree(entry, stage / entry.name)
+    old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
+    os.rename(site_dir, old)
+    try:
+        os.rename(stage, site_dir)
+    except OSError:
+        os.rename(old, site_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _replace(source: Path, dest: Path) -> None:
+    """``dest`` becomes ``source``: a file atomically, a folder by a swap."""
+    if source.is_dir() and dest.is_dir():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        os.rename(dest, old)
+        os.rename(source, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(source, dest)
+
+
+def _link_tree(source: Path, dest: Path) -> None:
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, dest, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(source, dest)
 
 
 def _results_file(path: Path) -> tuple[Path, Path]:
@@ -150,6 +237,8 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
     probes = [r for r in records if not _suite_of(r)]
     records = probes + [r for r in records if _suite_of(r)]
     plan, plan_warnings = table.read_plan(plan_path)
+    if plan:  # a suite's planned cells are not probe cells either
+        plan = plan | {"cells": [c for c in plan.get("cells", []) if not c.get("suite")]}
     df = table.frame(probes)
     scenarios = table.scenario_verdicts(df)
     cells_df = table.cell_verdicts(scenarios, plan)
@@ -187,7 +276,7 @@ def suites(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows = [{"cell_id": cid, "scenarios": [
                     {"name": name, "outcome": rec.outcome.value, "signature": rec.signature,
                      "glyph": STATE_STYLE[rec.outcome.value][1], "log": rec.log}
-                    for name, rec in sorted(by.items(), key=lambda kv: table._scenario_rank(kv[0]))]}
+                    for name, rec in sorted(by.items(), key=lambda kv: model.scenario_rank(kv[0]))]}
                 for cid, by in sorted(mine.items())]
         declared = {}  # the page knows the records, not the suite's files
         out.append({"key": key, "cells": rows,
@@ -310,7 +399,6 @@ def badge(rec: Mapping[str, Any]) -> dict[str, Any]:
 
 def _write_badges(site_dir: Path, recs: Mapping[str, Mapping[str, Any]]) -> None:
     folder = site_dir / "badges"
-    shutil.rmtree(folder, ignore_errors=True)  # a plugin that left the matrix loses its badge
     folder.mkdir()
     for plugin, rec in recs.items():
         (folder / f"{plugin}.json").write_text(_dump(badge(rec)), encoding="utf-8")
@@ -319,46 +407,33 @@ def _write_badges(site_dir: Path, recs: Mapping[str, Mapping[str, Any]]) -> None
 def _write_assets(site_dir: Path) -> None:
     for name in ASSETS:
         shutil.copyfile(TEMPLATES / name, site_dir / name)
-    plotly_js = plotly.offline.get_plotlyjs()
-    target = site_dir / "plotly.min.js"
-    if not target.is_file() or target.stat().st_size != len(plotly_js.encode("utf-8")):
-        target.write_text(plotly_js, encoding="utf-8")
+    (site_dir / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
 
 
-def _copy_logs(records: Iterable[Mapping[str, Any]], root: Path, site_dir: Path) -> dict[str, str]:
-    """Put the logs the records name into ``site_dir/logs``; returns record path -> site
+def _copy_logs(records: Iterable[Mapping[str, Any]], root: Path, stage: Path,
+               in_place: bool) -> dict[str, str]:
+    """Put the logs the records name into ``stage/logs``; returns record path -> site
     path for those that exist. A path that leaves the results folder is never followed:
-    a record must not be able to publish an arbitrary file."""
-    root, target = root.resolve(), (site_dir / "logs").resolve()
-    in_place = target == root / "logs"  # the site is the results folder: link, never delete
-    stale = set() if in_place or not target.is_dir() else {
-        p for p in target.rglob("*") if p.is_file()}
+    a record must not be able to publish an arbitrary file. When the site is the results
+    folder (``in_place``) the logs are already there and nothing is copied."""
+    root = root.resolve()
     placed: dict[str, str] = {}
     for name in sorted({r["log"] for r in records if isinstance(r.get("log"), str)}):
         source = (root / name).resolve()
-        if not source.is_relative_to(root) or not source.is_file():
+        if not source.is_relative_to(root / "logs" if in_place else root) or not source.is_file():
             continue
         inside = source.relative_to(root).as_posix().removeprefix("logs/")
-        if in_place and not source.is_relative_to(target):
-            continue
         if not in_place:
-            stale.discard(target / inside)
-            _place(source, target / inside)
+            dest = stage / "logs" / inside
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(source, dest)
         placed[name] = f"logs/{inside}"
-    for path in stale:  # logs of records that are gone
-        path.unlink()
     return placed
 
 
-def _place(source: Path, dest: Path) -> None:
+def _link_or_copy(source: Path | str, dest: Path | str) -> None:
     """A hard link when the site is on the same file system (ten times faster than a copy
     for thousands of logs; Pages' tar stores the content), else a copy."""
-    if dest.exists():
-        if os.path.samefile(source, dest) or filecmp.cmp(source, dest, shallow=False):
-            return
-        dest.unlink()
-    if not dest.parent.is_dir():
-        dest.parent.mkdir(parents=True)
     try:
         os.link(source, dest)
     except OSError:
@@ -577,7 +652,7 @@ def signatures(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
         hit = scen[scen["signature"] == sig]
         loop.append({"id": sig, "anchor": f"sig-{_slug(sig)}",
                      "explanation": table.SIGNATURES.get(sig), "scenarios": len(hit),
-                     "scenario_names": sorted(set(hit["scenario"]), key=table._scenario_rank),
+                     "scenario_names": sorted(set(hit["scenario"]), key=model.scenario_rank),
                      "cells": _cell_links(hit["cell_id"]), "releases": _releases(hit),
                      "workaround": _isolated_rescue(scen, hit), "bisect": moves.get(sig, [])})
     other = [o | {"bisect": moves.get(o["key"], [])}
@@ -666,7 +741,8 @@ def _point_anchor(point: Mapping[str, Any]) -> str:
 
 def bisect_view(analysis: Analysis) -> list[dict[str, Any]]:
     """The bisect searches grouped by axis (in the order first searched): each with the
-    pins it held, its first bad release, and every change point with both sides' keys."""
+    pins it held, its first change point, what holds across its range, and every change
+    point with both sides' keys."""
     here = {c["cell_id"] for c in analysis.cells}
     points = table.change_points(analysis.bisect)
     by_axis: dict[str, list[dict[str, Any]]] = {}
@@ -680,7 +756,7 @@ def bisect_view(analysis: Analysis) -> list[dict[str, Any]]:
 def _search_view(number: int, finding: Mapping[str, Any], points: list[dict[str, Any]]) -> dict:
     """One bisect search: its range, the pins it held, its first change point, its gaps."""
     keep = ("good", "bad", "run_id", "scenarios", "compare", "cells_measured", "grid_size",
-            "gaps", "stepped")
+            "gaps", "stepped", "across")
     return {k: finding[k] for k in keep} | {
         "anchor": f"bisect-{number}", "where": _pins_text(finding["python"], finding["pins"]),
         "when": _when(finding["started_at"]), "points": points,
@@ -786,7 +862,7 @@ def _order(kind: str, key: str):
     if key == "outcome":
         return lambda v: (table.SEVERITY.index(v) if v in table.SEVERITY else 99, v)
     if key == "scenario":
-        return table._scenario_rank
+        return model.scenario_rank
     return str
 
 
@@ -822,7 +898,7 @@ def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
             "pytest-cov", "coverage", "verdict", "reason", "signature")
     cells = [{"id": c["cell_id"], **{k: c[k] for k in keys},
               "scenarios": sorted(per_cell.get(c["cell_id"], []),
-                                  key=lambda s: table._scenario_rank(s[0]))}
+                                  key=lambda s: model.scenario_rank(s[0]))}
              for c in analysis.cells]
     return {"records": _encode(rows), "cells": cells,
             "states": {s: list(style) for s, style in STATE_STYLE.items()},

@@ -31,6 +31,7 @@ import itertools
 import json
 import logging
 import math
+import types
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +40,9 @@ from typing import Any
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
-from matrix.results import signatures, store
+from matrix.define.cell import ASYNC_PLUGIN, NATIVE, NONE, SYNC_PLUGIN, plugin_of
+from matrix.results import model, signatures, store
+from matrix.results.model import BAD, DECIDED, SEVERITY, scenario_rank
 from matrix.results.record import OPTIONAL, Record
 
 __all__ = [
@@ -53,16 +56,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Outcomes from worst to best; a cell's verdict is the first one any scenario has.
-SEVERITY = ("bug", "fail", "hollow", "timeout", "flaky", "infra", "unresolvable", "no-interpreter",
-            "pass")
 INCOMPATIBLE, NOT_RUN = "incompatible", "not-run"
 #: Every state a cell can be in, in the order the legend lists them.
 STATES = (*SEVERITY[::-1], INCOMPATIBLE, NOT_RUN)
-#: Outcomes that say something about the combination itself; only these bound a version range.
-DECIDED = frozenset({"pass", "bug", "fail"})
-BAD = frozenset({"bug", "fail", "hollow", "timeout", "flaky"})
-
-SYNC, ASYNC, NATIVE, NONE = "pytest-playwright", "pytest-playwright-asyncio", "native-async", "none"
+SYNC, ASYNC = SYNC_PLUGIN, ASYNC_PLUGIN
 PLUGINS = (SYNC, ASYNC, NATIVE)
 PLUGIN_LABELS = {
     SYNC: "pytest-playwright (sync)",
@@ -74,11 +71,9 @@ PLUGIN_LABELS = {
 AXES = ("plugin_version", "pytest-asyncio", "pytest", "playwright", "python", "pytest-cov",
         "coverage")
 AXIS_LABELS = {"plugin_version": "plugin version", "python": "Python"}
-SCENARIOS = ("control", "e2e-first", "e2e-first-cov", "e2e-last", "e2e-last-cov",
-             "driver-only", "isolated")
 RECORD_FIELDS = ("run_id", "cell_id", "python", "probe", "scenario", "outcome", "signature",
                  "message", "duration_s", "started_at", "repro", "log", "control_signature",
-                 "attempt", "fingerprint", "schema")
+                 "attempt", "fingerprint", "carried_over", "measured_in", "schema")
 COUNTS = ("passed", "failed", "errors", "skipped")
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Record))
 
@@ -194,14 +189,6 @@ def read_plan(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
     return plan, []
 
 
-def plugin_of(requested: Mapping[str, Any]) -> tuple[str, str | None]:
-    """Which Playwright plugin a cell pins, and its version."""
-    for plugin in (ASYNC, SYNC):
-        if requested.get(plugin):
-            return plugin, str(requested[plugin])
-    return (NATIVE if requested.get("playwright") else NONE), None
-
-
 def frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per record: the record's fields, with ``requested.<dist>``,
     ``resolved.<dist>`` and ``tests.<count>`` flattened into columns, plus ``seq`` (the
@@ -236,35 +223,24 @@ def _flat(seq: int, record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def scenario_verdicts(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per ``(cell_id, scenario)``: its verdict record, with ``outcome`` turned
-    into ``flaky`` where the attempts disagree (see the module docstring), and
-    ``attempts`` (how many records it has)."""
+    """One row per ``(cell_id, scenario)``: the record of its latest attempt, with the
+    verdict's ``outcome``, ``signature`` and ``message`` (see :mod:`matrix.results.model`)
+    and ``attempts`` (how many records it has)."""
+    columns = ["seq", "cell_id", "scenario", "started_at", "attempt", "outcome", "run_id",
+               "signature", "message"]
+    rows = [types.SimpleNamespace(**{k: _clean(v) for k, v in row.items()})
+            for row in df[columns].to_dict("records")]
+    found = model.verdicts(rows)
     keys = ["cell_id", "scenario"]
-    ordered = df.sort_values([*keys, "started_at", "attempt", "seq"], kind="stable")
-    groups = ordered.groupby(keys, sort=True)
-    verdicts = groups.tail(1).set_index(keys).sort_index()
-    verdicts["attempts"] = groups.size()
-    flaky = _flaky(ordered).reindex(verdicts.index, fill_value=False)
-    verdicts.loc[flaky, "outcome"] = "flaky"
-    # A flaky verdict shows the failure it flickers with, not the passing attempt's nothing.
-    for column in ("signature", "message"):
-        newest = groups[column].last().reindex(verdicts.index)
-        verdicts.loc[flaky, column] = newest[flaky]
-    return verdicts.reset_index()
-
-
-def _flaky(ordered: pd.DataFrame) -> pd.Series:
-    keys = [ordered["cell_id"], ordered["scenario"]]
-    said_flaky = (ordered["outcome"] == "flaky").groupby(keys).any()
-    decided = ordered[ordered["outcome"].isin(DECIDED)]
-    failed = (decided["outcome"] != "pass").rename("failed")
-    by_run = failed.groupby([decided["cell_id"], decided["scenario"], decided["run_id"]])
-    disagree = (by_run.nunique() > 1).groupby(level=[0, 1]).any()
-    return said_flaky | disagree.reindex(said_flaky.index, fill_value=False)
-
-
-def _scenario_rank(name: str) -> tuple[int, str]:
-    return (SCENARIOS.index(name) if name in SCENARIOS else len(SCENARIOS), name)
+    chosen = df.set_index("seq").loc[[v.latest.seq for v in found.values()]].reset_index()
+    if chosen.empty:
+        return chosen[[*keys, *(c for c in chosen.columns if c not in keys)]].assign(attempts=0)
+    chosen["outcome"] = [v.outcome for v in found.values()]
+    chosen["signature"] = [v.signature for v in found.values()]
+    chosen["message"] = [v.message for v in found.values()]
+    chosen["attempts"] = [v.attempts for v in found.values()]
+    chosen = chosen.sort_values(keys, kind="stable").reset_index(drop=True)
+    return chosen[[*keys, *(c for c in chosen.columns if c not in keys)]]
 
 
 def cell_verdicts(scenarios: pd.DataFrame, plan: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -292,7 +268,7 @@ def cell_verdicts(scenarios: pd.DataFrame, plan: Mapping[str, Any] | None = None
 
 def _measured_cell(group: list[dict[str, Any]]) -> dict[str, Any]:
     ranked = sorted(group, key=lambda r: (SEVERITY.index(r["outcome"]),
-                                          _scenario_rank(r["scenario"])))
+                                          scenario_rank(r["scenario"])))
     worst = ranked[0]
     signatures = sorted({r["signature"] for r in ranked if _present(r["signature"])})
     row = _requested_columns(
@@ -572,7 +548,7 @@ def diff(current: pd.DataFrame, previous: Previous) -> dict[str, list[dict[str, 
     before, after = _verdict_map(previous.scenarios), _verdict_map(current)
     out: dict[str, list[dict[str, Any]]] = {k: [] for k in
                                             ("regressed", "fixed", "changed", "new", "gone")}
-    for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], _scenario_rank(k[1]))):
+    for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], scenario_rank(k[1]))):
         old, new = before.get(key), after.get(key)
         kind = _change(old, new)
         if kind:
@@ -606,10 +582,12 @@ def _change(old: tuple | None, new: tuple | None) -> str | None:
 def evidence(df: pd.DataFrame, scenarios: pd.DataFrame, cells: pd.DataFrame,
              plan: Mapping[str, Any] | None) -> dict[str, Any]:
     """What the run rests on: when it ran, how long, how many cells, scenarios, records,
-    retries and flaky verdicts, and the count of each verdict."""
+    scenario results measured and carried over, retries and flaky verdicts, and the count
+    of each verdict."""
     started = df["started_at"].dropna()
     first, last = (started.min(), started.max()) if len(started) else (None, None)
     verdicts = cells["verdict"].value_counts()
+    carried = int(scenarios["carried_over"].fillna(False).astype(bool).sum()) if len(scenarios) else 0
     return {
         "run_ids": sorted(df["run_id"].dropna().unique().tolist()),
         "profile": (plan or {}).get("profile"),
@@ -617,6 +595,9 @@ def evidence(df: pd.DataFrame, scenarios: pd.DataFrame, cells: pd.DataFrame,
         "started": first, "finished": last, "wall_s": _seconds_between(first, last),
         "test_time_s": round(float(df["duration_s"].fillna(0).sum()), 1),
         "records": len(df), "scenarios": len(scenarios), "cells": len(cells),
+        # Scenario results as the page shows them: measured by the runs here, or carried
+        # over from an earlier run whose resolved installation, code and Python were equal.
+        "carried_over": carried, "measured_scenarios": len(scenarios) - carried,
         "measured_cells": int(sum(verdicts.get(s, 0) for s in SEVERITY)),
         "retried_scenarios": int((scenarios["attempts"] > 1).sum()) if len(scenarios) else 0,
         "retries": len(df) - len(scenarios),
@@ -716,7 +697,7 @@ def _scenario_state(data: Any, compare: str = "set") -> dict[str, Any]:
 def _scenario_states(data: Any, compare: str = "set") -> dict[str, dict[str, Any]]:
     states = _get(data, "scenarios", dict, optional=True) or {}
     return {name: _scenario_state(state, compare) for name, state in
-            sorted(states.items(), key=lambda kv: _scenario_rank(kv[0]))}
+            sorted(states.items(), key=lambda kv: scenario_rank(kv[0]))}
 
 
 def bisect_finding(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -738,6 +719,7 @@ def bisect_finding(data: Mapping[str, Any]) -> dict[str, Any]:
         "pins": _string_map(data, "pins"), "scenarios": _strings(data, "scenarios"),
         "compare": compare, "good": _get(data, "good", str, optional=True),
         "bad": _get(data, "bad", str, optional=True), **counts,
+        "across": _strings(data, "across"),
         "changes": [_bisect_change(c, measured) for c in _get(data, "changes", list)],
         "gaps": [{"start": _get(g, "start", str), "end": _get(g, "end", str),
                   "skipped": _get(g, "skipped", int)}
@@ -775,7 +757,7 @@ def explain_finding(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _candidate(data: Any) -> dict[str, Any]:
     states = _get(data, "scenarios", dict, optional=True) or {}
-    ordered = sorted(states.items(), key=lambda kv: _scenario_rank(kv[0]))
+    ordered = sorted(states.items(), key=lambda kv: scenario_rank(kv[0]))
     return {"rank": _get(data, "rank", int, optional=True),
             "kind": _get(data, "kind", str), "summary": _get(data, "summary", str),
             "how": _strings(data, "how"), "size": _get(data, "size", int, optional=True),
@@ -797,7 +779,7 @@ def change_points(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
         for j, change in enumerate(finding["changes"], 1):
             before, after = change["before"], change["after"]
             names = sorted(set(finding["scenarios"]) | before.keys() | after.keys(),
-                           key=_scenario_rank)
+                           key=scenario_rank)
             shown = [{s for state in side.values() for s in state["signatures"]}
                      for side in (before, after)]
             out.append({"finding": i, "number": j, **change, "scenarios": names,

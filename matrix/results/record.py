@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 SCHEMA = 1
@@ -66,6 +69,13 @@ class Record:
     control_signature: str | None = None
     attempt: int = 1
     fingerprint: str = ""
+    #: What the outcome depends on once resolved: code, Python patch release, every
+    #: installed distribution, the scenario (see ``runner.inputs_key``); "" when unknown.
+    inputs: str = ""
+    #: Set on a record carried over from an earlier run with equal ``inputs``: the run it
+    #: was measured in (``run_id`` is then the run that carried it over).
+    measured_in: str | None = None
+    carried_over: bool = False
     schema: int = SCHEMA
     # A user's suite only (left out of the JSON when empty, so probe records stay as they were):
     suite: str | None = None  # the suite's key (name and a short hash of its folder)
@@ -87,18 +97,138 @@ class Record:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:
-        """Rebuild a record from a parsed JSON line; unknown keys are ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in data.items() if k in names}
-        for field in ("requested", "resolved"):
-            if not isinstance(data.get(field), dict):
-                raise TypeError(f"{field} is not an object")
-        kwargs["outcome"] = Outcome(data["outcome"])
-        kwargs["tests"] = Counts(**data.get("tests") or {})
-        for field in ("hollow", "relaxed"):
-            kwargs[field] = tuple(data.get(field) or ())
+        """Rebuild a record from a parsed JSON line, every field checked for its type
+        (:class:`RecordError` names the first wrong one); unknown keys are ignored and a
+        long message is cut to :data:`MAX_MESSAGE` characters."""
+        if not isinstance(data, dict):
+            raise RecordError("a JSON object was expected")
+        missing = sorted(_REQUIRED - data.keys())
+        if missing:
+            raise RecordError(f"{missing[0]} is missing")
+        kwargs = {name: check(name, data[name]) for name, check in _CHECKS.items()
+                  if name in data and not (name == "tests" and data[name] is None)}
+        kwargs.setdefault("tests", Counts())  # absent or null: nothing was counted
+        kwargs["message"] = cap_message(kwargs.get("message"))
+        for name in ("signature", "control_signature"):  # ours are short; a key must stay one line
+            if kwargs.get(name):
+                kwargs[name] = kwargs[name][:MAX_SIGNATURE]
         return cls(**kwargs)
 
 
-#: Fields a record leaves out when they are empty.
+
+#: Fields a record leaves out when they are empty (a user's suite's; probe records stay as
+#: they were).
 OPTIONAL = ("suite", "found", "hollow", "relaxed", "note")
+
+#: Characters of a message kept in a record and on the page (the log keeps everything).
+MAX_MESSAGE = 2000
+#: Characters of a signature kept (the product writes at most about 170).
+MAX_SIGNATURE = 500
+
+
+def cap_message(message: str | None) -> str | None:
+    """A message cut to :data:`MAX_MESSAGE` characters, saying how much was cut."""
+    if message is None or len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[:MAX_MESSAGE]}… ({len(message) - MAX_MESSAGE} more characters in the log)"
+
+
+class RecordError(ValueError):
+    """A line that is JSON but not a record: the reason names the field."""
+
+
+def _text(name: str, value: Any, *, optional: bool = False, empty: bool = True) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{name} is {_shown(value)}, not text")
+    if not value and not empty:
+        raise RecordError(f"{name} is empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as \ud800: not writable as UTF-8
+        raise RecordError(f"{name} holds a lone surrogate, not text") from None
+    return value
+
+
+def _whole(name: str, value: Any, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise RecordError(f"{name} is {_shown(value)}, not a whole number >= {least}")
+    return value
+
+
+def _mapping(name: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise RecordError(f"{name} is {_shown(value)}, not an object")
+    return {_text(f"a key of {name}", k): _text(f"{name}[{k!r}]", v) for k, v in value.items()}
+
+
+def _seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e9:
+        raise RecordError(f"{name} is {_shown(value)}, not a number of seconds")
+    return value
+
+
+def _outcome(name: str, value: Any) -> Outcome:
+    try:
+        return Outcome(value)
+    except (ValueError, TypeError):
+        raise RecordError(f"{name} is {_shown(value)}, not one of "
+                          f"{', '.join(o.value for o in Outcome)}") from None
+
+
+def _counts(name: str, value: Any) -> Counts:
+    if not isinstance(value, dict):
+        raise RecordError(f"{name} is {_shown(value)}, not an object of counts")
+    fields = [f.name for f in dataclasses.fields(Counts)]
+    return Counts(**{k: _whole(f"{name}.{k}", value[k], 0) for k in fields if k in value})
+
+
+def _shown(value: Any) -> str:
+    """A wrong value, short, for the warning."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}{'…' if len(text) > 40 else ''}"
+
+
+def _time(name: str, value: Any) -> str:
+    text = _text(name, value)
+    if not _STAMP.match(text):
+        raise RecordError(f"{name} is {_shown(value)}, not a time such as 2026-01-31T04:17:00Z")
+    return text
+
+
+def _counted(name: str, value: Any) -> dict[str, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise RecordError(f"{name} is {_shown(value)}, not an object of counts")
+    return {_text(f"a key of {name}", k): _whole(f"{name}[{k!r}]", v, 0) for k, v in value.items()}
+
+
+def _texts(name: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise RecordError(f"{name} is {_shown(value)}, not a list")
+    return tuple(_text(f"{name}[{i}]", v) for i, v in enumerate(value))
+#: Fields a record cannot do without (the others have defaults).
+_REQUIRED = frozenset(f.name for f in dataclasses.fields(Record)
+                      if f.default is dataclasses.MISSING and f.name != "tests")
+
+
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+_Check = Callable[[str, Any], Any]
+#: The check of every field: its type, and what a value of that type may be.
+_CHECKS: dict[str, _Check] = {
+    "run_id": _text, "repro": _text, "fingerprint": _text, "started_at": _time,
+    "cell_id": partial(_text, empty=False), "probe": partial(_text, empty=False),
+    "scenario": partial(_text, empty=False),
+    "python": partial(_text, optional=True), "signature": partial(_text, optional=True),
+    "message": partial(_text, optional=True), "log": partial(_text, optional=True),
+    "control_signature": partial(_text, optional=True),
+    "requested": _mapping, "resolved": _mapping, "outcome": _outcome, "tests": _counts,
+    "duration_s": _seconds, "attempt": partial(_whole, least=1),
+    "schema": partial(_whole, least=1),
+    # a user's suite:
+    "suite": partial(_text, optional=True), "note": partial(_text, optional=True),
+    "found": _counted, "hollow": _texts, "relaxed": _texts,
+}
+

@@ -11,19 +11,34 @@ import contextlib
 import fcntl
 import json
 import os
-import sys
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+from matrix import log
+from matrix.errors import OutputError
 from matrix.results.record import Record
 
 RESULTS = "results.jsonl"
 
 
-def out_dir() -> Path:
-    """The results folder: ``$MATRIX_OUT`` or ``reports/``, made absolute here because
-    pytest runs in a copy of the probe and must still find it."""
-    return Path(os.environ.get("MATRIX_OUT") or "reports").absolute()
+def check_writable(out: Path) -> None:
+    """Raise :class:`OutputError` now, before any env is built, if results cannot be written.
+
+    The folder must be a folder (made if missing) that takes a few bytes (a full disk
+    fails here), and an existing ``results.jsonl`` must open for appending.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out, prefix=".writable-") as probe:
+            probe.write(b"\0" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+        if (out / RESULTS).exists():
+            with (out / RESULTS).open("ab"):
+                pass
+    except OSError as exc:
+        raise OutputError.from_os_error(exc, f"checking the results folder {out}") from None
 
 
 def append(out: Path, record: Record) -> None:
@@ -61,8 +76,7 @@ def cell_lock(out: Path, cell_id: str) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"[matrix] {cell_id}: another run on {out} is measuring it; waiting",
-                  file=sys.stderr, flush=True)
+            log.info(f"{cell_id}: another run on {out} is measuring it; waiting")
             fcntl.flock(f, fcntl.LOCK_EX)
         yield
 
@@ -76,8 +90,8 @@ def read(path: Path, *, warn: bool = True) -> list[Record]:
     records, skipped = scan(path)
     if warn:
         for number, exc in skipped:
-            print(f"warning: {path} line {number} is not a whole record ({exc}); "
-                  "skipped, and its scenario will be run again", file=sys.stderr)
+            log.warning(f"{path} line {number} is not a whole record ({exc}); "
+                        "skipped, and its scenario will be run again")
     return records
 
 
@@ -98,11 +112,30 @@ def scan(path: Path) -> tuple[list[Record], list[tuple[int, Exception]]]:
                 if not isinstance(data, dict):
                     raise TypeError("a JSON object was expected")
                 records.append(Record.from_json(data))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 skipped.append((number, exc))
     return records, skipped
 
 
-def latest(records: Iterable[Record]) -> dict[tuple[str, str], Record]:
-    """The newest record of every (cell, scenario): later lines win."""
-    return {(r.cell_id, r.scenario): r for r in records}
+def read_published(path: Path) -> list[Record]:
+    """Every whole record of earlier results: a results folder, its ``results.jsonl``, a
+    published site folder or its ``results.json`` (a JSON list of records). A missing or
+    unreadable source is a warning and no record: it only means nothing is carried over."""
+    if path.is_dir():
+        path = next((path / n for n in (RESULTS, "results.json") if (path / n).is_file()), path / RESULTS)
+    if path.suffix != ".json":
+        if not path.exists():
+            log.warning(f"{path} does not exist; nothing is carried over")
+        return read(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise TypeError("a JSON list of records was expected")
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning(f"{path} cannot be read ({exc}); nothing is carried over")
+        return []
+    records = []
+    for item in data:
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+            records.append(Record.from_json(item))
+    return records

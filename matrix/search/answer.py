@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from packaging.version import InvalidVersion, Version
 
 from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN
+from matrix.results import model
 from matrix.results.record import Outcome, Record
 
 #: What "newest" compares, most significant first.
@@ -17,10 +18,10 @@ WORKAROUNDS = {"isolated": "with the browser tests in a separate pytest process"
 
 
 def cells(records: Iterable[Record]) -> dict[str, dict[str, Record]]:
-    """Latest record per scenario, per cell."""
+    """The latest attempt of each scenario (see :mod:`matrix.results.model`), per cell."""
     out: dict[str, dict[str, Record]] = {}
-    for record in records:
-        out.setdefault(record.cell_id, {})[record.scenario] = record
+    for (cell_id, scenario), record in model.latest(records).items():
+        out.setdefault(cell_id, {})[scenario] = record
     return out
 
 

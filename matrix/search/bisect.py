@@ -1,7 +1,7 @@
 """Bisect: the releases along one axis where a cell's behaviour changes.
 
 ``python -m matrix bisect python=3.13 pytest-playwright=0.7.1 playwright=1.56.0 --axis
-pytest-asyncio --good 0.21.2 --bad 1.5.0`` orders the axis's releases from the snapshot
+pytest-asyncio --from 0.21.2 --to 1.5.0`` orders the axis's releases from the snapshot
 (final releases; ``--releases minors`` keeps the newest patch of each minor), drops those
 that declared metadata rules out next to the other pins, and binary-searches them for
 every release where a cell's *key* changes. Pins left out are the resolver's to pick.
@@ -12,139 +12,44 @@ XML kept beside the log (``--compare primary`` uses the record's first signature
 The set is the honest key: pytest-asyncio 0.24.0 fails setups with one loop message and
 test bodies with another, and the first failure alone hides that.
 
+The report speaks of change, not of good and bad: each change point says what changed
+(``e2e-first signature set {A} -> {B}``, ``control fail -> pass``), and a scenario that
+fails (or passes) at every release of the range is said to in so many words. "Passes"
+and "fails" are used only for outcomes.
+
 The search assumes what every bisection assumes: when two measured releases have equal
 keys, nothing changed between them. Such stretches are reported as "assumed unchanged"
 with the number of releases not run, so a change that reverts inside one can be checked.
 Releases that cannot be measured (unresolvable, not installable, no interpreter, infra)
 are stepped around: the neighbour is tried instead, and the report says so.
 
-Every cell is run by :func:`matrix.measure.runner.run_cell`, so it is recorded like any other in
-``results.jsonl``; a cell already recorded from the same inputs is reused, not rerun. The
-cells searched are also listed in ``<results>/searched.toml`` (a definition with profile
-``searched``) so that each record's repro command names a cell nox knows. The findings
-are appended to ``<results>/bisect.jsonl`` (one JSON object per bisect; see
-:func:`finding_json`).
+Cells are measured through the shared bench (:mod:`matrix.search.trials`): recorded
+results are reused, new cells are recorded like any other. The findings are appended to
+``<results>/bisect.jsonl`` (one JSON object per bisect; see :func:`finding_json`).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import datetime as dt
-import fcntl
-import json
-import os
-import re
-import shlex
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-from matrix.measure import junit, runner, scenarios
+from matrix import log
 from matrix.define import releases, selection
-from matrix.results import store
-from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
+from matrix.define.cell import DISTRIBUTIONS, Cell
 from matrix.errors import ConfigError
+from matrix.measure import runner, scenarios
 from matrix.results.record import Outcome, Record
+from matrix.search import trials
+from matrix.search.trials import Observation, describe_pins
 
 HELP = "find the releases along one axis where a cell's outcome or signatures change"
 FINDINGS = "bisect.jsonl"
-SEARCHED = "searched.toml"
-SEARCHED_PROFILE = "searched"
-DEFAULT_SCENARIOS = ("control", "e2e-first")
+DEFAULT_SCENARIOS = trials.BISECT_SCENARIOS
 SCHEMA = 1
-#: Outcomes that say nothing about the combination's behaviour: stepped around.
-UNUSABLE = frozenset({Outcome.UNRESOLVABLE, Outcome.NO_INTERPRETER, Outcome.INFRA})
-#: Scenario lists that other commands run, whose records are reused (see ``Bench``).
-KNOWN_LISTS: tuple[tuple[str, ...], ...] = (
-    scenarios.NAMES, DEFAULT_SCENARIOS,
-    ("control", "e2e-first", "e2e-first-cov", "e2e-last", "isolated"),  # explain's default
-    *((name,) for name in scenarios.NAMES),
-)
-_PREFIXES = sorted(((short, dist) for dist, short in DISTRIBUTIONS.items()),
-                   key=lambda p: -len(p[0]))  # "asyncio" before "async", "coverage" before "cov"
-_PYTHON = re.compile(r"^3\.\d+$")
-
-
-# --------------------------------------------------------------------------- the target
-
-
-def parse_target(words: Sequence[str], *, need_python: bool = True) -> tuple[str, dict[str, str]]:
-    """(python, pins) from a cell id or from ``key=version`` words; ConfigError if malformed."""
-    if len(words) == 1 and "=" not in words[0]:
-        python, pins = _from_cell_id(words[0])
-    else:
-        python, pins = _from_pins(words)
-    if need_python and not python:
-        raise ConfigError("the cell names no Python; add python=3.X (e.g. python=3.13).")
-    if SYNC_PLUGIN in pins and ASYNC_PLUGIN in pins:
-        raise ConfigError("pytest-playwright and pytest-playwright-asyncio cannot be pinned "
-                          "together; a suite uses one of them.")
-    return python, pins
-
-
-def _from_pins(words: Sequence[str]) -> tuple[str, dict[str, str]]:
-    python, pins = "", {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        value = value.lstrip("=").strip()
-        key = "python" if key.strip().lower() == "python" else canonicalize_name(key.strip())
-        if not sep or not value:
-            raise ConfigError(f"'{word}' is not a pin; write key=version, e.g. pytest-asyncio=1.2.0.")
-        if key == "python":
-            python = _python(value)
-        elif key in DISTRIBUTIONS:
-            pins[key] = _version(key, value)
-        else:
-            raise ConfigError(f"unknown distribution '{key}' in '{word}'; the matrix knows: "
-                              f"python, {', '.join(DISTRIBUTIONS)}.")
-    return python, pins
-
-
-def _from_cell_id(text: str) -> tuple[str, dict[str, str]]:
-    python, pins = "", {}
-    for part in text.split("-"):
-        if re.match(r"^py3\.\d+$", part) and not python and not pins:
-            python = part[2:]
-            continue
-        found = next(((s, d) for s, d in _PREFIXES if part.startswith(s) and part[len(s):][:1].isdigit()),
-                     None)
-        if found is None:
-            raise ConfigError(f"'{text}' is neither a cell id (like py3.13-asyncio1.2.0-sync0.7.1) "
-                              "nor pins (like python=3.13 pytest-asyncio=1.2.0).")
-        short, dist = found
-        pins[dist] = _version(dist, part[len(short):])
-    return python, pins
-
-
-def _python(value: str) -> str:
-    if not _PYTHON.match(value):
-        raise ConfigError(f"python={value} is not a Python minor version; write e.g. python=3.13.")
-    return value
-
-
-def _version(dist: str, value: str) -> str:
-    try:
-        Version(value)
-    except InvalidVersion:
-        raise ConfigError(f"{dist}={value} is not an exact version; write e.g. {dist}=1.2.0.") from None
-    return value
-
-
-def describe_pins(python: str, pins: Mapping[str, str]) -> str:
-    """``Python 3.13, pytest-playwright 0.7.1, ...`` as people read it."""
-    parts = [f"Python {python}"] if python else []
-    return ", ".join(parts + [f"{d} {v}" for d, v in Cell.make(python, dict(pins)).pins])
 
 
 # --------------------------------------------------------------------------- the releases
@@ -152,7 +57,7 @@ def describe_pins(python: str, pins: Mapping[str, str]) -> str:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Axis:
-    """The ordered releases to search, from the ``good`` end to the ``bad`` end."""
+    """The ordered releases to search, from the ``start`` end to the ``end`` end."""
 
     name: str
     versions: tuple[str, ...]
@@ -160,8 +65,8 @@ class Axis:
 
 
 def axis_releases(axis: str, python: str, pins: Mapping[str, str], snapshot: releases.Snapshot,
-                  *, good: str | None = None, bad: str | None = None, every: str = "all") -> Axis:
-    """The releases of ``axis`` between ``good`` and ``bad`` that the other pins allow.
+                  *, start: str | None = None, end: str | None = None, every: str = "all") -> Axis:
+    """The releases of ``axis`` from ``start`` to ``end`` that the other pins allow.
 
     Defaults: the oldest and the newest such release. ``every="minors"`` keeps the newest
     patch of each minor (plus the two ends).
@@ -179,10 +84,10 @@ def axis_releases(axis: str, python: str, pins: Mapping[str, str], snapshot: rel
     if not allowed:
         raise ConfigError(f"no release of {axis} in the snapshot fits {describe_pins(python, others)}"
                           f"{': ' + ruled_out[0][1] if ruled_out else ''}.")
-    lo = _endpoint(axis, good, allowed, ruled_out, allowed[0])
-    hi = _endpoint(axis, bad, allowed, ruled_out, allowed[-1])
+    lo = _endpoint(axis, start, allowed, ruled_out, allowed[0])
+    hi = _endpoint(axis, end, allowed, ruled_out, allowed[-1])
     if lo == hi:
-        raise ConfigError(f"--good and --bad are both {axis} {lo}; give two different releases.")
+        raise ConfigError(f"--from and --to are both {axis} {lo}; give two different releases.")
     span = _between(allowed, lo, hi, axis, every)
     low, high = sorted((_key(axis, lo), _key(axis, hi)))
     inside = tuple((v, r) for v, r in ruled_out if low <= _key(axis, v) <= high)
@@ -268,236 +173,6 @@ def _newest_allowed(dist: str, python: str, chosen: Mapping[str, str],
             and all(spec.contains(r.parsed, prereleases=True) for spec in demands)]
     return fits[-1].version if fits else None
 
-
-# --------------------------------------------------------------------------- observations
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Observation:
-    """What one cell showed: its latest record per scenario and each one's signature set."""
-
-    cell: Cell
-    records: tuple[Record, ...]
-    signatures: tuple[tuple[str, ...], ...]  # per record: distinct signatures, its own first
-    ran: bool = False  # False when every scenario came from recorded results
-
-    def record(self, scenario: str) -> Record | None:
-        """The record of ``scenario``, if it was run."""
-        return next((r for r in self.records if r.scenario == scenario), None)
-
-    @property
-    def unusable(self) -> str | None:
-        """Why this cell says nothing about behaviour (unresolvable, not installable...), or None."""
-        for r in self.records:
-            if r.outcome in UNUSABLE or (r.signature or "").startswith("install: "):
-                return f"{r.outcome.value}: {r.message or r.signature}"
-        return None if self.records else "no scenario was run"
-
-    def key(self, compare: str = "set") -> tuple:
-        """Per scenario: outcome and the signature set (or the first signature only)."""
-        if compare == "primary":
-            return tuple((r.scenario, r.outcome.value, r.signature) for r in self.records)
-        return tuple((r.scenario, r.outcome.value, tuple(sorted(s)))
-                     for r, s in zip(self.records, self.signatures))
-
-    def describe(self, compare: str = "set") -> str:
-        """``control pass; e2e-first bug {loop-another-running, ...}``."""
-        parts = []
-        for r, sigs in zip(self.records, self.signatures):
-            shown = ([r.signature] if r.signature else []) if compare == "primary" else list(sigs)
-            parts.append(f"{r.scenario} {r.outcome.value}" + (f" {{{', '.join(shown)}}}" if shown else ""))
-        return "; ".join(parts)
-
-    @property
-    def run_ids(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(r.run_id for r in self.records))
-
-    @property
-    def resolved(self) -> dict[str, str]:
-        """Versions installed in the cell's env (empty when it could not be resolved)."""
-        return next((dict(r.resolved) for r in self.records if r.resolved), {})
-
-
-def signature_set(out: Path, record: Record) -> tuple[str, ...]:
-    """Every distinct failure signature of a scenario run: the record's own first, then the
-    others in JUnit order, read from the XML kept beside its log (just its own without one)."""
-    found = [record.signature] if record.signature else []
-    if record.log and record.outcome not in (Outcome.PASS, *UNUSABLE):
-        log = out / record.log
-        for report in sorted(log.parent.glob(f"{log.stem}.junit-*.xml")):
-            parsed = junit.read(report)
-            found += [f.signature for f in parsed[1]] if parsed else []
-    return tuple(dict.fromkeys(found))
-
-
-def observe(cell: Cell, records: Sequence[Record], out: Path, *, ran: bool) -> Observation:
-    """An observation from a cell's records (one per scenario, in run order)."""
-    return Observation(cell=cell, records=tuple(records), ran=ran,
-                       signatures=tuple(signature_set(out, r) for r in records))
-
-
-# --------------------------------------------------------------------------- the bench
-
-
-class Bench:
-    """Measures cells for bisect and explain: recorded results first, ``run_cell`` otherwise.
-
-    A record is reused when its cell id matches and its fingerprint is the one
-    :func:`runner.fingerprint` gives for the scenario list of this search or of another
-    command's usual run (``KNOWN_LISTS``): then its probe code and snapshot are the same.
-    ``infra`` records are never reused. ``ran`` counts the cells that had to be run.
-    """
-
-    def __init__(self, opts: runner.RunOptions, wanted: Sequence[str], *, fresh: bool = False,
-                 say: Callable[[str], None] | None = None) -> None:
-        self.opts, self.wanted, self.fresh = opts, tuple(wanted), fresh
-        self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
-        self.ran = 0
-        self._records: dict[str, list[Record]] = {}
-        self._prints: dict[tuple[str, tuple[str, ...]], set[str]] = {}  # hashing probes is slow
-        self._reload()
-
-    def _reload(self) -> None:
-        self._records.clear()
-        for record in store.read(self.opts.out, warn=False):
-            self._records.setdefault(record.cell_id, []).append(record)
-
-    def own(self, cell: Cell) -> Cell:
-        """The cell as this search runs it: on the user's suite when one is in force."""
-        suite = self.opts.suite.key if self.opts.suite else ""
-        return cell if cell.suite == suite else dataclasses.replace(cell, suite=suite)
-
-    def recorded_cells(self) -> list[Cell]:
-        """Every cell of this search's kind (probe, or the suite in force) with records."""
-        cells = []
-        for cell_id, records in self._records.items():
-            requested = dict(records[-1].requested)
-            python = requested.pop("python", "") or ""
-            cell = self.own(Cell.make(python, {d: v for d, v in requested.items()
-                                               if d in DISTRIBUTIONS}))
-            if cell.id == cell_id:  # another suite's cell (or an odd record) is not ours
-                cells.append(cell)
-        return cells
-
-    def chosen(self, cell: Cell) -> list[scenarios.Scenario]:
-        """The scenarios of this search that make sense for ``cell``."""
-        return scenarios.for_cell(cell, self.wanted, self.opts.suite)
-
-    def lookup(self, cell: Cell, *, partial: bool = False) -> Observation | None:
-        """The cell from recorded results only; None unless every scenario is recorded
-        (``partial``: whatever scenarios are recorded, None if none is)."""
-        if self.fresh:
-            return None
-        cell = self.own(cell)
-        chosen = self.chosen(cell)
-        found = self._recorded(cell, chosen)
-        if not found or (len(found) < len(chosen) and not partial):
-            return None
-        return observe(cell, [found[s.name] for s in chosen if s.name in found], self.opts.out,
-                       ran=False)
-
-    def measure(self, cell: Cell) -> Observation:
-        """The cell, from recorded results when complete, else run (and recorded)."""
-        known = self.lookup(cell)
-        return known if known is not None else self.run(self.own(cell))
-
-    def run(self, cell: Cell) -> Observation:
-        """Run the scenarios of ``cell`` not recorded yet; every record is appended."""
-        cell = self.own(cell)
-        chosen = self.chosen(cell)
-        remember(self.opts.out, cell, self.opts)
-        with store.cell_lock(self.opts.out, cell.id):
-            self._reload()  # another run may have measured it while we waited
-            have = {} if self.fresh else self._recorded(cell, chosen)
-            todo = [s.name for s in chosen if s.name not in have]
-            if todo:
-                started = time.monotonic()
-                new = runner.run_cell(cell, chosen, self.opts, frozenset(have))
-                have.update({r.scenario: r for r in new})
-                self.ran += 1
-                self.say(f"[matrix] ran {cell.id} ({', '.join(todo)}) in "
-                         f"{time.monotonic() - started:.0f} s")
-        return observe(cell, [have[s.name] for s in chosen if s.name in have], self.opts.out,
-                       ran=bool(todo))
-
-    def _recorded(self, cell: Cell, chosen: list[scenarios.Scenario]) -> dict[str, Record]:
-        mine = [r for r in self._records.get(cell.id, ()) if r.outcome is not Outcome.INFRA]
-        if not mine:
-            return {}
-        prints = self._fingerprints(cell, [s.name for s in chosen])
-        latest = {r.scenario: r for r in mine if r.fingerprint in prints}
-        return {s.name: latest[s.name] for s in chosen if s.name in latest}
-
-    def _fingerprints(self, cell: Cell, names: list[str]) -> set[str]:
-        key = (cell.id, tuple(names))
-        if key not in self._prints:
-            lists = {tuple(names)} | {tuple(s.name for s in scenarios.for_cell(cell, w, self.opts.suite))
-                                      for w in KNOWN_LISTS}
-            self._prints[key] = {runner.fingerprint(cell, list(lst), self.opts) for lst in lists}
-        return self._prints[key]
-
-
-def run_options(out: Path, *, timeout: float, reruns: int,
-                snapshot: releases.Snapshot) -> runner.RunOptions:
-    """Run options for searched cells: the snapshot's time, and repro commands that work."""
-    from matrix.__main__ import run_id
-    from matrix.measure.suite import load
-
-    prefix = (f"MATRIX_CONFIG={shlex.quote(str(out / SEARCHED))} MATRIX_PROFILE={SEARCHED_PROFILE} "
-              f"MATRIX_OUT={shlex.quote(str(out))} ")
-    # A user's suite (MATRIX_SUITE) is searched like the probes; searched.toml names it.
-    suite = load(Path(os.environ["MATRIX_SUITE"]), os.environ.get("MATRIX_SUITE_REQUIREMENTS")
-                 ) if os.environ.get("MATRIX_SUITE") else None
-    return runner.RunOptions(out=out, run_id=run_id(), timeout=timeout, reruns=reruns,
-                             exclude_newer=snapshot.taken_at, repro_prefix=prefix, suite=suite)
-
-
-def remember(out: Path, cell: Cell, opts: runner.RunOptions) -> None:
-    """Add ``cell`` to ``<out>/searched.toml`` so that its records' repro commands work:
-    ``nox -s 'cell(<id>)'`` only knows cells of the definition in force."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / SEARCHED
-    with _locked(out / ".searched.lock"):
-        cells = _searched_cells(path)
-        if cell.requested in cells:
-            return
-        cells.append(cell.requested)
-        text = _searched_text(cells, opts)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("w") as guard:
-        fcntl.flock(guard, fcntl.LOCK_EX)
-        yield
-
-
-def _searched_cells(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [dict(c) for c in data.get("profiles", {}).get(SEARCHED_PROFILE, {}).get("cell", [])]
-
-
-def _searched_text(cells: list[dict[str, str]], opts: runner.RunOptions) -> str:
-    lines = ["# Cells measured by `python -m matrix bisect` and `explain`, kept so that the repro",
-             "# command of each of their records works:",
-             f"#   MATRIX_CONFIG=<this file> MATRIX_PROFILE={SEARCHED_PROFILE} nox -s 'cell(<id>)'",
-             f"[profiles.{SEARCHED_PROFILE}]",
-             'description = "cells measured by bisect and explain"',
-             f"timeout = {opts.timeout:g}", f"reruns = {opts.reruns}"]
-    if opts.suite is not None:
-        lines.append(f"suite = {json.dumps(str(opts.suite.root))}")
-    lines.append("")
-    for cell in cells:
-        lines.append(f"[[profiles.{SEARCHED_PROFILE}.cell]]")
-        lines += [f'{key} = "{value}"' for key, value in cell.items()] + [""]
-    return "\n".join(lines)
-
-
 # --------------------------------------------------------------------------- the search
 
 
@@ -505,7 +180,7 @@ def _searched_text(cells: list[dict[str, str]], opts: runner.RunOptions) -> str:
 class Change:
     """Two neighbouring measured releases whose keys differ."""
 
-    last: str  # the last release with the old key (the good side)
+    last: str  # the last release with the old key
     first: str  # the first release with the new key
     unusable: tuple[str, ...] = ()  # releases between them that could not be measured
 
@@ -521,7 +196,7 @@ class Gap:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Search:
-    """The outcome of a search over ``versions`` (ordered from the good end)."""
+    """The outcome of a search over ``versions`` (ordered from the start of the range)."""
 
     versions: tuple[str, ...]
     observed: Mapping[str, Observation]
@@ -609,6 +284,7 @@ def _outward(mid: int, lo: int, hi: int) -> list[int]:
     return sorted(inside, key=lambda i: (abs(i - mid), i))
 
 
+
 # --------------------------------------------------------------------------- the command
 
 
@@ -618,8 +294,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a cell id, or pins like python=3.13 pytest-playwright=0.7.1 "
                              "(leave a distribution out to let the resolver pick it)")
     parser.add_argument("--axis", required=True, help="the distribution (or python) to bisect along")
-    parser.add_argument("--good", help="the release at the good end (default: the oldest that fits)")
-    parser.add_argument("--bad", help="the release at the bad end (default: the newest that fits)")
+    parser.add_argument("--from", "--good", dest="start", metavar="V",
+                        help="the release the search starts from (default: the oldest that fits)")
+    parser.add_argument("--to", "--bad", dest="end", metavar="V",
+                        help="the release the search ends at (default: the newest that fits)")
     parser.add_argument("--releases", choices=("all", "minors"), default="all",
                         help="every final release (default) or the newest patch of each minor")
     parser.add_argument("--scenario", action="append", choices=scenarios.NAMES,
@@ -628,40 +306,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="compare each scenario's set of signatures (default) or its first one")
     parser.add_argument("--verify-gaps", action="store_true",
                         help="measure the middle of every stretch whose ends agree, once")
-    run_arguments(parser)
+    trials.run_arguments(parser)
 
 
-def run_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options for running cells, shared with ``explain``."""
-    parser.add_argument("--timeout", type=float, default=180.0,
-                        help="seconds per pytest process (default %(default)g)")
-    parser.add_argument("--reruns", type=int, default=1,
-                        help="reruns of a failing scenario to tell flaky from real (default %(default)s)")
-    parser.add_argument("--fresh", action="store_true", help="run cells even if already recorded")
-
-
-def run(args: argparse.Namespace) -> int:
-    """``python -m matrix bisect``: search, print, and append the findings."""
-    started, began = time.monotonic(), now()
-    python, pins = parse_target(args.target, need_python=args.axis != "python")
+def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
+    """``python -m matrix bisect``: search, print, and append the findings. ``base`` are the
+    CLI's run options (results folder, run id, snapshot time, suite in force)."""
+    started, began = time.monotonic(), trials.now()
+    suite = base.suite.key if base.suite else ""
+    python, pins = trials.parse_target(args.target, need_python=args.axis != "python", suite=suite)
     python = "" if args.axis == "python" else python  # the axis gives each cell its Python
-    snapshot = releases.load()
-    axis = axis_releases(args.axis, python, pins, snapshot, good=args.good, bad=args.bad,
+    snapshot = releases.load(base.settings.releases)
+    axis = axis_releases(args.axis, python, pins, snapshot, start=args.start, end=args.end,
                          every=args.releases)
-    out = store.out_dir()
-    opts = run_options(out, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
-    bench = Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
+    opts = trials.search_options(base)
+    bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
     others = {d: v for d, v in pins.items() if d != axis.name}
-    print(header(axis, python, others, bench.wanted, args.compare, snapshot), flush=True)
+    log.answer(header(axis, python, others, bench.wanted, args.compare, snapshot))
     found = search(axis.versions, lambda v: bench.measure(_cell_at(axis.name, v, python, others)),
                    args.compare, hint=lambda v: _hint(axis.name, v, python, others, snapshot),
                    verify_gaps=args.verify_gaps)
     took = time.monotonic() - started
-    print(report(found, axis, args.compare, ran=bench.ran, took=took))
+    log.answer(report(found, axis, args.compare, ran=bench.ran, took=took))
     finding = finding_json(found, axis, python, others, bench.wanted, args.compare,
                            run_id=opts.run_id, started_at=began, took=took, ran=bench.ran)
-    append_finding(out / FINDINGS, finding)
-    print(f"findings appended to {out / FINDINGS}")
+    trials.append_finding(opts.out / FINDINGS, finding)
+    log.info(f"findings appended to {opts.out / FINDINGS}")
     return 0
 
 
@@ -688,7 +358,7 @@ def header(axis: Axis, python: str, others: Mapping[str, str], wanted: Sequence[
         left = f"; {', '.join(picked)} left to the resolver" if picked else ""
     key = ("each scenario's outcome and the set of signatures its failures show" if compare == "set"
            else "each scenario's outcome and first signature")
-    return (f"bisect {axis.name} from {axis.versions[0]} (good end) to {axis.versions[-1]} (bad end): "
+    return (f"bisect {axis.name} from {axis.versions[0]} to {axis.versions[-1]}: "
             f"{len(axis.versions)} releases; {describe_pins(python, others)}{left}\n"
             f"scenarios {', '.join(wanted)}; a cell's key: {key}")
 
@@ -697,14 +367,12 @@ def header(axis: Axis, python: str, others: Mapping[str, str], wanted: Sequence[
 
 
 def report(found: Search, axis: Axis, compare: str, *, ran: int, took: float) -> str:
-    """The search as text: every release's state, the change points with repro commands."""
-    lines = ["", "releases (good end first):"]
+    """The search as text: every release's state, what holds across the whole range, each
+    change point as ``A -> B`` with its repro commands."""
+    lines = ["", f"releases (from {found.versions[0]} to {found.versions[-1]}):"]
     lines += _release_lines(found, compare)
+    lines += [""] + [f"{line}" for line in across(found)]
     lines += ["", f"change points: {len(found.changes) or 'none'}"]
-    if found.changes:
-        first = found.changes[0]
-        lines.append(f"  first bad release: {first.first} (last good: {first.last}; every later "
-                     "change point is measured from there on)")
     for number, change in enumerate(found.changes, 1):
         lines += _change_lines(number, change, found, compare)
     if found.stepped:
@@ -718,9 +386,49 @@ def report(found: Search, axis: Axis, compare: str, *, ran: int, took: float) ->
         lines += [f"  {g.start} .. {g.end} ({g.skipped} not run)" for g in found.gaps]
     reused = sum(1 for o in found.observed.values() if not o.ran)
     total = (f"{len(found.observed)} cells measured ({ran} run, {reused} reused from recorded "
-             f"results) of the {len(found.versions)} a full grid of this range needs; {duration(took)}")
+             f"results) of the {len(found.versions)} a full grid of this range needs; "
+             f"{trials.duration(took)}")
     lines += ["", total]
     return "\n".join(lines)
+
+
+def across(found: Search) -> list[str]:
+    """What each scenario does over the whole range, in plain words: it fails (or passes)
+    at every release, or where it starts or stops passing. Good and bad are never
+    inferred from the ends: both may fail."""
+    usable = [found.observed[v] for v in found.versions
+              if v in found.observed and found.observed[v].unusable is None]
+    if not usable:
+        return ["no release in the range could be measured"]
+    others = len(found.versions) - len(usable)
+    assumed = (f" at each of the {len(usable)} measured; the other {others} lie between measured "
+               "releases that agree" if others else " at each")
+    lines = []
+    for scenario in dict.fromkeys(r.scenario for obs in usable for r in obs.records):
+        outcomes = [obs.record(scenario).outcome for obs in usable if obs.record(scenario)]
+        passes = [o is Outcome.PASS for o in outcomes]
+        if all(passes):
+            lines.append(f"every release in the range passes {scenario} (pass{assumed})")
+        elif not any(passes):
+            kinds = " or ".join(dict.fromkeys(o.value for o in outcomes))
+            lines.append(f"every release in the range fails {scenario} ({kinds}{assumed})")
+        else:
+            lines += _pass_changes(found, scenario)
+    return lines
+
+
+def _pass_changes(found: Search, scenario: str) -> list[str]:
+    """Where ``scenario`` starts or stops passing, one line per such change point."""
+    lines = []
+    for change in found.changes:
+        before, after = (found.observed[v].record(scenario) for v in (change.last, change.first))
+        if before is None or after is None:
+            continue
+        if (before.outcome is Outcome.PASS) != (after.outcome is Outcome.PASS):
+            verb = "passes" if after.outcome is Outcome.PASS else "fails"
+            lines.append(f"{scenario} {verb} from {change.first} on ({change.last}: "
+                         f"{before.outcome.value}; {change.first}: {after.outcome.value})")
+    return lines
 
 
 def _release_lines(found: Search, compare: str) -> list[str]:
@@ -746,9 +454,32 @@ def _resolved_note(obs: Observation) -> str:
     return f"  [resolver: {', '.join(f'{d} {v}' for d, v in sorted(picked.items()))}]" if picked else ""
 
 
+def what_changed(before: Observation, after: Observation, compare: str = "set") -> list[str]:
+    """Per scenario whose key differs: ``control fail -> pass`` or ``e2e-first signature
+    set {a, b} -> {a, c}`` (both when outcome and signatures move)."""
+    old, new = dict(_by_scenario(before, compare)), dict(_by_scenario(after, compare))
+    word = "signature set" if compare == "set" else "first signature"
+    parts = []
+    for scenario in [s for s in new if old.get(s) != new[s]]:
+        (o_out, o_sig), (n_out, n_sig) = old.get(scenario, ("not run", ())), new[scenario]
+        text = [f"{o_out} -> {n_out}"] if o_out != n_out else []
+        if _as_set(o_sig) != _as_set(n_sig):
+            text.append(f"{word} {_braces(o_sig)} -> {_braces(n_sig)}")
+        parts.append(f"{scenario} {', '.join(text)}")
+    return parts
+
+
+def _as_set(sigs) -> tuple[str, ...]:
+    return tuple(s for s in ((sigs,) if isinstance(sigs, str) or sigs is None else sigs) if s)
+
+
+def _braces(sigs) -> str:
+    return "{" + ", ".join(_as_set(sigs)) + "}"
+
+
 def _change_lines(number: int, change: Change, found: Search, compare: str) -> list[str]:
     before, after = found.observed[change.last], found.observed[change.first]
-    lines = [f"  {number}. {change.last} -> {change.first}",
+    lines = [f"  {number}. {change.last} -> {change.first}: " + "; ".join(what_changed(before, after, compare)),
              f"     {change.last:>12}: {before.describe(compare)}",
              f"     {change.first:>12}: {after.describe(compare)}"]
     if change.unusable:
@@ -782,30 +513,24 @@ def _resolver_moves(before: Observation, after: Observation) -> str:
     return ", ".join(moved)
 
 
-def duration(seconds: float) -> str:
-    """``3 min 0 s`` or ``42 s``."""
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
-
-
-def now() -> str:
-    """The current UTC time as records write it."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 # --------------------------------------------------------------------------- the findings
 
 
 def finding_json(found: Search, axis: Axis, python: str, others: Mapping[str, str],
                  wanted: Sequence[str], compare: str, *, run_id: str, started_at: str,
                  took: float, ran: int) -> dict:
-    """One line of ``bisect.jsonl``: the search and its change points, for the site."""
+    """One line of ``bisect.jsonl``: the search, what holds across it and its change points.
+    ``good``/``bad`` and ``last_good``/``first_bad`` name the two ends of the range and of
+    each change point (kept for readers of earlier findings); ``from``/``to`` and
+    ``before``/``after`` are the same without the judgement."""
     return {
         "schema": SCHEMA, "kind": "bisect", "run_id": run_id, "started_at": started_at,
         "duration_s": round(took, 1), "axis": axis.name, "python": python, "pins": dict(others),
         "scenarios": list(wanted), "compare": compare,
+        "from": found.versions[0], "to": found.versions[-1],
         "good": found.versions[0], "bad": found.versions[-1], "releases": list(found.versions),
-        "measured": [_measured_json(v, found.observed[v], compare) for v in found.versions
+        "across": across(found),
+        "measured": [_measured_json(v, found.observed[v]) for v in found.versions
                      if v in found.observed],
         "changes": [_change_json(c, found, compare) for c in found.changes],
         "gaps": [dataclasses.asdict(g) for g in found.gaps],
@@ -815,7 +540,7 @@ def finding_json(found: Search, axis: Axis, python: str, others: Mapping[str, st
     }
 
 
-def _measured_json(version: str, obs: Observation, compare: str) -> dict:
+def _measured_json(version: str, obs: Observation) -> dict:
     return {"version": version, "cell_id": obs.cell.id, "source": "ran" if obs.ran else "recorded",
             "run_ids": list(obs.run_ids), "unusable": obs.unusable,
             "scenarios": {r.scenario: {"outcome": r.outcome.value, "signature": r.signature,
@@ -827,27 +552,8 @@ def _measured_json(version: str, obs: Observation, compare: str) -> dict:
 def _change_json(change: Change, found: Search, compare: str) -> dict:
     before, after = found.observed[change.last], found.observed[change.first]
     return {"last_good": change.last, "first_bad": change.first, "unusable": list(change.unusable),
+            "from": change.last, "to": change.first, "what": what_changed(before, after, compare),
             "before": before.describe(compare), "after": after.describe(compare),
             "last_good_cell": before.cell.id, "first_bad_cell": after.cell.id,
             "repro": [r.repro for side in (before, after)
                       for r in _differing(before, after, compare, side)]}
-
-
-def append_finding(path: Path, finding: Mapping) -> None:
-    """Append one finding as one JSON line, under a lock (bisect.jsonl, explain.jsonl)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        f.write(json.dumps(finding, sort_keys=True, ensure_ascii=False) + "\n")
-        f.flush()
-
-
-def read_findings(path: Path) -> list[dict]:
-    """Every whole line of a findings file (``bisect.jsonl`` or ``explain.jsonl``)."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        with contextlib.suppress(ValueError):
-            out.append(json.loads(line)) if line.strip() else None
-    return out

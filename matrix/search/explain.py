@@ -1,28 +1,40 @@
 """Explain: the smallest change that makes a failing combination pass, with its evidence.
 
-``python -m matrix explain python=3.13 pytest=8.4.2 pytest-asyncio=0.23.0
-pytest-playwright=0.7.1 playwright=1.49.1 pytest-cov=7.0.0`` measures the combination
-(or finds it recorded), then tries changes of one axis at a time:
+``python -m matrix explain python=3.13 pytest=8.4.2 pytest-asyncio=1.3.0
+pytest-playwright=0.7.1 playwright=1.56.0`` measures the combination (or finds it
+recorded), then tries candidate changes smallest first, across every kind:
 
-- a nearby release of one pinned package: the newest patch of its minor, the newest patch
-  of the next and of the previous minor (ring 1), its newest release (ring 2);
+- another release of one pinned package: the newest patch of its minor, the newest patch
+  of the next and of the previous minor, its newest release; a neighbouring Python minor;
+  no coverage (pytest-cov left out);
 - the other Playwright plugin (pytest-playwright <-> pytest-playwright-asyncio), with the
   oldest pytest-asyncio at or above the current one that it allows, when it needs one;
-  no plugin at all (Playwright's async API in the suite's own fixtures, ring 2);
-- no coverage (pytest-cov left out);
-- the neighbouring Python minors (ring 3);
+  no plugin at all (Playwright's async API in the suite's own fixtures);
+- a scenario change: the e2e tests run last or in their own pytest process (read from the
+  same cells: ``e2e-last`` and ``isolated`` are measured with every cell);
 
-then pairs of single changes that each made some scenario pass on its own. Changes that
-declared metadata rules out are never run. Recorded cells are used before any new one is
-run, recorded cells near the combination count as candidates too, and at most
-``--max-cells`` new cells are run; no change larger than the smallest fix found is run.
+then pairs of changes that each made some scenario pass, and a code change paired with a
+release change that fixed what the code change alone did not.
 
 A *fix* is a cell where every scenario passes (default scenarios: control, e2e-first,
-e2e-first-cov when pytest-cov is pinned, e2e-last, isolated). A *workaround* is a cell
-where the control and e2e-last or isolated pass but e2e-first does not: it works only if
-the suite's e2e tests run last or in their own pytest process. Both are ranked by the
-number of axes changed, then by how far the releases move. Findings are appended to
-``<results>/explain.jsonl`` (see :func:`finding_json`), which ``whence`` and the site read.
+e2e-first-cov when pytest-cov is pinned, e2e-last, isolated). A fix *needs code changes*
+when it changes the Playwright API the browser tests use (another plugin, or none); it is
+printed with what it needs and ranks after every fix that needs none. A *workaround* is a
+cell where the control and e2e-last or isolated pass but e2e-first does not: it works only
+if the e2e tests run last or in their own process. A workaround is listed only when no
+listed result needs a subset of its changes.
+
+The search stops when it knows: recorded cells are read first (no run when the records
+decide), changes are taken by size, and it ends as soon as the smallest fix with no code
+change is measured and every strictly smaller candidate is ruled out. A candidate is ruled
+out by declared metadata, by its own records, or by the mechanism: with the sync plugin
+an ``e2e-first`` loop conflict (``bug``) comes from Playwright's sync API leaving its loop
+marked running for the session (every Playwright and pytest-playwright release), so no
+change that keeps the sync plugin beside pytest-asyncio can make e2e-first pass; such a
+change is run only while it could still be the smallest workaround. A code change already
+shown to fix is not tried again with more changes. At most ``--max-cells`` new cells are
+run. Findings are appended to ``<results>/explain.jsonl`` (see :func:`finding_json`),
+which ``whence`` and the site read.
 """
 
 from __future__ import annotations
@@ -35,25 +47,41 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.version import Version
 
-from matrix.search import bisect
+from matrix import log
 from matrix.define import releases, selection
-from matrix.measure import scenarios
-from matrix.results import store
-from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN, Cell
+from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, PLUGINS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
+from matrix.measure import runner, scenarios
 from matrix.results.record import Outcome
+from matrix.search import trials
+from matrix.search.trials import Observation
 
 HELP = "search for the smallest change that makes a failing combination pass"
 FINDINGS = "explain.jsonl"
-SCHEMA = 1
-DEFAULT_SCENARIOS = ("control", "e2e-first", "e2e-first-cov", "e2e-last", "isolated")
+SCHEMA = 2
+DEFAULT_SCENARIOS = trials.EXPLAIN_SCENARIOS
 #: Scenarios that pass when the suite changes how it runs, and how (run the e2e tests ...).
 WAYS = {"e2e-last": "last", "e2e-last-cov": "last", "isolated": "in a separate pytest process"}
-PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
-#: Which axes are tried first when the budget cannot cover them all.
+#: Within one size, which axes are tried first.
 ORDER = {"swap": 0, "pytest-asyncio": 1, "pytest": 2, "no-cov": 3, "plugin": 4, "playwright": 5,
          "pytest-cov": 6, "coverage": 7, "python": 8, "native": 9}
 MAX_NEIGHBOUR = 3  # recorded cells this many axes away still count as candidates
+MAX_SIZE = 3  # no candidate of more changes is built
+#: What a change of the Playwright API asks of the suite, by the plugin it moves to.
+NEEDS = {
+    ASYNC_PLUGIN: ("needs the browser tests rewritten as async (async def, await every page "
+                   "call) and a session-wide loop (asyncio_default_fixture_loop_scope = session "
+                   "and asyncio_default_test_loop_scope = session in the pytest configuration)"),
+    SYNC_PLUGIN: "needs the browser tests rewritten with the sync API (no async def, no await)",
+    None: ("needs the suite's own fixtures on Playwright's async API (async_playwright() "
+           "starting the browser, a page fixture from it) in place of the plugin's, and the "
+           "browser tests written as async"),
+}
+WORKAROUND_NEEDS = ("needs the e2e tests run last (collected after the async tests) or in "
+                    "their own pytest process")
+MECHANISM = ("keeps pytest-playwright (sync) beside pytest-asyncio: the sync API leaves its "
+             "loop marked running for the session in every Playwright and pytest-playwright "
+             "release, so e2e-first cannot pass")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -91,6 +119,18 @@ class Candidate:
         return len(self.steps)
 
     @property
+    def needs(self) -> str | None:
+        """What the change asks of the suite's code (another Playwright API), or None."""
+        step = next((s for s in self.steps if s.axis == "plugin"), None)
+        names = [v.split(" ")[0] if v else None for v in (step.old, step.new)] if step else []
+        return NEEDS[names[1]] if names and names[0] != names[1] else None
+
+    @property
+    def rank(self) -> tuple:
+        """Smallest first; within a size, no code change first, then nearest releases."""
+        return (self.size, self.needs is not None, self.ring, self.order)
+
+    @property
     def text(self) -> str:
         return "; ".join(s.text for s in self.steps) or "no change"
 
@@ -100,9 +140,9 @@ class Trial:
     """A candidate and what it showed (or why it was not measured)."""
 
     candidate: Candidate
-    observation: bisect.Observation | None = None
-    source: str = "not tried"  # "recorded", "ran", "ruled out", "not tried"
-    reason: str | None = None  # why it was ruled out
+    observation: Observation | None = None
+    source: str = "not tried"  # "recorded", "ran", "ruled out", "not needed", "not tried"
+    reason: str | None = None  # why it was ruled out or not needed
 
     @property
     def verdict(self) -> str:
@@ -116,7 +156,7 @@ class Trial:
         return tuple(s for s in WAYS if obs and obs.record(s) and obs.record(s).outcome is Outcome.PASS)
 
 
-def judge(obs: bisect.Observation) -> str:
+def judge(obs: Observation) -> str:
     """What a measured cell says: every scenario passes (``fix``), only with the e2e tests
     last or apart (``workaround``), ``fails``, ``unusable`` or ``incomplete`` (no e2e-first)."""
     if obs.unusable:
@@ -170,7 +210,7 @@ def single_changes(start: Cell, snapshot: releases.Snapshot) -> list[Candidate]:
     unique: dict[str, Candidate] = {}
     for c in found:
         unique.setdefault(c.cell.id, c)  # the first (eagerest) of equal cells wins
-    return sorted(unique.values(), key=lambda c: (c.ring, c.order))  # stable: nearest first
+    return sorted(unique.values(), key=lambda c: c.rank)  # stable: nearest first
 
 
 def _candidate(start: Cell, python: str, pins: Mapping[str, str], ring: int, order: int) -> Candidate:
@@ -268,24 +308,26 @@ def apply(start: Cell, steps: Iterable[Step]) -> Cell:
 
 
 def pair_changes(start: Cell, passing: frozenset[str], singles: Sequence[Trial]) -> list[Candidate]:
-    """Pairs of single changes on different axes that each made some scenario pass that
-    fails at the start (``passing`` are those that pass there) and together cover more
-    than either alone, most promising first."""
-    helpful = [(t, _helped(t, passing)) for t in singles
-               if t.observation is not None and t.verdict not in ("unusable", "incomplete")]
-    helpful = [(t, h) for t, h in helpful if h]
+    """Pairs of measured single changes on different axes, most promising first: two that
+    each made some scenario pass that fails at the start (``passing`` pass there) and
+    together cover more than either alone; and a code change that is no fix yet with a
+    change that fixed something it did not."""
+    measured = [(t, _helped(t, passing)) for t in singles
+                if t.observation is not None and t.verdict not in ("unusable", "incomplete")]
     pairs = []
-    for (a, ha), (b, hb) in itertools.combinations(helpful, 2):
+    for (a, ha), (b, hb) in itertools.combinations(measured, 2):
         if {s.axis for s in a.candidate.steps} & {s.axis for s in b.candidate.steps}:
             continue
-        if len(ha | hb) <= max(len(ha), len(hb)):
+        code = [t for t in (a, b) if t.candidate.needs and t.verdict != "fix"]
+        if not (ha and hb and len(ha | hb) > max(len(ha), len(hb))) and not (
+                len(code) == 1 and (hb if code[0] is a else ha) - (ha if code[0] is a else hb)):
             continue
         cell = apply(start, a.candidate.steps + b.candidate.steps)
         pairs.append((len(ha | hb), Candidate(
             cell=cell, steps=steps_between(start, cell), ring=a.candidate.ring + b.candidate.ring,
             order=a.candidate.order + b.candidate.order)))
-    pairs.sort(key=lambda p: (-p[0], p[1].ring, p[1].order))
-    return [c for _, c in pairs]
+    pairs.sort(key=lambda p: (p[1].rank[:2], -p[0], p[1].rank[2:]))
+    return [c for _, c in pairs if c.size <= MAX_SIZE]
 
 
 def _helped(trial: Trial, passing: frozenset[str]) -> frozenset[str]:
@@ -298,66 +340,127 @@ def _helped(trial: Trial, passing: frozenset[str]) -> frozenset[str]:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Explanation:
-    """The start, every candidate considered (in that order) and what the budget allowed."""
+    """The start, every candidate considered (in that order), the budget and why it stopped."""
 
     start: Trial
     trials: tuple[Trial, ...]
     budget: int
     ran: int
+    stopped: str = ""
 
     def ranked(self, verdict: str) -> list[Trial]:
         """Trials with ``verdict`` (``fix`` or ``workaround``), smallest change first."""
         found = [(n, t) for n, t in enumerate((self.start, *self.trials)) if t.verdict == verdict]
-        found.sort(key=lambda p: (p[1].candidate.size, p[1].candidate.ring, p[1].candidate.order,
-                                  p[0]))  # then in the order tried: nearest releases first
+        found.sort(key=lambda p: (p[1].candidate.rank, p[0]))  # then in the order tried
         return [t for _, t in found]
+
+    def listed(self) -> list[Trial]:
+        """What to tell: fixes with no code change, fixes that need code changes, then
+        workarounds; a result is left out when a listed one needs a subset of its changes
+        (and no other code change)."""
+        fixes = self.ranked("fix")
+        kept: list[Trial] = []
+        for trial in ([t for t in fixes if t.candidate.needs is None]
+                      + [t for t in fixes if t.candidate.needs is not None]
+                      + self.ranked("workaround")):
+            if not any(_dominates(k, trial) for k in kept):
+                kept.append(trial)
+        return kept
+
+
+def _dominates(kept: Trial, other: Trial) -> bool:
+    return (set(kept.candidate.steps) <= set(other.candidate.steps)
+            and kept.candidate.needs in (None, other.candidate.needs))
 
 
 @dataclasses.dataclass(kw_only=True)
 class _Search:
-    start: Cell
-    bench: bisect.Bench
+    start: Trial
+    bench: trials.Bench
     snapshot: releases.Snapshot
     budget: int
     trials: list[Trial] = dataclasses.field(default_factory=list)
+    stopped: str = ""
 
-    @property
-    def smallest_fix(self) -> int:
-        return min((t.candidate.size for t in self.trials if t.verdict == "fix"), default=10**6)
+    def known(self, verdict: str) -> list[Trial]:
+        return [t for t in (self.start, *self.trials) if t.verdict == verdict]
 
-    def consider(self, candidates: Iterable[Candidate]) -> list[Trial]:
-        """Recorded evidence for every candidate first (free), then new cells in order."""
-        known = {t.candidate.cell.id for t in self.trials} | {self.start.id}
-        todo = list({c.cell.id: c for c in candidates if c.cell.id not in known}.values())
-        first, waiting = len(self.trials), []
-        for c in todo:
+    def look_up(self, candidates: Iterable[Candidate]) -> list[Candidate]:
+        """Every candidate that declared metadata or its own records decide becomes a trial
+        (free); the others are returned, to be run or ruled out."""
+        known = {t.candidate.cell.id for t in self.trials} | {self.start.candidate.cell.id}
+        rest = []
+        for c in {c.cell.id: c for c in candidates if c.cell.id not in known}.values():
             reason = selection.declared_incompatible(c.cell.python, c.cell.pin_map, self.snapshot)
             obs = None if reason else self.bench.lookup(c.cell)
             if reason or obs is not None:
                 self.trials.append(Trial(candidate=c, observation=obs, reason=reason,
                                          source="ruled out" if reason else "recorded"))
             else:
-                waiting.append(c)
-        for c in waiting:
-            self.trials.append(self._measure(c))
-        return self.trials[first:]
+                rest.append(c)
+        return rest
 
-    def _measure(self, c: Candidate) -> Trial:
-        """Run the cell if the budget allows and no smaller fix is known; else use what is
-        recorded of it (some scenarios), or leave it untried."""
-        if self.bench.ran < self.budget and c.size <= self.smallest_fix:
-            obs = self.bench.run(c.cell)
-            return Trial(candidate=c, observation=obs, source="ran" if obs.ran else "recorded")
-        partial = self.bench.lookup(c.cell, partial=True)
-        return Trial(candidate=c, observation=partial,
-                     source="recorded" if partial is not None else "not tried")
+    def search(self, singles: list[Candidate]) -> None:
+        """Tiers of candidates by size, each resolved before the next; stop as soon as a fix
+        with no code change is known and every smaller candidate is resolved."""
+        pending = self.look_up(singles)
+        ids = {c.cell.id for c in singles}
+        for size in range(1, MAX_SIZE + 1):
+            if size > 1:
+                measured = [t for t in self.trials if t.candidate.cell.id in ids]
+                pending += self.look_up(pair_changes(self.start.candidate.cell, self._passing(),
+                                                     measured))
+            for c in sorted((c for c in pending if c.size == size), key=lambda c: c.rank):
+                self.trials.append(self.resolve(c, size))
+            pending = [c for c in pending if c.size > size]
+        if not self.stopped:
+            self.stopped = "every candidate is resolved"
+
+    def resolve(self, c: Candidate, size: int) -> Trial:
+        """Run ``c``, or say why it need not (or could not) be run."""
+        plain = [t for t in self.known("fix") if t.candidate.needs is None]
+        if plain and min(t.candidate.size for t in plain) <= size:
+            self.stopped = (f"a fix with no code change ({plain[0].candidate.text}) is measured "
+                            "and every smaller candidate is ruled out")
+            return Trial(candidate=c, source="not needed", reason="a fix with no code change "
+                         "and no more changes is known")
+        why = self.why_not(c)
+        if why is not None:
+            return Trial(candidate=c, source=why[0], reason=why[1])
+        obs = self.bench.run(c.cell)
+        return Trial(candidate=c, observation=obs, source="ran" if obs.ran else "recorded")
+
+    def why_not(self, c: Candidate) -> tuple[str, str] | None:
+        """(source, reason) when ``c`` cannot tell anything new; None when it must run."""
+        if self.mechanism(c):
+            way = [t for t in self.known("workaround") if t.candidate.size <= c.size]
+            if way:
+                return "ruled out", (f"{MECHANISM}; and a workaround of no more changes is "
+                                     f"known ({way[0].candidate.text})")
+        if c.needs is not None:
+            done = [t for t in self.known("fix") if t.candidate.needs == c.needs
+                    and t.candidate.size < c.size]
+            if done:
+                return "not needed", f"the same code change fixes it with fewer changes ({done[0].candidate.text})"
+        if self.bench.ran >= self.budget:
+            self.stopped = self.stopped or f"the budget of {self.budget} new cells is spent"
+            return "not tried", "the budget of new cells is spent"
+        return None
+
+    def mechanism(self, c: Candidate) -> bool:
+        """True when ``c`` keeps the sync plugin and the start's e2e-first is a loop conflict."""
+        return sync_conflict(self.start) and keeps_sync(c.cell)
+
+    def _passing(self) -> frozenset[str]:
+        obs = self.start.observation
+        return frozenset(r.scenario for r in (obs.records if obs else ()) if r.outcome is Outcome.PASS)
 
     def neighbours(self) -> list[Trial]:
         """Recorded cells a few axes from the start that are fixes or workarounds."""
-        known = {t.candidate.cell.id for t in self.trials} | {self.start.id}
+        known = {t.candidate.cell.id for t in self.trials} | {self.start.candidate.cell.id}
         found = []
         for cell in self.bench.recorded_cells():
-            steps = steps_between(self.start, cell)
+            steps = steps_between(self.start.candidate.cell, cell)
             if cell.id in known or not 0 < len(steps) <= MAX_NEIGHBOUR:
                 continue
             obs = self.bench.lookup(cell, partial=True)
@@ -369,23 +472,37 @@ class _Search:
         return found
 
 
-def explain(start: Cell, bench: bisect.Bench, snapshot: releases.Snapshot, *,
+def sync_conflict(start: Trial) -> bool:
+    """The start has the sync plugin and its e2e-first is a loop conflict (``bug``)."""
+    obs = start.observation
+    first = obs.record("e2e-first") if obs is not None else None
+    return (first is not None and first.outcome is Outcome.BUG
+            and SYNC_PLUGIN in start.candidate.cell.pin_map)
+
+
+def keeps_sync(cell: Cell) -> bool:
+    """The cell still has the sync plugin (beside the suite's pytest-asyncio tests)."""
+    return SYNC_PLUGIN in cell.pin_map
+
+
+def explain(start: Cell, bench: trials.Bench, snapshot: releases.Snapshot, *,
             budget: int) -> Explanation:
-    """Measure ``start``, then search single changes, pairs and recorded neighbours."""
+    """Measure ``start`` (records first), then resolve candidates smallest first until the
+    smallest fix with no code change is known, then add recorded neighbours."""
     origin = bench.lookup(start)
     if origin is None and bench.ran < budget:
         origin = bench.run(start)
     origin = origin or bench.lookup(start, partial=True)
     first = Trial(candidate=Candidate(cell=start, steps=()), observation=origin,
                   source="not tried" if origin is None else ("ran" if origin.ran else "recorded"))
-    state = _Search(start=start, bench=bench, snapshot=snapshot, budget=budget)
-    if first.verdict != "fix":
-        singles = state.consider(single_changes(start, snapshot))
-        passing = frozenset(r.scenario for r in (origin.records if origin else ())
-                            if r.outcome is Outcome.PASS)
-        state.consider(pair_changes(start, passing, singles))
+    state = _Search(start=first, bench=bench, snapshot=snapshot, budget=budget)
+    if first.verdict == "fix":
+        state.stopped = "every scenario passes already"
+    elif origin is not None:
+        state.search(single_changes(start, snapshot))
         state.neighbours()
-    return Explanation(start=first, trials=tuple(state.trials), budget=budget, ran=bench.ran)
+    return Explanation(start=first, trials=tuple(state.trials), budget=budget, ran=bench.ran,
+                       stopped=state.stopped or "the start could not be measured")
 
 
 # --------------------------------------------------------------------------- the command
@@ -394,34 +511,35 @@ def explain(start: Cell, bench: bisect.Bench, snapshot: releases.Snapshot, *,
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``explain`` command's arguments."""
     parser.add_argument("target", nargs="+", metavar="CELL_OR_PIN",
-                        help="a cell id, or pins like python=3.13 pytest-asyncio=0.23.0")
+                        help="a cell id (a suite's too), or pins like python=3.13 pytest-asyncio=0.23.0")
     parser.add_argument("--max-cells", type=int, default=12,
                         help="at most this many new cells are run (default %(default)s)")
     parser.add_argument("--scenario", action="append", choices=scenarios.NAMES,
                         help="scenarios to judge by (default: control, e2e-first, e2e-first-cov, "
                              "e2e-last, isolated)")
-    bisect.run_arguments(parser)
+    trials.run_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    """``python -m matrix explain``: search, print the ranked changes, append the findings."""
-    started, began = time.monotonic(), bisect.now()
-    python, pins = bisect.parse_target(args.target)
+def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
+    """``python -m matrix explain``: search, print the ranked changes, append the findings.
+    ``base`` are the CLI's run options (results folder, run id, snapshot time, suite)."""
+    started, began = time.monotonic(), trials.now()
+    python, pins = trials.parse_target(args.target, suite=base.suite.key if base.suite else "")
     if args.max_cells < 0:
         raise ConfigError(f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only.")
-    snapshot = releases.load()
-    out = store.out_dir()
-    opts = bisect.run_options(out, timeout=args.timeout, reruns=args.reruns, snapshot=snapshot)
-    bench = bisect.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
+    snapshot = releases.load(base.settings.releases)
+    opts = trials.search_options(base)
+    bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh)
     start = bench.own(Cell.make(python, pins))  # on the user's suite when one is in force
-    print(f"explain {bisect.describe_pins(python, pins)}\nscenarios {', '.join(bench.wanted)}; "
-          f"at most {args.max_cells} new cells", flush=True)
+    log.answer(f"explain {trials.describe_pins(python, pins)}"
+               f"{' on the suite ' + opts.suite.name if opts.suite else ''}\n"
+               f"scenarios {', '.join(bench.wanted)}; at most {args.max_cells} new cells")
     result = explain(start, bench, snapshot, budget=args.max_cells)
     took = time.monotonic() - started
-    print(report(result, took=took))
-    bisect.append_finding(out / FINDINGS, finding_json(result, bench.wanted, run_id=opts.run_id,
-                                                       started_at=began, took=took))
-    print(f"findings appended to {out / FINDINGS}")
+    log.answer(report(result, took=took))
+    trials.append_finding(opts.out / FINDINGS, finding_json(result, bench.wanted, run_id=opts.run_id,
+                                                            started_at=began, took=took))
+    log.info(f"findings appended to {opts.out / FINDINGS}")
     return 0
 
 
@@ -429,28 +547,51 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(result: Explanation, *, took: float = 0.0) -> str:
-    """The ranked fixes and workarounds, each with its evidence, then what else was tried."""
+    """The listed fixes and workarounds, each with what it needs and its evidence, then
+    what else was considered and why the search stopped."""
     lines = ["", f"start {result.start.candidate.cell.id} ({result.start.source}):",
              f"  {_state(result.start)}"]
     if result.start.verdict == "fix":
         return "\n".join(lines + ["", "every scenario passes already: nothing to change"])
-    fixes, ways = result.ranked("fix"), result.ranked("workaround")
-    lines += ["", "fixes (every scenario passes), smallest change first:" if fixes
-              else "fixes: none found within the budget"]
-    lines += [ln for n, t in enumerate(fixes, 1) for ln in _candidate_lines(n, t)]
-    if ways:
-        lines += ["", ("workarounds (the suite passes only if its e2e tests run last or in "
-                       "their own pytest process):")]
-        lines += [ln for n, t in enumerate(ways, len(fixes) + 1) for ln in _candidate_lines(n, t)]
+    listed = result.listed()
+    groups = [("fixes with no code change (every scenario passes), smallest first:",
+               [t for t in listed if t.verdict == "fix" and t.candidate.needs is None]),
+              ("fixes that need code changes (every scenario passes), smallest first:",
+               [t for t in listed if t.verdict == "fix" and t.candidate.needs is not None]),
+              ("workarounds (the suite passes only if its e2e tests run last or in their own "
+               "pytest process):", [t for t in listed if t.verdict == "workaround"])]
+    if not groups[0][1]:
+        lines += ["", _no_plain_fix(result)]
+    number = 0
+    for title, found in groups:
+        if found:
+            lines += ["", title]
+        for trial in found:
+            number += 1
+            lines += _candidate_lines(number, trial)
+    if not listed:
+        lines += ["", "fixes: none found within the budget"]
+    hidden = len(result.ranked("workaround")) - len(groups[2][1])
+    if hidden:
+        lines.append(f"  ({hidden} more workaround{'s' if hidden != 1 else ''} not listed: a "
+                     "listed result needs a subset of their changes)")
     lines += _rest_lines(result)
-    counts = {s: sum(t.source == s for t in result.trials) for s in ("ran", "recorded", "ruled out",
-                                                                     "not tried")}
-    total = (f"{len(result.trials)} changes considered: {result.ran} cells run (budget "
-             f"{result.budget}), {counts['recorded']} from recorded results, {counts['ruled out']} "
-             f"ruled out by declared metadata, {counts['not tried']} not tried; "
-             f"{bisect.duration(took)}")
-    lines += ["", total]
+    counts = {s: sum(t.source == s for t in result.trials)
+              for s in ("recorded", "ruled out", "not needed", "not tried")}
+    lines += ["", f"{len(result.trials)} changes considered: {result.ran} cells run (budget "
+                  f"{result.budget}), {counts['recorded']} from recorded results, "
+                  f"{counts['ruled out']} ruled out, {counts['not needed']} not needed, "
+                  f"{counts['not tried']} not tried; stopped: {result.stopped}; "
+                  f"{trials.duration(took)}"]
     return "\n".join(lines)
+
+
+def _no_plain_fix(result: Explanation) -> str:
+    blocked = sum(1 for t in result.trials if t.reason and t.reason.startswith(MECHANISM))
+    if sync_conflict(result.start):
+        return ("fixes with no code change: none can exist here: every change that "
+                f"{MECHANISM} ({blocked} such changes ruled out without a run)")
+    return "fixes with no code change: none found"
 
 
 def _state(trial: Trial) -> str:
@@ -470,15 +611,21 @@ def _brief(trial: Trial) -> str:
     return outcomes + (f" ({'; '.join(sigs)})" if sigs else "")
 
 
+def _how(trial: Trial) -> str:
+    if trial.verdict != "workaround":
+        return ""
+    return ", then run the e2e tests " + " or ".join(dict.fromkeys(WAYS[w] for w in trial.ways))
+
+
 def _candidate_lines(number: int, trial: Trial) -> list[str]:
     c, obs = trial.candidate, trial.observation
-    how = ""
-    if trial.verdict == "workaround":
-        how = ", then run the e2e tests " + " or ".join(dict.fromkeys(WAYS[w] for w in trial.ways))
+    how = _how(trial)
     size = f"{c.size} change{'s' if c.size != 1 else ''}" + (" + how the tests run" if how else "")
-    lines = [f"  {number}. {c.text or 'keep every pin'}{how}  [{size}]",
-             f"     evidence: {c.cell.id} ({trial.source}; run {', '.join(obs.run_ids)})",
-             f"       {obs.describe()}"]
+    lines = [f"  {number}. {c.text if c.steps else 'keep every pin'}{how}  [{size}]"]
+    needs = [n for n in (c.needs, WORKAROUND_NEEDS if how else None) if n]
+    lines += [f"     {n}" for n in needs]
+    lines += [f"     evidence: {c.cell.id} ({trial.source}; run {', '.join(obs.run_ids)})",
+              f"       {obs.describe()}"]
     missing = [s.name for s in scenarios.for_cell(c.cell, DEFAULT_SCENARIOS)
                if obs.record(s.name) is None]
     if missing and trial.source == "recorded":
@@ -490,15 +637,24 @@ def _candidate_lines(number: int, trial: Trial) -> list[str]:
 
 def _rest_lines(result: Explanation) -> list[str]:
     groups = {"fails": "still failing", "incomplete": "recorded without e2e-first",
-              "unusable": "could not be measured", "ruled out": "ruled out by declared metadata",
-              "not tried": "not tried (budget, or larger than a fix already found)"}
+              "unusable": "could not be measured", "ruled out": "ruled out (not run)",
+              "not needed": "not needed (the answer is known without them)",
+              "not tried": "not tried (budget)"}
     lines = []
     for verdict, title in groups.items():
         found = [t for t in result.trials if t.verdict == verdict]
-        if found:
-            lines += ["", f"{title}:"]
-            lines += [f"  {t.candidate.text}: {_brief(t)}" if verdict != "not tried"
-                      else f"  {t.candidate.text}" for t in found]
+        if not found:
+            continue
+        lines += ["", f"{title}:"]
+        if verdict in ("fails", "incomplete", "unusable"):
+            lines += [f"  {t.candidate.text}: {_brief(t)}" for t in found]
+            continue
+        for reason in dict.fromkeys(t.reason or "" for t in found):
+            texts = [t.candidate.text for t in found if (t.reason or "") == reason]
+            lines.append(f"  {'; '.join(texts) if len(texts) < 3 else f'{len(texts)} changes'}"
+                         f"{': ' + reason if reason else ''}")
+            if len(texts) >= 3:
+                lines += [f"    {text}" for text in texts]
     return lines
 
 
@@ -507,16 +663,17 @@ def _rest_lines(result: Explanation) -> list[str]:
 
 def finding_json(result: Explanation, wanted: Sequence[str], *, run_id: str, started_at: str,
                  took: float) -> dict:
-    """One line of ``explain.jsonl``: the start and the ranked candidates, for whence and the site."""
+    """One line of ``explain.jsonl``: the start and the listed candidates (fixes with no code
+    change, fixes that need code changes, workarounds), for whence and the site."""
     start = result.start
-    ranked = result.ranked("fix") + result.ranked("workaround")
+    listed = result.listed()
     return {
         "schema": SCHEMA, "kind": "explain", "run_id": run_id, "started_at": started_at,
         "duration_s": round(took, 1), "scenarios": list(wanted), "budget": result.budget,
-        "cells_run": result.ran,
+        "cells_run": result.ran, "stopped": result.stopped,
         "start": {**_trial_json(start), "signatures": _signatures(start)},
-        "candidates": [{"rank": n, **_trial_json(t)} for n, t in enumerate(ranked, 1)],
-        "tried": [_trial_json(t) for t in result.trials if t not in ranked],
+        "candidates": [{"rank": n, **_trial_json(t)} for n, t in enumerate(listed, 1)],
+        "tried": [_trial_json(t) for t in result.trials if t not in listed],
     }
 
 
@@ -526,6 +683,7 @@ def _trial_json(trial: Trial) -> dict:
         "kind": trial.verdict, "size": trial.candidate.size, "summary": trial.candidate.text,
         "how": (list(dict.fromkeys(f"run the e2e tests {WAYS[w]}" for w in trial.ways))
                 if trial.verdict == "workaround" else []),
+        "needs": trial.candidate.needs,
         "changes": [dataclasses.asdict(s) for s in trial.candidate.steps],
         "cell_id": trial.candidate.cell.id, "requested": trial.candidate.cell.requested,
         "source": trial.source, "reason": trial.reason or (obs.unusable if obs else None),

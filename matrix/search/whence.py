@@ -26,8 +26,9 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from matrix.search import bisect, explain
-from matrix.results import signatures, store
+from matrix import log
+from matrix.search import bisect, explain, trials
+from matrix.results import model, signatures, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome, Record
@@ -79,7 +80,7 @@ def identify(text: str, recorded: Iterable[str] = ()) -> Match | None:
 
 def latest(records: Iterable[Record]) -> list[Record]:
     """The newest record of every (cell, scenario), in file order."""
-    return list(store.latest(records).values())
+    return list(model.latest(records).values())
 
 
 def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Occurrence]:
@@ -88,7 +89,7 @@ def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Oc
     for record in latest(records):
         if record.signature == signature:
             found.append(Occurrence(record=record, first=True))
-        elif record.outcome in FAILED and signature in bisect.signature_set(out, record):
+        elif record.outcome in FAILED and signature in trials.signature_set(out, record):
             found.append(Occurrence(record=record, first=False))
     return found
 
@@ -141,7 +142,7 @@ def bisect_notes(signature: str, findings: Iterable[Mapping]) -> list[str]:
     notes: dict[tuple, str] = {}  # the newest bisect's word on each change point
     for finding in findings:
         measured = {m["version"]: m for m in finding.get("measured", ())}
-        where = bisect.describe_pins(finding.get("python", ""), finding.get("pins", {}))
+        where = trials.describe_pins(finding.get("python", ""), finding.get("pins", {}))
         for change in finding.get("changes", ()):
             before = _shows(signature, measured.get(change["last_good"]))
             after = _shows(signature, measured.get(change["first_bad"]))
@@ -193,16 +194,16 @@ def run(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
     if not text.strip():
         raise ConfigError("whence needs the error text; paste it in quotes or pipe it with -.")
-    results = args.results or store.out_dir()
+    results = args.results or args.settings.out
     folder = results if results.is_dir() or not results.suffix else results.parent
-    records = store.read(results, warn=False)
+    records = store.read(results)  # a skipped line is named on stderr
     match = identify(text, (r.signature for r in records if r.signature))
     if match is None:
-        print(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
+        log.answer(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
               f"  {signatures.normalise(text)}\n(searched {len(records)} records in {results})")
         return 1
     found = occurrences(match.signature, records, folder)
-    print(render(match, found, records, folder))
+    log.answer(render(match, found, records, folder))
     return 0
 
 
@@ -223,10 +224,10 @@ def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record],
         shown = ", ".join(f"{a}–{b}" if a != b else a for a, b, _ in runs)
         count = sum(n for *_, n in runs)
         lines.append(f"  {key:26} {shown}   ({count} measured version{'s' if count != 1 else ''})")
-    notes = bisect_notes(match.signature, bisect.read_findings(folder / bisect.FINDINGS))
+    notes = bisect_notes(match.signature, trials.read_findings(folder / bisect.FINDINGS))
     if notes:
         lines += ["", "where bisect saw it change:"] + [f"  {n}" for n in notes]
-    notes = explain_notes(match.signature, bisect.read_findings(folder / explain.FINDINGS))
+    notes = explain_notes(match.signature, trials.read_findings(folder / explain.FINDINGS))
     lines += ["", "fixes found by explain:" if notes else
               "fixes found by explain: none recorded (run: python -m matrix explain <pins>)"]
     return "\n".join(lines + [f"  {n}" for n in notes])

@@ -1,4 +1,5 @@
-"""A probe that fails on its first run and passes on the next (state kept outside the copy)."""
+"""A probe that fails on its first FLAKY_FAILS runs (default 1) and passes after (state kept
+outside the copy, in FLAKY_MARKER)."""
 
 import os
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 
 def test_fails_once():
     marker = Path(os.environ["FLAKY_MARKER"])
-    if not marker.exists():
-        marker.write_text("failed once")
+    failed = int(marker.read_text()) if marker.exists() else 0
+    if failed < int(os.environ.get("FLAKY_FAILS", "1")):
+        marker.write_text(str(failed + 1))
         raise AssertionError("first run fails")

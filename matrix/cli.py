@@ -1,0 +1,187 @@
+"""``loop-compat`` (``python -m matrix``): parse, build the options once, dispatch.
+
+Each command is a few calls to :mod:`matrix.tasks`; every user error is a
+:class:`~matrix.errors.MatrixError` printed as one sentence with its own exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from matrix import log, masking, options, tasks
+from matrix.errors import MatrixError, OutputError
+from matrix.measure import scenarios
+from matrix.publish import regress
+from matrix.results import store
+
+SEARCH_COMMANDS = ("bisect", "explain", "whence")
+PREVIOUS_HELP = ("earlier results (a results folder, results.jsonl or a published results.json; "
+                 "default $MATRIX_PREVIOUS) whose records are carried over where a cell resolves "
+                 "to the same installation")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, read the options, dispatch, and turn user errors into exit codes."""
+    args = _parser().parse_args(argv)
+    carry = args.previous if args.func in (cmd_run, cmd_cell) else None  # not report's
+    args.settings = options.read(verbosity=args.verbose - args.quiet, previous=carry)
+    log.configure(verbosity=args.settings.verbosity,
+                  github_actions=args.settings.github_actions)
+    streams = sys.stdout, sys.stderr
+    _mask_console(masking.secret_values(args.settings.environ))
+    try:
+        return args.func(args) or 0
+    except MatrixError as exc:
+        log.error(str(exc))
+        return exc.return_code
+    except OSError as exc:  # a disk that fills up mid-run is the machine's, not a defect
+        if exc.errno not in OutputError.ERRNOS:
+            raise
+        error = OutputError.from_os_error(exc, "writing the results")
+        log.error(str(error))
+        return error.return_code
+    except KeyboardInterrupt:
+        log.error("interrupted: every record written so far is kept; rerun to finish")
+        return 130
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _mask_console(secrets: frozenset[str]) -> None:
+    """Secret values never reach the console: stdout and stderr mask what they print."""
+    if secrets:
+        sys.stdout = masking.MaskedStream(sys.stdout, secrets)
+        sys.stderr = masking.MaskedStream(sys.stderr, secrets)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loop-compat", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    parser.add_argument("-q", "--quiet", action="count", default=0,
+                        help="warnings and errors only")
+    sub = parser.add_subparsers(required=True, metavar="command")
+    cmd = sub.add_parser("run", help="run every cell of the profile, then status and the report "
+                         "(what nox -s matrix does)")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="run even cells already recorded; carry nothing over")
+    cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
+    cmd.set_defaults(func=cmd_run)
+    cmd = sub.add_parser("cell", help="run one cell of the plan (what each nox cell session does)")
+    cmd.add_argument("cell_id")
+    cmd.add_argument("--scenario", action="append", choices=scenarios.NAMES,
+                     help="run only this scenario (and the control); repeatable")
+    cmd.add_argument("--fresh", action="store_true",
+                     help="run even if already recorded; carry nothing over")
+    cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
+    cmd.set_defaults(func=cmd_cell)
+    cmd = sub.add_parser("list", help="list the planned cells")
+    cmd.add_argument("--json", action="store_true")
+    cmd.set_defaults(func=cmd_list)
+    cmd = sub.add_parser("check", help="check the matrix definition and exit")
+    cmd.set_defaults(func=cmd_check)
+    cmd = sub.add_parser("status", help="print progress and the outcome of every recorded cell")
+    cmd.set_defaults(func=cmd_status)
+    cmd = sub.add_parser("releases", help="ask the package index for releases; write the snapshot")
+    cmd.add_argument("--since", default="2023-01-01", help="oldest upload date kept (default %(default)s)")
+    cmd.set_defaults(func=cmd_releases)
+    cmd = sub.add_parser("merge", help="merge results folders (shards, runs) into one")
+    cmd.add_argument("sources", nargs="+", type=Path, help="results folders or results.jsonl files")
+    cmd.add_argument("--out", type=Path, help="the merged results folder (default: $MATRIX_OUT or reports)")
+    cmd.set_defaults(func=cmd_merge)
+    cmd = sub.add_parser("regressions", help="plan the regression issues (open, comment, "
+                         "reopen, close) from the previous run and this one")
+    regress.add_arguments(cmd)
+    cmd.set_defaults(func=regress.run)
+    cmd = sub.add_parser("report", help="build the static site from the records")
+    cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
+    cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
+    cmd.set_defaults(func=cmd_report)
+    for name in SEARCH_COMMANDS:
+        module = importlib.import_module(f"matrix.search.{name}")
+        cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(cmd)
+        cmd.set_defaults(func=module.run if name == "whence" else _searching(module.run))
+    return parser
+
+
+def _searching(run):
+    """A search command (bisect, explain), given the run options built here, once."""
+    return lambda args: run(args, tasks.search_options(args.settings, timeout=args.timeout,
+                                                       reruns=args.reruns))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    report = argparse.Namespace(settings=args.settings, previous=None, site=None)
+    try:
+        tasks.run_plan(args.settings, fresh=args.fresh)
+    except MatrixError:  # the report still shows what was recorded before the run stopped
+        if (args.settings.out / store.RESULTS).is_file():
+            cmd_report(report)
+        raise
+    cmd_report(report)
+    return cmd_status(args)
+
+
+def cmd_cell(args: argparse.Namespace) -> int:
+    tasks.run_cell(args.settings, args.cell_id, args.scenario or (), fresh=args.fresh)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    the_plan = tasks.load_plan(args.settings)
+    if args.json:
+        log.answer(json.dumps(the_plan.to_json(args.settings.run_id), indent=1))
+        return 0
+    for cell in the_plan.cells:
+        log.answer(f"{cell.id}  [{cell.probe}]")
+    for cell, reason in the_plan.incompatible:
+        log.answer(f"{cell.id}  declared incompatible: {reason}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    the_plan = tasks.load_plan(args.settings)
+    log.answer(f"{the_plan.profile.source}: profile '{the_plan.profile.name}' is valid, "
+               f"{len(the_plan.cells)} cells")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    lines, latest = tasks.status(args.settings)
+    log.answer("\n".join(lines))
+    tasks.check_index(latest)  # an unreachable index is the run's error, after the table
+    return 0
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    from matrix.define import releases
+
+    path = args.settings.releases
+    snapshot = releases.refresh(path, since=args.since, index=args.settings.index)
+    for dist, found in snapshot.distributions.items():
+        newest = found[-1]
+        log.answer(f"{dist}: {len(found)} releases, newest {newest.version} "
+                   f"(Requires-Python {newest.requires_python or 'any'})")
+    for skipped in snapshot.skipped:
+        log.warning(f"skipped {skipped.distribution} {skipped.version}: {skipped.reason}")
+    log.info(f"snapshot taken at {snapshot.taken_at} written to {path}")
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from matrix.results import merge
+
+    log.answer(str(merge.merge(args.sources, args.out or args.settings.out)))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    index = tasks.build_report(args.settings, previous=args.previous, site_dir=args.site)
+    log.info(f"report written to {index}")
+    return 0

@@ -1,0 +1,151 @@
+"""Every setting, declared once with its environment variable, and read in one place.
+
+Like nox's options: each :class:`Setting` names its variable, default and meaning (the
+README's table is this list), and :func:`read` turns the process environment and the
+command line into one frozen :class:`Options`, built once in the CLI's entry point and
+passed down. No other module reads ``os.environ``; child processes get their environment
+from :attr:`Options.environ`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import shlex
+import types
+from collections.abc import Mapping
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Setting:
+    """One setting: its field in :class:`Options`, its variable, default and meaning."""
+
+    field: str
+    env: str
+    default: str | None
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(field="config", env="MATRIX_CONFIG", default=None,
+            help="the definition file (default: the built-in matrix/matrix.toml)"),
+    Setting(field="profile", env="MATRIX_PROFILE", default=None,
+            help="the profile of that file (default: quick)"),
+    Setting(field="out", env="MATRIX_OUT", default="reports",
+            help="the results folder (results.jsonl, plan.json, logs/, site/)"),
+    Setting(field="shard", env="MATRIX_SHARD", default=None,
+            help="i/n: a deterministic share of the cells"),
+    Setting(field="envs", env="MATRIX_ENVS", default=".nox/matrix-envs",
+            help="where cell envs are kept (same filesystem as uv's cache)"),
+    Setting(field="chromium", env="MATRIX_CHROMIUM", default=None,
+            help="the Chromium the browser tests launch (default: found on PATH)"),
+    Setting(field="probes", env="MATRIX_PROBES", default=None,
+            help="another folder of probe suites (default: the package's probes)"),
+    Setting(field="suite", env="MATRIX_SUITE", default=None,
+            help="a pytest project run instead of the probes"),
+    Setting(field="suite_requirements", env="MATRIX_SUITE_REQUIREMENTS", default=None,
+            help="the suite's requirements file, relative to the suite"),
+    Setting(field="releases", env="MATRIX_RELEASES", default=None,
+            help="the releases snapshot (default: the package's releases.json)"),
+    Setting(field="index", env="MATRIX_INDEX_JSON_URL", default="https://pypi.org/pypi",
+            help="the PyPI JSON API the releases snapshot is read from"),
+    Setting(field="previous", env="MATRIX_PREVIOUS", default=None,
+            help="earlier results (a results folder, results.jsonl or a published "
+                 "results.json) whose records are carried over where a cell resolves the same"),
+    Setting(field="run_id", env="MATRIX_RUN_ID", default=None,
+            help="the run's id (set once per nox invocation; default: the time)"),
+)
+BY_ENV = {s.env: s for s in SETTINGS}
+#: Settings a record's ``repro`` command must carry to rerun the same cell.
+REPRO_SETTINGS = ("MATRIX_CONFIG", "MATRIX_PROFILE", "MATRIX_OUT", "MATRIX_SUITE",
+                  "MATRIX_SUITE_REQUIREMENTS")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Options:
+    """What this invocation was asked to do, from the environment and the command line."""
+
+    config: Path | None
+    profile: str | None
+    out: Path  # absolute: pytest runs in a copy of the probe and must still find it
+    shard: str | None
+    envs: Path
+    chromium: str | None
+    probes: Path
+    suite: Path | None
+    suite_requirements: str | None
+    releases: Path
+    index: str
+    run_id: str
+    previous: Path | None = None
+    verbosity: int = 0  # -1 quiet, 0 normal, 1 verbose
+    github_actions: bool = False  # speak GitHub's workflow commands
+    environ: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
+
+    @property
+    def home(self) -> Path:
+        return Path(self.environ.get("HOME") or Path.home())
+
+    @property
+    def pyenv_root(self) -> Path:
+        return Path(self.environ.get("PYENV_ROOT") or self.home / ".pyenv")
+
+    @property
+    def browsers_path(self) -> Path:
+        """Where Playwright keeps the browsers it downloaded."""
+        return Path(self.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+                    or self.home / ".cache" / "ms-playwright")
+
+    def given(self, env: str) -> str | None:
+        """The value a user set for setting ``env`` (None when left to its default)."""
+        return self.environ.get(env) or None
+
+    def repro_prefix(self) -> str:
+        """``VAR=value `` for every setting a rerun of one cell needs; paths made absolute,
+        so the command works from any folder."""
+        values = {"MATRIX_CONFIG": self.config, "MATRIX_OUT": self.out, "MATRIX_SUITE": self.suite}
+        return "".join(f"{k}={shlex.quote(str(values.get(k) or v))} "
+                       for k in REPRO_SETTINGS if (v := self.given(k)))
+
+    def child_env(self, **extra: str) -> dict[str, str]:
+        """The environment for a child process of the product (uv, nox), with ``extra``."""
+        return {**self.environ, "MATRIX_RUN_ID": self.run_id, **extra}
+
+
+def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
+         **overrides) -> Options:
+    """The options from ``environ`` (the process environment by default) and ``overrides``
+    (command-line values by field name, which win; None means "not given")."""
+    env = dict(os.environ if environ is None else environ)
+    raw = {s.field: env.get(s.env) or s.default for s in SETTINGS}
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    return Options(
+        config=_absolute(raw["config"]), profile=raw["profile"] or None,
+        out=_absolute(raw["out"]), shard=raw["shard"] or None,
+        envs=_absolute(raw["envs"]), chromium=raw["chromium"] or None,
+        probes=_absolute(raw["probes"] or PACKAGE / "probes"),
+        suite=_absolute(raw["suite"]), suite_requirements=raw["suite_requirements"] or None,
+        releases=_path(raw["releases"]) or PACKAGE / "releases.json", index=raw["index"],
+        run_id=raw["run_id"] or new_run_id(), previous=_path(raw["previous"]),
+        verbosity=verbosity,
+        github_actions=env.get("GITHUB_ACTIONS") == "true",
+        environ=types.MappingProxyType(env),
+    )
+
+
+def new_run_id() -> str:
+    """A fresh run id from the current time."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _path(value: str | Path | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def _absolute(value: str | Path | None) -> Path | None:
+    # normalised too: a repro command names ``/a/one-cell.toml``, not ``/a/b/../one-cell.toml``
+    return Path(os.path.abspath(value)) if value else None

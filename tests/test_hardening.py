@@ -1,0 +1,402 @@
+"""Hardening: bad input and a broken machine give one sentence, a documented exit code,
+and lose nothing. Pure validation is tested in-process; exit codes through real
+``python -m matrix`` processes (marked integration); a full disk on a real small tmpfs."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from matrix.define import definition, plan
+from matrix.define.cell import Cell
+from matrix.errors import ConfigError, OutputError
+from matrix.measure import scenarios, suite
+from matrix.results import store
+from matrix.results.record import Outcome
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests/data"
+CELL = '[[cell]]\npython = "3.13"\npytest = "8.4.2"\n'
+
+
+def load_text(tmp_path: Path, text: str | bytes) -> definition.Profile:
+    path = tmp_path / "m.toml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return definition.load(path)
+
+
+# ------------------------------------------------------------ the definition (unit)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("reruns = inf\n" + CELL, "reruns = inf in the file must be a whole number"),
+    ("reruns = nan\n" + CELL, "reruns = nan in the file must be a whole number"),
+    ("reruns = 1.5\n" + CELL, "must be a whole number"),
+    ("reruns = -1\n" + CELL, "must be a whole number"),
+    ("timeout = 0\n" + CELL, "timeout = 0 in the file must be a positive number"),
+    ("timeout = nan\n" + CELL, "timeout = nan in the file must be a positive number"),
+    ("timeout = inf\n" + CELL, "must be a positive number"),
+    ("[profiles]\n", "[profiles] holds no profile"),
+    ("profiles = 5\n", "[profiles] holds no profile"),
+    ("[profiles]\nquick = 5\n", "profiles.quick must be a table"),
+    ('[[cell]]\npython = "3.13"\n', "pins only python; pin at least one distribution"),
+    ('[axes]\npython = ["3.12", "3.13"]\n', "the axes of the file pin only python"),
+    ('[[cell]]\npython = "3.12\\n"\npytest = "8.4.2"\n', 'write it as "3.12"'),
+    ('[[cell]]\npython = "3.13"\npytest = "8.4.2\\n"\n', 'write it as "8.4.2"'),
+    ('[[cell]]\npython = "3.13"\npytest = "v8.4.2"\n', 'write it as "8.4.2"'),
+    ('[axes]\npython = ["3.13"]\npytest = ["latest\\n"]\n', "malformed version 'latest\\n'"),
+    ('[[cell]]\npython = "3.13"\npytest_asyncio = "0.24.0"\npytest-asyncio = "1.2.0"\n',
+     "'pytest_asyncio' and 'pytest-asyncio' in [[cell]] #1 of the file name the same"),
+    (CELL + '[[exclude]]\npytest = "8.4.x"\n', "pytest = '8.4.x' in [[exclude]] #1 of the file "
+     "is neither a version"),
+    (CELL + '[[exclude]]\npytest = 8\n', "must be a quoted pattern"),
+    (CELL + '[[exclude]]\npytest = []\n', "must be a quoted pattern"),
+    (CELL + '[[exclude]]\npytest = "latest"\n', "is neither a version"),
+])
+def test_a_wrong_definition_is_one_sentence_naming_file_and_key(tmp_path, text, says) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_text(tmp_path, text)
+    assert says in str(err.value) and str(tmp_path / "m.toml") in str(err.value)
+    assert err.value.return_code == 2 and "\n" not in str(err.value).replace("\\n", "")
+
+
+def test_a_config_that_is_a_folder_or_not_utf8_is_one_sentence(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="is a folder; give MATRIX_CONFIG a TOML file"):
+        definition.load(tmp_path)
+    with pytest.raises(ConfigError, match=r"is not UTF-8 text \(byte 29\); save it as UTF-8"):
+        load_text(tmp_path, b'reruns = 1\ndescription = "caf\xe9"\n' + CELL.encode())
+
+
+def test_reruns_and_timeout_in_range_are_kept(tmp_path) -> None:
+    profile = load_text(tmp_path, "reruns = 3\ntimeout = 0.5\n" + CELL)
+    assert (profile.reruns, profile.timeout) == (3, 0.5)
+
+
+def test_an_exclusion_list_excludes_any_of_its_values(tmp_path) -> None:
+    profile = load_text(tmp_path, '[axes]\npython = ["3.11", "3.12", "3.13"]\npytest = ["8.4.2"]\n'
+                                  '[[exclude]]\npython = ["3.11", "3.12"]\n')
+    assert [c.id for c in plan.build(profile).cells] == ["py3.13-pytest8.4.2"]
+
+
+def test_an_axes_row_with_every_distribution_none_is_not_run(tmp_path) -> None:
+    profile = load_text(tmp_path, '[axes]\npython = ["3.13"]\npytest = ["8.4.2", "none"]\n')
+    built = plan.build(profile)
+    assert [c.id for c in built.cells] == ["py3.13-pytest8.4.2"]
+    [(cell, reason)] = built.incompatible
+    assert cell.id == "py3.13" and "pins no distribution" in reason
+
+
+# ------------------------------------------------------------ a user's suite (unit)
+
+
+def make_suite(root: Path, pyproject: str = "") -> Path:
+    (root / "tests").mkdir(parents=True)
+    (root / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+    if pyproject:
+        (root / "pyproject.toml").write_text(pyproject)
+    return root
+
+
+@pytest.mark.parametrize("pyproject, says", [
+    ("[project]\nname = 5\n", "project.name must be a quoted name"),
+    ('[project]\nname = "x"\ndependencies = "requests"\n',
+     'project.dependencies must be a list of strings (write dependencies = ["requests"])'),
+    ('project = "x"\n', "project must be a table, not str"),
+    ('[project]\nname = "x"\n[project.optional-dependencies]\ntest = "pytest"\n',
+     "project.optional-dependencies.test must be a list of strings"),
+    ('[dependency-groups]\ntest = "pytest"\n', "dependency-groups.test must be a list of strings"),
+    ('tool = 3\n', "tool must be a table"),
+])
+def test_a_wrong_suite_pyproject_is_one_sentence(tmp_path, pyproject, says) -> None:
+    root = make_suite(tmp_path / "proj", pyproject)
+    (root / "conftest.py").unlink(missing_ok=True)
+    with pytest.raises(suite.NotASuite) as err:
+        suite.load(root)
+    assert says in str(err.value) and err.value.return_code == 6
+
+
+@pytest.mark.parametrize("link, to, says", [
+    ("tests/back", "..", "loops"),          # a folder link to the folder above it
+    ("tests/self", "self", "loops"),        # a link to itself
+    ("tests/gone", "missing", "leads nowhere"),
+])
+def test_a_link_loop_in_a_suite_is_found_when_it_is_read(tmp_path, link, to, says) -> None:
+    root = make_suite(tmp_path / "proj")
+    (root / link).symlink_to(to)
+    with pytest.raises(suite.NotASuite, match=f"{root / link} is a link that {says}"):
+        suite.load(root)
+
+
+def test_links_that_do_not_loop_are_fine(tmp_path) -> None:
+    root = make_suite(tmp_path / "proj")
+    (root / "shared").mkdir()
+    (root / "shared" / "helpers.py").write_text("X = 1\n")
+    (root / "tests" / "shared").symlink_to("../shared")
+    assert suite.load(root).name == "proj"
+
+
+def test_a_suite_asked_only_for_its_control_runs_only_its_control(tmp_path) -> None:
+    the_suite = suite.load(make_suite(tmp_path / "proj"))
+    cell = Cell.make("3.13", {"pytest": "8.4.2"}, suite=the_suite.key)
+    assert [s.name for s in scenarios.for_cell(cell, ("control",), the_suite)] == ["control"]
+    # browser tests are found when the suite is collected; the runner drops these without any
+    assert [s.name for s in scenarios.for_cell(cell, scenarios.NAMES, the_suite)] == [
+        "control", "as-is", "e2e-first", "e2e-last", "isolated"]
+
+
+# ------------------------------------------------------------ atomic outputs (unit)
+
+
+def test_a_site_that_fails_to_write_leaves_the_previous_page_whole(tmp_path, monkeypatch) -> None:
+    """The simulated ENOSPC at the write call (the tmpfs test below is the real one)."""
+    from matrix.publish import site
+    from site_fixtures import results_folder
+
+    folder = results_folder(tmp_path, "run1")
+    out = site.build(folder, tmp_path / "site").parent
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (out / "CNAME").write_text("matrix.example.org\n")  # not the build's: carried over
+    real = Path.write_text
+
+    def full(self, data, *args, **kwargs):
+        if self.name == "plotly.min.js":
+            real(self, data[: len(data) // 2], *args, **kwargs)  # cut, like a full disk does
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OutputError, match="no space left on the device while writing the site"):
+        site.build(folder, out)
+    monkeypatch.undo()
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == {**before, Path("CNAME"): b"matrix.example.org\n"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results-run1", "site"]  # no stage left
+    site.build(folder, out)
+    assert (out / "CNAME").read_text() == "matrix.example.org\n"
+
+
+def test_a_build_that_was_killed_leaves_nothing_after_the_next_one(tmp_path) -> None:
+    from matrix.publish import site
+    from site_fixtures import results_folder
+
+    folder = results_folder(tmp_path, "run1")
+    dead = 2 ** 22 + 1  # above the default pid_max: no such process
+    for name in (f".site.building-{dead}", f".site.old-{dead}", f".site.building-{os.getpid()}"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index.html").write_text("half")
+    site.build(folder, tmp_path / "site")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results-run1", "site"]
+
+
+# ------------------------------------------------------------ real processes
+
+
+def matrix(*args: str, cwd: Path = ROOT, **env_vars: str) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
+    env.update(env_vars)
+    done = subprocess.run([sys.executable, "-m", "matrix", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+    return done.returncode, done.stderr
+
+
+def one_sentence(err: str) -> str:
+    """The error line, after checking it is the only one and no traceback came with it."""
+    assert "Traceback" not in err, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("error: ")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def config(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "m.toml"
+    path.write_text(f'reruns = 0\n{extra}[axes]\npython = ["3.13"]\npytest = ["8.4.2"]\n'
+                    'pytest-asyncio = ["1.2.0"]\n')
+    return path
+
+
+def nothing_built(envs: Path) -> bool:
+    return not envs.exists() or not any(envs.iterdir())
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("case, code, says", [
+    ("reruns = inf", 2, "reruns = inf in the file must be a whole number"),
+    ("[profiles]", 2, "[profiles] holds no profile"),
+    ("folder", 2, "is a folder; give MATRIX_CONFIG a TOML file"),
+    ("latin-1", 2, "is not UTF-8 text"),
+    ("name = 5", 6, "project.name must be a quoted name"),
+    ('dependencies = "requests"', 6, "project.dependencies must be a list of strings"),
+    ("link loop", 6, "is a link that loops"),
+])
+def test_bad_input_is_one_sentence_and_its_exit_code_before_any_env(tmp_path, case, code, says) -> None:
+    envs, out = tmp_path / "envs", tmp_path / "out"
+    cfg, extra = config(tmp_path), {}
+    if case in ("reruns = inf", "[profiles]"):
+        cfg.write_text(f"{case}\n" + (CELL if case != "[profiles]" else ""))
+    elif case == "folder":
+        cfg = tmp_path
+    elif case == "latin-1":
+        cfg.write_bytes('description = "café"\n'.encode("latin-1") + cfg.read_bytes())
+    else:
+        root = make_suite(tmp_path / "proj", {
+            "name = 5": "[project]\nname = 5\n",
+            'dependencies = "requests"': '[project]\nname = "p"\ndependencies = "requests"\n',
+        }.get(case, ""))
+        if case == "link loop":
+            (root / "tests" / "loop").symlink_to("..")
+        extra["MATRIX_SUITE"] = str(root)
+    returned, err = matrix("run", MATRIX_CONFIG=str(cfg), MATRIX_OUT=str(out),
+                           MATRIX_ENVS=str(envs), **extra)
+    assert says in one_sentence(err) and returned == code
+    assert nothing_built(envs) and not out.exists()
+
+
+@pytest.mark.integration
+def test_matrix_out_a_file_is_one_sentence_and_exit_7(tmp_path) -> None:
+    out = tmp_path / "out"
+    out.write_text("my notes\n")
+    returned, err = matrix("run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out),
+                           MATRIX_ENVS=str(tmp_path / "envs"))
+    assert f"{out} is a file where a folder is needed" in one_sentence(err) and returned == 7
+    assert out.read_text() == "my notes\n" and nothing_built(tmp_path / "envs")
+
+
+@contextlib.contextmanager
+def read_only(path: Path):
+    """``path`` cannot be written, even by root (a read-only bind mount), else by mode."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        yield
+        return
+    subprocess.run(["mount", "--bind", path, path], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", path, path], check=True)
+        yield
+    finally:
+        subprocess.run(["umount", path], check=True)
+
+
+@pytest.mark.integration
+def test_a_read_only_results_file_is_found_before_any_env(tmp_path) -> None:
+    out, envs = tmp_path / "out", tmp_path / "envs"
+    out.mkdir()
+    kept = (DATA / "records-run1.jsonl").read_text()
+    (out / "results.jsonl").write_text(kept)
+    with read_only(out / "results.jsonl"):
+        returned, err = matrix("run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out),
+                               MATRIX_ENVS=str(envs))
+    assert "results.jsonl cannot be written" in one_sentence(err) and returned == 7
+    assert (out / "results.jsonl").read_text() == kept
+    assert nothing_built(envs) and not (out / "logs").exists() and not (out / "plan.json").exists()
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """A real 24 MB tmpfs to fill up; skipped where mounting is not allowed."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    if os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", where]).returncode:
+        pytest.skip("mounting a tmpfs needs root")
+    yield where
+    subprocess.run(["umount", where], check=True)
+
+
+def fill(disk: Path, leave: int = 0) -> None:
+    """Fill ``disk`` up, then free ``leave`` bytes."""
+    with (disk / "filler").open("wb", buffering=0) as f:
+        with contextlib.suppress(OSError):
+            while True:
+                f.write(b"\0" * 65536)
+    if leave:
+        os.truncate(disk / "filler", max(0, (disk / "filler").stat().st_size - leave))
+
+
+@pytest.mark.integration
+def test_a_full_disk_before_the_run_is_one_sentence_and_keeps_the_records(tmpfs, tmp_path) -> None:
+    out, envs = tmpfs / "out", tmp_path / "envs"
+    out.mkdir()
+    kept = (DATA / "records-run1.jsonl").read_text()
+    (out / "results.jsonl").write_text(kept)
+    fill(tmpfs)
+    returned, err = matrix("run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out),
+                           MATRIX_ENVS=str(envs))
+    assert "no space left on the device" in one_sentence(err) and returned == 7
+    assert (out / "results.jsonl").read_text() == kept
+    assert nothing_built(envs) and sorted(p.name for p in out.iterdir()) == ["results.jsonl"]
+
+
+@pytest.mark.integration
+def test_a_disk_that_fills_up_mid_run_is_one_sentence_and_keeps_the_records(tmpfs, tmp_path) -> None:
+    out = tmpfs / "out"
+    out.mkdir()
+    kept = (DATA / "records-run1.jsonl").read_text()
+    (out / "results.jsonl").write_text(kept)
+    fill(tmpfs, leave=3 * 4096)  # the check before the run passes; the logs do not fit
+    returned, err = matrix("run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out),
+                           MATRIX_ENVS=str(tmp_path / "envs"))
+    assert "no space left on the device" in one_sentence(err) and returned == 7
+    assert (out / "results.jsonl").read_text().startswith(kept)
+
+
+@pytest.mark.integration
+def test_a_full_disk_while_building_the_site_leaves_the_previous_page_whole(tmpfs) -> None:
+    from site_fixtures import results_folder
+
+    out = results_folder(tmpfs, "run1")
+    returned, err = matrix("report", MATRIX_OUT=str(out))
+    assert returned == 0, err
+    site = out / "site"
+    before = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    fill(tmpfs, leave=2 * 1024 * 1024)  # the exports fit, plotly.min.js (4.8 MB) does not
+    returned, err = matrix("report", MATRIX_OUT=str(out))
+    assert "no space left on the device while writing the site" in one_sentence(err)
+    assert "previous page is left as it was" in err and returned == 7
+    after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".site")]  # no stage left
+
+
+@pytest.mark.integration
+def test_a_full_disk_while_writing_the_plan_leaves_no_temporary_file(tmpfs) -> None:
+    profile = load_text(tmpfs.parent, CELL)
+    previous = '{"cells": []}'
+    (tmpfs / "plan.json").write_text(previous)
+    fill(tmpfs)
+    with pytest.raises(OutputError, match="no space left on the device while writing plan.json"):
+        plan.write(plan.build(profile), tmpfs, "r1")
+    assert sorted(p.name for p in tmpfs.iterdir()) == ["filler", "plan.json"]
+    assert (tmpfs / "plan.json").read_text() == previous
+
+
+def flaky_run(tmp_path: Path, reruns: int, fails: int) -> list:
+    cfg = config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("reruns = 0", f"reruns = {reruns}"))
+    returned, err = matrix("run", MATRIX_CONFIG=str(cfg), MATRIX_OUT=str(tmp_path / "out"),
+                           MATRIX_PROBES=str(DATA / "probes-flaky"),
+                           FLAKY_MARKER=str(tmp_path / "marker"), FLAKY_FAILS=str(fails))
+    assert returned == 0, err
+    return store.read(tmp_path / "out")
+
+
+@pytest.mark.integration
+def test_reruns_3_gives_up_to_4_attempts(tmp_path) -> None:
+    [record] = flaky_run(tmp_path, reruns=3, fails=99)
+    assert (record.outcome, record.attempt) == (Outcome.FAIL, 4)
+    logs = sorted(p.name for p in (tmp_path / "out" / record.log).parent.glob("control*.log"))
+    assert logs == ["control.2.log", "control.3.log", "control.4.log", "control.log"]
+    assert (tmp_path / "marker").read_text() == "4"
+
+
+@pytest.mark.integration
+def test_a_scenario_passing_on_its_last_rerun_is_flaky(tmp_path) -> None:
+    kept, flaky = flaky_run(tmp_path, reruns=3, fails=3)
+    assert (kept.outcome, kept.attempt) == (Outcome.FAIL, 3)
+    assert (flaky.outcome, flaky.attempt) == (Outcome.FLAKY, 4)
+    assert flaky.message == f"runs 1-3: fail ({kept.signature}); run 4: pass"
