@@ -144,6 +144,10 @@ def progress_line(the_plan: plan.Plan, the_suite, records: Sequence[Record], run
     """Cells done (every scenario they run recorded) of all, outcomes, time left."""
     wanted = {c.id: [s.name for s in scenarios.for_cell(c, the_plan.profile.scenarios, the_suite)]
               for c in the_plan.cells}
+    # a suite found to have no browser test runs none of the browser scenarios
+    bare = {r.cell_id for r in records if r.found and r.found.get("browser") == 0}
+    wanted = {cid: [n for n in names if cid not in bare or n not in scenarios.BROWSER_ONLY]
+              for cid, names in wanted.items()}
     return progress.line(wanted, records, run_id)
 
 

@@ -302,3 +302,22 @@ def test_a_suite_whose_collection_fails_is_one_line_and_fail(tmp_path, data) -> 
     assert records[0].message.startswith("pytest could not collect the suite with these pins "
                                          "(ModuleNotFoundError: No module named "
                                          "'no_such_module_for_the_matrix'); see logs/")
+
+
+@pytest.mark.integration
+def test_a_suite_without_browser_tests_says_so_and_runs_no_browser_scenario(tmp_path, data) -> None:
+    plain = tmp_path / "plain"
+    (plain / "tests").mkdir(parents=True)
+    (plain / "pyproject.toml").write_text('[project]\nname = "plain"\n'
+                                          '[tool.pytest.ini_options]\nasyncio_mode = "auto"\n')
+    (plain / "tests" / "test_a.py").write_text("async def test_a():\n    assert True\n")
+    proc = _run(tmp_path / "out", data / "suites.toml", MATRIX_SUITE=str(plain))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = store.read(tmp_path / "out")
+    assert [(r.scenario, r.outcome) for r in records] == [("control", Outcome.PASS),
+                                                          ("as-is", Outcome.PASS)]
+    assert records[0].found == {"tests": 1, "browser": 0, "async": 1}
+    assert records[0].note.endswith("no browser test found (no test requests a Playwright "
+                                    "fixture or imports Playwright), so only control and as-is ran")
+    again = _run(tmp_path / "out", data / "suites.toml", MATRIX_SUITE=str(plain))
+    assert "already recorded" in again.stderr and len(store.read(tmp_path / "out")) == 2
