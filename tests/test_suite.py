@@ -103,8 +103,9 @@ def test_a_hollow_pass_is_never_recommended_and_a_plugin_switch_says_what_it_cos
     records = store.read(data / "suite-records-flat.jsonl")  # measured on tests/data/suites/flat-plugin
     hollow = [r for r in records if r.outcome is Outcome.HOLLOW]
     assert {r.scenario for r in hollow} == {"as-is", "e2e-first", "e2e-last", "isolated"}
-    assert all(r.hollow == ("tests/test_playwright.py::test_button_counts[chromium]: "
-                            "a sync test received an async Browser (browser)",) for r in hollow)
+    why = ("tests/test_playwright.py::test_button_counts[chromium]: "
+           "a sync test received an async Browser (browser)")
+    assert all(r.hollow == (why,) for r in hollow)
     lines = answer.for_suite("flat-plugin-f7297d", records, {"pytest-playwright": "0.10.0"})
     assert lines[0].endswith("4 tests, 1 use Playwright, 3 are async")
     assert "no measured combination passes" in lines[2]

@@ -85,9 +85,10 @@ def _code_changes(mine: dict[str, dict[str, Record]], declared: dict[str, str]) 
     if best is None:
         return []
     tests = {h.split(": ", 1)[0] for r in best.values() for h in r.hollow}
-    return [f"  needs code changes: under {_describe(best)} every test passes only hollow "
+    line = (f"  needs code changes: under {_describe(best)} every test passes only hollow "
             f"(browser code never ran); it needs {len(tests)} browser tests rewritten as async "
-            "(not measured rewritten; ranked after every change that needs none)"]
+            "(not measured rewritten; ranked after every change that needs none)")
+    return [line]
 
 
 def _found(mine: dict[str, dict[str, Record]]) -> str:
