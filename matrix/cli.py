@@ -15,7 +15,7 @@ from pathlib import Path
 
 from matrix import log, masking, options, tasks
 from matrix.errors import MatrixError, OutputError
-from matrix.measure import scenarios
+from matrix.measure import command, scenarios
 from matrix.publish import regress
 from matrix.results import store
 
@@ -129,6 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_cell(args: argparse.Namespace) -> int:
+    command.tie_to_parent()  # nox killed alone must not leave the cell running on
     tasks.run_cell(args.settings, args.cell_id, args.scenario or (), fresh=args.fresh)
     return 0
 

@@ -13,9 +13,15 @@ import dataclasses
 import datetime as dt
 import os
 import shlex
+import sys
 import types
 from collections.abc import Mapping
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -30,35 +36,9 @@ class Setting:
     help: str
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(field="config", env="MATRIX_CONFIG", default=None,
-            help="the definition file (default: the built-in matrix/matrix.toml)"),
-    Setting(field="profile", env="MATRIX_PROFILE", default=None,
-            help="the profile of that file (default: quick)"),
-    Setting(field="out", env="MATRIX_OUT", default="reports",
-            help="the results folder (results.jsonl, plan.json, logs/, site/)"),
-    Setting(field="shard", env="MATRIX_SHARD", default=None,
-            help="i/n: a deterministic share of the cells"),
-    Setting(field="envs", env="MATRIX_ENVS", default=".nox/matrix-envs",
-            help="where cell envs are kept (same filesystem as uv's cache)"),
-    Setting(field="chromium", env="MATRIX_CHROMIUM", default=None,
-            help="the Chromium the browser tests launch (default: found on PATH)"),
-    Setting(field="probes", env="MATRIX_PROBES", default=None,
-            help="another folder of probe suites (default: the package's probes)"),
-    Setting(field="suite", env="MATRIX_SUITE", default=None,
-            help="a pytest project run instead of the probes"),
-    Setting(field="suite_requirements", env="MATRIX_SUITE_REQUIREMENTS", default=None,
-            help="the suite's requirements file, relative to the suite"),
-    Setting(field="releases", env="MATRIX_RELEASES", default=None,
-            help="the releases snapshot (default: the package's releases.json)"),
-    Setting(field="index", env="MATRIX_INDEX_JSON_URL", default="https://pypi.org/pypi",
-            help="the PyPI JSON API the releases snapshot is read from"),
-    Setting(field="previous", env="MATRIX_PREVIOUS", default=None,
-            help="earlier results (a results folder, results.jsonl or a published "
-                 "results.json) whose records are carried over where a cell resolves the same"),
-    Setting(field="run_id", env="MATRIX_RUN_ID", default=None,
-            help="the run's id (set once per nox invocation; default: the time)"),
-)
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(field=name, env=s["env"], default=s.get("default"), help=s["help"])
+    for name, s in tomllib.loads((PACKAGE / "settings.toml").read_text(encoding="utf-8")).items())
 BY_ENV = {s.env: s for s in SETTINGS}
 #: Settings a record's ``repro`` command must carry to rerun the same cell.
 REPRO_SETTINGS = ("MATRIX_CONFIG", "MATRIX_PROFILE", "MATRIX_OUT", "MATRIX_SUITE",

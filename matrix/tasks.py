@@ -81,6 +81,7 @@ def run_cell(settings: Options, cell_id: str, wanted: Sequence[str] = (),
     """Measure one cell of the plan (the scenarios ``wanted``, default the profile's);
     records of ``earlier`` (default: ``--previous``) and of the results folder whose inputs
     are equal are carried over instead of measured, unless ``fresh``."""
+    runner.remove_stale_work()
     profile = load_profile(settings)
     the_suite = load_suite(settings, profile)
     the_plan = load_plan(settings, profile, the_suite)

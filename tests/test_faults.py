@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -153,3 +156,57 @@ def test_a_wrong_matrix_chromium_is_recorded_once_as_infra_with_its_own_sentence
     logs = sorted(p.name for p in (tmp_path / "out" / e2e.log).parent.glob("e2e-first*"))
     assert logs == ["e2e-first.log"]  # one attempt: waiting would not give a browser
     assert e2e.message in (tmp_path / "out" / e2e.log).read_text()
+
+
+def _hang_markers() -> str:
+    return subprocess.run(["pgrep", "-f", "matrix-hang-marker"], capture_output=True,
+                          text=True).stdout
+
+
+def test_nox_killed_alone_takes_its_cell_with_it_and_leaves_no_work_folder(tmp_path) -> None:
+    """SIGKILL to nox only: the cell process it started stops too, kills its pytest group
+    and removes its work folder (Playwright's temp folders are inside it)."""
+    config = tmp_path / "hang.toml"
+    config.write_text((DATA / "hang.toml").read_text().replace("timeout = 5", "timeout = 300"))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
+    env.update(MATRIX_CONFIG=str(config), MATRIX_OUT=str(tmp_path / "out"), TMPDIR=str(tmp),
+               MATRIX_PROBES=str(DATA / "probes"))
+    nox = subprocess.Popen([sys.executable, "-m", "nox", "-s", "cell"], cwd=ROOT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not _hang_markers() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _hang_markers(), "the hanging probe never started"
+        assert list(tmp.glob("loop-compat-work-*"))
+        nox.kill()  # nox alone, not its group
+        nox.wait()
+        deadline = time.monotonic() + 30
+        while (_hang_markers() or list(tmp.glob("loop-compat-work-*"))) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _hang_markers() == ""
+        assert list(tmp.glob("loop-compat-work-*")) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(nox.pid, signal.SIGKILL)
+
+
+def test_concurrent_report_sessions_in_one_checkout_all_build_their_page(tmp_path) -> None:
+    """Each nox report session used to install into the same .nox venv, and some lost."""
+    outs = []
+    for i in range(4):
+        out = tmp_path / f"out{i}"
+        out.mkdir()
+        (out / store.RESULTS).write_bytes((DATA / "golden" / store.RESULTS).read_bytes())
+        outs.append(out)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
+    runs = [subprocess.Popen([sys.executable, "-m", "nox", "-s", "report"], cwd=ROOT,
+                             env={**env, "MATRIX_OUT": str(out)}, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True) for out in outs]
+    said = [run.communicate(timeout=900)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], said
+    for out in outs:
+        assert (out / "site" / "index.html").stat().st_size > 10_000

@@ -41,7 +41,7 @@ import urllib.request
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 
 from packaging.markers import Marker
@@ -198,8 +198,7 @@ def _specifier(text: str) -> SpecifierSet:
     return SpecifierSet(text)
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Skipped:
+class Skipped(NamedTuple):
     """A release left out of the snapshot, and why."""
 
     distribution: str
@@ -253,7 +252,7 @@ class Snapshot:
                 name: [_release_json(r) for r in releases]
                 for name, releases in sorted(self.distributions.items())
             },
-            "skipped": [dataclasses.asdict(s) for s in _sorted_skipped(self.skipped)],
+            "skipped": [s._asdict() for s in _sorted_skipped(self.skipped)],
         }
 
     @classmethod

@@ -129,6 +129,34 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def alive(pid: int) -> bool:
+    """Whether a process with this id exists (another user's counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def tie_to_parent() -> None:
+    """Make this process stop like a Ctrl-C when its parent dies (nox killed alone), so its
+    ``finally`` blocks kill the pytest process groups and remove the work folders."""
+    signal.signal(signal.SIGTERM, _interrupted)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before the line above
+        raise KeyboardInterrupt
+
+
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM the process group of ``proc``, then SIGKILL what is left of it."""
     try:

@@ -30,6 +30,7 @@ from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
+WORK_PREFIX = "loop-compat-work-"  # + the pid of the cell process that owns the folder
 BASE_PROBE = "control"  # every probe is this project plus a layer of its own
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
@@ -379,7 +380,7 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
         log.write_text(f"[matrix] {reason}\n", encoding="utf-8")
         return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
                        message=reason), Counts(), 0.0, log_rel
-    work = Path(tempfile.mkdtemp(prefix="matrix-"))
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
     try:
         verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
     finally:
@@ -470,6 +471,9 @@ def _probe_env(ctx: _Cell, work: Path, project: Path,
         PYTHONDONTWRITEBYTECODE="1",
         COVERAGE_FILE=str(work / ".coverage"),
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1",
+        # Playwright's artifact and browser-profile folders land in the work folder too, so
+        # they go with it even when the driver is killed.
+        TMPDIR=str(_made(work / "tmp")),
     )
     if ctx.chromium:
         base[browser.ENV_VAR] = str(ctx.chromium)
@@ -481,6 +485,23 @@ def _probe_env(ctx: _Cell, work: Path, project: Path,
         base["PYTHONPATH"] = os.pathsep.join(map(str, paths))
         base.update(plugin or {})
     return base
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def remove_stale_work(tmp: Path | None = None) -> int:
+    """Remove the work folders of cell processes that are gone (killed with no chance to
+    clean up); returns how many. A folder is named after the process that made it."""
+    removed = 0
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
+        pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not command.alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,

@@ -33,9 +33,16 @@ import json
 import os
 import re
 import shutil
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 import jinja2
 import pandas as pd
@@ -71,22 +78,9 @@ SHORT_PLUGIN = {table.SYNC: "sync", table.ASYNC: "async", table.NATIVE: "no plug
                 table.NONE: "control"}
 TEMPLATES = Path(__file__).with_name("templates")
 ASSETS = ("app.js", "style.css", "favicon.svg")
-#: The records table's columns: key, heading, kind ("v" version, "o" fixed order,
-#: "s" text, "n" number) and whether the table shows it (the rest feed the details view).
-RECORD_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
-    ("cell_id", "cell", "s", True), ("python", "Python", "v", True),
-    ("plugin", "plugin", "s", True), ("plugin_version", "plugin ver.", "v", True),
-    ("pytest", "pytest", "v", True), ("pytest-asyncio", "pytest-asyncio", "v", True),
-    ("playwright", "playwright", "v", True), ("pytest-cov", "pytest-cov", "v", True),
-    ("scenario", "scenario", "o", True), ("attempt", "try", "n", True),
-    ("outcome", "outcome", "o", True), ("signature", "signature", "s", True),
-    ("message", "first failure line", "s", True), ("tests", "tests p/f/e/s", "s", True),
-    ("duration_s", "s", "n", True), ("started_at", "started (UTC)", "s", True),
-    ("current", "verdict", "n", False), ("repro", "repro", "s", False),
-    ("log", "log", "s", False), ("resolved", "resolved", "s", False),
-    ("python_full", "interpreter", "s", False), ("run_id", "run", "s", False),
-    ("control_signature", "control signature", "s", False), ("probe", "probe", "s", False),
-)
+#: The records table's columns: key, heading, kind and whether it is shown (see the file).
+RECORD_COLUMNS: tuple[tuple[str, str, str, bool], ...] = tuple(
+    tuple(c) for c in tomllib.loads((TEMPLATES / "columns.toml").read_text("utf-8"))["columns"])
 LIST_CAP = 200  # entries per list on the page; the JSON files always hold everything
 
 
