@@ -39,8 +39,8 @@ class Plan:
 
     def to_json(self, run_id: str) -> dict:
         """The plan as ``plan.json`` keeps it (read by the site)."""
-        rows = [{"cell_id": c.id, "requested": c.requested, "status": "planned", "reason": None}
-                for c in self.cells]
+        rows = [{"cell_id": c.id, "requested": c.requested, "status": "planned", "reason": None,
+                 **({"suite": c.suite} if c.suite else {})} for c in self.cells]
         rows += [{"cell_id": c.id, "requested": c.requested, "status": "incompatible",
                   "reason": reason} for c, reason in self.incompatible]
         return {"run_id": run_id, "profile": self.profile.name,

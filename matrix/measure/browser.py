@@ -34,6 +34,13 @@ def missing_reason(explicit: str | None = None) -> str:
     return HINT
 
 
+def is_system(chromium: Path, cache: Path | None = None) -> bool:
+    """Whether ``chromium`` belongs to the machine, not to Playwright's own browser
+    ``cache`` (a suite then launches it; otherwise Playwright finds its own, as at home)."""
+    cache = cache or Path.home() / ".cache" / "ms-playwright"
+    return not Path(chromium).resolve().is_relative_to(Path(cache).resolve())
+
+
 def find(explicit: str | None = None, cache: Path | None = None,
          path: str | None = None) -> Path | None:
     """The Chromium to launch: ``explicit`` (``MATRIX_CHROMIUM``), then ``path`` (the PATH

@@ -65,6 +65,7 @@ STATE_STYLE: dict[str, tuple[str, str, str]] = {
     "pass": ("#2f9e55", "✓", "pass: every scenario passed"),
     "bug": ("#d62839", "✗", "bug: a loop conflict"),
     "fail": ("#f08c00", "!", "fail: another failure"),
+    "hollow": ("#0b7285", "○", "hollow: passed without running its browser code"),
     "timeout": ("#8e44ad", "T", "timeout"),
     "flaky": ("#e6c229", "~", "flaky: attempts disagree"),
     "infra": ("#6c7a89", "?", "infra: the harness could not run it"),
@@ -101,6 +102,7 @@ class Analysis:
     bisect: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # oldest first
     explain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     provenance: dict[str, Any] | None = None  # of a dataset measured elsewhere (the reference)
+    suites: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # users' own suites
 
 
 def build(results_dir: Path, site_dir: Path, previous: Path | None = None,
@@ -227,8 +229,13 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
     searches, search_warnings = _read_searches(results.parent)
     # Built from the records alone, not their file order: shards merged and one run agree.
     records.sort(key=lambda r: (r["cell_id"], r["scenario"], r.get("attempt", 1), r["started_at"]))
+    # A user's suite is shown on its own, with its own answer: never pooled with the probes.
+    probes = [r for r in records if not _suite_of(r)]
+    records = probes + [r for r in records if _suite_of(r)]
     plan, plan_warnings = table.read_plan(plan_path)
-    df = table.frame(records)
+    if plan:  # a suite's planned cells are not probe cells either
+        plan = plan | {"cells": [c for c in plan.get("cells", []) if not c.get("suite")]}
+    df = table.frame(probes)
     scenarios = table.scenario_verdicts(df)
     cells_df = table.cell_verdicts(scenarios, plan)
     recs = table.recommendations(cells_df)
@@ -238,7 +245,7 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
         transitions=table.transitions(cells_df),
         changes=_changes(scenarios, previous),
         evidence=table.evidence(df, scenarios, cells_df, plan),
-        warnings=warnings + plan_warnings + search_warnings, **searches,
+        warnings=warnings + plan_warnings + search_warnings, suites=suites(records), **searches,
         provenance=_provenance(results.parent),
     )
 
@@ -251,6 +258,37 @@ def _provenance(root: Path) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def _suite_views(found: list[dict[str, Any]], logs: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The suites with each scenario's log link pointing at the copy beside the page."""
+    return [s | {"cells": [c | {"scenarios": [sc | {"log": logs.get(sc["log"] or "")}
+                                               for sc in c["scenarios"]]}
+                           for c in s["cells"]]} for s in found]
+
+
+def _suite_of(record: Mapping[str, Any]) -> str | None:
+    probe = str(record.get("probe") or "")
+    return record.get("suite") or (probe[len("suite:"):] if probe.startswith("suite:") else None)
+
+
+def suites(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each user's suite: its cells with their scenario outcomes, and its own answer."""
+    from matrix.search import answer as suite_answer
+
+    typed = [table.record_of(r) for r in records if _suite_of(r)]
+    out = []
+    for key in sorted({_suite_of(r) for r in records if _suite_of(r)}):
+        mine = suite_answer.cells(suite_answer.suite_records(key, typed))
+        rows = [{"cell_id": cid, "scenarios": [
+                    {"name": name, "outcome": rec.outcome.value, "signature": rec.signature,
+                     "glyph": STATE_STYLE[rec.outcome.value][1], "log": rec.log}
+                    for name, rec in sorted(by.items(), key=lambda kv: model.scenario_rank(kv[0]))]}
+                for cid, by in sorted(mine.items())]
+        declared = {}  # the page knows the records, not the suite's files
+        out.append({"key": key, "cells": rows,
+                    "answer": suite_answer.for_suite(key, typed, declared)})
+    return out
 
 
 def _read_searches(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
@@ -317,6 +355,7 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "bisect": bisect_summary(analysis.bisect),
         "explain": explain_summary(analysis.explain),
         "warnings": analysis.warnings,
+        "suites": [{"key": s["key"], "answer": s["answer"]} for s in analysis.suites],
     }
 
 
@@ -929,6 +968,7 @@ def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
         "changes": changes_view(analysis.changes, analysis.cells),
         "evidence": evidence,
         "warnings": analysis.warnings,
+        "suites": _suite_views(analysis.suites, logs or {}),
         "scenario_help": _scenario_help(),
         "data": script_json(payload(analysis, logs or {})),
     }

@@ -172,6 +172,7 @@ class Verdict:
     signature: str | None = None
     message: str | None = None
     control_signature: str | None = None
+    hollow: tuple[str, ...] = ()  # a hollow pass: "test id: why" for each test
 
 
 def classify(failures: Sequence[Failure], control: Iterable[Failure] = ()) -> Verdict:

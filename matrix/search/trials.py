@@ -237,7 +237,7 @@ class Bench:
 
     def own(self, cell: Cell) -> Cell:
         """The cell as this search runs it: on the user's suite when one is in force."""
-        suite = self.opts.suite.name if self.opts.suite else ""
+        suite = self.opts.suite.key if self.opts.suite else ""
         return cell if cell.suite == suite else dataclasses.replace(cell, suite=suite)
 
     def recorded_cells(self) -> list[Cell]:
