@@ -209,6 +209,13 @@ def _texts(name: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise RecordError(f"{name} is {_shown(value)}, not a list")
     return tuple(_text(f"{name}[{i}]", v) for i, v in enumerate(value))
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise RecordError(f"{name} is {_shown(value)}, not true or false")
+    return value
+
 #: Fields a record cannot do without (the others have defaults).
 _REQUIRED = frozenset(f.name for f in dataclasses.fields(Record)
                       if f.default is dataclasses.MISSING and f.name != "tests")
@@ -230,5 +237,7 @@ _CHECKS: dict[str, _Check] = {
     # a user's suite:
     "suite": partial(_text, optional=True), "note": partial(_text, optional=True),
     "found": _counted, "hollow": _texts, "relaxed": _texts,
+    # carried over from an earlier run (incremental runs):
+    "inputs": _text, "measured_in": partial(_text, optional=True), "carried_over": _flag,
 }
 
