@@ -125,6 +125,26 @@ def explain(session: nox.Session) -> None:
     session.run(sys.executable, "-m", "matrix", "explain", *session.posargs, external=True)
 
 
+@nox.session(python=False, default=False)
+def check(session: nox.Session) -> None:
+    """Where a project's pins stand, from measured records, without building anything:
+    ``-- [path] [--installed] [--from SOURCE] [--json]`` (exit 0 good, 1 bad, 8 unknown)."""
+    session.run(sys.executable, "-m", "matrix", "check", *session.posargs, external=True)
+
+
+@nox.session(python=False, default=False)
+def reference(session: nox.Session) -> None:
+    """Remeasure the reference dataset shipped in the package: every cell of the
+    ``reference`` profile, one at a time, into a results folder (``MATRIX_OUT``, default
+    ``.nox/reference-results``, so that an interrupted run continues), then its records and
+    provenance packed into ``matrix/reference/``. ``-- --fresh`` measures every cell again."""
+    out = options.read().given("MATRIX_OUT") or str(ROOT / ".nox" / "reference-results")
+    env = {"MATRIX_PROFILE": "reference", "MATRIX_OUT": out}
+    session.run(sys.executable, "-m", "matrix", "list", env=env, external=True)
+    session.run(sys.executable, "-m", "matrix", "run", *session.posargs, env=env, external=True)
+    session.run(sys.executable, "-m", "matrix", "reference", out, env=env, external=True)
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks: cell overhead, a hand-written noxfile, parallel cells, the site, an

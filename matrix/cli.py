@@ -19,7 +19,7 @@ from matrix.measure import command, scenarios
 from matrix.publish import regress
 from matrix.results import store
 
-SEARCH_COMMANDS = ("bisect", "explain", "whence")
+SEARCH_COMMANDS = ("bisect", "explain", "whence", "check")
 PREVIOUS_HELP = ("earlier results (a results folder, results.jsonl or a published results.json; "
                  "default $MATRIX_PREVIOUS) whose records are carried over where a cell resolves "
                  "to the same installation")
@@ -82,8 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("list", help="list the planned cells")
     cmd.add_argument("--json", action="store_true")
     cmd.set_defaults(func=cmd_list)
-    cmd = sub.add_parser("check", help="check the matrix definition and exit")
-    cmd.set_defaults(func=cmd_check)
+    cmd = sub.add_parser("validate", help="validate the matrix definition and exit")
+    cmd.set_defaults(func=cmd_validate)
     cmd = sub.add_parser("status", help="print progress and the outcome of every recorded cell")
     cmd.set_defaults(func=cmd_status)
     cmd = sub.add_parser("releases", help="ask the package index for releases; write the snapshot")
@@ -100,13 +100,20 @@ def _parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("report", help="build the static site from the records")
     cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
+    cmd.add_argument("--reference", action="store_true",
+                     help="build the page of the reference dataset shipped in the package "
+                          "(into <results>/site unless --site says otherwise)")
     cmd.set_defaults(func=cmd_report)
+    cmd = sub.add_parser("reference", help="pack a results folder of the reference profile "
+                         "into the package's reference dataset (what nox -s reference ends with)")
+    cmd.add_argument("results", type=Path, help="the results folder the reference profile ran into")
+    cmd.set_defaults(func=cmd_reference)
     for name in SEARCH_COMMANDS:
         module = importlib.import_module(f"matrix.search.{name}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(cmd)
-        cmd.set_defaults(func=module.run if name == "whence" else _searching(module.run))
+        cmd.set_defaults(func=module.run if name in ("whence", "check") else _searching(module.run))
     return parser
 
 
@@ -117,7 +124,7 @@ def _searching(run):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    report = argparse.Namespace(settings=args.settings, previous=None, site=None)
+    report = argparse.Namespace(settings=args.settings, previous=None, site=None, reference=False)
     try:
         tasks.run_plan(args.settings, fresh=args.fresh)
     except MatrixError:  # the report still shows what was recorded before the run stopped
@@ -146,7 +153,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     the_plan = tasks.load_plan(args.settings)
     log.answer(f"{the_plan.profile.source}: profile '{the_plan.profile.name}' is valid, "
                f"{len(the_plan.cells)} cells")
@@ -183,6 +190,18 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    index = tasks.build_report(args.settings, previous=args.previous, site_dir=args.site)
+    index = tasks.build_report(args.settings, previous=args.previous, site_dir=args.site,
+                               reference=args.reference)
     log.info(f"report written to {index}")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    from matrix.measure import browser
+    from matrix.results import reference
+
+    settings = args.settings
+    chromium = browser.find(settings.chromium, settings.browsers_path, settings.environ.get("PATH"))
+    written = reference.pack(args.results, chromium=browser.version(chromium))
+    log.info(f"reference dataset written to {written} and {written.with_name('provenance.json')}")
     return 0

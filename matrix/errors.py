@@ -2,6 +2,9 @@
 
 Like cibuildwheel's ``errors.py``: the CLI catches :class:`MatrixError`, prints its one
 sentence and exits with its ``return_code``; nothing else turns into a traceback.
+
+Two codes are answers, not errors, and have no class: ``check`` exits 1 when the pins are
+measured bad and 8 when no record answers for them (``matrix.search.check``).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def load_plan(settings: Options, profile: definition.Profile | None = None,
     if the_suite is None:
         the_suite = load_suite(settings, profile)
     return plan.current(profile, settings.releases, settings.out, share=settings.shard,
-                        suite=the_suite.name if the_suite else "", load_snapshot=releases.load)
+                        suite=the_suite.key if the_suite else "", load_snapshot=releases.load)
 
 
 def launcher() -> str:
@@ -129,16 +129,26 @@ def _run_unless_recorded(cell: Cell, chosen, opts: runner.RunOptions, fresh: boo
 
 
 def _recorded(cell_id: str, fingerprint: str, records: Sequence[Record]) -> frozenset[str]:
-    """Scenarios of the cell already recorded from identical inputs (``infra`` is redone)."""
-    return frozenset(r.scenario for r in records
-                     if r.cell_id == cell_id and r.fingerprint == fingerprint
-                     and r.outcome is not Outcome.INFRA)
+    """Scenarios of the cell already recorded from identical inputs (``infra`` is redone).
+
+    A suite found to have no browser test has nothing to record for the browser scenarios.
+    """
+    mine = [r for r in records if r.cell_id == cell_id and r.fingerprint == fingerprint
+            and r.outcome is not Outcome.INFRA]
+    done = {r.scenario for r in mine}
+    if any(r.found and r.found.get("browser") == 0 for r in mine):
+        done |= set(scenarios.BROWSER_ONLY)
+    return frozenset(done)
 
 
 def progress_line(the_plan: plan.Plan, the_suite, records: Sequence[Record], run_id: str) -> str:
     """Cells done (every scenario they run recorded) of all, outcomes, time left."""
     wanted = {c.id: [s.name for s in scenarios.for_cell(c, the_plan.profile.scenarios, the_suite)]
               for c in the_plan.cells}
+    # a suite found to have no browser test runs none of the browser scenarios
+    bare = {r.cell_id for r in records if r.found and r.found.get("browser") == 0}
+    wanted = {cid: [n for n in names if cid not in bare or n not in scenarios.BROWSER_ONLY]
+              for cid, names in wanted.items()}
     return progress.line(wanted, records, run_id)
 
 
@@ -174,15 +184,19 @@ def status(settings: Options) -> tuple[list[str], list[Record]]:
     if the_suite is not None:
         from matrix.search import answer
 
-        lines += answer.for_suite(the_suite.name, records, the_suite.declared_pins())
+        lines += answer.for_suite(the_suite.key, records, the_suite.declared_pins())
     planned = {c.id for c in the_plan.cells}
     return lines, [r for key, r in latest.items() if key[0] in planned]
 
 
-def build_report(settings: Options, previous: Path | None = None, site_dir: Path | None = None) -> Path:
-    """Build the static site from the records of the results folder."""
+def build_report(settings: Options, previous: Path | None = None, site_dir: Path | None = None,
+                 reference: bool = False) -> Path:
+    """Build the static site from the records of the results folder (or of the reference
+    dataset shipped in the package)."""
     from matrix.publish import site
+    from matrix.results import sources
 
-    return site.build(settings.out, site_dir or settings.out / "site", previous=previous,
+    records = sources.REFERENCE if reference else settings.out
+    return site.build(records, site_dir or settings.out / "site", previous=previous,
                       secrets=masking.secret_values(settings.environ))
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("pytester",)  # the product plugin is tested in-process
+
 DATA = Path(__file__).parent / "data"
 
 

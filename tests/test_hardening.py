@@ -143,10 +143,11 @@ def test_links_that_do_not_loop_are_fine(tmp_path) -> None:
 
 def test_a_suite_asked_only_for_its_control_runs_only_its_control(tmp_path) -> None:
     the_suite = suite.load(make_suite(tmp_path / "proj"))
-    cell = Cell.make("3.13", {"pytest": "8.4.2"}, suite=the_suite.name)
+    cell = Cell.make("3.13", {"pytest": "8.4.2"}, suite=the_suite.key)
     assert [s.name for s in scenarios.for_cell(cell, ("control",), the_suite)] == ["control"]
+    # browser tests are found when the suite is collected; the runner drops these without any
     assert [s.name for s in scenarios.for_cell(cell, scenarios.NAMES, the_suite)] == [
-        "control", "as-is"]
+        "control", "as-is", "e2e-first", "e2e-last", "isolated"]
 
 
 # ------------------------------------------------------------ atomic outputs (unit)

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlparse
 
 import pytest
+from packaging.version import Version
 from site_fixtures import launch_args, results_folder, searched_folder
 
 from matrix.publish import site
+from matrix.results import model, sources
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -235,3 +237,58 @@ async def test_the_reported_red_cell_shows_its_smallest_known_fix(page: Page, tm
     await asyncio.sleep(0.3)
     assert watch.errors == [] and watch.dialogs == []
     assert_stays_in(index.parent, watch)
+
+
+# ---------------------------------------------------------------- the ask box, on the reference
+
+RUNNER = "RuntimeError: Runner.run() cannot be called from a running event loop"
+
+
+@pytest.fixture(scope="module")
+def reference_site(tmp_path_factory) -> Path:
+    """The page of the reference dataset shipped in the package (what a fresh clone has)."""
+    return site.build(sources.REFERENCE, tmp_path_factory.mktemp("reference") / "site")
+
+
+def releases_showing(signature: str, dist: str) -> list[str]:
+    """From the shipped records: the requested versions of ``dist`` in cells whose latest
+    record of some scenario shows ``signature``, in version order."""
+    latest = model.latest(sources.reference().records).values()
+    found = {r.requested[dist] for r in latest if r.signature == signature and dist in r.requested}
+    return sorted(found, key=Version)
+
+
+async def test_pasting_an_error_names_its_signature_releases_and_fix(page: Page, reference_site):
+    watch = await open_site(page, reference_site)
+    await expect(page.locator("#provenance")).to_contain_text("reference dataset, run ")
+    await page.fill("#ask-text", f"tests/unit/test_unit_app.py:12: in test_greet\nE   {RUNNER}\n")
+    box = page.locator("#ask-answer")
+    await expect(box.locator("h3")).to_contain_text(f"{RUNNER} is runner-in-running-loop")
+    await expect(box).to_contain_text("Releases of pytest-asyncio built on asyncio.Runner")
+    releases = releases_showing("runner-in-running-loop", "pytest-asyncio")
+    assert releases and "0.21.2" not in releases
+    row = box.locator("dt", has_text="pytest-asyncio").locator("xpath=following-sibling::dd[1]")
+    await expect(row).to_have_text(", ".join(releases))
+    await expect(box.locator(".ask-fixes")).to_contain_text("use pytest-playwright-asyncio")
+    await expect(box.locator(".ask-fixes")).to_contain_text("measured to pass every scenario")
+    await box.locator(".ask-cells a.cell-link").first.click()  # into the cell details
+    await expect(page.locator("#cell-detail")).to_contain_text("runner-in-running-loop")
+    await asyncio.sleep(0.3)
+    assert watch.errors == [] and watch.dialogs == []
+    assert_stays_in(reference_site.parent, watch)
+
+
+async def test_choosing_the_reported_versions_shows_its_verdict(page: Page, reference_site):
+    watch = await open_site(page, reference_site)
+    for key, value in (("python", "3.13"), ("pytest", "8.4.2"), ("pytest-asyncio", "0.23.0"),
+                       ("plugin", "pytest-playwright 0.7.1"), ("playwright", "1.49.1")):
+        await page.select_option(f"#ask-{key}", value)
+    verdict = page.locator("#ask-answer .ask-verdict")
+    await expect(verdict).to_have_count(1)
+    await expect(verdict).to_contain_text("✗ bug")
+    await expect(page.locator("#ask-answer")).to_contain_text("loop-already-running")
+    await expect(page.locator("#ask-answer .ask-fix")).to_contain_text(
+        "Nearest combination measured to pass every scenario")
+    await verdict.locator("a.cell-link").click()
+    await expect(page.locator("#cell-detail h3")).to_contain_text(REPORTED)
+    assert watch.errors == [] and watch.dialogs == []

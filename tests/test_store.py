@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import stat
 
@@ -79,3 +81,9 @@ def test_a_long_message_is_capped_on_read_and_the_cut_is_said() -> None:
     record = Record.from_json(make(message="E" * 5_000_000).to_json())
     assert record.message.startswith("E" * MAX_MESSAGE)
     assert record.message.endswith(f"… ({5_000_000 - MAX_MESSAGE} more characters in the log)")
+
+
+def test_a_carried_over_record_keeps_what_the_next_run_compares() -> None:
+    carried = dataclasses.replace(make(), inputs="a1b2c3", measured_in="run-0", carried_over=True)
+    again = Record.from_json(json.loads(json.dumps(carried.to_json())))
+    assert (again.inputs, again.measured_in, again.carried_over) == ("a1b2c3", "run-0", True)

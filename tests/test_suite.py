@@ -11,38 +11,72 @@ from pathlib import Path
 import pytest
 
 from matrix.search import answer
-from matrix.measure import scenarios, suite
+from matrix.measure import found, scenarios, suite
 from matrix.results import store
 from matrix.define.cell import Cell
 from matrix.results.record import Outcome
+from matrix.results.signatures import Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
-def test_the_example_is_read_with_its_e2e_folder_and_its_own_pins() -> None:
+def test_the_example_is_read_with_its_own_pins_and_a_stable_key() -> None:
     shop = suite.load(EXAMPLES / "shop-sync")
-    assert (shop.name, shop.test_root, shop.e2e) == ("shop-sync", "tests", "tests/e2e")
-    assert shop.others == ("tests/integration", "tests/unit")
+    assert (shop.name, shop.test_root) == ("shop-sync", "tests")
     assert shop.declared_pins() == {"pytest": "8.4.2", "pytest-asyncio": "0.23.0",
                                     "pytest-playwright": "0.7.1", "playwright": "1.49.1",
                                     "pytest-cov": "7.0.0"}
+    assert shop.local == ()  # no build system: nothing to install, its root is importable
+    digest = hashlib.sha256(str(shop.root).encode()).hexdigest()[:6]
+    assert shop.key == f"shop-sync-{digest}" == suite.load(EXAMPLES / "shop-sync").key
 
 
-def test_a_suite_gets_as_is_and_e2e_first_and_last_around_its_own_folders() -> None:
+def test_two_folders_with_one_project_name_get_different_cell_ids(tmp_path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text('[project]\nname = "same"\n[tool.pytest.ini_options]\n')
+    a, b = suite.load(tmp_path / "a"), suite.load(tmp_path / "b")
+    assert a.name == b.name == "same" and a.key != b.key
+    ids = {Cell.make("3.13", {"pytest": "9.2.0"}, suite=s.key).id for s in (a, b)}
+    assert len(ids) == 2
+
+
+def test_suite_scenarios_are_selections_of_tests_not_folders() -> None:
     shop = suite.load(EXAMPLES / "shop-sync")
-    cell = Cell.make("3.13", {"pytest-playwright": "0.7.1", "pytest-cov": "7.0.0"}, suite=shop.name)
-    chosen = {s.name: s.runs for s in scenarios.for_cell(cell, scenarios.NAMES, shop)}
+    cell = Cell.make("3.13", {"pytest-playwright": "0.7.1", "pytest-cov": "7.0.0"}, suite=shop.key)
+    chosen = {s.name: s.selections for s in scenarios.for_cell(cell, scenarios.NAMES, shop)}
     assert chosen == {
-        "control": (("tests/integration", "tests/unit"),),
-        "as-is": ((),),
-        "e2e-first": (("tests/e2e", "tests/integration", "tests/unit"),),
-        "e2e-first-cov": (("tests/e2e", "tests/integration", "tests/unit"),),
-        "e2e-last": (("tests/integration", "tests/unit", "tests/e2e"),),
-        "e2e-last-cov": (("tests/integration", "tests/unit", "tests/e2e"),),
-        "isolated": (("tests/e2e",), ("tests/integration", "tests/unit")),
+        "control": ("other",), "as-is": ("all",), "e2e-first": ("first",),
+        "e2e-first-cov": ("first",), "e2e-last": ("last",), "e2e-last-cov": ("last",),
+        "isolated": ("browser", "other"),
     }
-    assert cell.id.startswith("shop-sync-py3.13-") and cell.probe == "suite:shop-sync"
+    assert cell.id.startswith(f"{shop.key}-py3.13-") and cell.probe == f"suite:{shop.key}"
+    plain = Cell.make("3.13", {"pytest-playwright": "0.7.1"}, suite=shop.key)
+    assert "e2e-first-cov" not in {s.name for s in scenarios.for_cell(plain, scenarios.NAMES, shop)}
+
+
+def test_a_requirements_file_is_honoured_fully(data, tmp_path) -> None:
+    root = data / "suites" / "reqs"
+    reqs = suite.load(root, "requirements-test.txt")
+    assert reqs.requirements == ("pytest-asyncio>=0.23", "requests", "pytest==8.0.0", "pyee==11.1.0")
+    assert reqs.constraints == ("urllib3<3",)
+    assert reqs.local == (suite.Local(root.resolve(), editable=True),
+                          suite.Local((root / "vendor/helper").resolve(), extras=("extra",)))
+    copy = tmp_path / "copy"
+    assert reqs.install_lines(copy)[-2:] == (f"-e {copy}", f"{copy / 'vendor/helper'}[extra]")
+
+
+def test_a_project_with_a_build_system_is_installed_from_its_copy(data, tmp_path) -> None:
+    flat = suite.load(data / "suites" / "flat-plugin")
+    assert flat.local == (suite.Local((data / "suites" / "flat-plugin").resolve()),)
+    assert flat.requirements == ("pytest", "pytest-asyncio")  # its test extra, filterable
+    assert flat.install_lines(tmp_path)[-1] == str(tmp_path)
+
+
+def test_a_missing_requirements_file_is_one_sentence(data) -> None:
+    with pytest.raises(suite.NotASuite, match="does not exist; name a requirements file"):
+        suite.load(data / "suites" / "reqs", "requirements-nope.txt")
 
 
 def test_a_folder_that_is_not_a_pytest_project_is_one_sentence_and_exit_6(data) -> None:
@@ -52,16 +86,85 @@ def test_a_folder_that_is_not_a_pytest_project_is_one_sentence_and_exit_6(data) 
 
 
 def test_the_answer_names_a_passing_combination_and_where_the_pins_stand(data) -> None:
-    records = store.read(data / "suite-records.jsonl")
+    records = store.read(data / "suite-records.jsonl")  # records from before suite keys
     shop = suite.load(EXAMPLES / "shop-sync")
     lines = answer.for_suite("shop-sync", records, shop.declared_pins())
     assert "as-is bug (loop-already-running)" in lines[1]
-    assert lines[3].startswith("  it passes with the e2e tests in a separate pytest process")
+    assert lines[3].startswith("  it passes with the browser tests in a separate pytest process")
     assert lines[4] == ("  pins to write: playwright==1.65.2 pytest==9.2.0 pytest-asyncio==1.5.0 "
                         "pytest-cov==7.1.0 pytest-playwright==0.10.0")
     fixed = answer.for_suite("shop-async", records, suite.load(EXAMPLES / "shop-async").declared_pins())
     assert fixed[1].endswith("every scenario passes")
-    assert "pytest-playwright-asyncio==0.10.0" in fixed[3]
+    assert fixed[2].startswith("  smallest change where the whole suite passes, no code change: ")
+    assert "pytest-playwright-asyncio==0.7.1" in fixed[3]  # its own pins: nothing to change
+
+
+def test_a_hollow_pass_is_never_recommended_and_a_plugin_switch_says_what_it_costs(data) -> None:
+    records = store.read(data / "suite-records-flat.jsonl")  # measured on tests/data/suites/flat-plugin
+    hollow = [r for r in records if r.outcome is Outcome.HOLLOW]
+    assert {r.scenario for r in hollow} == {"as-is", "e2e-first", "e2e-last", "isolated"}
+    why = ("tests/test_playwright.py::test_button_counts[chromium]: "
+           "a sync test received an async Browser (browser)")
+    assert all(r.hollow == (why,) for r in hollow)
+    lines = answer.for_suite("flat-plugin-f7297d", records, {"pytest-playwright": "0.10.0"})
+    assert lines[0].endswith("4 tests, 1 use Playwright, 3 are async")
+    assert "no measured combination passes" in lines[2]
+    assert "pytest-playwright-asyncio" not in lines[3] and "separate pytest process" in lines[3]
+    assert lines[-1].startswith("  needs code changes: under ")
+    assert "pytest-playwright-asyncio 0.10.0" in lines[-1]
+    assert "it needs 1 browser tests rewritten as async" in lines[-1]
+
+
+def test_the_plugin_finds_browser_and_async_tests_by_what_they_use(pytester, monkeypatch) -> None:
+    pytester.makeconftest("""
+        import pytest
+
+        @pytest.fixture
+        def own_page():
+            from playwright.sync_api import sync_playwright  # a fixture of the suite's own
+            with sync_playwright() as p:
+                yield p
+    """)
+    pytester.makepyfile(test_mixed="""
+        import pytest
+
+        def test_plugin_page(page): pass
+        def test_own_page(own_page): pass
+        def test_plain(): pass
+        @pytest.mark.asyncio
+        async def test_async(): pass
+    """, test_imports="""
+        from playwright.async_api import Page
+        def test_typed(): pass
+    """)
+    report = pytester.path / "found.json"
+    monkeypatch.setenv("MATRIX_SUITE_REPORT", str(report))
+    monkeypatch.setenv("MATRIX_SUITE_ORDER", "first")
+    result = pytester.runpytest_inprocess("-p", "matrix.measure.pytest_plugin", "--collect-only", "-q")
+    assert result.ret == 0
+    seen = found.read(report)
+    uses = {t["id"].split("::")[1].split("[")[0]: (t["browser"], t["async"]) for t in seen.tests}
+    assert uses == {"test_plugin_page": (True, False), "test_own_page": (True, False),
+                    "test_plain": (False, False), "test_async": (False, True),
+                    "test_typed": (True, False)}
+    order = [ln.split("::")[1].split("[")[0] for ln in result.outlines if "::" in ln]
+    assert order == ["test_typed", "test_plugin_page", "test_own_page", "test_plain", "test_async"]
+    monkeypatch.delenv("MATRIX_SUITE_ORDER")
+    monkeypatch.setenv("MATRIX_SUITE_SELECT", "other")
+    result = pytester.runpytest_inprocess("-p", "matrix.measure.pytest_plugin", "--collect-only", "-q")
+    kept = [ln.split("::")[1] for ln in result.outlines if "::" in ln]
+    assert kept == ["test_plain", "test_async"]
+
+
+def test_a_pass_with_a_coroutine_never_awaited_is_hollow(data) -> None:
+    names = found.never_awaited(data / "suite-hollow.log")
+    assert names == ("coroutine 'Page.set_content' was never awaited",
+                     "coroutine 'Page.click' was never awaited")
+    verdict = found.hollow(Verdict(outcome=Outcome.PASS), names)
+    assert verdict.outcome is Outcome.HOLLOW and verdict.hollow == names
+    assert verdict.message.startswith("2 test(s) passed without running their browser code: ")
+    failed = Verdict(outcome=Outcome.BUG, signature="loop-already-running")
+    assert found.hollow(failed, names) is failed  # a failure stays what it is
 
 
 def _tree(folder: Path) -> str:
@@ -89,12 +192,14 @@ def test_the_examples_show_the_bug_then_the_fix_without_touching_them(tmp_path) 
         assert proc.returncode == 0, proc.stderr[-3000:]
     assert _tree(EXAMPLES) == before
     table = {(r.cell_id, r.scenario): r for r in store.read(tmp_path)}
-    reported = "shop-sync-py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"
+    key = suite.load(EXAMPLES / "shop-sync").key
+    reported = f"{key}-py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"
     assert table[(reported, "e2e-first")].outcome is Outcome.BUG
     assert table[(reported, "as-is")].outcome is Outcome.BUG
+    assert table[(reported, "e2e-first")].found == {"tests": 7, "browser": 2, "async": 5}
     fixed = [r for (cid, _), r in table.items() if cid.startswith("shop-async-")]
     assert fixed and all(r.outcome is Outcome.PASS for r in fixed)
-    lines = answer.for_suite("shop-sync", store.read(tmp_path), {})
+    lines = answer.for_suite(key, store.read(tmp_path), {})
     assert any(line.startswith("  pins to write: ") for line in lines)
     # explain works on the suite's recorded cells too (no new cell: --max-cells 0)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
@@ -112,7 +217,8 @@ def test_a_suite_whose_own_dependencies_cannot_install_is_told_so(tmp_path, data
     proc = _run(tmp_path, data / "suites.toml", MATRIX_SUITE=str(data / "suites/needs-missing-dist"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     records = store.read(tmp_path)
-    assert [r.scenario for r in records] == ["control", "as-is"]  # no e2e folder: no e2e scenarios
+    # not installable, so not collected: whether it has browser tests is unknown
+    assert [r.scenario for r in records] == ["control", "as-is", "e2e-first", "e2e-last", "isolated"]
     for record in records:
         assert record.outcome is Outcome.UNRESOLVABLE and record.signature == "suite-dependencies"
         assert record.message.startswith("the suite's own dependencies cannot be installed")
@@ -129,3 +235,90 @@ def test_nox_refuses_a_path_that_is_not_a_pytest_project(tmp_path, data) -> None
     assert [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")] == [
         f"error: {data / 'suites/not-pytest'} is not a pytest project (no pytest configuration "
         "and no test_*.py files); point MATRIX_SUITE at the folder that holds its tests."]
+
+
+@pytest.mark.integration
+def test_a_flat_plugin_suite_gets_bug_browser_first_and_last_and_hollow_never_pass(tmp_path, data) -> None:
+    """The layout of a real Datasette plugin: installed through its entry point, a browser
+    module beside the async tests in one folder, run under both Playwright plugins."""
+    flat = data / "suites" / "flat-plugin"
+    before = _tree(flat)
+    for profile in ("sync", "async"):
+        proc = _run(tmp_path, data / "suites-browser.toml", profile, MATRIX_SUITE=str(flat))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _tree(flat) == before
+    table = {(r.cell_id.split("-asyncio1.5.0-")[1][:5], r.scenario): r for r in store.read(tmp_path)}
+    for record in table.values():
+        assert record.found == {"tests": 4, "browser": 1, "async": 3}
+        assert record.suite == suite.load(flat).key
+    # the entry point registered (the project was installed from its copy): control passes
+    assert table[("sync0", "control")].outcome is Outcome.PASS
+    assert table[("sync0", "control")].tests.passed == 3
+    for scenario in ("as-is", "e2e-first", "e2e-first-cov"):
+        assert table[("sync0", scenario)].outcome is Outcome.BUG  # never fail: control passes
+        assert table[("sync0", scenario)].signature == "runner-in-running-loop"
+    for scenario in ("e2e-last", "e2e-last-cov", "isolated"):  # the browser really ran
+        assert table[("sync0", scenario)].outcome is Outcome.PASS
+        assert table[("sync0", scenario)].tests.passed == 4
+    for scenario in ("as-is", "e2e-first", "e2e-last", "isolated"):
+        record = table[("async", scenario)]
+        assert record.outcome is Outcome.HOLLOW
+        assert record.hollow[0].startswith("tests/test_playwright.py::test_button_counts[chromium]: "
+                                           "a sync test received an async Page (page)")
+    log = (tmp_path / table[("async", "as-is")].log).read_text()
+    assert "RuntimeWarning: coroutine 'Page.set_content' was never awaited" in log
+    lines = answer.for_suite(suite.load(flat).key, store.read(tmp_path), {})
+    assert "it needs 1 browser tests rewritten as async" in lines[-1]
+
+
+@pytest.mark.integration
+def test_a_lock_style_requirements_file_lets_its_pins_give_way(tmp_path, data) -> None:
+    """Every transitive dependency pinned, for releases older than the cell's: the cell
+    resolves, the records list the pins that gave way, and the loop conflict is a bug."""
+    proc = _run(tmp_path, data / "suites-browser.toml", "sync",
+                MATRIX_SUITE=str(data / "suites" / "lock-pinned"),
+                MATRIX_SUITE_REQUIREMENTS="requirements.txt")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = {r.scenario: r for r in store.read(tmp_path)}
+    assert records["control"].outcome is Outcome.PASS
+    assert set(records["control"].relaxed) >= {"pluggy==1.5.0", "greenlet==3.0.3"}
+    assert not any(r.split("==")[0] in ("pytest", "playwright", "pytest-asyncio")
+                   for r in records["control"].relaxed)  # the cell's own pins never "give way"
+    assert records["control"].resolved["pytest"] == "9.2.0"
+    assert records["as-is"].outcome is Outcome.BUG
+    assert records["as-is"].signature == "asyncio-run-in-running-loop"
+    assert records["e2e-last"].outcome is Outcome.PASS
+
+
+@pytest.mark.integration
+def test_a_suite_whose_collection_fails_is_one_line_and_fail(tmp_path, data) -> None:
+    broken = tmp_path / "broken"
+    (broken / "tests").mkdir(parents=True)
+    (broken / "tests" / "test_x.py").write_text("import no_such_module_for_the_matrix\n")
+    proc = _run(tmp_path / "out", data / "suites.toml", MATRIX_SUITE=str(broken))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = store.read(tmp_path / "out")
+    assert records and all(r.outcome is Outcome.FAIL and r.signature == "collection-error"
+                           for r in records)
+    assert records[0].message.startswith("pytest could not collect the suite with these pins "
+                                         "(ModuleNotFoundError: No module named "
+                                         "'no_such_module_for_the_matrix'); see logs/")
+
+
+@pytest.mark.integration
+def test_a_suite_without_browser_tests_says_so_and_runs_no_browser_scenario(tmp_path, data) -> None:
+    plain = tmp_path / "plain"
+    (plain / "tests").mkdir(parents=True)
+    (plain / "pyproject.toml").write_text('[project]\nname = "plain"\n'
+                                          '[tool.pytest.ini_options]\nasyncio_mode = "auto"\n')
+    (plain / "tests" / "test_a.py").write_text("async def test_a():\n    assert True\n")
+    proc = _run(tmp_path / "out", data / "suites.toml", MATRIX_SUITE=str(plain))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = store.read(tmp_path / "out")
+    assert [(r.scenario, r.outcome) for r in records] == [("control", Outcome.PASS),
+                                                          ("as-is", Outcome.PASS)]
+    assert records[0].found == {"tests": 1, "browser": 0, "async": 1}
+    assert records[0].note.endswith("no browser test found (no test requests a Playwright "
+                                    "fixture or imports Playwright), so only control and as-is ran")
+    again = _run(tmp_path / "out", data / "suites.toml", MATRIX_SUITE=str(plain))
+    assert "already recorded" in again.stderr and len(store.read(tmp_path / "out")) == 2

@@ -51,6 +51,8 @@ class Plan:
 
 def _row(cell: Cell, status: str, reason: str | None) -> dict:
     row = {"cell_id": cell.id, "requested": cell.requested, "status": status, "reason": reason}
+    if cell.suite and status == "planned":
+        row["suite"] = cell.suite
     if cell.variant != BASELINE:  # baseline rows stay as they always were
         row["variant"] = cell.variant
     return row

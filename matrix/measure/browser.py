@@ -34,6 +34,13 @@ def missing_reason(explicit: str | None = None) -> str:
     return HINT
 
 
+def is_system(chromium: Path, cache: Path | None = None) -> bool:
+    """Whether ``chromium`` belongs to the machine, not to Playwright's own browser
+    ``cache`` (a suite then launches it; otherwise Playwright finds its own, as at home)."""
+    cache = cache or Path.home() / ".cache" / "ms-playwright"
+    return not Path(chromium).resolve().is_relative_to(Path(cache).resolve())
+
+
 def find(explicit: str | None = None, cache: Path | None = None,
          path: str | None = None) -> Path | None:
     """The Chromium to launch: ``explicit`` (``MATRIX_CHROMIUM``), then ``path`` (the PATH
@@ -48,3 +55,18 @@ def find(explicit: str | None = None, cache: Path | None = None,
     cache = cache or Path.home() / ".cache" / "ms-playwright"
     managed = sorted(cache.glob("chromium-*/chrome-linux*/chrome"), reverse=True)
     return managed[0] if managed else None
+
+
+def version(path: Path | None = None) -> str | None:
+    """``Chromium 120.0.6099.224`` as the browser reports it, or None without one."""
+    import subprocess
+
+    path = path or find()
+    if path is None:
+        return None
+    try:
+        done = subprocess.run([str(path), "--version"], capture_output=True, text=True,
+                              timeout=60, check=False)
+    except OSError:
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from matrix.measure import command
@@ -40,6 +41,7 @@ class Resolution:
     lock: str = ""  # exact requirement lines, one per installed distribution
     reason: str | None = None  # why not, in one line, when it could not resolve
     infra: bool = False  # the failure was the index or the network, not the pins
+    relaxed: tuple[str, ...] = ()  # a suite's own pins that gave way to resolve
 
     @property
     def ok(self) -> bool:
@@ -64,33 +66,107 @@ def uv_env(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None,
-            extra: tuple[str, ...] = (), added: tuple[str, ...] = (),
-            environ: Mapping[str, str]) -> Resolution:
+            extra: tuple[str, ...] = (), environ: Mapping[str, str],
+            constraints: tuple[str, ...] = (), preferences: tuple[str, ...] = (),
+            added: tuple[str, ...] = ()) -> Resolution:
     """Ask uv whether the cell's pins can be installed on ``interp``, without installing.
 
     ``added`` are a variant's packages, kept as they are (the env, keyed by the whole
     lock, is then never shared with cells without them). ``extra`` are a user's suite's
-    own dependencies, installed beside the pins. Its own
-    requirements on the pinned distributions are dropped (the pins are what is under
-    test); uv's overrides would do more and also hide the pinned releases' own
-    requirements, which are exactly what makes a cell unresolvable.
+    own dependencies, installed beside the pins, and
+    ``constraints`` its constraint files' lines. Its own requirements on the pinned
+    distributions are dropped (the pins are what is under test); uv's overrides would do
+    more and also hide the pinned releases' own requirements, which are exactly what makes
+    a cell unresolvable. ``preferences`` are versions to keep where they still fit.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    pinned = {dist for dist, _ in cell.pins}
-    if pinned & PLUGINS:  # the cell says which Playwright plugin; the suite's other one goes
-        pinned |= PLUGINS
-    extra = tuple(r for r in extra if canonicalize_name(Requirement(r).name) not in pinned)
     requirements = folder / "requirements.in"
-    requirements.write_text("\n".join([*cell.requirements, *added, *extra]) + "\n")
+    requirements.write_text("\n".join([*cell.requirements, *added, *_not_pinned(cell, extra)]) + "\n")
+    output = folder / "requirements.txt"
+    output.write_text("\n".join(preferences) + "\n" if preferences else "")
     args = ["uv", "pip", "compile", requirements, "--python", interp.path, "--no-header",
-            "--no-annotate", "--quiet"]
+            "--no-annotate", "--quiet", "--output-file", output]
+    kept = _not_pinned(cell, constraints)
+    if kept:
+        (folder / "constraints.txt").write_text("\n".join(kept) + "\n")
+        args += ["--constraint", folder / "constraints.txt"]
     if exclude_newer:
         args += ["--exclude-newer", exclude_newer]
     proc = command.capture(args, env=uv_env(environ), timeout=300)
     if proc.returncode == 0:
-        (folder / "requirements.txt").write_text(proc.stdout)
-        return Resolution(lock=proc.stdout)
+        return Resolution(lock=output.read_text())
     return Resolution(reason=resolver_reason(proc.stderr), infra=bool(_NETWORK.search(proc.stderr)))
+
+
+def _not_pinned(cell: Cell, lines: tuple[str, ...]) -> tuple[str, ...]:
+    """The lines that are not about a distribution the cell pins (folders always stay)."""
+    pinned = {dist for dist, _ in cell.pins}
+    if pinned & PLUGINS:  # the cell says which Playwright plugin; the suite's other one goes
+        pinned |= PLUGINS
+    return tuple(r for r in lines if _name(r) not in pinned)
+
+
+def _name(line: str) -> str | None:
+    if line.startswith(("-e ", "/")):
+        return None
+    return canonicalize_name(Requirement(line).name)
+
+
+def resolve_relaxing(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None,
+                     extra: tuple[str, ...] = (), constraints: tuple[str, ...] = (),
+                     environ: Mapping[str, str]) -> Resolution:
+    """Resolve a suite's dependencies with the pins, letting its own exact pins give way.
+
+    A lock-style requirements file pins every transitive dependency; a cell with newer
+    releases needs newer ones. The pins the resolver names as conflicting are loosened one
+    round at a time (kept as preferences), then, if that is not enough, all of them; the
+    resolution lists every pin that gave way.
+    """
+    lines, relaxed = list(_not_pinned(cell, extra)), []
+    for _ in range(MAX_RELAX_ROUNDS):
+        found = resolve(cell, interp, folder=folder, exclude_newer=exclude_newer, extra=tuple(lines),
+                        constraints=constraints, preferences=tuple(relaxed), environ=environ)
+        if found.ok or found.infra:
+            return dataclasses.replace(found, relaxed=tuple(relaxed))
+        named = [ln for ln in lines if ln in _exact_pins(lines) and _named(ln, found.reason)]
+        if not named:
+            break
+        relaxed += named
+        lines = [_loosened(ln) if ln in named else ln for ln in lines]
+    rest = [ln for ln in _exact_pins(lines) if _name(ln) not in {_name(r) for r in relaxed}]
+    if not rest:
+        return found
+    again = resolve(cell, interp, folder=folder, exclude_newer=exclude_newer,
+                    extra=tuple(_loosened(ln) if ln in rest else ln for ln in lines),
+                    constraints=constraints, preferences=(*relaxed, *rest), environ=environ)
+    return dataclasses.replace(again, relaxed=(*relaxed, *rest)) if again.ok else found
+
+
+MAX_RELAX_ROUNDS = 8
+
+
+def _exact_pins(lines: list[str]) -> set[str]:
+    out = set()
+    for line in lines:
+        if _name(line) is not None:
+            specs = list(Requirement(line).specifier)
+            if len(specs) == 1 and specs[0].operator == "==":
+                out.add(line)
+    return out
+
+
+def _named(line: str, reason: str | None) -> bool:
+    """Whether the resolver's reason names this requirement's distribution."""
+    name = _name(line)
+    words = {canonicalize_name(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", reason or "")}
+    return name in words
+
+
+def _loosened(line: str) -> str:
+    """The requirement without its version (markers and extras kept)."""
+    req = Requirement(line)
+    req.specifier = SpecifierSet()
+    return str(req)
 
 
 def resolver_reason(stderr: str) -> str:

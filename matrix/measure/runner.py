@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix import masking
-from matrix.measure import browser, command, env, interpreters, junit
+from matrix.measure import browser, command, env, found, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define import variants
 from matrix.define.cell import BASELINE, Cell
 from matrix.options import Options
 from matrix.results.record import Counts, Outcome, Record, cap_message
-from matrix.measure.scenarios import Scenario
+from matrix.measure.scenarios import BROWSER_ONLY, Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 
@@ -81,6 +81,9 @@ class _Cell:
     envdir: Path | None = None
     chromium: Path | None = None
     control: list[Failure] = dataclasses.field(default_factory=list)
+    suite_copy: Path | None = None  # a user's suite: the copy its project is installed from
+    relaxed: tuple[str, ...] = ()  # its own pins that gave way
+    found: dict[str, int] | None = None  # its tests, as the plugin counted them
     code: str = ""  # hash of the probe's or suite's files, computed once
     interp: interpreters.Interpreter | None = None
     resolution: env.Resolution | None = None
@@ -89,13 +92,22 @@ class _Cell:
 def fingerprint(cell: Cell, scenario_names: list[str], opts: RunOptions) -> str:
     """What a recorded result depends on: cell, scenarios, probe code, snapshot time."""
     digest = hashlib.sha256()
-    extra = "\n".join(opts.suite.requirements) if opts.suite else ""
+    extra = suite_inputs(opts)
     if cell.variant != BASELINE:  # baseline fingerprints stay what they were
         extra += "\0" + variants.named(cell.variant).digest()
     code = "".join(_tree_hash(layer) for layer in layers(cell, opts))
     for part in (cell.id, ",".join(scenario_names), opts.exclude_newer or "", code, extra):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def suite_inputs(opts: RunOptions) -> str:
+    """What a suite's results depend on beyond its files: its requirements and the plugin."""
+    if not opts.suite:
+        return ""
+    suite = opts.suite
+    return "\n".join((*suite.requirements, *map(str, suite.local), *suite.constraints,
+                      found.PLUGIN.read_text()))
 
 
 def inputs_key(ctx: _Cell, scenario: Scenario) -> str:
@@ -107,7 +119,7 @@ def inputs_key(ctx: _Cell, scenario: Scenario) -> str:
     if not ctx.code:
         ctx.code = "".join(_tree_hash(layer) for layer in layers(ctx.cell, ctx.opts))
     digest = hashlib.sha256()
-    extra = "\n".join(ctx.opts.suite.requirements) if ctx.opts.suite and ctx.cell.suite else ""
+    extra = suite_inputs(ctx.opts) if ctx.cell.suite else ""
     if ctx.cell.variant != BASELINE:  # the probe variant's own files and packages
         extra += "\0" + variants.named(ctx.cell.variant).digest()
     installed = "\n".join(f"{d}=={v}" for d, v in sorted(ctx.resolved.items()))
@@ -174,7 +186,8 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     verdict = _resolved(ctx)
     masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
-        return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/env.log")
+        log = "collect.log" if verdict.signature == "collection-error" else "env.log"
+        return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
                 for s in todo]
     records = [r for r in (carried(ctx, s, previous) for s in todo) if r is not None]
     for record in records:
@@ -183,10 +196,15 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     if all(s.name in done for s in scenarios):
         return records
     verdict = _built(ctx)
+    if verdict is None and cell.suite:
+        verdict = _collect(ctx)
     masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
-        return records + [_emit(ctx, s, verdict, Counts(), 0.0, _now(),
-                                log=f"logs/{cell.id}/env.log") for s in scenarios if s.name not in done]
+        log = "collect.log" if verdict.signature == "collection-error" else "env.log"
+        return records + [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
+                          for s in scenarios if s.name not in done]
+    if ctx.found is not None and ctx.found["browser"] == 0:  # nothing to move first or last
+        scenarios = [s for s in scenarios if s.name not in BROWSER_ONLY]
     for scenario in scenarios:
         if scenario.name in done:
             if scenario.name == "control" and len(todo) > 0:
@@ -231,16 +249,69 @@ def _built(ctx: _Cell) -> Verdict | None:
     return None
 
 
+def _suite_copy(ctx: _Cell) -> Path:
+    """The copy of a suite its project is installed from (building writes into it, so the
+    user's folder is never used); one per suite content, shared by cells and runs."""
+    suite = ctx.opts.suite
+    copy = ctx.opts.settings.envs / "suites" / f"{suite.key}-{_tree_hash(suite.root)[:12]}"
+    if not copy.is_dir():
+        partial = copy.with_name(f".{copy.name}-{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(suite.root, partial, symlinks=False, ignore=shutil.ignore_patterns(*IGNORED))
+        try:
+            partial.rename(copy)
+        except OSError:  # another cell made it first
+            shutil.rmtree(partial, ignore_errors=True)
+    return copy
+
+
+def _collect(ctx: _Cell) -> Verdict | None:
+    """Collect the suite once with the plugin: which tests use Playwright, which are async.
+
+    A suite that cannot be collected under these pins fails every scenario with one line.
+    """
+    log_rel = f"logs/{ctx.cell.id}/collect.log"
+    log = ctx.opts.out / log_rel
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(b"")
+    work = Path(tempfile.mkdtemp(prefix="matrix-"))
+    try:
+        project = _copy_project(ctx, work)
+        report = work / "collect.json"
+        done = command.run(_pytest_args(ctx, log.with_suffix(".junit.xml"), ["--collect-only"],
+                                        ctx.opts.timeout),
+                           log=log, cwd=project, timeout=ctx.opts.timeout, echo=False,
+                           env=_probe_env(ctx, work, project, found.settings(report, "all", None)))
+        masking.mask_file(log, ctx.opts.secrets)
+        collected = found.read(report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if done.returncode == 0 and collected is not None:
+        ctx.found = collected.counts
+        return None
+    line = _failure_from_log(log, done.returncode).message
+    return Verdict(outcome=Outcome.FAIL, signature="collection-error",
+                   message=f"pytest could not collect the suite with these pins ({line}); "
+                           f"see {log_rel}")
+
+
 def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
     """The resolver's answer, asked again (with a pause) while the index is unreachable."""
-    extra = ctx.opts.suite.requirements if ctx.cell.suite else ()
-    added = variants.named(ctx.cell.variant).requirements(ctx.cell)
     for attempt in range(INFRA_RETRIES + 1):
         if attempt:
             time.sleep(INFRA_PAUSE_S)
-        resolution = env.resolve(ctx.cell, interp, folder=folder, added=added,
-                                 exclude_newer=ctx.opts.exclude_newer, extra=extra,
-                                 environ=ctx.opts.settings.environ)
+        if ctx.cell.suite:
+            ctx.suite_copy = _suite_copy(ctx)
+            resolution = env.resolve_relaxing(
+                ctx.cell, interp, folder=folder, exclude_newer=ctx.opts.exclude_newer,
+                extra=ctx.opts.suite.install_lines(ctx.suite_copy),
+                constraints=ctx.opts.suite.constraints, environ=ctx.opts.settings.environ)
+            ctx.relaxed = resolution.relaxed
+        else:
+            resolution = env.resolve(ctx.cell, interp, folder=folder,
+                                     exclude_newer=ctx.opts.exclude_newer,
+                                     environ=ctx.opts.settings.environ,
+                                     added=variants.named(ctx.cell.variant).requirements(ctx.cell))
         if not resolution.infra:
             break
     return resolution
@@ -248,7 +319,7 @@ def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
 
 def _unresolvable(ctx: _Cell, interp, resolution: env.Resolution, folder: Path) -> Verdict:
     """Unresolvable pins, or a suite whose own dependencies do not fit them: say which."""
-    if ctx.cell.suite and ctx.opts.suite.requirements:
+    if ctx.cell.suite and ctx.opts.suite.install_lines(ctx.suite_copy):
         alone = env.resolve(ctx.cell, interp, folder=folder / "pins-alone",
                             exclude_newer=ctx.opts.exclude_newer,
                             environ=ctx.opts.settings.environ)
@@ -329,44 +400,37 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
     return verdict, counts, took, log_rel
 
 
-def _project(ctx: _Cell, work: Path) -> Path:
-    """The copy of the probe (or suite) a scenario runs in, with the cell's variant applied."""
-    project = work / "project"
-    copy_project(ctx.cell, ctx.opts, project)
-    variants.named(ctx.cell.variant).apply(project)
-    shutil.copyfile(PROGRESS_PLUGIN, work / "matrix_progress.py")
-    return project
-
-
 def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
                  ) -> tuple[Verdict, Counts, float, list[Failure]]:
-    project = _project(ctx, work)
+    project = _copy_project(ctx, work)
     limit = variants.named(ctx.cell.variant).limit(ctx.opts.timeout)
-    counts, failures, took = Counts(), [], 0.0
+    counts, failures, took, hollow = Counts(), [], 0.0, []
     for index, paths in enumerate(scenario.runs, 1):
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
         report.unlink(missing_ok=True)
         (work / "progress.txt").unlink(missing_ok=True)  # each pytest process says its own
-        # faulthandler dumps every thread's stack into the log well before the kill (its
-        # clock starts with each test, after pytest's own start-up)
-        args = [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                "-p", "matrix_progress", "-o", f"faulthandler_timeout={max(1, limit * 0.75):g}",
-                "-rfE", f"--junitxml={report}", *paths]
+        args = _pytest_args(ctx, report, paths, limit)
         if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
-        done = command.run(args, log=log, cwd=project, env=_probe_env(ctx, work, project),
-                           timeout=limit, echo=False)
+        selection = scenario.selections[index - 1] if scenario.selections else "all"
+        plugin = found.settings(work / f"found-{index}.json", selection, _suite_chromium(ctx))
+        done = command.run(args, log=log, cwd=project, timeout=limit, echo=False,
+                           env=_probe_env(ctx, work, project, plugin if ctx.cell.suite else None))
         for written in (log, report):  # masked before anything is read from them
             masking.mask_file(written, ctx.opts.secrets)
         took += done.duration_s
         if done.timed_out:
             return _hung(work, limit), counts, took, failures
+        seen = found.read(work / f"found-{index}.json")
+        hollow += seen.hollow if seen else []
         parsed = junit.read(report)
-        if parsed is None or (done.returncode not in (0, 1) and not parsed[1]):
+        nothing_selected = done.returncode == 5 and selection in ("browser", "other")
+        if not nothing_selected and (parsed is None or (done.returncode not in (0, 1) and not parsed[1])):
             failures.append(_failure_from_log(log, done.returncode))
-            parsed = parsed or (Counts(), [])
+        parsed = parsed or (Counts(), [])
         counts, failures = counts + parsed[0], failures + parsed[1]
     verdict = signatures.classify(failures, [] if scenario.name == "control" else ctx.control)
+    verdict = found.hollow(verdict, tuple(hollow) or found.never_awaited(log))
     return verdict, counts, took, failures
 
 
@@ -392,6 +456,34 @@ def last_progress(path: Path) -> dict[str, str]:
     return {"phase": phase, "test": test}
 
 
+def _copy_project(ctx: _Cell, work: Path) -> Path:
+    """The copy of the probe (or suite) a scenario runs in, with the cell's variant applied,
+    and the progress plugin beside it."""
+    project = work / "project"
+    copy_project(ctx.cell, ctx.opts, project)
+    variants.named(ctx.cell.variant).apply(project)
+    shutil.copyfile(PROGRESS_PLUGIN, work / "matrix_progress.py")
+    return project
+
+
+def _pytest_args(ctx: _Cell, junit_xml: Path, paths, limit: float) -> list:
+    """pytest in the cell's env, with the progress plugin (where a hang is, see
+    :func:`last_progress`) and faulthandler, which dumps every thread's stack into the log
+    well before the kill at ``limit`` (its clock starts with each test, after start-up);
+    a suite's runs load the product's plugin too."""
+    plugin = ["-p", found.MODULE] if ctx.cell.suite else []
+    return [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *plugin,
+            "-p", "matrix_progress", "-o", f"faulthandler_timeout={max(1, limit * 0.75):g}",
+            "-q", "-rfE", f"--junitxml={junit_xml}", *paths]
+
+
+def _suite_chromium(ctx: _Cell) -> Path | None:
+    """The Chromium given to a suite's launches: a system one only. Without one the suite
+    uses Playwright's own browser install, as it would on a user's machine."""
+    system = ctx.chromium is not None and browser.is_system(ctx.chromium, ctx.opts.settings.browsers_path)
+    return ctx.chromium if system else None
+
+
 def _failure_from_log(log: Path, code: int | None) -> Failure:
     """A whole-run failure (startup error, no tests): the log says what happened."""
     text = log.read_text(errors="replace")[-200_000:]
@@ -404,9 +496,10 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
     return Failure(test="", message=message, text=text[-5000:])
 
 
-def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
+def _probe_env(ctx: _Cell, work: Path, project: Path,
+               plugin: dict[str, str] | None = None) -> dict[str, str]:
     """The probe's environment: the allow-list and the profile's pass-env only, the cell's
-    env first on PATH."""
+    env first on PATH; a suite's runs get the product's plugin and its settings."""
     environ = ctx.opts.settings.environ
     base = {k: v for k, v in masking.allowed_environ(environ, ctx.opts.pass_env).items()
             if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START")}
@@ -425,8 +518,13 @@ def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
     )
     if ctx.chromium:
         base[browser.ENV_VAR] = str(ctx.chromium)
-    if ctx.cell.suite:  # a suite's own code imports from its root or src/ without installing
-        base["PYTHONPATH"] = os.pathsep.join([str(work), str(project), str(project / "src")])
+    if ctx.cell.suite:  # the plugin, and src/ of a suite that is not installed as a package
+        base.pop(browser.ENV_VAR, None)  # the plugin's settings say which browser, if any
+        paths = [found.place(work), work]
+        if not any(item.path == ctx.opts.suite.root for item in ctx.opts.suite.local):
+            paths += [project, project / "src"]
+        base["PYTHONPATH"] = os.pathsep.join(map(str, paths))
+        base.update(plugin or {})
     return base
 
 
@@ -468,6 +566,8 @@ def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, to
         repro=clean(repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro)),
         attempt=attempt, variant=ctx.cell.variant, hang=verdict.hang,
         fingerprint=ctx.fingerprint, inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
+        suite=ctx.cell.suite or None, found=ctx.found, hollow=verdict.hollow, relaxed=ctx.relaxed,
+        note=found.note(ctx.found) if ctx.found is not None else None,
     )
 
 

@@ -20,6 +20,9 @@ class Scenario:
     browser: bool = True
     playwright: bool = True  # needs Playwright in the cell at all
     description: str = ""
+    #: A user's suite: per pytest process, which tests by what they use (``all``,
+    #: ``browser``, ``other``) or the browser tests moved ``first`` or ``last``.
+    selections: tuple[str, ...] = ()
 
 
 ALL: tuple[Scenario, ...] = (
@@ -63,23 +66,30 @@ def for_cell(cell: Cell, wanted: tuple[str, ...] = NAMES, suite=None) -> list[Sc
     return chosen
 
 
-def for_suite(cell: Cell, suite, wanted: tuple[str, ...] = NAMES) -> list[Scenario]:
-    """Scenarios of ``wanted`` for a user's suite: control always (first), as-is when
-    wanted, e2e first and last when it has e2e tests.
+#: A user's suite: what each scenario runs, from the tests found by what they use.
+SUITE_SELECTIONS: dict[str, tuple[str, ...]] = {
+    "control": ("other",), "as-is": ("all",), "e2e-first": ("first",), "e2e-first-cov": ("first",),
+    "e2e-last": ("last",), "e2e-last-cov": ("last",), "isolated": ("browser", "other"),
+}
+#: The suite scenarios that only mean something when the suite has browser tests.
+BROWSER_ONLY = ("e2e-first", "e2e-first-cov", "e2e-last", "e2e-last-cov", "isolated")
 
-    Its control is everything but the e2e folder (or the whole suite when there is none).
+
+def for_suite(cell: Cell, suite, wanted: tuple[str, ...] = NAMES) -> list[Scenario]:
+    """Scenarios for a user's suite, built from test ids rather than folders.
+
+    ``control`` (always, first) is the suite without its browser tests, ``as-is`` (when
+    wanted) its own order, and
+    ``e2e-first`` / ``e2e-last`` / ``isolated`` move the browser tests (found by the
+    fixtures and imports they use, in whatever folder) first, last, or into a process of
+    their own. The runner drops the browser scenarios when the suite has no browser test.
     """
-    others = suite.others
-    paths: dict[str, tuple[tuple[str, ...], ...]] = {"control": (others,) if suite.e2e else ((),),
-                                                     "as-is": ((),)}
-    if suite.e2e:
-        paths.update({"e2e-first": ((suite.e2e, *others),), "e2e-last": ((*others, suite.e2e),),
-                      "isolated": ((suite.e2e,), others)})
-        paths.update({"e2e-first-cov": paths["e2e-first"], "e2e-last-cov": paths["e2e-last"]})
     chosen = []
     for name in ("control", *(("as-is",) if "as-is" in wanted else ()), *wanted):
         scenario = BY_NAME[name]
-        if name in paths and not any(s.name == name for s in chosen) and (
+        if name in SUITE_SELECTIONS and not any(s.name == name for s in chosen) and (
                 cell.has_coverage or not scenario.coverage):
-            chosen.append(dataclasses.replace(scenario, runs=paths[name], browser=False))
+            selections = SUITE_SELECTIONS[name]
+            chosen.append(dataclasses.replace(scenario, runs=((),) * len(selections),
+                                              selections=selections, browser=False))
     return chosen

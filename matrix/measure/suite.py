@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import fnmatch
+import hashlib
 import os
 import re
 import sys
@@ -26,12 +27,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-#: Folders that hold browser tests in real projects, looked for under the test root.
-E2E_NAMES = ("e2e", "browser", "ui", "playwright", "end_to_end", "end2end")
 TEST_GROUPS = ("test", "tests", "testing", "dev")
+#: Extras asked of a project whose metadata cannot be read without building it (setup.py);
+#: an extra it does not have is ignored by the resolver. A Playwright extra is not asked
+#: for: the cell says which plugin, and the two plugins refuse to load together.
+SETUP_EXTRAS = TEST_GROUPS
 IGNORED = ("__pycache__", ".pytest_cache", ".git", ".venv", "venv", ".nox", ".tox",
            "node_modules", "build", "dist", "*.egg-info", ".coverage", "reports")
 _TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
+_OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z-]+)(?:\s*=\s*|\s+)?(.*)$")
 
 
 class NotASuite(MatrixError):
@@ -40,24 +44,41 @@ class NotASuite(MatrixError):
     return_code = 6
 
 
+@dataclasses.dataclass(frozen=True)
+class Local:
+    """A requirement on a folder (``-e path``, ``./path``, ``file:path``): installed from a copy."""
+
+    path: Path  # absolute
+    editable: bool = False
+    extras: tuple[str, ...] = ()
+
+    def line(self, root: Path, copy: Path) -> str:
+        """The requirement line, with a path inside the suite moved into its copy."""
+        path = copy / self.path.relative_to(root) if self.path.is_relative_to(root) else self.path
+        extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        return f"-e {path}{extras}" if self.editable else f"{path}{extras}"
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Suite:
     """A user's pytest project, as the matrix runs it."""
 
     name: str
     root: Path
-    requirements: tuple[str, ...]  # the suite's own dependencies (requirement strings)
+    requirements: tuple[str, ...]  # the suite's own dependencies (PEP 508 strings)
+    local: tuple[Local, ...] = ()  # the project itself and other folders it installs
+    constraints: tuple[str, ...] = ()  # -c files of its requirements file
     test_root: str = "tests"  # relative folder holding the tests ("." if at the top)
-    e2e: str | None = None  # relative folder of browser tests, if the suite has one
 
     @property
-    def others(self) -> tuple[str, ...]:
-        """The test root's entries other than the e2e folder, in name order."""
-        root = self.root / self.test_root
-        entries = sorted(p for p in root.iterdir() if not p.name.startswith((".", "_")) and
-                         (p.is_dir() or _TEST_FILE.match(p.name)) and p.name != "conftest.py")
-        return tuple(str(p.relative_to(self.root)) for p in entries
-                     if str(p.relative_to(self.root)) != self.e2e)
+    def key(self) -> str:
+        """Stable identity: the name plus a short hash of the folder (two suites of one name
+        in different folders get different cell ids)."""
+        return f"{self.name}-{hashlib.sha256(str(self.root).encode()).hexdigest()[:6]}"
+
+    def install_lines(self, copy: Path) -> tuple[str, ...]:
+        """Requirement lines for the resolver, folders inside the suite taken from ``copy``."""
+        return (*self.requirements, *(local.line(self.root, copy) for local in self.local))
 
     def declared_pins(self) -> dict[str, str]:
         """Exact pins (``==``) the suite declares on the distributions under test."""
@@ -81,12 +102,27 @@ def load(path: Path, requirements_file: str | None = None) -> Suite:
         raise NotASuite(f"{path} is not a pytest project (no pytest configuration and no "
                         "test_*.py files); point MATRIX_SUITE at the folder that holds its tests.")
     test_root = next((n for n in ("tests", "test") if (root / n).is_dir()), ".")
-    e2e = next((f"{test_root}/{n}".lstrip("./") for n in E2E_NAMES
-                if (root / test_root / n).is_dir()), None)
-    return Suite(name=_name(root), root=root, requirements=_requirements(root, requirements_file),
-                 test_root=test_root, e2e=e2e)
+    if requirements_file:
+        found = Requirements()
+        found.read(root / requirements_file, root)
+    else:
+        found = _from_pyproject(root)
+    local = list(found.local)
+    if _installable(root) and not any(item.path == root for item in local):
+        extras = () if (root / "pyproject.toml").is_file() and _pyproject(root).get("project") \
+            else SETUP_EXTRAS  # a pyproject's test extras are read above, setup.py's are asked for
+        local.insert(0, Local(root, extras=extras))
+    return Suite(name=_name(root), root=root, requirements=_checked(found.source, found.lines),
+                 local=tuple(local), constraints=_checked(found.source, found.constraints),
+                 test_root=test_root)
 
 
+def _installable(root: Path) -> bool:
+    """Whether the folder is a distribution its users install (so its entry points register)."""
+    if (root / "setup.py").is_file() or (root / "setup.cfg").is_file():
+        return True
+    data = _pyproject(root)
+    return bool(_table(root, data, "project").get("name")) and "build-system" in data
 def _has_tests(root: Path) -> bool:
     if (root / "pytest.ini").is_file() or (root / "conftest.py").is_file():
         return True
@@ -163,14 +199,59 @@ def _name(root: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
-def _requirements(root: Path, requirements_file: str | None) -> tuple[str, ...]:
-    """The suite's own dependencies: a named requirements file, else its pyproject."""
-    if requirements_file:
-        path = root / requirements_file
+@dataclasses.dataclass
+class Requirements:
+    """What a requirements file asks for, ``-r`` and ``-c`` files followed, paths resolved."""
+
+    source: Path = Path("requirements.txt")
+    lines: list[str] = dataclasses.field(default_factory=list)
+    local: list[Local] = dataclasses.field(default_factory=list)
+    constraints: list[str] = dataclasses.field(default_factory=list)
+
+    def read(self, path: Path, root: Path, constraint: bool = False) -> None:
+        """Read ``path`` (relative paths inside it are relative to its folder)."""
         if not path.is_file():
             raise NotASuite(f"{path} does not exist; name a requirements file inside the suite.")
-        lines = [ln.split("#", 1)[0].strip() for ln in path.read_text().splitlines()]
-        return _checked(path, [ln for ln in lines if ln and not ln.startswith("-")])
+        self.source = path
+        text = re.sub(r"\\\n", " ", path.read_text())  # continuation lines
+        for raw in text.splitlines():
+            line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+            line = re.sub(r"\s--hash[= ]\S+", "", line).strip()
+            if line:
+                self._line(line, path.parent, root, constraint)
+
+    def _line(self, line: str, here: Path, root: Path, constraint: bool) -> None:
+        option = _OPTION.match(line) if line.startswith("-") else None
+        if option:
+            flag, value = option.groups()
+            if flag in ("-r", "--requirement"):
+                self.read(here / value, root, constraint)
+            elif flag in ("-c", "--constraint"):
+                self.read(here / value, root, constraint=True)
+            elif flag in ("-e", "--editable"):
+                self.local.append(_local(value, here, editable=True))
+            return  # index and other pip options: the matrix's own index is used
+        if line.startswith((".", "/", "file:")) or "@ file:" in line:
+            self.local.append(_local(line.split("@", 1)[-1].strip() if "@ file:" in line
+                                     else line, here))
+        else:
+            (self.constraints if constraint else self.lines).append(line)
+
+
+def _local(text: str, here: Path, editable: bool = False) -> Local:
+    """A folder requirement: ``./path[extra]``, ``file:path`` or ``file:///abs/path``."""
+    match = re.match(r"^(.*?)(?:\[([^\]]*)\])?$", text.strip())
+    target, extras = match.group(1), match.group(2) or ""
+    target = re.sub(r"^file:(//)?", "", target)
+    path = (here / target).resolve()
+    if not path.exists():
+        raise NotASuite(f"{here}: '{text}' names {path}, which does not exist; fix the "
+                        "requirements file.")
+    return Local(path, editable=editable, extras=tuple(e.strip() for e in extras.split(",") if e.strip()))
+
+
+def _from_pyproject(root: Path) -> Requirements:
+    """Dependencies, and the test dependency groups and extras, of a pyproject."""
     pyproject = _pyproject(root)
     project = _table(root, pyproject, "project")
     deps = list(_strings(root, project.get("dependencies", []), "project.dependencies",
@@ -184,7 +265,7 @@ def _requirements(root: Path, requirements_file: str | None) -> tuple[str, ...]:
         deps += [d for d in group if isinstance(d, str)]
         deps += _strings(root, extras.get(name, []), f"project.optional-dependencies.{name}",
                          '"pytest"')
-    return _checked(root / "pyproject.toml", deps)
+    return Requirements(source=root / "pyproject.toml", lines=deps)
 
 
 def _checked(source: Path, lines: list[str]) -> tuple[str, ...]:

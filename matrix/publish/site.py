@@ -54,7 +54,8 @@ from markupsafe import Markup
 from matrix import masking
 from matrix.define.cell import BASELINE
 from matrix.publish import table
-from matrix.results import model
+from matrix.results import model, sources
+from matrix.results import signatures as catalogue
 from matrix.errors import MatrixError, OutputError
 from matrix.results import remedies as remedy_rows
 from matrix.results.record import Record
@@ -67,6 +68,7 @@ STATE_STYLE: dict[str, tuple[str, str, str]] = {
     "pass": ("#2f9e55", "✓", "pass: every scenario passed"),
     "bug": ("#d62839", "✗", "bug: a loop conflict"),
     "fail": ("#f08c00", "!", "fail: another failure"),
+    "hollow": ("#0b7285", "○", "hollow: passed without running its browser code"),
     "timeout": ("#8e44ad", "T", "timeout"),
     "flaky": ("#e6c229", "~", "flaky: attempts disagree"),
     "infra": ("#6c7a89", "?", "infra: the harness could not run it"),
@@ -102,6 +104,8 @@ class Analysis:
     warnings: list[str]
     bisect: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # oldest first
     explain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    provenance: dict[str, Any] | None = None  # of a dataset measured elsewhere (the reference)
+    suites: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # users' own suites
     # Cells run with a variant (a changed probe) are kept out of the grids, the verdicts
     # and the recommendations: they answer "does this remedy work", in their own section.
     variant_records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
@@ -236,9 +240,14 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
     records.sort(key=lambda r: (r["cell_id"], r["scenario"], r.get("attempt", 1), r["started_at"]))
     varied = [r for r in records if r.get("variant", BASELINE) != BASELINE]
     records = [r for r in records if r.get("variant", BASELINE) == BASELINE]
+    # A user's suite is shown on its own, with its own answer: never pooled with the probes.
+    probes = [r for r in records if not _suite_of(r)]
+    records = probes + [r for r in records if _suite_of(r)]
     plan, plan_warnings = table.read_plan(plan_path)
+    if plan:  # a suite's planned cells are not probe cells either
+        plan = plan | {"cells": [c for c in plan.get("cells", []) if not c.get("suite")]}
     plan, not_applicable = _split_plan(plan)
-    df = table.frame(records)
+    df = table.frame(probes)
     scenarios = table.scenario_verdicts(df)
     cells_df = table.cell_verdicts(scenarios, plan)
     recs = table.recommendations(cells_df)
@@ -248,8 +257,9 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
         transitions=table.transitions(cells_df),
         changes=_changes(scenarios, previous),
         evidence=table.evidence(df, scenarios, cells_df, plan),
-        warnings=warnings + plan_warnings + search_warnings, **searches,
-        variant_records=varied, not_applicable=not_applicable,
+        warnings=warnings + plan_warnings + search_warnings, suites=suites(records), **searches,
+        provenance=_provenance(results.parent), variant_records=varied,
+        not_applicable=not_applicable,
         remedies=remedy_rows.rows(Record.from_json(r) for r in records + varied),
     )
 
@@ -262,6 +272,47 @@ def _split_plan(plan: dict[str, Any] | None) -> tuple[dict[str, Any] | None, lis
     others = [c for c in cells if c.get("variant", BASELINE) != BASELINE]
     lost = [c for c in others if c.get("status") == "incompatible"]
     return plan | {"cells": [c for c in cells if c not in others]}, lost
+
+
+def _provenance(root: Path) -> dict[str, Any] | None:
+    """``provenance.json`` beside the records: where a shipped dataset was measured."""
+    path = root / sources.PROVENANCE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _suite_views(found: list[dict[str, Any]], logs: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The suites with each scenario's log link pointing at the copy beside the page."""
+    return [s | {"cells": [c | {"scenarios": [sc | {"log": logs.get(sc["log"] or "")}
+                                               for sc in c["scenarios"]]}
+                           for c in s["cells"]]} for s in found]
+
+
+def _suite_of(record: Mapping[str, Any]) -> str | None:
+    probe = str(record.get("probe") or "")
+    return record.get("suite") or (probe[len("suite:"):] if probe.startswith("suite:") else None)
+
+
+def suites(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each user's suite: its cells with their scenario outcomes, and its own answer."""
+    from matrix.search import answer as suite_answer
+
+    typed = [table.record_of(r) for r in records if _suite_of(r)]
+    out = []
+    for key in sorted({_suite_of(r) for r in records if _suite_of(r)}):
+        mine = suite_answer.cells(suite_answer.suite_records(key, typed))
+        rows = [{"cell_id": cid, "scenarios": [
+                    {"name": name, "outcome": rec.outcome.value, "signature": rec.signature,
+                     "glyph": STATE_STYLE[rec.outcome.value][1], "log": rec.log}
+                    for name, rec in sorted(by.items(), key=lambda kv: model.scenario_rank(kv[0]))]}
+                for cid, by in sorted(mine.items())]
+        declared = {}  # the page knows the records, not the suite's files
+        out.append({"key": key, "cells": rows,
+                    "answer": suite_answer.for_suite(key, typed, declared)})
+    return out
 
 
 def _read_searches(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
@@ -331,6 +382,7 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "explain": explain_summary(analysis.explain),
         "remedies": remedies_summary(analysis.remedies),
         "warnings": analysis.warnings,
+        "suites": [{"key": s["key"], "answer": s["answer"]} for s in analysis.suites],
     }
 
 
@@ -929,7 +981,20 @@ def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
     return {"records": _encode(rows), "cells": cells,
             "states": {s: list(style) for s, style in STATE_STYLE.items()},
             "catalogue": {sig: f"sig-{_slug(sig)}" for sig in table.SIGNATURES},
-            "scenarioHelp": _scenario_help(), "fixes": fix_views(analysis)}
+            "scenarioHelp": _scenario_help(), "fixes": fix_views(analysis),
+            "ask": ask_data(analysis)}
+
+
+def ask_data(analysis: Analysis) -> dict[str, Any]:
+    """What the box at the top needs to answer in the page: the one catalogue of signatures
+    and its normalisation (exported, never copied into the script), each plugin's newest
+    passing combination, the grid of each Python, and the dataset's provenance."""
+    best = {plugin: {"cell_id": rec["best"]["cell_id"], "text": table.describe(rec["best"])}
+            for plugin, rec in analysis.recs.items() if rec["best"]}
+    pythons = {c["python"] for c in analysis.cells if c["python"]}
+    return {"signatures": catalogue.export(), "best": best,
+            "grids": {p: f"grid-py{_slug(p)}-section" for p in sorted(pythons)},
+            "provenance": analysis.provenance}
 
 
 def _scenario_help() -> dict[str, str]:
@@ -941,6 +1006,11 @@ def _scenario_help() -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- rendering
+
+
+def provenance_view(p: Mapping[str, Any] | None) -> str | None:
+    """The dataset's provenance in one sentence, or None for records measured here."""
+    return sources.provenance_text(dict(p)) if p else None
 
 
 def _environment() -> jinja2.Environment:
@@ -956,6 +1026,7 @@ def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
                      "snapshot_time": _when(ev["snapshot_time"]),
                      "wall": _duration(ev["wall_s"]), "test_time": _duration(ev["test_time_s"])}
     context = {
+        "provenance": provenance_view(analysis.provenance),
         "answer": answer(analysis),
         "remedies": remedies_view(analysis, logs or {}),
         "legend": [{"state": s, "colour": c, "glyph": g, "label": label,
@@ -969,6 +1040,7 @@ def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
         "changes": changes_view(analysis.changes, analysis.cells),
         "evidence": evidence,
         "warnings": analysis.warnings,
+        "suites": _suite_views(analysis.suites, logs or {}),
         "scenario_help": _scenario_help(),
         "data": script_json(payload(analysis, logs or {})),
     }

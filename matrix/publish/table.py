@@ -43,7 +43,7 @@ from packaging.version import InvalidVersion, Version
 from matrix.define.cell import ASYNC_PLUGIN, NATIVE, NONE, SYNC_PLUGIN, plugin_of
 from matrix.results import model, signatures, store
 from matrix.results.model import BAD, DECIDED, SEVERITY, scenario_rank
-from matrix.results.record import Record
+from matrix.results.record import OPTIONAL, Record
 
 __all__ = [
     "AXES", "FINDINGS", "SEVERITY", "SIGNATURES", "Previous", "PreviousError", "bisect_finding",
@@ -151,6 +151,11 @@ def _parse_record(line: str) -> dict[str, Any]:
     return _as_dict(Record.from_json(data))
 
 
+def record_of(record: Mapping[str, Any]) -> Record:
+    """The typed record of a dict read by :func:`read_records`."""
+    return Record.from_json(dict(record))
+
+
 def _as_dict(typed: Record) -> dict[str, Any]:
     # The typed record rejects unknown outcomes and missing fields; reading its fields
     # back (not Record.to_json, whose deep copy costs seconds at 10,000 records) gives
@@ -158,6 +163,11 @@ def _as_dict(typed: Record) -> dict[str, Any]:
     record = {name: getattr(typed, name) for name in _FIELD_NAMES}
     record["outcome"] = typed.outcome.value
     record["tests"] = {name: getattr(typed.tests, name) for name in COUNTS}
+    for name in OPTIONAL:  # a suite's fields, absent from probe records as in to_json
+        if not record[name]:
+            del record[name]
+        elif isinstance(record[name], tuple):
+            record[name] = list(record[name])
     return record
 
 

@@ -26,9 +26,10 @@ from matrix.measure.scenarios import NAMES as SCENARIOS  # the order they run an
 
 #: Outcomes from worst to best; a cell's verdict is the first one any scenario has. A loop
 #: conflict is what a user of the combination hits, so it outranks every other failure.
-SEVERITY = ("bug", "fail", "timeout", "flaky", "infra", "unresolvable", "no-interpreter", "pass")
+SEVERITY = ("bug", "fail", "hollow", "timeout", "flaky", "infra", "unresolvable", "no-interpreter",
+            "pass")
 DECIDED = frozenset({"pass", "bug", "fail"})  # outcomes that say something about the versions
-BAD = frozenset({"bug", "fail", "timeout", "flaky"})
+BAD = frozenset({"bug", "fail", "hollow", "timeout", "flaky"})
 
 Key = tuple[str, str]
 

@@ -18,6 +18,7 @@ class Outcome(str, enum.Enum):
     PASS = "pass"
     BUG = "bug"  # a loop-conflict signature that the control scenario does not show
     FAIL = "fail"  # any other failure
+    HOLLOW = "hollow"  # passed, but browser code never ran (a coroutine never awaited)
     UNRESOLVABLE = "unresolvable"  # the resolver refused the pins
     NO_INTERPRETER = "no-interpreter"  # the requested Python is not on this machine
     INFRA = "infra"  # the harness could not run it (no browser, index unreachable, ...)
@@ -78,11 +79,22 @@ class Record:
     schema: int = SCHEMA
     variant: str = "baseline"  # the change made to the probe (matrix/probes/variants.toml)
     hang: dict[str, str] | None = None  # a timeout's last test and phase: {"test", "phase"}
+    # A user's suite only (left out of the JSON when empty, so probe records stay as they were):
+    suite: str | None = None  # the suite's key (name and a short hash of its folder)
+    found: dict[str, int] | None = None  # tests collected: "tests", "browser", "async"
+    hollow: tuple[str, ...] = ()  # "test id: why" for every test that passed hollow
+    relaxed: tuple[str, ...] = ()  # the suite's own pins that gave way to resolve
+    note: str | None = None  # what the reader should know (e.g. no browser test found)
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready dict (outcome as its string value)."""
         data = dataclasses.asdict(self)
         data["outcome"] = self.outcome.value
+        for field in OPTIONAL:
+            if not data[field]:
+                del data[field]
+            elif isinstance(data[field], tuple):
+                data[field] = list(data[field])
         return data
 
     @classmethod
@@ -104,6 +116,11 @@ class Record:
                 kwargs[name] = kwargs[name][:MAX_SIGNATURE]
         return cls(**kwargs)
 
+
+
+#: Fields a record leaves out when they are empty (a user's suite's; probe records stay as
+#: they were).
+OPTIONAL = ("suite", "found", "hollow", "relaxed", "note")
 
 #: Characters of a message kept in a record and on the page (the log keeps everything).
 MAX_MESSAGE = 2000
@@ -187,6 +204,30 @@ def _time(name: str, value: Any) -> str:
     return text
 
 
+def _counted(name: str, value: Any) -> dict[str, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise RecordError(f"{name} is {_shown(value)}, not an object of counts")
+    return {_text(f"a key of {name}", k): _whole(f"{name}[{k!r}]", v, 0) for k, v in value.items()}
+
+
+def _texts(name: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise RecordError(f"{name} is {_shown(value)}, not a list")
+    return tuple(_text(f"{name}[{i}]", v) for i, v in enumerate(value))
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise RecordError(f"{name} is {_shown(value)}, not true or false")
+    return value
+
+#: Fields a record cannot do without (the others have defaults).
+_REQUIRED = frozenset(f.name for f in dataclasses.fields(Record)
+                      if f.default is dataclasses.MISSING and f.name != "tests")
+
+
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 _Check = Callable[[str, Any], Any]
 #: The check of every field: its type, and what a value of that type may be.
@@ -200,8 +241,11 @@ _CHECKS: dict[str, _Check] = {
     "requested": _mapping, "resolved": _mapping, "outcome": _outcome, "tests": _counts,
     "duration_s": _seconds, "attempt": partial(_whole, least=1),
     "schema": partial(_whole, least=1),
+    # a user's suite:
+    "suite": partial(_text, optional=True), "note": partial(_text, optional=True),
+    "found": _counted, "hollow": _texts, "relaxed": _texts,
+    # carried over from an earlier run (incremental runs):
+    "inputs": _text, "measured_in": partial(_text, optional=True), "carried_over": _flag,
     "variant": partial(_text, empty=False), "hang": lambda name, value: _hang(name, value),
 }
-#: Fields a record cannot do without (the others have defaults).
-_REQUIRED = frozenset(f.name for f in dataclasses.fields(Record)
-                      if f.default is dataclasses.MISSING and f.name != "tests")
+

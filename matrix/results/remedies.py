@@ -201,16 +201,17 @@ def working(all_rows: Iterable[Row], plugin: str) -> list[Row]:
 
 
 def for_signature(signature: str, records: Sequence[Record]) -> list[str]:
-    """One line per measured remedy, for the combinations whose unchanged probe shows
-    ``signature`` (same Python, pytest and pytest-asyncio): where it works, where not."""
+    """One line per measured variant remedy, for the combinations whose unchanged probe
+    shows ``signature`` (same Python, pytest and pytest-asyncio): where it works, where not."""
     def base(record: Record) -> tuple:
         return tuple(record.requested.get(k) for k in ("python", "pytest", ASYNCIO))
 
     hit = {base(r) for r in model.latest(records).values()
            if r.variant == BASELINE and r.signature == signature}
     lines = []
+    known = catalogue.load().variants
     for row in rows(records):
-        if row.kind != "remedy":
+        if row.kind != "remedy" or row.key not in known:  # whence words the others itself
             continue
         here = [res for f in row.families for res in f.results if base(res.record) in hit]
         if here:

@@ -94,6 +94,20 @@ _NOISE = (
 _WRAPPER = re.compile(r'^failed on (?:setup|teardown|call) with "(.*)"$', re.S)
 MAX_SIGNATURE = 160
 MAX_MESSAGE = 300
+MIN_OVERLAP = 20  # characters: shorter texts contained in a signature prove nothing
+
+
+def export() -> dict:
+    """The catalogue and the normalisation as data, for the page's script to recognise a
+    pasted error the same way (the patterns use no syntax JavaScript lacks)."""
+    return {
+        "catalogue": [{"id": sig.id, "pattern": sig.pattern.pattern, "example": sig.example,
+                       "meaning": sig.meaning, "fixes": list(sig.fixes),
+                       "loop_conflict": sig.loop_conflict} for sig in CATALOGUE],
+        "noise": [[pattern.pattern, repl] for pattern, repl in _NOISE],
+        "max_signature": MAX_SIGNATURE,
+        "min_overlap": MIN_OVERLAP,
+    }
 
 
 def match(text: str) -> Signature | None:
@@ -158,6 +172,7 @@ class Verdict:
     signature: str | None = None
     message: str | None = None
     control_signature: str | None = None
+    hollow: tuple[str, ...] = ()  # a hollow pass: "test id: why" for each test
     hang: dict[str, str] | None = None  # for a timeout: the test and phase it hung in
 
 

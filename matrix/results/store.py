@@ -99,21 +99,44 @@ def scan(path: Path) -> tuple[list[Record], list[tuple[int, Exception]]]:
     """The whole records of a results file, and (line number, error) for every other line.
 
     A line cut mid-write (an interrupted run) or otherwise malformed is skipped; every
-    whole record is kept, in file order.
+    whole record is kept, in file order. A published ``results.json`` (one JSON array)
+    is read too, its items numbered from 1.
     """
+    return parse(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def parse(text: str) -> tuple[list[Record], list[tuple[int, Exception]]]:
+    """Records from the text of a results file: one JSON array of records (what the site
+    publishes as ``results.json``), else JSON Lines (a file whose first line merely starts
+    with ``[`` is read line by line)."""
+    if text.lstrip().startswith("["):
+        items = _json(text)
+        if isinstance(items, list):
+            return _records(enumerate(items, 1))
+    # Only "\n" ends a line: a record may hold other line separators (U+2028) in its text.
+    lines = ((n, line) for n, line in enumerate(text.split("\n"), 1) if line.strip())
+    return _records((n, _json(line)) for n, line in lines)
+
+
+def _json(text: str):
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return exc
+
+
+def _records(items) -> tuple[list[Record], list[tuple[int, Exception]]]:
     records: list[Record] = []
     skipped: list[tuple[int, Exception]] = []
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                if not isinstance(data, dict):
-                    raise TypeError("a JSON object was expected")
-                records.append(Record.from_json(data))
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-                skipped.append((number, exc))
+    for number, data in items:
+        try:
+            if isinstance(data, Exception):
+                raise data
+            if not isinstance(data, dict):
+                raise TypeError("a JSON object was expected")
+            records.append(Record.from_json(data))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            skipped.append((number, exc))
     return records, skipped
 
 

@@ -13,8 +13,8 @@ from matrix.results.record import Outcome, Record
 #: What "newest" compares, most significant first.
 ORDER = (SYNC_PLUGIN, ASYNC_PLUGIN, "pytest-asyncio", "pytest", "playwright", "python",
          "pytest-cov", "coverage")
-WORKAROUNDS = {"isolated": "with the e2e tests in a separate pytest process",
-               "e2e-last": "with the e2e tests collected after the async tests"}
+WORKAROUNDS = {"isolated": "with the browser tests in a separate pytest process",
+               "e2e-last": "with the browser tests run after the others"}
 
 
 def cells(records: Iterable[Record]) -> dict[str, dict[str, Record]]:
@@ -34,26 +34,69 @@ def newest(candidates: list[dict[str, Record]]) -> dict[str, Record] | None:
     return max(candidates, key=key, default=None)
 
 
-def for_suite(name: str, records: Iterable[Record], declared: dict[str, str]) -> list[str]:
-    """Lines that answer "which versions should this suite pin?"."""
-    mine = {cid: s for cid, s in cells(records).items()
-            if next(iter(s.values())).probe == f"suite:{name}"}
-    lines = [f"suite {name}: {len(mine)} combinations measured"]
+def suite_records(key: str, records: Iterable[Record]) -> list[Record]:
+    """The records of one suite (by its key; records made before keys by ``probe``)."""
+    return [r for r in records if r.suite == key or (r.suite is None and r.probe == f"suite:{key}")]
+
+
+def for_suite(key: str, records: Iterable[Record], declared: dict[str, str]) -> list[str]:
+    """Lines that answer "which versions should this suite pin?".
+
+    Where the suite's current pins stand; the smallest change from them under which the
+    whole suite passes with no code change; and, separately, the changes that would pass
+    only once browser tests are rewritten (a ``hollow`` cell: its sync browser tests
+    received async Playwright objects). A hollow run is never recommended.
+    """
+    mine = cells(suite_records(key, records))
+    lines = [f"suite {key}: {len(mine)} combinations measured" + _found(mine)]
     lines.append(_current(mine, declared))
     passing = [s for s in mine.values() if all(r.outcome is Outcome.PASS for r in s.values())]
-    best = newest(passing)
+    best = smallest(passing, declared)
     if best:
-        lines.append(f"  newest combination where the whole suite passes: {_describe(best)}")
+        lines.append(f"  smallest change where the whole suite passes, no code change: {_describe(best)}")
         lines.append(f"  pins to write: {_pins(best)}")
-        return lines
-    lines.append("  no measured combination passes every way of running the suite")
-    for scenario, how in WORKAROUNDS.items():
-        fallback = newest([s for s in mine.values() if _passes(s, scenario)])
-        if fallback:
-            lines.append(f"  it passes {how} under: {_describe(fallback)}")
-            lines.append(f"  pins to write: {_pins(fallback)}")
-            break
-    return lines
+    else:
+        lines.append("  no measured combination passes every way of running the suite")
+        for scenario, how in WORKAROUNDS.items():
+            fallback = smallest([s for s in mine.values() if _passes(s, scenario)], declared)
+            if fallback:
+                lines.append(f"  it passes {how} under: {_describe(fallback)}")
+                lines.append(f"  pins to write: {_pins(fallback)}")
+                break
+    return lines + _code_changes(mine, declared)
+
+
+def smallest(candidates: list[dict[str, Record]], declared: dict[str, str]) -> dict[str, Record] | None:
+    """The candidate that changes fewest of the declared pins; the newest among equals."""
+    def changes(scenarios: dict[str, Record]) -> int:
+        requested = next(iter(scenarios.values())).requested
+        return sum(requested.get(d) != v for d, v in declared.items())
+
+    fewest = min(map(changes, candidates), default=None)
+    return newest([c for c in candidates if changes(c) == fewest])
+
+
+def _code_changes(mine: dict[str, dict[str, Record]], declared: dict[str, str]) -> list[str]:
+    """Cells where the suite passes only hollow: fixes that need browser tests rewritten."""
+    hollow = [s for s in mine.values()
+              if all(r.outcome in (Outcome.PASS, Outcome.HOLLOW) for r in s.values())
+              and any(r.outcome is Outcome.HOLLOW for r in s.values())]
+    best = smallest(hollow, declared)
+    if best is None:
+        return []
+    tests = {h.split(": ", 1)[0] for r in best.values() for h in r.hollow}
+    line = (f"  needs code changes: under {_describe(best)} every test passes only hollow "
+            f"(browser code never ran); it needs {len(tests)} browser tests rewritten as async "
+            "(not measured rewritten; ranked after every change that needs none)")
+    return [line]
+
+
+def _found(mine: dict[str, dict[str, Record]]) -> str:
+    found = next((r.found for s in mine.values() for r in s.values() if r.found), None)
+    if not found:
+        return ""
+    return (f"; {found['tests']} tests, {found['browser']} use Playwright, "
+            f"{found['async']} are async")
 
 
 def _current(mine: dict[str, dict[str, Record]], declared: dict[str, str]) -> str:

@@ -313,7 +313,7 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     """``python -m matrix bisect``: search, print, and append the findings. ``base`` are the
     CLI's run options (results folder, run id, snapshot time, suite in force)."""
     started, began = time.monotonic(), trials.now()
-    suite = base.suite.name if base.suite else ""
+    suite = base.suite.key if base.suite else ""
     python, pins = trials.parse_target(args.target, need_python=args.axis != "python", suite=suite)
     python = "" if args.axis == "python" else python  # the axis gives each cell its Python
     snapshot = releases.load(base.settings.releases)

@@ -524,7 +524,7 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     """``python -m matrix explain``: search, print the ranked changes, append the findings.
     ``base`` are the CLI's run options (results folder, run id, snapshot time, suite)."""
     started, began = time.monotonic(), trials.now()
-    python, pins = trials.parse_target(args.target, suite=base.suite.name if base.suite else "")
+    python, pins = trials.parse_target(args.target, suite=base.suite.key if base.suite else "")
     if args.max_cells < 0:
         raise ConfigError(f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only.")
     snapshot = releases.load(base.settings.releases)

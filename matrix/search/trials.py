@@ -240,7 +240,7 @@ class Bench:
     def own(self, cell: Cell) -> Cell:
         """The cell as this search runs it: on the user's suite when one is in force, with
         the search's variant wherever that variant applies (a switch of plugin drops it)."""
-        suite = self.opts.suite.name if self.opts.suite else ""
+        suite = self.opts.suite.key if self.opts.suite else ""
         cell = cell if cell.suite == suite else dataclasses.replace(cell, suite=suite)
         varied = dataclasses.replace(cell, variant=self.variant)
         return varied if variants.named(self.variant).cannot_apply(varied) is None else cell

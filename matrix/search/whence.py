@@ -27,8 +27,9 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from matrix import log
-from matrix.search import bisect, explain, trials
-from matrix.results import model, remedies, signatures, store
+from matrix.search import bisect, check, explain, trials
+from matrix.search.check import value as version_of
+from matrix.results import model, remedies, signatures, sources, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome, Record
@@ -37,7 +38,6 @@ HELP = "name the signature of an error message and list the recorded combination
 FAILED = frozenset({Outcome.BUG, Outcome.FAIL, Outcome.FLAKY, Outcome.TIMEOUT})
 _MEASURED = FAILED | {Outcome.PASS}
 MAX_SHOWN = 20  # combinations listed one by one
-_MIN_OVERLAP = 20  # characters: shorter texts contained in a signature prove nothing
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -73,7 +73,7 @@ def identify(text: str, recorded: Iterable[str] = ()) -> Match | None:
             return Match(signature=norm, how="recorded", line=line)
     for line, norm in normal:
         for sig in sigs:
-            if min(len(sig), len(norm)) >= _MIN_OVERLAP and (sig in norm or norm in sig):
+            if min(len(sig), len(norm)) >= signatures.MIN_OVERLAP and (sig in norm or norm in sig):
                 return Match(signature=sig, how="recorded", line=line)
     return None
 
@@ -92,14 +92,6 @@ def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Oc
         elif record.outcome in FAILED and signature in trials.signature_set(out, record):
             found.append(Occurrence(record=record, first=False))
     return found
-
-
-def version_of(record: Record, key: str) -> str | None:
-    """The record's Python minor, or the installed (else requested) version of ``key``."""
-    if key == "python":
-        full = record.python or record.requested.get("python") or ""
-        return ".".join(full.split(".")[:2]) or None
-    return record.resolved.get(key) or record.requested.get(key)
 
 
 def ranges(found: Sequence[Occurrence], records: Iterable[Record]) -> dict[str, list[tuple[str, str, int]]]:
@@ -185,8 +177,11 @@ def explain_notes(signature: str, findings: Iterable[Mapping], limit: int = 3) -
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``whence`` command's arguments."""
     parser.add_argument("text", nargs="+", help="the error text (quote it), or - to read stdin")
-    parser.add_argument("--results", type=Path,
-                        help="a results folder or results.jsonl (default: $MATRIX_OUT or reports)")
+    parser.add_argument("--from", "--results", dest="source", metavar="SOURCE",
+                        help="records to search: a results folder, results.jsonl, a published "
+                             "results.json or its http(s) address, or 'reference' (default: "
+                             "$MATRIX_OUT or reports when it holds records, else the reference "
+                             "dataset in the package)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -194,29 +189,41 @@ def run(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
     if not text.strip():
         raise ConfigError("whence needs the error text; paste it in quotes or pipe it with -.")
-    results = args.results or args.settings.out
-    folder = results if results.is_dir() or not results.suffix else results.parent
-    records = store.read(results)  # a skipped line is named on stderr
+    source = sources.load(args.source, None if args.source else args.settings.out)
+    records = source.records
     match = identify(text, (r.signature for r in records if r.signature))
     if match is None:
         log.answer(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
-              f"  {signatures.normalise(text)}\n(searched {len(records)} records in {results})")
+                   f"  {signatures.normalise(text)}\n(searched {source.describe()})")
         return 1
+    folder = _folder(source)
     found = occurrences(match.signature, records, folder)
-    log.answer(render(match, found, records, folder))
+    log.answer(render(match, found, records, folder, source))
     return 0
 
 
-def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record], folder: Path) -> str:
+def _folder(source: sources.Source) -> Path:
+    """Where the findings of bisect and explain would lie beside the records."""
+    if source.kind == "reference":
+        return sources.REFERENCE
+    where = Path(source.where)
+    return where.parent if where.suffix else where
+
+
+def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record], folder: Path,
+           source: sources.Source | None = None) -> str:
     """The whole answer as text."""
-    source = "in the catalogue" if match.how == "catalogue" else "a recorded signature"
-    lines = [match.line, f"is {match.signature} ({source})"]
+    where = source.describe() if source else str(folder / store.RESULTS)
+    known = signatures.BY_ID.get(match.signature)
+    label = "in the catalogue" if match.how == "catalogue" else "a recorded signature"
+    lines = [match.line, f"is {match.signature} ({label})"]
     if match.meaning:
         lines.append(f"  {match.meaning}")
+    if known and known.fixes:
+        lines += ["known fixes:"] + [f"  {fix}" for fix in known.fixes]
     if not found:
-        return "\n".join(lines + [f"\nnot in the {len(records)} records of {folder}"])
+        return "\n".join(lines + [f"\nnot among the {where}"])
     cells = len({o.record.cell_id for o in found})
-    where = folder / store.RESULTS
     lines += ["", f"recorded in {len(found)} scenario runs of {cells} combinations ({where}):"]
     lines += _combination_lines(found)
     lines += ["", "where it appears (installed versions; ranges over the versions measured):"]
@@ -224,18 +231,40 @@ def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record],
         shown = ", ".join(f"{a}–{b}" if a != b else a for a, b, _ in runs)
         count = sum(n for *_, n in runs)
         lines.append(f"  {key:26} {shown}   ({count} measured version{'s' if count != 1 else ''})")
+    lines += _remedy_lines(found, records, match.signature)
     notes = bisect_notes(match.signature, trials.read_findings(folder / bisect.FINDINGS))
     if notes:
         lines += ["", "where bisect saw it change:"] + [f"  {n}" for n in notes]
     notes = explain_notes(match.signature, trials.read_findings(folder / explain.FINDINGS))
-    lines += ["", "fixes found by explain:" if notes else
-              "fixes found by explain: none recorded (run: python -m matrix explain <pins>)"]
-    lines += [f"  {n}" for n in notes]
-    measured = remedies.for_signature(match.signature, records)
-    lines += ["", "remedies measured where it appears (same Python, pytest, pytest-asyncio):"
-              if measured else "remedies measured: none recorded (run: MATRIX_PROFILE=remedies "
-              "nox -s matrix)"]
-    return "\n".join(lines + [f"  {n}" for n in measured])
+    if notes:
+        lines += ["", "fixes found by explain:"] + [f"  {n}" for n in notes]
+    return "\n".join(lines)
+
+
+def _remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signature: str
+                  ) -> list[str]:
+    """What was measured to work where the signature shows: the other ways of running the
+    same combinations, the passing combination nearest to the newest one that shows it, and
+    each variant remedy measured on those combinations (``remedies.for_signature``)."""
+    lines = ["", "remedies measured to work:"]
+    hit = {o.record.cell_id for o in found}
+    cells = {c: s for c, s in check.by_cell(records).items() if c in hit}
+    for scenario, words in check.WORKAROUNDS.items():
+        tried = [s for s in cells.values() if scenario in s]
+        passed = sum(s[scenario].outcome == "pass" for s in tried)
+        if tried:
+            lines.append(f"  {words}: passes in {passed} of the {len(tried)} combinations "
+                         f"that show it and ran {scenario}")
+    newest = max(found, key=lambda o: [_order(version_of(o.record, k) or "")
+                                       for k in ("python", *DISTRIBUTIONS)]).record
+    pins = check.pins_of(newest)
+    answer = check.lookup(pins, sources.Source(list(records), "", "given"))
+    for n, e in enumerate(answer.remedies, 1):
+        lines.append(f"  {n}. from {newest.cell_id}: {check.diff_text(e)}  [{e.cell_id}]")
+    lines += [f"  {line}" for line in remedies.for_signature(signature, records)]
+    if len(lines) == 2:
+        lines.append("  none measured yet")
+    return lines
 
 
 def _combination_lines(found: Sequence[Occurrence]) -> list[str]:

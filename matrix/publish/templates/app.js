@@ -394,7 +394,244 @@
     document.getElementById("rec-next").addEventListener("click", function () { state.page += 1; renderTable(); });
   }
 
+  /* ---------------------------------------------------------- the ask box */
+  /* A pasted error is recognised with the catalogue's own patterns and normalisation
+   * (exported by the build from matrix/results/signatures.py, never written here). */
+
+  var ask = data.ask;
+  var known = ask.signatures.catalogue.map(function (c) {
+    return {sig: c, re: new RegExp(c.pattern)};
+  });
+  var noise = ask.signatures.noise.map(function (n) { return [new RegExp(n[0], "g"), n[1]]; });
+  var ASK_KEYS = ["python", "pytest", "pytest-asyncio", "plugin", "playwright"];
+
+  function pluginChoice(cell) {
+    return cell.plugin_version ? cell.plugin + " " + cell.plugin_version : cell.plugin;
+  }
+
+  function askValue(cell, key) { return key === "plugin" ? pluginChoice(cell) : cell[key]; }
+
+  function normalise(line) {
+    noise.forEach(function (n) { line = line.replace(n[0], n[1]); });
+    return line.trim().slice(0, ask.signatures.max_signature);
+  }
+
+  function identify(text) {
+    var lines = text.split(/\r?\n/).map(function (l) { return l.trim().replace(/^E\s+/, "").trim(); })
+      .filter(function (l) { return l; });
+    for (var i = 0; i < known.length; i++) {
+      if (known[i].re.test(text)) {
+        var line = lines.filter(function (l) { return known[i].re.test(l); })[0] || lines[0];
+        return {id: known[i].sig.id, sig: known[i].sig, line: line};
+      }
+    }
+    var recorded = rec.dicts.signature || [];
+    var normal = lines.map(normalise);
+    for (var j = 0; j < normal.length; j++) {
+      if (recorded.indexOf(normal[j]) >= 0) { return {id: normal[j], line: lines[j]}; }
+    }
+    var least = ask.signatures.min_overlap;
+    for (var k = 0; k < normal.length; k++) {
+      for (var m = 0; m < recorded.length; m++) {
+        var a = normal[k], b = recorded[m];
+        if (Math.min(a.length, b.length) >= least && (a.indexOf(b) >= 0 || b.indexOf(a) >= 0)) {
+          return {id: b, line: lines[k]};
+        }
+      }
+    }
+    return null;
+  }
+
+  /* Cells with a scenario whose verdict record shows the signature. */
+  function cellsShowing(id) {
+    var found = [];
+    data.cells.forEach(function (cell) {
+      var hits = cell.scenarios.filter(function (s) { return val(s[2], "signature") === id; });
+      if (hits.length) { found.push({cell: cell, scenarios: hits}); }
+    });
+    return found;
+  }
+
+  function releasesOf(found) {
+    var out = [];
+    [["python", "Python"], ["pytest", "pytest"], ["pytest-asyncio", "pytest-asyncio"],
+     ["plugin", "plugin"], ["playwright", "playwright"]].forEach(function (p) {
+      var seen = {};
+      found.forEach(function (f) { var v = askValue(f.cell, p[0]); if (v) { seen[v] = 1; } });
+      var values = Object.keys(seen);
+      var order = p[0] === "plugin" ? null : rec.dicts[p[0]];
+      if (order) { values.sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); }); }
+      else { values.sort(); }
+      if (values.length) { out.push([p[1], values]); }
+    });
+    return out;
+  }
+
+  function gridLink(cell) {
+    var a = el("a", null, "grid");
+    a.setAttribute("href", "#" + (ask.grids[cell.python] || "grids"));
+    return a;
+  }
+
+  function fixList(sig) {
+    var ul = el("ul", "ask-fixes");
+    (sig ? sig.fixes : []).forEach(function (f) { ul.appendChild(el("li", null, f)); });
+    Object.keys(ask.best).forEach(function (plugin) {
+      var li = el("li", null, "measured to pass every scenario: ");
+      li.appendChild(cellLink(ask.best[plugin].cell_id, ask.best[plugin].text));
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
+  function showSignature(box, match) {
+    var sig = match.sig || null;
+    var head = el("h3", null, (match.line || match.id) + " is ");
+    head.appendChild(signatureNode(match.id));
+    box.appendChild(head);
+    if (sig) { box.appendChild(el("p", "ask-meaning", sig.meaning)); }
+    var found = cellsShowing(match.id);
+    var runs = found.reduce(function (n, f) { return n + f.scenarios.length; }, 0);
+    box.appendChild(el("p", null, found.length ? "Produced in " + runs + " scenario runs of " +
+      found.length + " measured combinations, by these releases:" : "No measured combination here shows it."));
+    var dl = el("dl", "ask-releases");
+    releasesOf(found).forEach(function (r) {
+      dl.appendChild(el("dt", null, r[0]));
+      dl.appendChild(el("dd", null, r[1].join(", ")));
+    });
+    box.appendChild(dl);
+    var ul = el("ul", "ask-cells");
+    found.slice(0, 20).forEach(function (f) {
+      var li = el("li");
+      li.appendChild(chip(f.cell.verdict));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(cellLink(f.cell.id, versionsLine(f.cell)));
+      li.appendChild(document.createTextNode(" (" + f.scenarios.map(function (s) { return s[0]; }).join(", ") + "; "));
+      li.appendChild(gridLink(f.cell));
+      li.appendChild(document.createTextNode(")"));
+      ul.appendChild(li);
+    });
+    if (found.length > 20) { ul.appendChild(el("li", "more", "… and " + (found.length - 20) + " more")); }
+    box.appendChild(ul);
+    box.appendChild(el("h4", null, "Fix"));
+    box.appendChild(fixList(sig));
+  }
+
+  function knownSignature(id) {
+    var hit = known.filter(function (k) { return k.sig.id === id; })[0];
+    return hit ? hit.sig : null;
+  }
+
+  function differences(cell, chosen) {
+    return ASK_KEYS.filter(function (k) { return chosen[k] && askValue(cell, k) !== chosen[k]; });
+  }
+
+  function nearestPassing(cell) {
+    var keys = ASK_KEYS.concat(["pytest-cov"]);
+    var best = null, bestN = 99;
+    data.cells.forEach(function (c) {
+      if (c.verdict !== "pass") { return; }
+      var n = keys.filter(function (k) { return askValue(c, k) !== askValue(cell, k); }).length;
+      if (n < bestN) { best = c; bestN = n; }
+    });
+    return best;
+  }
+
+  function showCell(box, cell) {
+    var p = el("p", "ask-verdict");
+    p.appendChild(el("strong", null, "Verdict: "));
+    p.appendChild(chip(cell.verdict));
+    p.appendChild(document.createTextNode(" "));
+    p.appendChild(cellLink(cell.id, versionsLine(cell)));
+    p.appendChild(document.createTextNode(" ("));
+    p.appendChild(gridLink(cell));
+    p.appendChild(document.createTextNode(")"));
+    box.appendChild(p);
+    var ul = el("ul", "ask-scenarios");
+    var sigs = [];
+    cell.scenarios.forEach(function (s) {
+      var sig = val(s[2], "signature");
+      var li = el("li", null, s[0] + ": ");
+      li.appendChild(chip(s[1]));
+      if (sig) {
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(signatureNode(sig));
+        if (sigs.indexOf(sig) < 0) { sigs.push(sig); }
+      }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+    sigs.forEach(function (id) {
+      var sig = knownSignature(id);
+      if (sig) { box.appendChild(el("p", "ask-meaning", id + ": " + sig.meaning)); }
+    });
+    if (cell.verdict !== "pass") {
+      var fix = nearestPassing(cell);
+      var fp = el("p", "ask-fix", "Nearest combination measured to pass every scenario: ");
+      if (fix) { fp.appendChild(cellLink(fix.id, versionsLine(fix))); } else { fp.textContent += "none yet"; }
+      box.appendChild(fp);
+      var first = sigs.map(knownSignature).filter(function (s) { return s; })[0];
+      if (first) { box.appendChild(fixList(first)); }
+    }
+  }
+
+  function answerVersions(box, chosen) {
+    var measured = data.cells.filter(function (c) { return data.states[c.verdict] && c.scenarios.length; });
+    var hits = measured.filter(function (c) { return differences(c, chosen).length === 0; });
+    if (!hits.length) {
+      box.appendChild(el("p", null, "No measured combination has exactly these versions. Nearest:"));
+      var ranked = measured.slice().sort(function (a, b) {
+        return differences(a, chosen).length - differences(b, chosen).length;
+      }).slice(0, 3);
+      hits = ranked;
+    }
+    box.className = hits.some(function (c) { return c.verdict !== "pass"; }) ? "bad" : "good";
+    hits.slice(0, 10).forEach(function (c) { showCell(box, c); });
+    if (hits.length > 10) { box.appendChild(el("p", "more", "… and " + (hits.length - 10) + " more")); }
+  }
+
+  function answerAsk() {
+    var box = document.getElementById("ask-answer");
+    var text = document.getElementById("ask-text").value;
+    var chosen = {};
+    ASK_KEYS.forEach(function (k) { chosen[k] = document.getElementById("ask-" + k).value; });
+    box.textContent = "";
+    box.className = "";
+    if (text.trim()) {
+      var match = identify(text);
+      if (!match) {
+        box.appendChild(el("p", null, "No catalogue entry or recorded signature matches. Normalised, it reads:"));
+        box.appendChild(el("pre", null, normalise(text.trim().split(/\r?\n/)[0])));
+        return;
+      }
+      box.className = "bad";
+      showSignature(box, match);
+      return;
+    }
+    if (ASK_KEYS.some(function (k) { return chosen[k]; })) { answerVersions(box, chosen); }
+  }
+
+  function wireAsk() {
+    ASK_KEYS.forEach(function (key) {
+      var select = document.getElementById("ask-" + key);
+      var seen = {};
+      data.cells.forEach(function (c) { var v = askValue(c, key); if (v) { seen[v] = 1; } });
+      var values = Object.keys(seen);
+      var order = key === "plugin" ? null : rec.dicts[key];
+      if (order) { values.sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); }); }
+      else { values.sort(); }
+      values.forEach(function (v) { select.appendChild(el("option", null, v)); });
+      select.addEventListener("change", answerAsk);
+    });
+    var timer = null;
+    document.getElementById("ask-text").addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(answerAsk, 150);
+    });
+  }
+
   buildHead();
+  wireAsk();
   wireControls();
   refresh();
   wireGrids();

@@ -1,0 +1,114 @@
+"""Where the answers of ``check`` and ``whence`` come from, without running anything.
+
+In order: the records named with ``--from`` (a results folder, a ``results.jsonl``, a
+published ``results.json``, or its ``http(s)`` address), else the local results folder
+when it holds records, else the reference dataset shipped inside the package
+(``matrix/reference/``: records the product measured itself, with their provenance).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from matrix.errors import ConfigError
+from matrix.results import store
+from matrix.results.record import Record
+
+REFERENCE = Path(__file__).resolve().parent.parent / "reference"
+PROVENANCE = "provenance.json"
+PUBLISHED = "results.json"
+FETCH_TIMEOUT = 20  # seconds: a published page answers at once or not at all
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Records and where they were read."""
+
+    records: list[Record]
+    where: str  # a path or an address, as the user would type it
+    kind: str  # "given", "local" or "reference"
+    provenance: dict[str, Any] | None = None  # the reference dataset's (run, date, machine)
+
+    def describe(self) -> str:
+        """One line: how many records, from where, measured when and on what."""
+        text = f"{len(self.records)} records from {self.where}"
+        if self.provenance:
+            text += f" ({provenance_text(self.provenance)})"
+        return text
+
+
+def provenance_text(p: dict[str, Any]) -> str:
+    """The reference dataset's provenance in words."""
+    machine = p.get("machine") or {}
+    return (f"reference dataset, run {p.get('run_id')} on {p.get('date')}, "
+            f"{p.get('cells')} cells measured on {machine.get('cores')} cores, "
+            f"{machine.get('os')}, Python {machine.get('python')}, "
+            f"{p.get('chromium') or 'Chromium unknown'}")
+
+
+def load(given: str | None, out: Path | None) -> Source:
+    """The records to answer from (see the module docstring); ``out`` is the local results
+    folder (``MATRIX_OUT``)."""
+    if given:
+        return _given(given)
+    local = store.read(out) if out is not None and out.exists() else []  # names a bad line
+    if local:
+        return Source(local, str(out / store.RESULTS), "local")
+    return reference()
+
+
+def reference() -> Source:
+    """The reference dataset shipped in the package, with its provenance."""
+    records = store.read(REFERENCE / store.RESULTS, warn=False)
+    provenance = None
+    if (REFERENCE / PROVENANCE).is_file():
+        provenance = json.loads((REFERENCE / PROVENANCE).read_text(encoding="utf-8"))
+    return Source(records, "the reference dataset in the package", "reference", provenance)
+
+
+def _given(given: str) -> Source:
+    if given == "reference":
+        return reference()
+    scheme = urllib.parse.urlsplit(given).scheme
+    if scheme in ("http", "https"):
+        return Source(_parsed(_fetch(given), given), given, "given")
+    if len(scheme) > 1:  # one letter is a Windows drive, not a scheme
+        raise ConfigError(f"--from {given}: only http(s) addresses, files and folders are "
+                          "read; give the page's results.json address or a local copy.")
+    path = Path(given)
+    if path.is_dir():
+        found = [path / n for n in (store.RESULTS, PUBLISHED) if (path / n).is_file()]
+        if not found:
+            raise ConfigError(f"--from {given}: the folder holds neither {store.RESULTS} nor "
+                              f"{PUBLISHED}; give a results folder or a published results.json.")
+        path = found[0]
+    if not path.is_file():
+        raise ConfigError(f"--from {given}: no such file or folder; give a results folder, "
+                          "a results.jsonl, a results.json or an http(s) address.")
+    return Source(_parsed(path.read_text(encoding="utf-8", errors="replace"), str(path)),
+                  str(path), "given")
+
+
+def _fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
+            return response.read().decode("utf-8", errors="replace")
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ConfigError(f"--from {url}: could not be fetched ({reason}); check the address, "
+                          "or download it and give the file.") from None
+
+
+def _parsed(text: str, where: str) -> list[Record]:
+    records, skipped = store.parse(text)
+    if skipped and not records:
+        number, exc = skipped[0]
+        raise ConfigError(f"--from {where}: no record could be read (item {number}: {exc}); "
+                          "give a results.jsonl or a published results.json.")
+    return records

@@ -1,0 +1,331 @@
+"""Check: where a project's pins stand, from measured records, in a second, building nothing.
+
+``python -m matrix check [path]`` reads the pins of a ``uv.lock``, ``poetry.lock``,
+``pdm.lock``, ``requirements*.txt`` or ``pyproject.toml`` (or, with ``--installed``, the
+current environment), looks them up in the records (``--from``, else the local results
+folder, else the reference dataset shipped in the package) and prints:
+
+1. the measured cell with exactly these pins, each scenario's outcome and signature,
+   and what the signatures mean; when no cell matches, the nearest measured evidence and
+   how it differs;
+2. the remedies measured to work: passing combinations nearest to the pins, and the
+   ways of running the same combination (e2e tests last, in their own process) that pass;
+3. the smallest fix: the passing combination that changes the fewest axes.
+
+Exit code 0 when the pins are measured good, 1 when measured bad, 8 when no record
+answers for them: a CI gate, like an audit tool. ``--json`` prints the answer as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, SYNC_PLUGIN
+from matrix import log
+from matrix.results import model, signatures, sources
+from matrix.results.model import BAD as BAD_VERDICTS
+from matrix.results.model import SEVERITY, ScenarioVerdict
+from matrix.results.record import Record
+from matrix.search import pins as pins_mod
+
+HELP = "where a project's pins stand, from measured records (no env is built)"
+GOOD, BAD, UNKNOWN = 0, 1, 8  # exit codes (7 is OutputError's, in matrix.errors)
+PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
+WORKAROUNDS = {"isolated": "run the e2e tests in a separate pytest process",
+               "e2e-last": "run the e2e tests after the async tests"}
+SHOWN = 3  # nearest cells and remedies listed
+#: Installed for another pin's sake (coverage under pytest-cov): compared only where a cell
+#: asked for it, or every lock file that holds it would differ from every cell.
+TRANSITIVE = frozenset({"coverage"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Difference:
+    """One way a measured cell differs from the pins: ``None`` is "not installed"."""
+
+    key: str
+    yours: str | None
+    measured: str | None
+
+    def text(self) -> str:
+        if self.yours is None:
+            return f"add {self.key} {self.measured}"
+        if self.measured is None:
+            return f"drop {self.key} {self.yours}" if self.key != "python" else "any Python"
+        return f"{self.key} {self.yours} -> {self.measured}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Evidence:
+    """A measured cell: its scenario verdicts, its verdict, how it differs."""
+
+    cell_id: str
+    scenarios: dict[str, ScenarioVerdict]
+    verdict: str
+    differences: tuple[Difference, ...]
+
+    @property
+    def changes(self) -> int:
+        """How many axes change (the plugin is one axis), +1 for leaving every plugin:
+        that means writing the suite's own browser fixtures."""
+        keys = {"plugin" if d.key in PLUGINS else d.key for d in self.differences}
+        drops_plugin = any(d.key in PLUGINS and d.yours for d in self.differences) and not any(
+            d.key in PLUGINS and d.measured for d in self.differences)
+        return len(keys) + drops_plugin
+
+    def requested(self) -> dict[str, str]:
+        return next(iter(self.scenarios.values())).latest.requested
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """What check says about one set of pins."""
+
+    pins: pins_mod.Pins
+    source: sources.Source
+    matches: list[Evidence]
+    nearest: list[Evidence]
+    remedies: list[Evidence]
+
+    @property
+    def status(self) -> str:
+        decided = [e for e in self.matches if e.verdict in BAD_VERDICTS | {"pass"}]
+        if not decided:
+            return "unknown"
+        return "bad" if any(e.verdict in BAD_VERDICTS for e in decided) else "good"
+
+    @property
+    def verdict(self) -> str:
+        """The worst verdict of the matching cells, or ``unknown``."""
+        if self.status == "unknown":
+            return "unknown"
+        return min((e.verdict for e in self.matches), key=SEVERITY.index)
+
+    @property
+    def exit_code(self) -> int:
+        return {"good": GOOD, "bad": BAD}.get(self.status, UNKNOWN)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def by_cell(records: Iterable[Record]) -> dict[str, dict[str, ScenarioVerdict]]:
+    """The scenario verdicts of every cell (the results model's); a cell run with a probe
+    variant answers for that variant only (the Remedies section), never for the versions."""
+    return model.by_cell(model.verdicts(r for r in records if r.variant == BASELINE))
+
+
+def value(record: Record, key: str) -> str | None:
+    """A cell's Python minor, or the installed (else requested) version of ``key``."""
+    if key == "python":
+        full = record.python or record.requested.get("python") or ""
+        return ".".join(full.split(".")[:2]) or None
+    return record.resolved.get(key) or record.requested.get(key)
+
+
+def differences(pins: pins_mod.Pins, record: Record) -> tuple[Difference, ...]:
+    """How a measured cell differs from the pins. A distribution counts when the pins name
+    it or the cell asked for it (a version the resolver picked for a dependency the
+    project does not pin, such as coverage under pytest-cov, is not a difference)."""
+    mine = dict(pins.versions, **({"python": pins.python} if pins.python else {}))
+    found = []
+    for key in ("python", *DISTRIBUTIONS):
+        if key == "python" or key not in record.requested:
+            if key not in mine or key in TRANSITIVE:
+                continue
+        theirs = value(record, key)
+        if mine.get(key) != theirs:
+            found.append(Difference(key, mine.get(key), theirs))
+    return tuple(found)
+
+
+def lookup(pins: pins_mod.Pins, source: sources.Source) -> Answer:
+    """Exact matches, the nearest decided evidence and the remedies, from the records."""
+    evidence = [Evidence(cell_id, scen, model.cell_outcome(scen.values()),
+                         differences(pins, next(iter(scen.values())).latest))
+                for cell_id, scen in by_cell(source.records).items()]
+    decided = [e for e in evidence if e.verdict in BAD_VERDICTS | {"pass"}]
+    matches = [e for e in evidence if not e.differences]
+    nearest = sorted((e for e in decided if e.differences), key=_nearness)[:SHOWN]
+    passing = sorted((e for e in decided if e.verdict == "pass" and e.differences), key=_nearness)
+    return Answer(pins, source, matches, nearest, _one_per_plugin(passing)[:SHOWN])
+
+
+def _nearness(e: Evidence) -> tuple:
+    return (e.changes, len(e.differences), e.cell_id)
+
+
+def _one_per_plugin(ranked: list[Evidence]) -> list[Evidence]:
+    """The nearest passing cell of each plugin choice (sync, async, none), nearest first."""
+    seen, out = set(), []
+    for e in ranked:
+        plugin = next((p for p in PLUGINS if p in e.requested()), "none")
+        if plugin not in seen:
+            seen.add(plugin)
+            out.append(e)
+    return out
+
+
+def workarounds(e: Evidence) -> list[str]:
+    """Ways of running this very combination that were measured to pass."""
+    first = e.scenarios.get("e2e-first")
+    if first is None or first.outcome not in BAD_VERDICTS:
+        return []
+    return [f"{words} (the {name} scenario passes here)" for name, words in WORKAROUNDS.items()
+            if name in e.scenarios and e.scenarios[name].outcome == "pass"]
+
+
+def signature_ids(found: Iterable[Evidence]) -> list[str]:
+    """The failure signatures of the given cells, worst scenario first, each once."""
+    out: dict[str, None] = {}
+    for e in found:
+        for v in sorted(e.scenarios.values(), key=lambda v: SEVERITY.index(v.outcome)):
+            if v.signature and v.outcome in BAD_VERDICTS:
+                out[v.signature] = None
+    return list(out)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def render(answer: Answer) -> str:
+    """The answer as text."""
+    p = answer.pins
+    lines = [f"pins ({p.source}): {p.text()}"
+             + (f" [Python from {p.python_from}]" if p.python_from else ""),
+             f"records: {answer.source.describe()}", ""]
+    if not p.versions:
+        lines.append("none of the distributions under test is pinned exactly "
+                     f"({', '.join(DISTRIBUTIONS)})")
+    for e in answer.matches:
+        lines += [f"measured: {e.verdict}  {e.cell_id}"] + _scenario_lines(e)
+        lines += [f"  works here: {w}" for w in workarounds(e)]
+    if not answer.matches:
+        lines.append("verdict: unknown: no measured cell has exactly these pins")
+    if answer.nearest and answer.status == "unknown":
+        lines += ["", "nearest measured evidence:"]
+        for e in answer.nearest:
+            lines.append(f"  {e.verdict:5} {e.cell_id}: differs by {diff_text(e)}")
+            lines += ["  " + s for s in _scenario_lines(e) if e.verdict != "pass"]
+    shown = answer.matches or answer.nearest[:1]
+    lines += _meaning_lines(signature_ids(shown))
+    lines += _remedy_lines(answer)
+    lines += ["", f"verdict: {answer.verdict} (exit {answer.exit_code})"]
+    return "\n".join(lines)
+
+
+def _scenario_lines(e: Evidence) -> list[str]:
+    return [f"  {name:14} {v.outcome:14} {v.signature or ''}"
+            + (f"  ({v.message})" if v.message and v.message != v.signature else "")
+            for name, v in e.scenarios.items()]
+
+
+def diff_text(e: Evidence) -> str:
+    """The differences in words; leaving one plugin for the other reads as one change."""
+    diffs = {d.key: d for d in e.differences}
+    parts = []
+    for d in e.differences:
+        other = diffs.get(ASYNC_PLUGIN if d.key == SYNC_PLUGIN else SYNC_PLUGIN)
+        if d.key in PLUGINS and other is not None:
+            if d.yours:
+                parts.append(f"{d.key} {d.yours} -> {other.key} {other.measured}")
+        elif d.key in PLUGINS and d.measured is None:
+            parts.append(f"{d.text()} (Playwright's async API in the suite's own fixtures)")
+        else:
+            parts.append(d.text())
+    return ", ".join(parts)
+
+
+def _meaning_lines(ids: list[str]) -> list[str]:
+    lines = []
+    for sig in ids:
+        known = signatures.BY_ID.get(sig)
+        if known:
+            lines += ["", f"{sig}: {known.meaning}"]
+            lines += [f"  known fix: {fix}" for fix in known.fixes]
+    return lines
+
+
+def _remedy_lines(answer: Answer) -> list[str]:
+    if answer.status == "good":
+        return []
+    if not answer.remedies:
+        return ["", "no measured combination near these pins passes every scenario"]
+    lines = ["", "remedies measured to work (every scenario passes):"]
+    for n, e in enumerate(answer.remedies, 1):
+        lines.append(f"  {n}. {diff_text(e)}  [{e.cell_id}]")
+    best = answer.remedies[0]
+    lines += ["", f"smallest fix: {diff_text(best)}",
+              f"  pins to write: {pins_line(best)}"]
+    return lines
+
+
+def pins_of(record: Record) -> pins_mod.Pins:
+    """A measured cell's own pins, to look up what is near it."""
+    requested = {k: v for k, v in record.requested.items() if k in DISTRIBUTIONS}
+    return pins_mod.Pins(record.cell_id, requested, value(record, "python"))
+
+
+def pins_line(e: Evidence) -> str:
+    """The measured cell's pins as requirements (its Python named apart)."""
+    requested = e.requested()
+    text = " ".join(f"{d}=={requested[d]}" for d in DISTRIBUTIONS if d in requested)
+    return f"{text} (Python {requested.get('python')})"
+
+
+def to_json(answer: Answer) -> dict[str, Any]:
+    """The answer for machines (``--json``)."""
+    def cell(e: Evidence) -> dict[str, Any]:
+        return {"cell_id": e.cell_id, "verdict": e.verdict, "requested": e.requested(),
+                "differences": [dataclasses.asdict(d) for d in e.differences],
+                "scenarios": {s: {"outcome": v.outcome, "signature": v.signature,
+                                  "message": v.message} for s, v in e.scenarios.items()},
+                "workarounds": workarounds(e)}
+
+    ids = signature_ids(answer.matches or answer.nearest[:1])
+    return {
+        "verdict": answer.verdict, "status": answer.status, "exit_code": answer.exit_code,
+        "pins": dataclasses.asdict(answer.pins),
+        "source": {"where": answer.source.where, "kind": answer.source.kind,
+                   "records": len(answer.source.records), "provenance": answer.source.provenance},
+        "matches": [cell(e) for e in answer.matches],
+        "nearest": [cell(e) for e in answer.nearest],
+        "signatures": [{"id": s, "meaning": signatures.BY_ID[s].meaning,
+                        "fixes": list(signatures.BY_ID[s].fixes)}
+                       for s in ids if s in signatures.BY_ID],
+        "remedies": [cell(e) for e in answer.remedies],
+        "smallest_fix": (cell(answer.remedies[0]) | {"pins": pins_line(answer.remedies[0])}
+                         if answer.remedies and answer.status != "good" else None),
+    }
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``check`` command's arguments."""
+    parser.add_argument("path", nargs="?", type=Path, default=Path("."),
+                        help="a lock, requirements or pyproject.toml file, or a folder holding "
+                             "one (default: the current folder)")
+    parser.add_argument("--installed", action="store_true",
+                        help="check the distributions installed in this environment instead")
+    parser.add_argument("--python", help="the project's Python version (default: "
+                        ".python-version beside the file, else any)")
+    parser.add_argument("--from", dest="source", metavar="SOURCE",
+                        help="records to answer from: a results folder, results.jsonl, a "
+                             "published results.json or its http(s) address, or 'reference' "
+                             "(default: the local results folder, else the reference dataset)")
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``python -m matrix check``: print where the pins stand; exit 0 good, 1 bad, 8 unknown."""
+    pins = pins_mod.installed(args.python) if args.installed else pins_mod.read(args.path, args.python)
+    answer = lookup(pins, sources.load(args.source, None if args.source else args.settings.out))
+    log.answer(json.dumps(to_json(answer), indent=1) if args.json else render(answer))
+    return answer.exit_code

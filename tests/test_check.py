@@ -1,0 +1,219 @@
+"""check: a project's pins looked up in measured records, with no env built.
+
+The records are the reference dataset shipped in the package (``matrix/reference/``,
+measured by ``nox -s reference``); the local results folder is pointed at an empty folder,
+as in a fresh clone where nothing was run. The projects under ``tests/data/check/`` are
+real: their ``uv.lock`` and ``poetry.lock`` were written by uv and Poetry from the
+``pyproject.toml`` beside them (the ``pdm.lock`` is written by hand in PDM's format).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from matrix.__main__ import main
+from matrix.results import sources, store
+from matrix.search import check, pins
+
+CHECK = Path(__file__).parent / "data" / "check"
+REPORTED, FIXED, UNKNOWN = "reported", "fixed", "unmeasured"
+FORMATS = ("req", "uv", "poetry")
+
+
+@pytest.fixture(autouse=True)
+def fresh_clone(tmp_path, monkeypatch) -> Path:
+    """No local run: the results folder is empty, so the reference dataset answers."""
+    out = tmp_path / "reports"
+    monkeypatch.setenv("MATRIX_OUT", str(out))
+    return out
+
+
+def run_check(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["check", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("form", FORMATS)
+def test_the_reported_project_is_measured_bug_with_its_signature_and_smallest_fix(capsys, form) -> None:
+    started = time.perf_counter()
+    code, out, _ = run_check(capsys, str(CHECK / f"{form}-{REPORTED}"))
+    elapsed = time.perf_counter() - started
+    assert code == check.BAD == 1
+    assert elapsed < 1.0, f"check took {elapsed:.2f} s"
+    assert "measured: bug  py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0" in out
+    assert "e2e-first      bug            loop-already-running" in out
+    assert "AttributeError: 'FixtureDef' object has no attribute 'unittest'" in out
+    assert "known fix: use pytest-playwright-asyncio" in out
+    assert ("\nsmallest fix: pytest-asyncio 0.23.0 -> 0.24.0, "
+            "pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1\n") in out
+    assert ("pins to write: pytest==8.4.2 pytest-asyncio==0.24.0 pytest-playwright-asyncio==0.7.1 "
+            "playwright==1.49.1 pytest-cov==7.0.0 (Python 3.13)") in out
+    assert "records: " in out and "reference dataset, run " in out
+    assert out.rstrip().endswith("verdict: bug (exit 1)")
+
+
+@pytest.mark.parametrize("form", FORMATS)
+def test_the_fixed_pins_are_measured_good(capsys, form) -> None:
+    code, out, _ = run_check(capsys, str(CHECK / f"{form}-{FIXED}"))
+    assert code == check.GOOD == 0
+    assert "measured: pass  py3.13-pytest8.4.2-asyncio0.24.0-async0.7.1-pw1.56.0" in out
+    assert "smallest fix" not in out and out.rstrip().endswith("verdict: pass (exit 0)")
+
+
+@pytest.mark.parametrize("form", FORMATS)
+def test_pins_nobody_measured_give_the_nearest_evidence_and_exit_8(capsys, form) -> None:
+    code, out, _ = run_check(capsys, str(CHECK / f"{form}-{UNKNOWN}"))
+    assert code == check.UNKNOWN == 8
+    assert "no measured cell has exactly these pins" in out
+    assert "nearest measured evidence:" in out
+    # every nearest cell says how it differs, and playwright 1.52.0 was never measured
+    nearest = out.split("nearest measured evidence:")[1].split("\n\n")[0]
+    assert nearest.count("differs by") == check.SHOWN and "playwright 1.52.0 -> " in nearest
+    assert out.rstrip().endswith("verdict: unknown (exit 8)")
+
+
+def test_json_gives_the_same_answer_for_machines(capsys) -> None:
+    code, out, _ = run_check(capsys, str(CHECK / f"req-{REPORTED}"), "--json")
+    answer = json.loads(out)
+    assert code == 1 and (answer["verdict"], answer["status"], answer["exit_code"]) == ("bug", "bad", 1)
+    (match,) = answer["matches"]
+    assert match["scenarios"]["e2e-first"] == {
+        "outcome": "bug", "signature": "loop-already-running",
+        "message": "RuntimeError: This event loop is already running"}
+    assert answer["signatures"][0]["id"] == "loop-already-running"
+    assert answer["smallest_fix"]["requested"]["pytest-playwright-asyncio"] == "0.7.1"
+    assert answer["source"]["kind"] == "reference" and answer["source"]["provenance"]["cells"] >= 80
+
+
+def test_python_given_on_the_command_line_wins_over_python_version(capsys) -> None:
+    code, out, _ = run_check(capsys, str(CHECK / f"req-{FIXED}"), "--python", "3.8")
+    assert code == 8 and "Python 3.8, pytest 8.4.2" in out and "python 3.8 -> 3.13" in out
+
+
+def test_the_local_results_folder_answers_before_the_reference(capsys, fresh_clone) -> None:
+    fresh_clone.mkdir()
+    kept = [r for r in sources.reference().records if "asyncio0.24.0-async0.7.1-pw1.56.0" in r.cell_id]
+    for record in kept:
+        store.append(fresh_clone, record)
+    code, out, _ = run_check(capsys, str(CHECK / f"req-{REPORTED}"))
+    assert code == 8 and f"{len(kept)} records from {fresh_clone / store.RESULTS}" in out
+
+
+def test_a_published_results_json_file_and_its_address_are_read_alike(capsys, tmp_path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    records = sources.reference().records
+    items = ",\n".join(json.dumps(r.to_json()) for r in records)
+    (site / "results.json").write_text(f"[\n{items}\n]\n", encoding="utf-8")
+    code, out, _ = run_check(capsys, str(CHECK / f"uv-{REPORTED}"), "--from", str(site))
+    assert code == 1 and f"{len(records)} records from {site / 'results.json'}" in out
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a: None
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/results.json"
+        code, out, _ = run_check(capsys, str(CHECK / f"uv-{REPORTED}"), "--from", url)
+        server.shutdown()
+    assert code == 1 and f"{len(records)} records from {url}" in out
+
+
+@pytest.mark.parametrize("source,words", [
+    ("ftp://example.org/results.json", "only http(s) addresses"),
+    ("no/such/folder", "no such file or folder"),
+])
+def test_a_source_that_cannot_be_read_is_one_sentence_and_exit_2(capsys, source, words) -> None:
+    code, out, err = run_check(capsys, str(CHECK / f"req-{FIXED}"), "--from", source)
+    assert code == 2 and out == "" and words in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name,words", [
+    ("bad-toml/uv.lock", "uv.lock: not valid TOML"),
+    ("bad-lock/poetry.lock", "poetry.lock: package entry 1 has no name or version"),
+    ("bad-requirements", "requirements.txt line 2: not a requirement"),
+    ("unknown-format/Pipfile.lock", "Pipfile.lock: not a format check reads"),
+    ("nowhere", "nowhere: no such file or folder"),
+])
+def test_malformed_and_unknown_files_are_one_sentence_naming_the_file_and_exit_2(capsys, name, words) -> None:
+    code, out, err = run_check(capsys, str(CHECK / name))
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and words in err and err.count("\n") == 1
+
+
+def test_pyproject_exact_pins_are_read_and_ranges_are_not() -> None:
+    found = pins.read(CHECK / f"uv-{REPORTED}" / "pyproject.toml")
+    assert found.versions == {"pytest": "8.4.2", "pytest-asyncio": "0.23.0", "pytest-playwright": "0.7.1",
+                              "playwright": "1.49.1", "pytest-cov": "7.0.0"}
+    assert found.python == "3.13"
+    reqs = pins.read(CHECK / f"req-{REPORTED}")  # requests>=2.31 is neither a pin nor under test
+    assert reqs.versions == found.versions
+
+
+def test_a_pdm_lock_is_read_like_the_others(capsys) -> None:
+    found = pins.read(CHECK / "pdm-fixed")
+    assert found.source.endswith("pdm.lock") and found.versions == pins.read(CHECK / "uv-fixed").versions
+    code, out, _ = run_check(capsys, str(CHECK / "pdm-fixed"))
+    assert code == 0
+
+
+def test_the_definition_check_is_now_called_validate(capsys) -> None:
+    assert main(["validate"]) == 0
+    assert "profile 'quick' is valid" in capsys.readouterr().out
+
+
+def test_a_folder_is_read_through_its_lock_file_first() -> None:
+    assert pins.read(CHECK / f"uv-{FIXED}").source.endswith("uv.lock")
+    assert pins.read(CHECK / f"poetry-{FIXED}").source.endswith("poetry.lock")
+
+
+def test_installed_reads_this_environment() -> None:
+    import importlib.metadata
+    import sys
+
+    found = pins.installed()
+    assert found.versions["pytest"] == importlib.metadata.version("pytest")
+    assert found.versions["pytest-asyncio"] == importlib.metadata.version("pytest-asyncio")
+    assert found.python == "{}.{}".format(*sys.version_info[:2])
+
+
+def test_a_transitive_coverage_version_is_no_difference() -> None:
+    lock = pins.read(CHECK / f"uv-{REPORTED}")
+    assert "coverage" in lock.versions  # the lock holds it, for pytest-cov
+    answer = check.lookup(lock, sources.reference())
+    assert [e.cell_id for e in answer.matches] == [
+        "py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"]
+
+
+@pytest.mark.integration
+def test_the_command_answers_in_under_a_second_of_work_in_a_fresh_folder(tmp_path) -> None:
+    """``python -m matrix check`` as a user runs it, where nothing was ever run: the CPU time
+    it costs (immune to what else the machine is doing) stays under a second."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("requirements.txt", ".python-version"):
+        (project / name).write_bytes((CHECK / f"req-{REPORTED}" / name).read_bytes())
+    env = {k: v for k, v in os.environ.items() if k != "MATRIX_OUT"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "matrix", "check"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert done.returncode == 1, done.stderr
+    assert "measured: bug" in done.stdout and "smallest fix:" in done.stdout
+    assert not (project / "reports").exists()  # nothing was built or written
+    assert cpu < 1.0, f"{cpu:.2f} s of CPU ({wall:.2f} s wall)"
