@@ -3,7 +3,6 @@ section and answer cards, whence's remedies, and the searches' --variant."""
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from pathlib import Path
 
