@@ -138,9 +138,9 @@ def test_the_plugin_finds_browser_and_async_tests_by_what_they_use(pytester, mon
         def test_typed(): pass
     """)
     report = pytester.path / "found.json"
-    monkeypatch.setenv("MATRIX_SUITE_REPORT", str(report))
-    monkeypatch.setenv("MATRIX_SUITE_ORDER", "first")
-    result = pytester.runpytest_inprocess("-p", "matrix.measure.pytest_plugin", "--collect-only", "-q")
+    plugin = ("-p", "matrix.measure.pytest_plugin", "-o", f"matrix_suite_report={report}")
+    result = pytester.runpytest_inprocess(*plugin, "-o", "matrix_suite_order=first",
+                                          "--collect-only", "-q")
     assert result.ret == 0
     seen = found.read(report)
     uses = {t["id"].split("::")[1].split("[")[0]: (t["browser"], t["async"]) for t in seen.tests}
@@ -149,9 +149,8 @@ def test_the_plugin_finds_browser_and_async_tests_by_what_they_use(pytester, mon
                     "test_typed": (True, False)}
     order = [ln.split("::")[1].split("[")[0] for ln in result.outlines if "::" in ln]
     assert order == ["test_typed", "test_plugin_page", "test_own_page", "test_plain", "test_async"]
-    monkeypatch.delenv("MATRIX_SUITE_ORDER")
-    monkeypatch.setenv("MATRIX_SUITE_SELECT", "other")
-    result = pytester.runpytest_inprocess("-p", "matrix.measure.pytest_plugin", "--collect-only", "-q")
+    result = pytester.runpytest_inprocess(*plugin, "-o", "matrix_suite_select=other",
+                                          "--collect-only", "-q")
     kept = [ln.split("::")[1] for ln in result.outlines if "::" in ln]
     assert kept == ["test_plain", "test_async"]
 

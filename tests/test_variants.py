@@ -83,12 +83,14 @@ def test_own_fixture_starts_sync_playwright_at_its_scope_and_uses_no_plugin_fixt
                                                                                      original):
     project = applied(f"own-fixture-{scope}", SYNC, tmp_path)
     conftest = (project / "conftest.py").read_text()
-    assert f'@pytest.fixture(scope="{scope}")\ndef own_playwright():' in conftest
+    assert "@pytest.fixture(scope=_own_scope)\ndef playwright():" in conftest
     assert "with sync_playwright() as p:" in conftest
+    assert f"own_fixture_scope = {scope}" in (project / "pytest.ini").read_text()
     e2e = text_of(project, "tests/e2e")
     assert "(own_page)" in e2e and "(page" not in e2e and "local_url" not in e2e
-    driver = text_of(project, "tests/driver")  # driver-only too uses the suite's own driver
-    assert "(own_playwright)" in driver and "(playwright)" not in driver
+    # driver-only runs the probe's driver tests on the suite's own `playwright`, which
+    # replaces the plugin's fixture of that name
+    assert text_of(project, "tests/driver") == text_of(original(SYNC), "tests/driver")
     assert text_of(project, "tests/unit") == text_of(original(SYNC), "tests/unit")
 
 

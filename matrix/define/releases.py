@@ -173,10 +173,16 @@ class Release:
 
     def requirement(self, dist: str, python: str | None = None) -> SpecifierSet | None:
         """The combined specifier this release puts on ``dist`` under Python ``python``."""
-        deps = [d for d in self.requires or () if d.name == dist and d.applies(python)]
-        if not deps:
-            return None
-        return _specifier(",".join(d.specifier for d in deps if d.specifier))
+        key = (dist, python)
+        if key not in self._requirements:  # planning asks each release the same, often
+            deps = [d for d in self.requires or () if d.name == dist and d.applies(python)]
+            self._requirements[key] = _specifier(
+                ",".join(d.specifier for d in deps if d.specifier)) if deps else None
+        return self._requirements[key]
+
+    @functools.cached_property
+    def _requirements(self) -> dict[tuple[str, str | None], SpecifierSet | None]:
+        return {}
 
 
 # Planning asks the same questions thousands of times; parsing is the expensive part.

@@ -18,6 +18,7 @@ because the snapshot holds nothing older.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -192,9 +193,14 @@ def _excluded_pin(
     """(pinned distribution, specifier as text) for the first pin ``release`` rules out."""
     for other, version in pins.items():
         spec = release.requirement(other, python) if other != dist else None
-        if spec is not None and not spec.contains(version, prereleases=True):
+        if spec is not None and not _admits(spec, version):
             return other, format_specifier(spec)
     return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _admits(spec: SpecifierSet, version: str) -> bool:
+    return spec.contains(version, prereleases=True)
 
 
 def _transitive_conflict(python: str, pins: dict[str, str], snapshot: Snapshot) -> str | None:

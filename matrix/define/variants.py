@@ -15,7 +15,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -29,7 +29,7 @@ else:  # pragma: no cover
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "probes" / "variants.toml"
 KEYS = frozenset({"description", "kind", "size", "probes", "requires", "packages", "ini",
-                  "conftest", "replace", "strip-markers", "timeout"})
+                  "conftest", "replace", "strip-markers", "timeout", "folder"})
 ATTEMPT_KEYS = frozenset({"what", "variant", "scenario", "plugin"})
 DEFAULT_PROBES = ("sync-plugin", "async-plugin", "native-async")
 _MARKER = re.compile(r"^\s*@pytest\.mark\.asyncio\s*$\n?", re.M)
@@ -109,8 +109,7 @@ class Variant:
                 test.write_text(_MARKER.sub("", test.read_text()))
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Attempt:
+class Attempt(NamedTuple):
     """One of the reported project's attempts: a variant, a scenario, or another plugin."""
 
     what: str
@@ -181,7 +180,7 @@ def _variant(path: Path, name: str, entry: dict[str, Any]) -> Variant:
             raise ConfigError(f"{path.name}: requires {key} = {spec!r} in [variant.{name}] "
                               "is not a specifier such as \">=0.23\".") from None
     return Variant(
-        name=name, description=str(entry.get("description", "")), folder=path.parent / "variants" / name,
+        name=name, description=str(entry.get("description", "")), folder=path.parent / "variants" / str(entry.get("folder", name)),
         kind=str(entry.get("kind", "shape")), size=int(entry.get("size", 0)),
         probes=tuple(entry.get("probes", DEFAULT_PROBES)), requires=requires,
         packages=tuple(entry.get("packages", ())), ini=tuple(entry.get("ini", ())),

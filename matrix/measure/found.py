@@ -47,16 +47,16 @@ def place(work: Path) -> Path:
     return folder
 
 
-def settings(report: Path, selection: str, chromium: Path | None) -> dict[str, str]:
-    """The plugin's environment for one pytest process."""
-    out = {"MATRIX_SUITE_REPORT": str(report)}
+def settings(report: Path, selection: str, chromium: Path | None) -> list[str]:
+    """The plugin's settings for one pytest process, as ``-o name=value`` arguments."""
+    out = {"matrix_suite_report": str(report)}
     if selection in ("browser", "other"):
-        out["MATRIX_SUITE_SELECT"] = selection
+        out["matrix_suite_select"] = selection
     if selection in ("first", "last"):
-        out["MATRIX_SUITE_ORDER"] = selection
+        out["matrix_suite_order"] = selection
     if chromium is not None:
-        out.update({browser.ENV_VAR: str(chromium), "MATRIX_CHROMIUM_ARGS": " ".join(browser.FLAGS)})
-    return out
+        out.update(matrix_chromium=str(chromium), matrix_chromium_args=" ".join(browser.FLAGS))
+    return [arg for name, value in out.items() for arg in ("-o", f"{name}={value}")]
 
 
 def read(path: Path) -> Report | None:

@@ -1,22 +1,29 @@
 """A pytest plugin the runner loads into every probe run (``-p matrix_progress``).
 
-It appends one line per test phase to the file named by ``MATRIX_PROGRESS_FILE``
+It appends one line per test phase to the file named by the ini option
+``matrix_progress_file`` (the runner gives ``-o matrix_progress_file=...``)
 (``setup <test>``, ``call <test>``, ``teardown <test>``, ``finished <test>``, then
 ``sessionfinish``), each written and closed at once, so that after a hung pytest is
 killed the runner can read which test it was in, and in which phase. It imports only
 the standard library: it runs inside the cell's env, whatever pytest that has.
 """
 
-import os
-
 import pytest
 
-_FILE = os.environ.get("MATRIX_PROGRESS_FILE")
+_file = []  # the progress file, once pytest is configured
+
+
+def pytest_addoption(parser):
+    parser.addini("matrix_progress_file", "set by the loop-compat runner", default="")
+
+
+def pytest_configure(config):
+    _file[:] = [config.getini("matrix_progress_file")]
 
 
 def _note(line):
-    if _FILE:
-        with open(_FILE, "a", encoding="utf-8") as out:
+    if _file and _file[0]:
+        with open(_file[0], "a", encoding="utf-8") as out:
             out.write(line + "\n")
 
 

@@ -2,25 +2,24 @@
 
 It is copied beside the suite's copy and imported by the suite's pytest, so it imports
 nothing from ``matrix`` and runs on every Python and pytest the matrix measures. Settings
-come from environment variables (the runner sets them):
+are ini options the runner gives on the command line (``-o matrix_suite_order=first``):
 
-``MATRIX_SUITE_REPORT``  a JSON file written at the end: every collected test with whether
+``matrix_suite_report``  a JSON file written at the end: every collected test with whether
                          it uses Playwright and whether it is async, and the tests that
                          passed hollow (a sync test given an async Playwright object, a
                          coroutine never awaited)
-``MATRIX_SUITE_SELECT``  ``browser`` or ``other``: keep only the browser tests, or only the rest
-``MATRIX_SUITE_ORDER``   ``first`` or ``last``: browser tests moved before or after the rest,
+``matrix_suite_select``  ``browser`` or ``other``: keep only the browser tests, or only the rest
+``matrix_suite_order``   ``first`` or ``last``: browser tests moved before or after the rest,
                          each group in the suite's own order, in one process
-``MATRIX_CHROMIUM``      a system Chromium: every Playwright launch that names no browser of
+``matrix_chromium``      a system Chromium: every Playwright launch that names no browser of
                          its own (``executable_path`` or ``channel``) gets it, with the flags
-``MATRIX_CHROMIUM_ARGS`` those flags, separated by spaces
+``matrix_chromium_args`` those flags, separated by spaces
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-import os
 import types
 
 import pytest
@@ -35,13 +34,23 @@ _found: dict = {}  # nodeid -> {"browser": bool, "async": bool}
 _hollow: dict = {}  # nodeid -> reason
 
 
+SETTINGS = ("matrix_suite_report", "matrix_suite_select", "matrix_suite_order",
+            "matrix_chromium", "matrix_chromium_args")
+
+
+def pytest_addoption(parser):
+    for name in SETTINGS:
+        parser.addini(name, "set by the loop-compat runner (see the module docstring)",
+                      default="")
+
+
 def pytest_configure(config):
     """Give Playwright the system Chromium before any test or fixture launches a browser."""
     _found.clear()  # one report per session, even when pytest runs in-process twice
     _hollow.clear()
-    chromium = os.environ.get("MATRIX_CHROMIUM")
+    chromium = config.getini("matrix_chromium")
     if chromium:
-        _patch_launch(chromium, os.environ.get("MATRIX_CHROMIUM_ARGS", "").split())
+        _patch_launch(chromium, config.getini("matrix_chromium_args").split())
 
 
 def _patch_launch(chromium, flags):
@@ -84,14 +93,14 @@ def pytest_collection_modifyitems(session, config, items):
     """Classify every collected test; keep and order them as the scenario asks."""
     for item in items:
         _found[item.nodeid] = {"browser": _uses_playwright(item), "async": _is_async(item)}
-    select = os.environ.get("MATRIX_SUITE_SELECT")
+    select = config.getini("matrix_suite_select")
     if select in ("browser", "other"):
         keep = [i for i in items if _found[i.nodeid]["browser"] == (select == "browser")]
         dropped = [i for i in items if i not in keep]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
         items[:] = keep
-    order = os.environ.get("MATRIX_SUITE_ORDER")
+    order = config.getini("matrix_suite_order")
     if order in ("first", "last"):
         browser = [i for i in items if _found[i.nodeid]["browser"]]
         rest = [i for i in items if not _found[i.nodeid]["browser"]]
@@ -156,7 +165,7 @@ def pytest_warning_recorded(warning_message, when, nodeid, location):
 
 def pytest_sessionfinish(session, exitstatus):
     """Write what was found for the runner (it reads this file, never the plugin's state)."""
-    path = os.environ.get("MATRIX_SUITE_REPORT")
+    path = session.config.getini("matrix_suite_report")
     if not path:
         return
     tests = [{"id": nodeid, **found} for nodeid, found in _found.items()]

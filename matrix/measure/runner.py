@@ -274,14 +274,14 @@ def _collect(ctx: _Cell) -> Verdict | None:
     log = ctx.opts.out / log_rel
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_bytes(b"")
-    work = Path(tempfile.mkdtemp(prefix="matrix-"))
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
     try:
         project = _copy_project(ctx, work)
         report = work / "collect.json"
         done = command.run(_pytest_args(ctx, log.with_suffix(".junit.xml"), ["--collect-only"],
-                                        ctx.opts.timeout),
+                                        ctx.opts.timeout, work, found.settings(report, "all", None)),
                            log=log, cwd=project, timeout=ctx.opts.timeout, echo=False,
-                           env=_probe_env(ctx, work, project, found.settings(report, "all", None)))
+                           env=_probe_env(ctx, work, project))
         masking.mask_file(log, ctx.opts.secrets)
         collected = found.read(report)
     finally:
@@ -409,13 +409,13 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
         report.unlink(missing_ok=True)
         (work / "progress.txt").unlink(missing_ok=True)  # each pytest process says its own
-        args = _pytest_args(ctx, report, paths, limit)
-        if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
-            args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
         selection = scenario.selections[index - 1] if scenario.selections else "all"
         plugin = found.settings(work / f"found-{index}.json", selection, _suite_chromium(ctx))
+        args = _pytest_args(ctx, report, paths, limit, work, plugin)
+        if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
+            args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
         done = command.run(args, log=log, cwd=project, timeout=limit, echo=False,
-                           env=_probe_env(ctx, work, project, plugin if ctx.cell.suite else None))
+                           env=_probe_env(ctx, work, project))
         for written in (log, report):  # masked before anything is read from them
             masking.mask_file(written, ctx.opts.secrets)
         took += done.duration_s
@@ -466,14 +466,16 @@ def _copy_project(ctx: _Cell, work: Path) -> Path:
     return project
 
 
-def _pytest_args(ctx: _Cell, junit_xml: Path, paths, limit: float) -> list:
+def _pytest_args(ctx: _Cell, junit_xml: Path, paths, limit: float, work: Path,
+                 plugin: list[str]) -> list:
     """pytest in the cell's env, with the progress plugin (where a hang is, see
     :func:`last_progress`) and faulthandler, which dumps every thread's stack into the log
     well before the kill at ``limit`` (its clock starts with each test, after start-up);
-    a suite's runs load the product's plugin too."""
-    plugin = ["-p", found.MODULE] if ctx.cell.suite else []
-    return [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *plugin,
-            "-p", "matrix_progress", "-o", f"faulthandler_timeout={max(1, limit * 0.75):g}",
+    a suite's runs load the product's plugin too, its settings (``plugin``) as ini options."""
+    suite = ["-p", found.MODULE, *plugin] if ctx.cell.suite else []
+    return [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *suite,
+            "-p", "matrix_progress", "-o", f"matrix_progress_file={work / 'progress.txt'}",
+            "-o", f"faulthandler_timeout={max(1, limit * 0.75):g}",
             "-q", "-rfE", f"--junitxml={junit_xml}", *paths]
 
 
@@ -496,10 +498,9 @@ def _failure_from_log(log: Path, code: int | None) -> Failure:
     return Failure(test="", message=message, text=text[-5000:])
 
 
-def _probe_env(ctx: _Cell, work: Path, project: Path,
-               plugin: dict[str, str] | None = None) -> dict[str, str]:
+def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
     """The probe's environment: the allow-list and the profile's pass-env only, the cell's
-    env first on PATH; a suite's runs get the product's plugin and its settings."""
+    env first on PATH; a suite's runs find the product's plugin."""
     environ = ctx.opts.settings.environ
     base = {k: v for k, v in masking.allowed_environ(environ, ctx.opts.pass_env).items()
             if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START")}
@@ -509,7 +510,6 @@ def _probe_env(ctx: _Cell, work: Path, project: Path,
         PYTHONDONTWRITEBYTECODE="1",
         COVERAGE_FILE=str(work / ".coverage"),
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1",
-        MATRIX_PROGRESS_FILE=str(work / "progress.txt"),
         # the progress plugin beside the project; a suite's root and src/ after it
         PYTHONPATH=str(work),
         # Playwright's artifact and browser-profile folders land in the work folder too, so
@@ -524,7 +524,6 @@ def _probe_env(ctx: _Cell, work: Path, project: Path,
         if not any(item.path == ctx.opts.suite.root for item in ctx.opts.suite.local):
             paths += [project, project / "src"]
         base["PYTHONPATH"] = os.pathsep.join(map(str, paths))
-        base.update(plugin or {})
     return base
 
 
