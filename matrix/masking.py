@@ -30,8 +30,11 @@ MIN_SECRET = 4
 _SECRET_PART = re.compile(r"KEY|SECRET|TOKEN|PASS|CREDENTIAL|PRIVATE|AUTH|COOKIE|SESSION|DSN",
                           re.I)
 _SECRET_WORD = re.compile(r"(?:^|_)PAT(?:_|$)", re.I)  # PAT as a word: not PATH, PATTERN
-#: Names that look secret but hold what a desktop session sets: never credentials.
-NOT_SECRET = ("XDG_SESSION_*", "DBUS_SESSION_BUS_ADDRESS", "SESSION_MANAGER", "SSH_AUTH_SOCK")
+#: Names that look secret but hold what a desktop session or nox sets: never credentials.
+#: (nox's NOX_CURRENT_SESSION holds a session name such as "tests": masked, every path with
+#: a tests/ folder in it would be cut from the logs.)
+NOT_SECRET = ("XDG_SESSION_*", "DBUS_SESSION_BUS_ADDRESS", "SESSION_MANAGER", "SSH_AUTH_SOCK",
+              "NOX_*")
 #: ``scheme://user:password@host``: the password group.
 _URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@", re.I)
 

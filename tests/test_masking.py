@@ -51,3 +51,9 @@ def test_files_and_the_console_are_masked(tmp_path) -> None:
     console = io.StringIO()
     print("key aws-7Qx9", file=masking.MaskedStream(console, values))
     assert console.getvalue() == "key ***\n"
+
+
+def test_what_nox_sets_is_not_a_secret() -> None:
+    """Inside `nox -s tests`, NOX_CURRENT_SESSION=tests: masking it cut every tests/ path."""
+    assert masking.secret_values({"NOX_CURRENT_SESSION": "tests", "SESSION_KEY": "s3cr3t"}) == {
+        "s3cr3t"}
