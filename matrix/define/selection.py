@@ -183,18 +183,19 @@ def _blocked_pin(dist: str, release: Release, pins: dict[str, str], python: str)
     excluded = _excluded_pin(dist, release, pins, python)
     if excluded is None:
         return None
-    other, shown = excluded
-    return f"{dist} {release.version} requires {other}{shown}; the cell pins {other} {pins[other]}"
+    other, spec = excluded
+    return (f"{dist} {release.version} requires {other}{format_specifier(spec)}; the cell pins "
+            f"{other} {pins[other]}")
 
 
 def _excluded_pin(
     dist: str, release: Release, pins: dict[str, str], python: str
-) -> tuple[str, str] | None:
-    """(pinned distribution, specifier as text) for the first pin ``release`` rules out."""
+) -> tuple[str, SpecifierSet] | None:
+    """(pinned distribution, its specifier) for the first pin ``release`` rules out."""
     for other, version in pins.items():
         spec = release.requirement(other, python) if other != dist else None
         if spec is not None and not _admits(spec, version):
-            return other, format_specifier(spec)
+            return other, spec
     return None
 
 
@@ -221,9 +222,11 @@ def _through(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot)
     if not demands or not releases or not _above_floor(demands, releases[0]):
         return None
     allowed = _allowed(middle, tuple(s for *_, s in demands), snapshot)
-    misfits = [_misfit(middle, r, pins, python) for r in allowed]
-    if allowed and not all(misfits):
+    # newest first: the release that fits, when one does, is usually among the newest
+    if any(r.allows_python(python) and _excluded_pin(middle, r, pins, python) is None
+           for r in reversed(allowed)):
         return None
+    misfits = [_misfit(middle, r, pins, python) for r in allowed]
     wanted = " and ".join(f"{d} {v} requires {middle}{format_specifier(s)}" for d, v, s in demands)
     if not allowed:
         them = "it" if len(demands) == 1 else "all of them"
@@ -283,4 +286,4 @@ def _misfit(middle: str, release: Release, pins: dict[str, str], python: str) ->
     excluded = _excluded_pin(middle, release, pins, python)
     if excluded is None:
         return None
-    return f"{middle} {release.version} requires {excluded[0]}{excluded[1]}"
+    return f"{middle} {release.version} requires {excluded[0]}{format_specifier(excluded[1])}"
