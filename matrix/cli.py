@@ -15,7 +15,8 @@ from pathlib import Path
 
 from matrix import log, masking, options, tasks
 from matrix.errors import MatrixError, OutputError
-from matrix.measure import command, scenarios
+from matrix.measure import command
+from matrix.define import scenarios
 from matrix.publish import regress
 from matrix.results import store
 

@@ -14,7 +14,8 @@ from matrix import log, masking
 from matrix.define import definition, plan, releases
 from matrix.define.cell import Cell
 from matrix.errors import IndexUnreachable
-from matrix.measure import runner, scenarios
+from matrix.measure import runner
+from matrix.define import scenarios
 from matrix.options import PACKAGE, Options
 from matrix.results import model, progress, store
 from matrix.results.record import Outcome, Record

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from matrix.define import definition, plan
-from matrix.measure import scenarios
+from matrix.define import scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from matrix import options
 from matrix.define.cell import Cell
-from matrix.measure import runner, scenarios
+from matrix.measure import runner
+from matrix.define import scenarios
 from matrix.results import store
 from matrix.results.record import Counts, Outcome, Record
 

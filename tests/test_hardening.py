@@ -16,7 +16,8 @@ import pytest
 from matrix.define import definition, plan
 from matrix.define.cell import Cell
 from matrix.errors import ConfigError, OutputError
-from matrix.measure import scenarios, suite
+from matrix.measure import suite
+from matrix.define import scenarios
 from matrix.results import store
 from matrix.results.record import Outcome
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from matrix.search import answer
-from matrix.measure import found, scenarios, suite
+from matrix.measure import found, suite
+from matrix.define import scenarios
 from matrix.results import store
 from matrix.define.cell import Cell
 from matrix.results.record import Outcome

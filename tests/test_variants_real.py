@@ -13,7 +13,8 @@ import pytest
 
 from matrix.define import releases, variants
 from matrix.define.cell import Cell
-from matrix.measure import runner, scenarios
+from matrix.measure import runner
+from matrix.define import scenarios
 from matrix.measure.suite import IGNORED
 from matrix import options as matrix_options
 

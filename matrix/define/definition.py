@@ -40,7 +40,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from matrix.measure import scenarios
+from matrix.define import scenarios
 from matrix.define import variants as catalogue
 from matrix.define.cell import BASELINE, DISTRIBUTIONS
 from matrix.errors import ConfigError

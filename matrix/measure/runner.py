@@ -26,7 +26,7 @@ from matrix.define import variants
 from matrix.define.cell import BASELINE, Cell
 from matrix.options import Options
 from matrix.results.record import Counts, Outcome, Record, cap_message
-from matrix.measure.scenarios import BROWSER_ONLY, Scenario
+from matrix.define.scenarios import BROWSER_ONLY, Scenario
 from matrix.results.signatures import Failure, Verdict
 from matrix.measure.suite import IGNORED, Suite
 

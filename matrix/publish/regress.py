@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from matrix import log
-from matrix.measure import scenarios
+from matrix.define import scenarios
 from matrix.results import model, signatures, store
 from matrix.errors import MatrixError, NothingToDo
 from matrix.results.record import Outcome, Record

@@ -999,7 +999,7 @@ def ask_data(analysis: Analysis) -> dict[str, Any]:
 
 def _scenario_help() -> dict[str, str]:
     try:  # the scenario list belongs to the runner; the page only borrows its words
-        from matrix.measure.scenarios import ALL
+        from matrix.define.scenarios import ALL
     except ImportError:
         return {}
     return {s.name: s.description for s in ALL}

@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from matrix.measure.scenarios import NAMES as SCENARIOS  # the order they run and are shown
+from matrix.define.scenarios import NAMES as SCENARIOS  # the order they run and are shown
 
 #: Outcomes from worst to best; a cell's verdict is the first one any scenario has. A loop
 #: conflict is what a user of the combination hits, so it outranks every other failure.

@@ -51,7 +51,8 @@ from matrix import log
 from matrix.define import releases, selection
 from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, PLUGINS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
-from matrix.measure import runner, scenarios
+from matrix.measure import runner
+from matrix.define import scenarios
 from matrix.results.record import Outcome
 from matrix.search import trials
 from matrix.search.trials import Observation

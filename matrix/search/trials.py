@@ -38,7 +38,8 @@ from matrix import log
 from matrix.define import variants
 from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
-from matrix.measure import junit, runner, scenarios
+from matrix.measure import junit, runner
+from matrix.define import scenarios
 from matrix.results import store
 from matrix.results.record import Outcome, Record
 
