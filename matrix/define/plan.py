@@ -283,8 +283,6 @@ def write(plan: Plan, out: Path, run_id: str) -> None:
 #: Written plans, by fingerprint, in the results folder: every cell process and every
 #: listing of a run reads the plan made once instead of planning again.
 WRITTEN = ".plans"
-_PLANNING_CODE = ("cell.py", "definition.py", "pairwise.py", "plan.py", "selection.py",
-                  "releases.py", "variants.py")
 
 
 def fingerprint(profile: Profile, snapshot_file: Path, share: str | None, suite: str) -> str:
@@ -293,7 +291,7 @@ def fingerprint(profile: Profile, snapshot_file: Path, share: str | None, suite:
     digest = hashlib.sha256()
     here = Path(__file__).parent
     parts = [profile.source.read_bytes(), profile.name.encode(), (share or "").encode(),
-             suite.encode(), *((here / name).read_bytes() for name in _PLANNING_CODE),
+             suite.encode(), *(code.read_bytes() for code in sorted(here.glob("*.py"))),
              catalogue.CATALOGUE.read_bytes(),  # where each variant applies
              snapshot_file.read_bytes() if snapshot_file.is_file() else b""]
     for part in parts:
