@@ -156,10 +156,11 @@ def progress_line(the_plan: plan.Plan, the_suite, records: Sequence[Record], run
 def run_plan(settings: Options, fresh: bool = False) -> None:
     """Measure every cell of the plan in this process, in order; an unreachable index
     stops nothing until every cell had its turn, then is the run's error."""
+    cells = load_plan(settings).cells  # a wrong definition stops here, before any output
     store.check_writable(settings.out)
     unreachable = None
     earlier = () if fresh else earlier_records(settings)  # read once, not once per cell
-    for cell in load_plan(settings).cells:
+    for cell in cells:
         try:
             run_cell(settings, cell.id, fresh=fresh, earlier=earlier)
         except IndexUnreachable as exc:
