@@ -130,7 +130,8 @@ def test_secrets_in_the_environment_reach_no_file_and_no_console(tmp_path) -> No
 
 def test_a_scenario_that_fails_then_passes_is_flaky_with_both_runs_kept(tmp_path) -> None:
     config = tmp_path / "m.toml"
-    config.write_text(write_config(tmp_path / "base.toml").read_text().replace("reruns = 0", "reruns = 1"))
+    config.write_text('pass-env = ["FLAKY_*"]\n'  # the probe's own settings, passed on
+                      + write_config(tmp_path / "base.toml").read_text().replace("reruns = 0", "reruns = 1"))
     code, _ = finish(matrix(config, tmp_path / "out", MATRIX_PROBES=str(DATA / "probes-flaky"),
                             FLAKY_MARKER=str(tmp_path / "marker")))
     assert code == 0

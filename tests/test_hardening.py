@@ -378,7 +378,9 @@ def test_a_full_disk_while_writing_the_plan_leaves_no_temporary_file(tmpfs) -> N
 
 def flaky_run(tmp_path: Path, reruns: int, fails: int) -> list:
     cfg = config(tmp_path)
-    cfg.write_text(cfg.read_text().replace("reruns = 0", f"reruns = {reruns}"))
+    # the probe's own settings reach it only when the definition passes them on
+    cfg.write_text('pass-env = ["FLAKY_*"]\n'
+                   + cfg.read_text().replace("reruns = 0", f"reruns = {reruns}"))
     returned, err = matrix("run", MATRIX_CONFIG=str(cfg), MATRIX_OUT=str(tmp_path / "out"),
                            MATRIX_PROBES=str(DATA / "probes-flaky"),
                            FLAKY_MARKER=str(tmp_path / "marker"), FLAKY_FAILS=str(fails))
