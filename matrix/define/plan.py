@@ -315,8 +315,11 @@ def current(profile: Profile, snapshot_file: Path, out: Path, *, share: str | No
     if suite:  # a variant changes a probe: a user's suite runs as it is
         planned = dataclasses.replace(planned, cells=tuple(
             dataclasses.replace(c, suite=suite) for c in planned.cells if c.variant == BASELINE))
-    with contextlib.suppress(OSError):
+    try:
         _write_atomically(path, json.dumps(_plan_json(planned)))
+    except OSError:  # a full disk or a read-only folder: plan again next time, leave nothing
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
     return planned
 
 
