@@ -514,13 +514,7 @@ def snapshot_at(taken_at: str, folder: Path) -> Path:
     """The repository's releases snapshot as it would have been taken at ``taken_at``."""
     from matrix.define import releases
 
-    data = json.loads(releases.SNAPSHOT_PATH.read_text())
-    data["taken_at"] = taken_at
-    data["distributions"] = {d: [r for r in rs if r["uploaded"] <= taken_at]
-                             for d, rs in data["distributions"].items()}
-    path = folder / f"releases-{taken_at[:13]}.json"
-    path.write_text(json.dumps(data))
-    return path
+    return releases.as_of(releases.SNAPSHOT_PATH, taken_at, folder)
 
 
 def run_matrix(ctx: Context, label: str, args: Sequence[str], **settings: str) -> dict:
@@ -730,18 +724,10 @@ def _site_row(row: dict) -> dict:
 def table_rows(summary: dict) -> list[tuple[str, str, str, str]]:
     """(measure, medians, target, result) for every section that was measured."""
     rows = [_overhead_row_text(cell) for cell in summary.get("overhead", {}).get("cells", [])]
-    if "naive" in summary:
-        rows += _naive_rows(summary["naive"])
-    if "parallel" in summary:
-        rows += _parallel_rows(summary["parallel"])
-    if "site" in summary:
-        rows += _site_rows(summary["site"])
-    if "incremental" in summary:
-        rows += _incremental_rows(summary["incremental"])
-    if "explain" in summary:
-        rows += _explain_rows(summary["explain"])
-    if "plan" in summary:
-        rows += _plan_rows(summary["plan"])
+    sections = {"naive": _naive_rows, "parallel": _parallel_rows, "site": _site_rows,
+                "incremental": _incremental_rows, "explain": _explain_rows, "plan": _plan_rows}
+    for name, rows_of in sections.items():
+        rows += rows_of(summary[name]) if name in summary else []
     return rows
 
 

@@ -28,13 +28,7 @@ BEFORE, AFTER = "2025-09-04T14:00:00Z", "2025-09-04T15:00:00Z"  # pytest 8.4.2: 
 
 def snapshot_at(taken_at: str, folder: Path) -> Path:
     """The repository's snapshot as it would have been taken at ``taken_at``."""
-    data = json.loads(releases.SNAPSHOT_PATH.read_text())
-    data["taken_at"] = taken_at
-    data["distributions"] = {d: [r for r in rs if r["uploaded"] <= taken_at]
-                             for d, rs in data["distributions"].items()}
-    path = folder / f"releases-{taken_at[:13]}.json"
-    path.write_text(json.dumps(data))
-    return path
+    return releases.as_of(releases.SNAPSHOT_PATH, taken_at, folder)
 
 
 def matrix(out: Path, snapshot: Path, run_id: str, *args: str) -> subprocess.CompletedProcess[str]:

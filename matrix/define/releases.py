@@ -341,6 +341,18 @@ def load(path: Path = SNAPSHOT_PATH) -> Snapshot:
     return Snapshot.from_json(json.loads(text))
 
 
+def as_of(source: Path, taken_at: str, folder: Path) -> Path:
+    """The snapshot file ``source`` as it would have been taken at ``taken_at`` (releases
+    uploaded later left out), written into ``folder``: yesterday's snapshot, today."""
+    data = json.loads(Path(source).read_text(encoding="utf-8"))
+    data["taken_at"] = taken_at
+    data["distributions"] = {d: [r for r in rs if r["uploaded"] <= taken_at]
+                             for d, rs in data["distributions"].items()}
+    path = folder / f"releases-{taken_at[:13]}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
 def write(snapshot: Snapshot, path: Path = SNAPSHOT_PATH) -> None:
     """Write ``snapshot`` as sorted, indented JSON, atomically (a reader never sees half)."""
     path = Path(path)
