@@ -201,9 +201,11 @@ def test_the_examples_show_the_bug_then_the_fix_without_touching_them(tmp_path) 
     assert fixed and all(r.outcome is Outcome.PASS for r in fixed)
     lines = answer.for_suite(key, store.read(tmp_path), {})
     assert any(line.startswith("  pins to write: ") for line in lines)
-    # explain works on the suite's recorded cells too (no new cell: --max-cells 0)
+    # explain works on the suite's recorded cells too (no new cell: --max-cells 0), with the
+    # suite named only by the profile's `suite` key
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
-    env.update(MATRIX_SUITE=str(EXAMPLES / "shop-sync"), MATRIX_OUT=str(tmp_path))
+    env.update(MATRIX_CONFIG=str(EXAMPLES / "matrix.toml"), MATRIX_PROFILE="sync",
+               MATRIX_OUT=str(tmp_path))
     pins = ["python=3.13", "pytest=8.4.2", "pytest-asyncio=0.23.0", "pytest-playwright=0.7.1",
             "playwright=1.49.1", "pytest-cov=7.0.0"]
     proc = subprocess.run([sys.executable, "-m", "matrix", "explain", *pins, "--max-cells", "0"],
