@@ -142,23 +142,16 @@ def _records(items) -> tuple[list[Record], list[tuple[int, Exception]]]:
 
 def read_published(path: Path) -> list[Record]:
     """Every whole record of earlier results: a results folder, its ``results.jsonl``, a
-    published site folder or its ``results.json`` (a JSON list of records). A missing or
-    unreadable source is a warning and no record: it only means nothing is carried over."""
+    published site folder or its ``results.json`` (a JSON list of records, which
+    :func:`parse` reads too). A missing or unreadable source is a warning and no record: it
+    only means nothing is carried over."""
     if path.is_dir():
         path = next((path / n for n in (RESULTS, "results.json") if (path / n).is_file()), path / RESULTS)
-    if path.suffix != ".json":
-        if not path.exists():
-            log.warning(f"{path} does not exist; nothing is carried over")
-        return read(path)
+    if not path.is_file():
+        log.warning(f"{path} does not exist; nothing is carried over")
+        return []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, list):
-            raise TypeError("a JSON list of records was expected")
-    except (OSError, ValueError, TypeError) as exc:
+        return read(path)
+    except OSError as exc:
         log.warning(f"{path} cannot be read ({exc}); nothing is carried over")
         return []
-    records = []
-    for item in data:
-        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
-            records.append(Record.from_json(item))
-    return records
