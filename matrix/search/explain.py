@@ -50,6 +50,7 @@ from packaging.version import Version
 from matrix import log
 from matrix.define import releases, selection
 from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, PLUGINS, SYNC_PLUGIN, Cell
+from matrix.define.cell import plugin_of as cell_plugin
 from matrix.errors import ConfigError
 from matrix.measure import runner
 from matrix.define import scenarios
@@ -177,8 +178,8 @@ def judge(obs: Observation) -> str:
 
 def plugin_of(cell: Cell) -> str | None:
     """``pytest-playwright 0.7.1``, or None for a cell without a Playwright plugin."""
-    pins = cell.pin_map
-    return next((f"{p} {pins[p]}" for p in PLUGINS if p in pins), None)
+    plugin, version = cell_plugin(cell.pin_map)
+    return f"{plugin} {version}" if version else None
 
 
 def steps_between(start: Cell, cell: Cell) -> tuple[Step, ...]:
@@ -246,8 +247,8 @@ def nearby(dist: str, version: str, snapshot: releases.Snapshot) -> list[tuple[i
 def _plugin_changes(start: Cell, snapshot: releases.Snapshot) -> list[Candidate]:
     """The other plugin (with a pytest-asyncio it allows), and no plugin."""
     pins = start.pin_map
-    mine = next((p for p in PLUGINS if p in pins), None)
-    if mine is None:
+    mine = cell_plugin(pins)[0]
+    if mine not in PLUGINS:
         return []
     other = ASYNC_PLUGIN if mine == SYNC_PLUGIN else SYNC_PLUGIN
     rest = {d: v for d, v in pins.items() if d != mine}
