@@ -25,6 +25,14 @@ HINT = (
 )
 
 
+def ini(chromium: Path | None) -> list[str]:
+    """The ini options that give a pytest run ``chromium`` (the product's suite plugin and
+    the probes' ``chromium`` plugin read the same two), as ``-o name=value`` arguments."""
+    if chromium is None:
+        return []
+    return ["-o", f"matrix_chromium={chromium}", "-o", f"matrix_chromium_args={' '.join(FLAGS)}"]
+
+
 def missing_reason(explicit: str | None = None) -> str:
     """Why :func:`find` found none, in one sentence: a wrong ``explicit``
     (``MATRIX_CHROMIUM``) is named as such."""

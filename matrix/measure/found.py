@@ -54,9 +54,7 @@ def settings(report: Path, selection: str, chromium: Path | None) -> list[str]:
         out["matrix_suite_select"] = selection
     if selection in ("first", "last"):
         out["matrix_suite_order"] = selection
-    if chromium is not None:
-        out.update(matrix_chromium=str(chromium), matrix_chromium_args=" ".join(browser.FLAGS))
-    return [arg for name, value in out.items() for arg in ("-o", f"{name}={value}")]
+    return [arg for name, value in out.items() for arg in ("-o", f"{name}={value}")] + browser.ini(chromium)
 
 
 def read(path: Path) -> Report | None:

@@ -279,7 +279,7 @@ def _collect(ctx: _Cell) -> Verdict | None:
         project = _copy_project(ctx, work)
         report = work / "collect.json"
         done = command.run(_pytest_args(ctx, log.with_suffix(".junit.xml"), ["--collect-only"],
-                                        ctx.opts.timeout, work, found.settings(report, "all", None)),
+                                        ctx.opts.timeout, work, _plugins(ctx, project, report, "all")),
                            log=log, cwd=project, timeout=ctx.opts.timeout, echo=False,
                            env=_probe_env(ctx, work, project))
         masking.mask_file(log, ctx.opts.secrets)
@@ -410,8 +410,8 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
         report.unlink(missing_ok=True)
         (work / "progress.txt").unlink(missing_ok=True)  # each pytest process says its own
         selection = scenario.selections[index - 1] if scenario.selections else "all"
-        plugin = found.settings(work / f"found-{index}.json", selection, _suite_chromium(ctx))
-        args = _pytest_args(ctx, report, paths, limit, work, plugin)
+        plugins = _plugins(ctx, project, work / f"found-{index}.json", selection)
+        args = _pytest_args(ctx, report, paths, limit, work, plugins)
         if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
         done = command.run(args, log=log, cwd=project, timeout=limit, echo=False,
@@ -466,14 +466,24 @@ def _copy_project(ctx: _Cell, work: Path) -> Path:
     return project
 
 
+def _plugins(ctx: _Cell, project: Path, report: Path, selection: str) -> list[str]:
+    """The plugins one pytest process loads, with their settings as ini options: a suite's,
+    the product's plugin (its ``report``, the ``selection``, a system Chromium); a probe's,
+    the probe's own ``chromium`` plugin, when it has one, given the Chromium found."""
+    if ctx.cell.suite:
+        return ["-p", found.MODULE, *found.settings(report, selection, _suite_chromium(ctx))]
+    if (project / "chromium.py").is_file():
+        return ["-p", "chromium", *browser.ini(ctx.chromium)]
+    return []
+
+
 def _pytest_args(ctx: _Cell, junit_xml: Path, paths, limit: float, work: Path,
-                 plugin: list[str]) -> list:
-    """pytest in the cell's env, with the progress plugin (where a hang is, see
-    :func:`last_progress`) and faulthandler, which dumps every thread's stack into the log
-    well before the kill at ``limit`` (its clock starts with each test, after start-up);
-    a suite's runs load the product's plugin too, its settings (``plugin``) as ini options."""
-    suite = ["-p", found.MODULE, *plugin] if ctx.cell.suite else []
-    return [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *suite,
+                 plugins: list[str]) -> list:
+    """pytest in the cell's env with ``plugins`` (:func:`_plugins`), the progress plugin
+    (where a hang is, see :func:`last_progress`) and faulthandler, which dumps every
+    thread's stack into the log well before the kill at ``limit`` (its clock starts with
+    each test, after start-up)."""
+    return [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *plugins,
             "-p", "matrix_progress", "-o", f"matrix_progress_file={work / 'progress.txt'}",
             "-o", f"faulthandler_timeout={max(1, limit * 0.75):g}",
             "-q", "-rfE", f"--junitxml={junit_xml}", *paths]
@@ -516,10 +526,7 @@ def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
         # they go with it even when the driver is killed.
         TMPDIR=str(_made(work / "tmp")),
     )
-    if ctx.chromium:
-        base[browser.ENV_VAR] = str(ctx.chromium)
     if ctx.cell.suite:  # the plugin, and src/ of a suite that is not installed as a package
-        base.pop(browser.ENV_VAR, None)  # the plugin's settings say which browser, if any
         paths = [found.place(work), work]
         if not any(item.path == ctx.opts.suite.root for item in ctx.opts.suite.local):
             paths += [project, project / "src"]

@@ -2,9 +2,8 @@
 
 Mirrors a project that drops pytest-playwright: a function-scoped async
 fixture starts Playwright and Chromium in the test's own loop, so it works
-from pytest-asyncio 0.21 to 1.x without any loop_scope argument. If the
-environment variable MATRIX_CHROMIUM names a browser executable, Chromium is
-launched from it; otherwise Playwright's own Chromium is used.
+from pytest-asyncio 0.21 to 1.x without any loop_scope argument. Chromium is
+the one the runner names (see chromium.py), else Playwright's own.
 """
 
 import pytest_asyncio
