@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,22 @@ def test_unknown_metadata_never_prunes() -> None:
 def test_selectors_are_documented() -> None:
     for selector in selection.SELECTORS:
         assert selector.split("[")[0].split(":")[0] in selection.__doc__
+
+
+def test_the_planning_fast_path_agrees_with_the_reasons(snap: Snapshot) -> None:
+    # installable() answers what declared_incompatible() explains, without the sentence;
+    # over every combination of a few releases per distribution, with and without pins.
+    choices = {
+        "pytest": ["7.4.4", "8.3.5", "9.0.1", None],
+        "pytest-asyncio": ["0.21.2", "0.23.8", "0.24.0", "1.3.0", None],
+        "pytest-playwright": ["0.7.1", None],
+        "pytest-playwright-asyncio": ["0.7.1", "0.10.0", None],
+    }
+    answers = []
+    for python in ("3.9", "3.13", "3"):
+        for combo in itertools.product(*choices.values()):
+            pins = {d: v for d, v in zip(choices, combo, strict=True) if v}
+            explained = declared_incompatible(python, pins, snap) is None
+            assert selection.installable(python, pins, snap) is explained, (python, pins)
+            answers.append(explained)
+    assert len(answers) == 3 * 4 * 5 * 2 * 3 and 0 < sum(answers) < len(answers)

@@ -19,6 +19,7 @@ because the snapshot holds nothing older.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Mapping
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -27,7 +28,7 @@ from packaging.version import InvalidVersion, Version
 
 from matrix.define.releases import DISTRIBUTIONS, Release, Snapshot, format_specifier
 
-__all__ = ["SELECTORS", "declared_incompatible", "expand"]
+__all__ = ["SELECTORS", "declared_incompatible", "expand", "installable"]
 
 SELECTORS = ("latest", "minors[:SPEC]", "newest:N[:SPEC]", "all[:SPEC]")
 _PLUGINS = ("pytest-playwright", "pytest-playwright-asyncio")
@@ -133,17 +134,74 @@ def declared_incompatible(python: str, pins: Mapping[str, str], snapshot: Snapsh
     return snapshot.answers[key]
 
 
+def installable(python: str, pins: Mapping[str, str], snapshot: Snapshot) -> bool:
+    """Whether :func:`declared_incompatible` finds nothing, without composing its reason.
+
+    Pairwise planning asks this of tens of thousands of partial cells, most of them ruled
+    out; the reasons are only worth writing for the few rows a plan shows.
+    """
+    key = ("installable", python, tuple(sorted(pins.items())))
+    if key not in snapshot.answers:
+        # The same checks as declared_incompatible, each asked of the fewest pins it reads
+        # (one pin, two pins, the pins around one unpinned distribution) and memoised so:
+        # the partial cells of one plan share most of those.
+        exact = _parse_pins(pins)
+        snapshot.answers[key] = not (
+            all(p in exact for p in _PLUGINS)
+            or not all(_pair_fits((d, v), (d, v), python, snapshot) for d, v in exact.items())
+            or not all(_pair_fits(a, b, python, snapshot)
+                       for a, b in itertools.combinations(exact.items(), 2))
+            or any(middle not in exact and _unfit_around(middle, python, exact, snapshot)
+                   for middle in DISTRIBUTIONS))
+    return snapshot.answers[key]
+
+
+def _pair_fits(one: tuple[str, str], two: tuple[str, str], python: str,
+               snapshot: Snapshot) -> bool:
+    """Whether two pins (or one pin, given twice) fit Python and each other's requirements."""
+    key = ("pair", one, two, python)
+    if key not in snapshot.answers:
+        pins = dict((one, two))
+        releases = [(d, r) for d, v in pins.items() if (r := snapshot.release(d, v))]
+        snapshot.answers[key] = all(r.allows_python(python) for _, r in releases) and not any(
+            _excluded_pin(d, r, pins, python) for d, r in releases)
+    return snapshot.answers[key]
+
+
+def _unfit_around(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot) -> bool:
+    """:func:`_unfit` asked of the pins that can matter to ``middle`` only: those of the
+    distributions that may require it or that it may require."""
+    near = _neighbours(middle, snapshot)
+    around = {d: v for d, v in pins.items() if d in near}
+    key = ("unfit", middle, python, tuple(around.items()))
+    if key not in snapshot.answers:
+        snapshot.answers[key] = _unfit(middle, python, around, snapshot) is not None
+    return snapshot.answers[key]
+
+
+def _neighbours(middle: str, snapshot: Snapshot) -> frozenset[str]:
+    """Distributions some release of which requires ``middle``, or which some release of
+    ``middle`` requires (whatever the Python or the markers)."""
+    key = ("neighbours", middle)
+    if key not in snapshot.answers:
+        near = {d.name for r in snapshot.releases(middle) for d in r.requires or ()}
+        near |= {dist for dist, releases in snapshot.distributions.items()
+                 if any(d.name == middle for r in releases for d in r.requires or ())}
+        snapshot.answers[key] = frozenset(near)
+    return snapshot.answers[key]
+
+
 def _parse_pins(pins: Mapping[str, str]) -> dict[str, str]:
-    exact: dict[str, str] = {}
-    for dist, version in pins.items():
-        try:
-            Version(version)
-        except (InvalidVersion, TypeError):
-            raise ValueError(
-                f"the cell pins {dist} to {version!r}, which is not a version"
-            ) from None
-        exact[canonicalize_name(dist)] = version
-    return dict(sorted(exact.items()))
+    return dict(sorted(_canonical_pin(dist, version) for dist, version in pins.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_pin(dist: str, version: str) -> tuple[str, str]:
+    try:
+        Version(version)
+    except (InvalidVersion, TypeError):
+        raise ValueError(f"the cell pins {dist} to {version!r}, which is not a version") from None
+    return canonicalize_name(dist), version
 
 
 def _plugins_clash(python: str, pins: dict[str, str], snapshot: Snapshot) -> str | None:
@@ -215,8 +273,10 @@ def _transitive_conflict(python: str, pins: dict[str, str], snapshot: Snapshot) 
     return None
 
 
-def _through(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot) -> str | None:
-    """Reason no release of the unpinned ``middle`` can join the pins, or None."""
+def _unfit(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot
+           ) -> tuple[list[tuple[str, str, SpecifierSet]], list[Release]] | None:
+    """When no release of the unpinned ``middle`` can join the pins: the pins' demands on
+    it and the releases those allow; None when one can (or the snapshot cannot tell)."""
     demands = _demands_on(middle, python, pins, snapshot)
     releases = snapshot.releases(middle)
     if not demands or not releases or not _above_floor(demands, releases[0]):
@@ -226,6 +286,15 @@ def _through(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot)
     if any(r.allows_python(python) and _excluded_pin(middle, r, pins, python) is None
            for r in reversed(allowed)):
         return None
+    return demands, allowed
+
+
+def _through(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot) -> str | None:
+    """Reason no release of the unpinned ``middle`` can join the pins, or None."""
+    unfit = _unfit(middle, python, pins, snapshot)
+    if unfit is None:
+        return None
+    demands, allowed = unfit
     misfits = [_misfit(middle, r, pins, python) for r in allowed]
     wanted = " and ".join(f"{d} {v} requires {middle}{format_specifier(s)}" for d, v, s in demands)
     if not allowed:
