@@ -192,3 +192,15 @@ def test_a_variant_a_cell_asks_for_and_cannot_have_stops_with_exit_code_2(tmp_pa
         "cell py3.13-pytest8.4.2-asyncio1.3.0-sync0.7.1-pw1.56.0+both-plugins: variant "
         "'both-plugins' applies to the async-plugin probe, not to sync-plugin; remove it "
         "from that cell's variants.")
+
+
+def test_a_row_that_pins_nothing_yet_is_not_listed_incompatible(tmp_path) -> None:
+    # (Python 3.12, no pytest-cov) is a pair like any other: the cells hold it with their
+    # other pins; only a whole cell that pins nothing is refused.
+    path = tmp_path / "m.toml"
+    path.write_text('mode = "pairwise"\ncritical = ["python"]\n[axes]\npython = ["3.12", "3.13"]\n'
+                    'pytest = ["8.3.5", "8.4.2"]\npytest-cov = ["7.0.0", "none"]\n')
+    built = plan.build(definition.load(path))
+    assert built.incompatible == ()
+    assert {(c.python, c.has_coverage) for c in built.cells} == {
+        ("3.12", True), ("3.12", False), ("3.13", True), ("3.13", False)}

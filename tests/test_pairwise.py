@@ -196,3 +196,26 @@ def test_bad_input(axes: dict[str, list[str]], critical: list[str], message: str
 
 def test_duplicate_values_count_once() -> None:
     assert covering_cells({"a": ["1", "1"], "b": ["x"]}, ["a"]) == [{"a": "1", "b": "x"}]
+
+
+def test_focus_covers_the_pairs_of_its_axis_with_fewer_cells() -> None:
+    # What the variants' covering does: the pairs of two other axes are another
+    # covering's to show, so only the pairs with the focus axis are placed.
+    focused = cover(AXES, [], allowed, focus=["plugin"])
+    possible = [c for c in _product(AXES) if allowed(c)]
+    wanted = {p for c in possible for p in _pairs(c, []) if "plugin" in (p[0][0], p[1][0])}
+    covered = {p for c in focused.cells for p in _pairs(c, [])}
+    assert wanted <= covered
+    assert all(allowed(c) for c in focused.cells)
+    assert len(focused.cells) < len(cover(AXES, [], allowed).cells)
+
+
+def test_seeds_skipped_because_they_cannot_win_change_no_cell(monkeypatch) -> None:
+    # best_extra skips a seed whose best possible gain cannot beat the best cell so far;
+    # building every seed instead must give the very same cells.
+    from matrix.define import pairwise
+
+    quick = [cover(AXES, CRITICAL, allowed), cover(AXES, [], allowed, focus=["plugin"])]
+    monkeypatch.setattr(pairwise._Space, "most", lambda self, seed: 10**9)
+    slow = [cover(AXES, CRITICAL, allowed), cover(AXES, [], allowed, focus=["plugin"])]
+    assert quick == slow

@@ -61,9 +61,14 @@ def cover(
     axes: Mapping[str, Sequence[str]],
     critical: Sequence[str] = (),
     allowed: Allowed | None = None,
+    focus: Sequence[str] = (),
 ) -> Covering:
-    """Like ``covering_cells``, also reporting uncoverable pairs and critical combinations."""
-    space = _Space(axes, critical, allowed)
+    """Like ``covering_cells``, also reporting uncoverable pairs and critical combinations.
+
+    With ``focus``, only the pairs that involve one of those axes are to be covered (the
+    other pairs are covered elsewhere, e.g. by another covering of the same axes).
+    """
+    space = _Space(axes, critical, allowed, focus)
     cells: list[Cell] = []
     excluded: list[Cell] = []
     for combo in itertools.product(*(space.values[a] for a in space.critical)):
@@ -88,32 +93,43 @@ class _Space:
     """The axes, the pairs still to cover, and the memoised ``allowed`` predicate."""
 
     def __init__(
-        self, axes: Mapping[str, Sequence[str]], critical: Sequence[str], allowed: Allowed | None
+        self, axes: Mapping[str, Sequence[str]], critical: Sequence[str],
+        allowed: Allowed | None, focus: Sequence[str] = (),
     ) -> None:
         self.names = list(axes)
         self.values = {name: list(dict.fromkeys(axes[name])) for name in self.names}
         self.critical = list(critical)
+        self.focus = set(focus or self.names)
         _validate(self.names, self.values, self.critical)
         self.index = {name: i for i, name in enumerate(self.names)}
         self._allowed = allowed
-        self._verdicts: dict[tuple[tuple[str, str], ...], bool] = {}
+        self._verdicts: dict[frozenset[tuple[str, str]], bool] = {}
         self.uncovered: dict[Pair, None] = {}
         self.pending: dict[tuple[str, str], int] = {}  # uncovered pairs per (axis, value)
+        # the settings each (axis, value) still has to meet: ranking a value is then one
+        # set intersection with the cell so far
+        self.partners: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        # uncovered pairs per pair of axes, and seeds known to have an allowed cell: what
+        # lets best_extra skip a seed that cannot beat the best cell found so far
+        self.open: dict[tuple[str, str], int] = {}
+        self.alive: set[Pair] = set()
         self.never: list[Pair] = []
         self._enumerate_pairs()
 
     def _enumerate_pairs(self) -> None:
         # Pairs of two critical axes are covered by the full product, so they are not tracked.
         for a, b in itertools.combinations(self.names, 2):
-            if a in self.critical and b in self.critical:
+            if (a in self.critical and b in self.critical) or not {a, b} & self.focus:
                 continue
             for pair in itertools.product(
                 [(a, v) for v in self.values[a]], [(b, w) for w in self.values[b]]
             ):
                 if self.ok(dict(pair)):
                     self.uncovered[pair] = None
-                    for setting in pair:
+                    self.open[a, b] = self.open.get((a, b), 0) + 1
+                    for setting, other in (pair, pair[::-1]):
                         self.pending[setting] = self.pending.get(setting, 0) + 1
+                        self.partners.setdefault(setting, set()).add(other)
                 else:
                     self.never.append(pair)
 
@@ -121,7 +137,7 @@ class _Space:
         """``allowed`` for a partial cell, asked once per distinct partial cell."""
         if self._allowed is None:
             return True
-        key = tuple(sorted(partial.items()))
+        key = frozenset(partial.items())
         if key not in self._verdicts:
             self._verdicts[key] = bool(self._allowed(self.ordered(partial)))
         return self._verdicts[key]
@@ -148,14 +164,36 @@ class _Space:
         best_gain = 0
         dead: list[Pair] = []
         for pair in itertools.islice(self.uncovered, _SEEDS):
+            # whether a seed has an allowed cell never changes; one that has and cannot
+            # cover more than the best so far would not be chosen: not built again
+            if pair in self.alive and self.most(pair) <= best_gain:
+                continue
             cell = self.complete(dict(pair))
             if cell is None:
                 dead.append(pair)
                 continue
+            self.alive.add(pair)
             gain = self.gain(cell)
             if gain > best_gain:
                 best, best_gain = cell, gain
         return best, dead
+
+    def most(self, seed: Pair) -> int:
+        """An upper bound of :meth:`gain` for any cell holding ``seed``: one pair per pair
+        of axes, counted where an uncovered pair there can still be in such a cell."""
+        fixed = dict(seed)
+        count = 0
+        for (a, b), still in self.open.items():
+            if not still:
+                continue
+            if a in fixed and b in fixed:
+                count += 1  # the seed itself, uncovered
+            elif a in fixed or b in fixed:
+                one, axis = ((a, fixed[a]), b) if a in fixed else ((b, fixed[b]), a)
+                count += any(other[0] == axis for other in self.partners.get(one, ()))
+            else:
+                count += 1
+        return count
 
     def gain(self, cell: Cell) -> int:
         """How many uncovered pairs ``cell`` would cover."""
@@ -179,12 +217,12 @@ class _Space:
     def _ranked(self, cell: Cell, axis: str) -> list[str]:
         """Values of ``axis``, most newly covered pairs first, then most pending overall."""
 
-        def score(position_value: tuple[int, str]) -> tuple[int, int, int]:
-            position, value = position_value
-            new = sum(self.key((axis, value), s) in self.uncovered for s in cell.items())
-            return (-new, -self.pending.get((axis, value), 0), position)
-
-        return [v for _, v in sorted(enumerate(self.values[axis]), key=score)]
+        settings, empty = set(cell.items()), set()
+        partners, pending = self.partners, self.pending
+        scored = sorted((-len(settings & partners.get((axis, value), empty)),
+                         -pending.get((axis, value), 0), position, value)
+                        for position, value in enumerate(self.values[axis]))
+        return [value for *_, value in scored]
 
     def key(self, one: tuple[str, str], two: tuple[str, str]) -> Pair:
         return (one, two) if self.index[one[0]] < self.index[two[0]] else (two, one)
@@ -199,8 +237,10 @@ class _Space:
 
     def drop(self, pair: Pair) -> None:
         del self.uncovered[pair]
-        for setting in pair:
+        self.open[pair[0][0], pair[1][0]] -= 1
+        for setting, other in (pair, pair[::-1]):
             self.pending[setting] -= 1
+            self.partners[setting].discard(other)
 
 
 def _validate(names: list[str], values: Mapping[str, list[str]], critical: list[str]) -> None:

@@ -138,40 +138,49 @@ def _from_axes(profile: Profile, snapshot) -> tuple[list[dict[str, str]], list[d
     if others:
         # The other variants get a covering of their own, so that the baseline grid stays
         # as complete as without them: every variant meets every other axis value (the
-        # full product of the critical axes too when "variant" is one of them).
+        # full product of the critical axes too when "variant" is one of them). Pairs of
+        # two other axes are the baseline covering's to show, when there is one.
         axes = {**axes, VARIANT_AXIS: others}
         critical = [k for k in profile.critical if k in axes] if VARIANT_AXIS in profile.critical \
             else [VARIANT_AXIS]
-        more, lost = _covering(axes, critical, snapshot)
+        focus = [VARIANT_AXIS] if BASELINE in profile.variants else []
+        more, lost = _covering(axes, critical, snapshot, focus)
         rows, vetoed = rows + more, vetoed + lost
     return rows, vetoed
 
 
-def _covering(axes: dict[str, list[str]], critical: list[str], snapshot
+def _covering(axes: dict[str, list[str]], critical: list[str], snapshot, focus: list[str] = ()
               ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """A pairwise covering of ``axes``, and the partial rows that declared metadata vetoed."""
+    """A pairwise covering of ``axes`` (of the pairs that involve a ``focus`` axis, if any),
+    and the partial rows that declared metadata vetoed."""
     from matrix.define import pairwise
 
     # Vetoing during generation moves the pairs of an impossible cell to possible ones.
-    covering = pairwise.cover(axes, critical, allowed=lambda row: _possible(row, snapshot, axes))
+    covering = pairwise.cover(axes, critical, allowed=lambda row: _possible(row, snapshot, axes),
+                              focus=focus)
     vetoed = [dict(c) for c in covering.excluded] + [dict(p) for p in covering.uncoverable]
     return ([_unfold_plugin(dict(c)) for c in covering.cells],
             [_unfold_plugin(v) for v in vetoed])
 
 
 def _possible(row: dict[str, str], snapshot, axes: dict[str, list[str]]) -> bool:
+    """Whether a (partial) row of a covering may become a cell: its variant can apply to
+    what the row settles, and declared metadata does not rule its pins out."""
     row = dict(row)
     variant = row.pop(VARIANT_AXIS, BASELINE)
-    cell = _cell(_unfold_plugin(dict(row)))
+    pins = _unfold_plugin(dict(row))
+    python = pins.pop("python", "")
+    pins = {k: v for k, v in pins.items() if v != "none"}
     if variant != BASELINE:
         # a partial row: judge only what it settles (its probe needs the plugin axis)
         known = {k for k in row if k != PLUGIN_AXIS} | {d for d in (SYNC_PLUGIN, ASYNC_PLUGIN)}
         if PLUGIN_AXIS in row or (PLUGIN_AXIS not in axes and ("playwright" in row or
                                                                 "playwright" not in axes)):
             known.add("probe")
-        if catalogue.named(variant).cannot_apply(cell, frozenset(known)):
+        if catalogue.named(variant).cannot_apply(Cell.make(python, pins), frozenset(known)):
             return False
-    return _declared_incompatible(cell, snapshot) is None
+    # a partial row that pins nothing yet (Python and a variant, say) rules nothing out
+    return not pins or _pins_incompatible(python, pins, snapshot, why=False) is None
 
 
 def _unfold_plugin(row: dict[str, str]) -> dict[str, str]:
@@ -210,11 +219,18 @@ def _excluded(pins: dict[str, str], exclusions: Iterable[dict[str, tuple[str, ..
 
 
 def _declared_incompatible(cell: Cell, snapshot) -> str | None:
+    """Why declared metadata (or the variant) rules ``cell`` out; None if nothing does."""
     if cell.variant != BASELINE:
         reason = catalogue.named(cell.variant).cannot_apply(cell)
         if reason:
             return reason
-    pins = cell.pin_map
+    return _pins_incompatible(cell.python, cell.pin_map, snapshot)
+
+
+def _pins_incompatible(python: str, pins: dict[str, str], snapshot, why: bool = True
+                       ) -> str | None:
+    """Why declared metadata rules ``pins`` out on ``python``; None if nothing does.
+    Without ``why`` a conflict is only named as such (planning's fast path)."""
     if not pins:
         return "it pins no distribution (every axis is \"none\"), so its env would hold no pytest"
     if SYNC_PLUGIN in pins and ASYNC_PLUGIN in pins:
@@ -225,7 +241,9 @@ def _declared_incompatible(cell: Cell, snapshot) -> str | None:
     from matrix.define import selection
 
     # "3" stands for any Python 3 when a vetoed pair does not involve Python
-    return selection.declared_incompatible(cell.python or "3", pins, snapshot)
+    if not why:
+        return None if selection.installable(python or "3", pins, snapshot) else "conflict"
+    return selection.declared_incompatible(python or "3", pins, snapshot)
 
 
 def shard(cells: tuple[Cell, ...], spec: str | None) -> tuple[Cell, ...]:
