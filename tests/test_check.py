@@ -126,6 +126,28 @@ def test_a_published_results_json_file_and_its_address_are_read_alike(capsys, tm
     assert code == 1 and f"{len(records)} records from {url}" in out
 
 
+def test_a_reference_dataset_published_beside_a_page_is_read_with_its_provenance(
+        capsys, tmp_path) -> None:
+    # What the scheduled job publishes: <page>/reference/results.jsonl and provenance.json.
+    published = tmp_path / "site" / "reference"
+    published.mkdir(parents=True)
+    for name in (store.RESULTS, sources.PROVENANCE):
+        (published / name).write_bytes((sources.REFERENCE / name).read_bytes())
+    run_id = json.loads((published / sources.PROVENANCE).read_text())["run_id"]
+    code, out, _ = run_check(capsys, str(CHECK / f"uv-{REPORTED}"), "--from",
+                             str(published / store.RESULTS))
+    assert code == 1 and f"(reference dataset, run {run_id} on " in out
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/site/reference/{store.RESULTS}"
+        code, out, _ = run_check(capsys, str(CHECK / f"uv-{REPORTED}"), "--from", url)
+        server.shutdown()
+    assert code == 1 and f"records from {url} (reference dataset, run {run_id} on " in out
+
+
 @pytest.mark.parametrize("source,words", [
     ("ftp://example.org/results.json", "only http(s) addresses"),
     ("no/such/folder", "no such file or folder"),

@@ -101,7 +101,7 @@ def test_permissions_are_least_privilege_job_by_job(matrix_yml, jobs) -> None:
     top, _ = split(matrix_yml)
     assert permissions(top + "\n", "") == {"contents": "read"}
     granted = {name: permissions(job, "    ") for name, job in jobs.items()}
-    assert granted == {"plan": None, "run": None, "publish": None,
+    assert granted == {"plan": None, "run": None, "reference": None, "publish": None,
                        "deploy": {"pages": "write", "id-token": "write"},
                        "regressions": {"issues": "write"}}
     assert re.search(r"environment:\n\s+name: github-pages\n", jobs["deploy"])
@@ -120,6 +120,25 @@ def test_the_run_job_sets_up_every_python_of_the_matrix(jobs) -> None:
     assert "allow-prereleases: true" in versions["3.15"]
     assert "continue-on-error: true" in versions["3.15"]  # absent: recorded no-interpreter
     assert "continue-on-error" not in versions["3.13"]  # the one that runs nox must be there
+
+
+def test_the_reference_job_remeasures_the_profile_and_the_page_publishes_it(jobs) -> None:
+    # Every Python of the reference profile's axes, on the run's snapshot, carrying over
+    # what the published reference measured; the page serves the new one beside itself.
+    from matrix.define import definition
+
+    profile = definition.load(ROOT / "matrix" / "matrix.toml", "reference")
+    reference = jobs["reference"]
+    assert set(python_versions(reference)) == set(profile.axes["python"])
+    assert re.search(r"download-artifact@v\d+\n\s+with:\n\s+name: releases\n\s+path: matrix\n",
+                     reference)
+    assert '"${PAGE}reference/results.jsonl" -o published-reference.jsonl' in reference
+    assert "export MATRIX_PREVIOUS=published-reference.jsonl" in reference
+    assert "nox -s reference" in reference and "path: matrix/reference/" in reference
+    assert ".github/chromium.sh \"" in reference  # no Chromium: the job fails, not infra
+    publish = next(s for s in steps(jobs["publish"]) if "name: reference" in s)
+    assert "path: reports/site/reference" in publish and "continue-on-error: true" in publish
+    assert "needs: [plan, run, reference]" in jobs["publish"]
 
 
 def test_the_test_job_sets_up_the_pythons_of_the_integration_tests() -> None:
@@ -154,7 +173,7 @@ def test_publish_merges_each_shard_folder_and_compares_with_the_published_page(j
 def test_no_expression_is_pasted_into_a_shell_script(matrix_yml) -> None:
     # Inputs and event fields reach scripts through env, never as text (script injection).
     found = [s for text in (matrix_yml, TESTS.read_text(encoding="utf-8")) for s in scripts(text)]
-    assert len(found) == 20 and any("gh issue create" in s for s in found)
+    assert len(found) == 24 and any("gh issue create" in s for s in found)
     for script in found:
         assert "${{" not in script, script
 
@@ -171,7 +190,7 @@ def test_every_command_the_workflows_call_exists(capsys) -> None:
         assert exited.value.code == 0, f"python -m matrix has no command {command!r}"
     noxfile = (ROOT / "noxfile.py").read_text(encoding="utf-8")
     sessions = set(re.findall(r"^def (\w+)\(session", noxfile, re.MULTILINE))
-    assert set(re.findall(r"nox -s (\w+)", text)) == {"releases", "tests"} <= sessions
+    assert set(re.findall(r"nox -s (\w+)", text)) == {"releases", "tests", "reference"} <= sessions
 
 
 # ---------------------------------------------------------------- actionlint

@@ -77,7 +77,7 @@ def _given(given: str) -> Source:
         return reference()
     scheme = urllib.parse.urlsplit(given).scheme
     if scheme in ("http", "https"):
-        return Source(_parsed(_fetch(given), given), given, "given")
+        return Source(_parsed(_fetch(given), given), given, "given", _remote_provenance(given))
     if len(scheme) > 1:  # one letter is a Windows drive, not a scheme
         raise ConfigError(f"--from {given}: only http(s) addresses, files and folders are "
                           "read; give the page's results.json address or a local copy.")
@@ -91,8 +91,21 @@ def _given(given: str) -> Source:
     if not path.is_file():
         raise ConfigError(f"--from {given}: no such file or folder; give a results folder, "
                           "a results.jsonl, a results.json or an http(s) address.")
+    beside = path.with_name(PROVENANCE)  # a published or copied reference dataset's
+    provenance = json.loads(beside.read_text(encoding="utf-8")) if beside.is_file() else None
     return Source(_parsed(path.read_text(encoding="utf-8", errors="replace"), str(path)),
-                  str(path), "given")
+                  str(path), "given", provenance)
+
+
+def _remote_provenance(url: str) -> dict[str, Any] | None:
+    """The ``provenance.json`` published beside the records at ``url`` (a reference dataset
+    on a page has one), or None: records without it are answered from all the same."""
+    if not url.endswith(f"/{store.RESULTS}"):
+        return None
+    try:
+        return json.loads(_fetch(urllib.parse.urljoin(url, PROVENANCE)))
+    except (ConfigError, ValueError):
+        return None
 
 
 def _fetch(url: str) -> str:
