@@ -9,6 +9,7 @@ real: their ``uv.lock`` and ``poetry.lock`` were written by uv and Poetry from t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -33,6 +34,19 @@ def fresh_clone(tmp_path, monkeypatch) -> Path:
     out = tmp_path / "reports"
     monkeypatch.setenv("MATRIX_OUT", str(out))
     return out
+
+
+@contextlib.contextmanager
+def served(folder: Path):
+    """``folder`` over http on a free local port, as a page host would serve it."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a: None
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
 
 
 def run_check(capsys, *args: str) -> tuple[int, str, str]:
@@ -116,13 +130,9 @@ def test_a_published_results_json_file_and_its_address_are_read_alike(capsys, tm
     code, out, _ = run_check(capsys, str(CHECK / f"uv-{REPORTED}"), "--from", str(site))
     assert code == 1 and f"{len(records)} records from {site / 'results.json'}" in out
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_address[1]}/results.json"
+    with served(site) as address:
+        url = f"{address}/results.json"
         code, out, _ = run_check(capsys, str(CHECK / f"uv-{REPORTED}"), "--from", url)
-        server.shutdown()
     assert code == 1 and f"{len(records)} records from {url}" in out
 
 
@@ -138,13 +148,9 @@ def test_a_reference_dataset_published_beside_a_page_is_read_with_its_provenance
                              str(published / store.RESULTS))
     assert code == 1 and f"(reference dataset, run {run_id} on " in out
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *a: None
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_address[1]}/site/reference/{store.RESULTS}"
+    with served(tmp_path) as address:
+        url = f"{address}/site/reference/{store.RESULTS}"
         code, out, _ = run_check(capsys, str(CHECK / f"uv-{REPORTED}"), "--from", url)
-        server.shutdown()
     assert code == 1 and f"records from {url} (reference dataset, run {run_id} on " in out
 
 
