@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from matrix.__main__ import main
-from matrix.results import sources, store
+from matrix.results import model, sources, store
 from matrix.search import check, pins
 
 CHECK = Path(__file__).parent / "data" / "check"
@@ -92,6 +92,46 @@ def test_pins_nobody_measured_give_the_nearest_evidence_and_exit_8(capsys, form)
     nearest = out.split("nearest measured evidence:")[1].split("\n\n")[0]
     assert nearest.count("differs by") == check.SHOWN and "playwright 1.52.0 -> " in nearest
     assert out.rstrip().endswith("verdict: unknown (exit 8)")
+
+
+def verdicts_within(admits) -> list[str]:
+    """The verdicts of the reference cells whose requested versions ``admits``."""
+    found = check.by_cell(sources.reference().records)
+    return [model.cell_outcome(scen.values()) for scen in found.values()
+            if admits(next(iter(scen.values())).latest.requested)]
+
+
+def test_ranges_are_answered_by_every_measured_cell_within_them(capsys) -> None:
+    # pytest-playwright>=0.5.2 beside pytest-asyncio>=0.21: whatever resolves, the sync
+    # plugin; every such measured cell is a bug, so the project is told so, with the fix.
+    code, out, _ = run_check(capsys, str(CHECK / "ranges-sync"))
+    within = verdicts_within(lambda r: "pytest-playwright" in r and r.get("pytest", "8") >= "8")
+    assert within and set(within) == {"bug"}
+    assert code == check.BAD
+    assert "pytest-asyncio >=0.21, pytest-playwright >=0.5.2, playwright >=1.48.0" in out
+    assert f"within these ranges: {len(within)} measured cells: {len(within)} bug" in out
+    assert out.count("\nmeasured: bug  ") == check.SHOWN  # the rest are counted, not listed
+    assert "\nsmallest fix: pytest-playwright >=0.5.2 -> pytest-playwright-asyncio " in out
+
+
+def test_ranges_whose_measured_cells_all_pass_are_good(capsys) -> None:
+    code, out, _ = run_check(capsys, str(CHECK / "ranges-async"))
+    within = verdicts_within(lambda r: "pytest-playwright-asyncio" in r)
+    assert code == check.GOOD and within and set(within) == {"pass"}
+    assert f"within these ranges: {len(within)} measured cells: {len(within)} pass" in out
+    assert "smallest fix" not in out
+
+
+def test_a_range_that_admits_a_passing_cell_is_told_to_pin_it(capsys) -> None:
+    # pytest-asyncio 0.23.0 with pytest>=8 and no plugin, against the golden records: pytest
+    # 8.4.2 breaks 0.23.0 by itself ('FixtureDef' ... 'unittest'), 8.1.1 does not.
+    golden = Path(__file__).parent / "data" / "golden" / store.RESULTS
+    code, out, _ = run_check(capsys, str(CHECK / "ranges-mixed"), "--from", str(golden))
+    assert code == check.BAD
+    assert "within these ranges: 2 measured cells: 1 fail, 1 pass" in out
+    assert "measured: fail  py3.13-pytest8.4.2-asyncio0.23.0-pw1.55.0-cov7.0.0" in out
+    assert ("\nsmallest fix: pin it: pytest==8.1.1 pytest-asyncio==0.23.0 playwright==1.55.0 "
+            "pytest-cov==7.0.0 (Python 3.13)\n") in out
 
 
 def test_json_gives_the_same_answer_for_machines(capsys) -> None:
@@ -176,13 +216,20 @@ def test_malformed_and_unknown_files_are_one_sentence_naming_the_file_and_exit_2
     assert err.startswith("error: ") and words in err and err.count("\n") == 1
 
 
-def test_pyproject_exact_pins_are_read_and_ranges_are_not() -> None:
+def test_pyproject_exact_pins_are_read_as_pins_and_ranges_as_ranges() -> None:
     found = pins.read(CHECK / f"uv-{REPORTED}" / "pyproject.toml")
     assert found.versions == {"pytest": "8.4.2", "pytest-asyncio": "0.23.0", "pytest-playwright": "0.7.1",
                               "playwright": "1.49.1", "pytest-cov": "7.0.0"}
-    assert found.python == "3.13"
+    assert found.python == "3.13" and found.ranges == {}
     reqs = pins.read(CHECK / f"req-{REPORTED}")  # requests>=2.31 is neither a pin nor under test
-    assert reqs.versions == found.versions
+    assert reqs.versions == found.versions and reqs.ranges == {}
+    ranged = pins.read(CHECK / "ranges-sync")
+    assert ranged.versions == {} and ranged.ranges == {
+        "pytest": ">=8", "pytest-asyncio": ">=0.21", "pytest-playwright": ">=0.5.2",
+        "playwright": ">=1.48.0", "pytest-cov": ""}
+    assert ranged.admits("pytest-asyncio", "1.3.0") and not ranged.admits("pytest", "7.4.4")
+    assert not ranged.admits("pytest-cov", None)
+    assert ranged.admits("pytest-playwright-asyncio", None)  # not named: not installed
 
 
 def test_a_pdm_lock_is_read_like_the_others(capsys) -> None:

@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from packaging.version import Version
+
 from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, SYNC_PLUGIN
 from matrix import log
 from matrix.results import model, signatures, sources
@@ -42,6 +44,9 @@ SHOWN = 3  # nearest cells and remedies listed
 #: Installed for another pin's sake (coverage under pytest-cov): compared only where a cell
 #: asked for it, or every lock file that holds it would differ from every cell.
 TRANSITIVE = frozenset({"coverage"})
+#: Named in a file of ranges, answered by cells with or without it: pytest-cov takes no part
+#: in the loop conflict (its scenarios answer as the plain ones wherever both were measured).
+OPTIONAL = frozenset({"pytest-cov"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,16 +135,22 @@ def value(record: Record, key: str) -> str | None:
 
 def differences(pins: pins_mod.Pins, record: Record) -> tuple[Difference, ...]:
     """How a measured cell differs from the pins. A distribution counts when the pins name
-    it or the cell asked for it (a version the resolver picked for a dependency the
-    project does not pin, such as coverage under pytest-cov, is not a difference)."""
+    it (exactly, or with a range the cell's version must fall in) or the cell asked for it
+    (a version the resolver picked for a dependency the project does not name, such as
+    coverage under pytest-cov, is not a difference)."""
     mine = dict(pins.versions, **({"python": pins.python} if pins.python else {}))
+    mine |= {d: spec or "(any version)" for d, spec in pins.ranges.items()}
+    ranged = bool(pins.ranges)  # a file of ranges leaves what it does not name to the resolver
     found = []
     for key in ("python", *DISTRIBUTIONS):
         if key == "python" or key not in record.requested:
-            if key not in mine or key in TRANSITIVE:
+            if key not in mine or key in TRANSITIVE or (ranged and key in OPTIONAL):
                 continue
+        elif ranged and key not in mine and key not in PLUGINS:
+            continue  # the plugin is the project's choice; the rest the resolver's
         theirs = value(record, key)
-        if mine.get(key) != theirs:
+        same = mine.get(key) == theirs if key == "python" else pins.admits(key, theirs)
+        if not same:
             found.append(Difference(key, mine.get(key), theirs))
     return tuple(found)
 
@@ -199,14 +210,17 @@ def render(answer: Answer) -> str:
     lines = [f"pins ({p.source}): {p.text()}"
              + (f" [Python from {p.python_from}]" if p.python_from else ""),
              f"records: {answer.source.describe()}", ""]
-    if not p.versions:
-        lines.append("none of the distributions under test is pinned exactly "
-                     f"({', '.join(DISTRIBUTIONS)})")
-    for e in answer.matches:
+    if not p.versions and not p.ranges:
+        lines.append("none of the distributions under test is named "
+                     f"({', '.join(DISTRIBUTIONS)}); check a lock file or --installed")
+    if p.ranges and answer.matches:
+        lines.append(f"within these ranges: {_counts(answer.matches)}; the worst first")
+    for e in _worst_first(answer.matches)[:SHOWN if p.ranges else None]:
         lines += [f"measured: {e.verdict}  {e.cell_id}"] + _scenario_lines(e)
         lines += [f"  works here: {w}" for w in workarounds(e)]
     if not answer.matches:
-        lines.append("verdict: unknown: no measured cell has exactly these pins")
+        lines.append("verdict: unknown: no measured cell has exactly these pins"
+                     + (" within these ranges" if p.ranges else ""))
     if answer.nearest and answer.status == "unknown":
         lines += ["", "nearest measured evidence:"]
         for e in answer.nearest:
@@ -217,6 +231,19 @@ def render(answer: Answer) -> str:
     lines += _remedy_lines(answer)
     lines += ["", f"verdict: {answer.verdict} (exit {answer.exit_code})"]
     return "\n".join(lines)
+
+
+def _counts(found: list[Evidence]) -> str:
+    """``12 measured cells: 9 bug, 3 pass``."""
+    counts: dict[str, int] = {}
+    for e in _worst_first(found):
+        counts[e.verdict] = counts.get(e.verdict, 0) + 1
+    cells = "cell" if len(found) == 1 else "cells"
+    return f"{len(found)} measured {cells}: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+
+
+def _worst_first(found: list[Evidence]) -> list[Evidence]:
+    return sorted(found, key=lambda e: (SEVERITY.index(e.verdict), e.cell_id))
 
 
 def _scenario_lines(e: Evidence) -> list[str]:
@@ -252,17 +279,37 @@ def _meaning_lines(ids: list[str]) -> list[str]:
 
 
 def _remedy_lines(answer: Answer) -> list[str]:
+    fix = smallest_fix(answer)
     if answer.status == "good":
         return []
-    if not answer.remedies:
+    if fix is not None and not fix.differences:  # within the ranges: pin that one
+        return ["", f"within these ranges, measured to pass: {fix.cell_id}",
+                f"smallest fix: pin it: {pins_line(fix)}"]
+    if fix is None:
         return ["", "no measured combination near these pins passes every scenario"]
     lines = ["", "remedies measured to work (every scenario passes):"]
     for n, e in enumerate(answer.remedies, 1):
         lines.append(f"  {n}. {diff_text(e)}  [{e.cell_id}]")
-    best = answer.remedies[0]
-    lines += ["", f"smallest fix: {diff_text(best)}",
-              f"  pins to write: {pins_line(best)}"]
-    return lines
+    return lines + ["", f"smallest fix: {diff_text(fix)}", f"  pins to write: {pins_line(fix)}"]
+
+
+def smallest_fix(answer: Answer) -> Evidence | None:
+    """The fix to show for pins that are not measured good: when their ranges admit a
+    combination measured to pass, the newest of those; else the nearest passing cell."""
+    if answer.status == "good":
+        return None
+    within = [e for e in answer.matches if e.verdict == "pass"]
+    if within:
+        return _newest(within)
+    return answer.remedies[0] if answer.remedies else None
+
+
+def _newest(found: list[Evidence]) -> Evidence:
+    """The cell with the newest releases, in the order of the distributions."""
+    def key(e: Evidence) -> tuple:
+        requested = e.requested()
+        return tuple(Version(requested.get(d) or "0") for d in DISTRIBUTIONS), e.cell_id
+    return max(found, key=key)
 
 
 def pins_of(record: Record) -> pins_mod.Pins:
@@ -288,6 +335,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
                 "workarounds": workarounds(e)}
 
     ids = signature_ids(answer.matches or answer.nearest[:1])
+    fix = smallest_fix(answer)
     return {
         "verdict": answer.verdict, "status": answer.status, "exit_code": answer.exit_code,
         "pins": dataclasses.asdict(answer.pins),
@@ -299,8 +347,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
                         "fixes": list(signatures.BY_ID[s].fixes)}
                        for s in ids if s in signatures.BY_ID],
         "remedies": [cell(e) for e in answer.remedies],
-        "smallest_fix": (cell(answer.remedies[0]) | {"pins": pins_line(answer.remedies[0])}
-                         if answer.remedies and answer.status != "good" else None),
+        "smallest_fix": cell(fix) | {"pins": pins_line(fix)} if fix else None,
     }
 
 

@@ -4,9 +4,11 @@ Formats: ``uv.lock``, ``poetry.lock``, ``pdm.lock`` (every locked package), any
 ``requirements*.txt`` (``name==version`` lines), ``pyproject.toml`` (exact ``==`` pins of
 the dependencies, optional dependencies and dependency groups, and Poetry's bare
 versions), or the distributions installed in the current environment. Only the
-distributions under test are kept. The Python version comes from ``--python``, else a
-``.python-version`` file beside the pins, else (for the installed environment) the
-running interpreter; otherwise it is left open.
+distributions under test are kept. A requirements file or ``pyproject.toml`` that names a
+distribution under test with a range (``pytest-asyncio>=0.17``, or no version at all)
+gives that range instead: what it admits is looked up, not one version. The Python
+version comes from ``--python``, else a ``.python-version`` file beside the pins, else
+(for the installed environment) the running interpreter; otherwise it is left open.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from matrix.define.cell import DISTRIBUTIONS
@@ -45,28 +48,50 @@ class Pins:
     versions: dict[str, str]  # canonical distribution name -> exact version
     python: str | None  # "3.13", or None when the project does not say
     python_from: str | None = None  # where the Python version came from
+    #: distributions named without an exact pin -> their specifier ("" for any version)
+    ranges: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def text(self) -> str:
-        """``Python 3.13, pytest 8.4.2, ...`` in the order of the distributions."""
+        """``Python 3.13, pytest 8.4.2, pytest-asyncio >=0.17, ...`` in the order of the
+        distributions."""
         parts = [f"Python {self.python}"] if self.python else ["Python (any)"]
-        return ", ".join(parts + [f"{d} {self.versions[d]}" for d in DISTRIBUTIONS
-                                  if d in self.versions])
+        for dist in DISTRIBUTIONS:
+            if dist in self.versions:
+                parts.append(f"{dist} {self.versions[dist]}")
+            elif dist in self.ranges:
+                parts.append(f"{dist} {self.ranges[dist] or '(any version)'}")
+        return ", ".join(parts)
+
+    def admits(self, dist: str, version: str | None) -> bool:
+        """Whether ``version`` of ``dist`` is what the pins say (its exact pin, or within
+        its range); None (not installed) is admitted only where the pins do not name it."""
+        if dist in self.versions:
+            return version == self.versions[dist]
+        if dist in self.ranges:
+            return version is not None and SpecifierSet(self.ranges[dist]).contains(
+                version, prereleases=True)
+        return version is None
 
 
 def read(path: Path, python: str | None = None) -> Pins:
     """The pins of the file (or the first known file of the folder) at ``path``."""
     path = _choose(Path(path))
     name = path.name
+    ranges: dict[str, str] = {}
     if name in LOCKS:
         versions = _lock(path)
     elif fnmatch.fnmatch(name, "requirements*.txt"):
-        versions = _requirements(path)
+        versions, ranges = _split(_requirements(path))
     elif name == "pyproject.toml":
-        versions = _pyproject(path)
+        data = _toml(path)
+        versions, ranges = _split(_pyproject(data, path))
+        versions |= _poetry(data.get("tool", {}).get("poetry") or {})
     else:
         raise ConfigError(f"{path}: not a format check reads; give a {FORMATS}, or --installed.")
     found, where = _python(python, path.parent)
-    return Pins(str(path), _under_test(versions), found, where)
+    versions = _under_test(versions)
+    ranges = {d: r for d, r in _under_test(ranges).items() if d not in versions}
+    return Pins(str(path), versions, found, where, ranges)
 
 
 def installed(python: str | None = None) -> Pins:
@@ -112,8 +137,8 @@ def _lock(path: Path) -> dict[str, str]:
     return versions
 
 
-def _requirements(path: Path) -> dict[str, str]:
-    versions = {}
+def _requirements(path: Path) -> list[Requirement]:
+    found = []
     text = path.read_text(encoding="utf-8", errors="replace").replace("\\\n", " ")
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split(" #")[0].strip()
@@ -121,15 +146,14 @@ def _requirements(path: Path) -> dict[str, str]:
             continue
         line = re.sub(r"\s--hash=\S+", "", line)
         try:
-            versions.update(_exact([Requirement(line)]))
+            found.append(Requirement(line))
         except InvalidRequirement as exc:
             raise ConfigError(f"{path} line {number}: not a requirement ({str(exc).splitlines()[0]}); fix the "
                               "line or give a lock file.") from None
-    return versions
+    return found
 
 
-def _pyproject(path: Path) -> dict[str, str]:
-    data = _toml(path)
+def _pyproject(data: dict[str, Any], path: Path) -> list[Requirement]:
     project = data.get("project") or {}
     strings = list(project.get("dependencies") or [])
     for group in (project.get("optional-dependencies") or {}).values():
@@ -137,10 +161,9 @@ def _pyproject(path: Path) -> dict[str, str]:
     for group in (data.get("dependency-groups") or {}).values():
         strings += [item for item in group if isinstance(item, str)]  # not include-group
     try:
-        versions = _exact(Requirement(s) for s in strings)
+        return [Requirement(s) for s in strings]
     except (InvalidRequirement, TypeError) as exc:
         raise ConfigError(f"{path}: a dependency is not a requirement ({exc}); fix it.") from None
-    return versions | _poetry(data.get("tool", {}).get("poetry") or {})
 
 
 def _poetry(poetry: dict[str, Any]) -> dict[str, str]:
@@ -157,13 +180,19 @@ def _poetry(poetry: dict[str, Any]) -> dict[str, str]:
     return versions
 
 
-def _exact(requirements: Iterable[Requirement]) -> dict[str, str]:
-    versions = {}
+def _split(requirements: Iterable[Requirement]) -> tuple[dict[str, str], dict[str, str]]:
+    """Exact pins (``name==version``) and ranges (any other specifier, or none): a name
+    given both ways, or twice (in two dependency groups), keeps its exact pin, else its
+    narrowest-looking range (the longest specifier)."""
+    versions: dict[str, str] = {}
+    ranges: dict[str, str] = {}
     for req in requirements:
         specs = list(req.specifier)
         if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
             versions[req.name] = specs[0].version
-    return versions
+        elif len(str(req.specifier)) >= len(ranges.get(req.name, "")):
+            ranges[req.name] = str(req.specifier)
+    return versions, ranges
 
 
 def _under_test(versions: dict[str, str]) -> dict[str, str]:
