@@ -6,8 +6,9 @@ current environment), looks them up in the records (``--from``, else the local r
 folder, else the reference dataset shipped in the package) and prints:
 
 1. the measured cell with exactly these pins, each scenario's outcome and signature,
-   and what the signatures mean; when no cell matches, the nearest measured evidence and
-   how it differs;
+   and what the signatures mean (for a file of ranges: every measured cell within them,
+   counted, the worst shown); when no cell matches, the nearest measured evidence and how
+   it differs;
 2. the remedies measured to work: passing combinations nearest to the pins, and the
    ways of running the same combination (e2e tests last, in their own process) that pass;
 3. the smallest fix: the passing combination that changes the fewest axes.
