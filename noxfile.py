@@ -100,11 +100,11 @@ def report(session: nox.Session) -> None:
     _matrix(session, "report", *session.posargs)
 
 
-def _matrix(session: nox.Session, *args: str) -> None:
+def _matrix(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
     # The report needs pandas and plotly: uv runs it in an env of its cache, shared safely by
     # runs in parallel (a nox venv installed by two runs at once breaks), the code editable.
     session.run("uv", "run", "--quiet", "--no-project", "--with-editable", str(ROOT),
-                "python", "-m", "matrix", *args, external=True)
+                "python", "-m", "matrix", *args, env=env, external=True)
 
 
 @nox.session(python=False, default=False)
@@ -140,9 +140,10 @@ def reference(session: nox.Session) -> None:
     provenance packed into ``matrix/reference/``. ``-- --fresh`` measures every cell again."""
     out = options.read().given("MATRIX_OUT") or str(ROOT / ".nox" / "reference-results")
     env = {"MATRIX_PROFILE": "reference", "MATRIX_OUT": out}
-    session.run(sys.executable, "-m", "matrix", "list", env=env, external=True)
-    session.run(sys.executable, "-m", "matrix", "run", *session.posargs, env=env, external=True)
-    session.run(sys.executable, "-m", "matrix", "reference", out, env=env, external=True)
+    # run ends with the report, which needs pandas: the package's own env, as for matrix
+    _matrix(session, "list", env=env)
+    _matrix(session, "run", *session.posargs, env=env)
+    _matrix(session, "reference", out, env=env)
 
 
 @nox.session(default=False)
