@@ -224,7 +224,9 @@ def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record],
     if not found:
         return "\n".join(lines + [f"\nnot among the {where}"])
     cells = len({o.record.cell_id for o in found})
-    lines += ["", f"recorded in {len(found)} scenario runs of {cells} combinations ({where}):"]
+    runs = "scenario run" if len(found) == 1 else "scenario runs"
+    combos = "combination" if cells == 1 else "combinations"
+    lines += ["", f"recorded in {len(found)} {runs} of {cells} {combos} ({where}):"]
     lines += _combination_lines(found)
     lines += ["", "where it appears (installed versions; ranges over the versions measured):"]
     for key, runs in ranges(found, records).items():
