@@ -232,6 +232,23 @@ def test_pyproject_exact_pins_are_read_as_pins_and_ranges_as_ranges() -> None:
     assert ranged.admits("pytest-playwright-asyncio", None)  # not named: not installed
 
 
+def test_a_requirements_file_is_read_as_pip_reads_it() -> None:
+    # -r and -c files followed (a file named twice read once), options, the project itself,
+    # VCS and wheel URLs left out, markers, extras and continued hash lines understood.
+    found = pins.read(CHECK / "req-includes" / "requirements-dev.txt")
+    assert found.versions == {"pytest": "8.4.2", "pytest-asyncio": "0.23.8",
+                              "pytest-playwright": "0.7.1", "playwright": "1.49.1"}
+    assert found.ranges == {}  # the constraint's exact pin wins over the range
+
+
+def test_a_missing_included_file_is_one_sentence_and_exit_2(capsys, tmp_path) -> None:
+    (tmp_path / "requirements.txt").write_text("-r requirements-base.txt\npytest==8.4.2\n")
+    code, out, err = run_check(capsys, str(tmp_path))
+    assert code == 2 and out == ""
+    assert err.strip() == (f"error: {tmp_path / 'requirements-base.txt'} does not exist; "
+                           "fix the -r or -c line that names it.")
+
+
 def test_a_pdm_lock_is_read_like_the_others(capsys) -> None:
     found = pins.read(CHECK / "pdm-fixed")
     assert found.source.endswith("pdm.lock") and found.versions == pins.read(CHECK / "uv-fixed").versions

@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import MatrixError
+from matrix.measure import requirements
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +36,6 @@ SETUP_EXTRAS = TEST_GROUPS
 IGNORED = ("__pycache__", ".pytest_cache", ".git", ".venv", "venv", ".nox", ".tox",
            "node_modules", "build", "dist", "*.egg-info", ".coverage", "reports")
 _TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
-_OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z-]+)(?:\s*=\s*|\s+)?(.*)$")
 
 
 class NotASuite(MatrixError):
@@ -104,7 +104,7 @@ def load(path: Path, requirements_file: str | None = None) -> Suite:
     test_root = next((n for n in ("tests", "test") if (root / n).is_dir()), ".")
     if requirements_file:
         found = Requirements()
-        found.read(root / requirements_file, root)
+        found.read(root / requirements_file)
     else:
         found = _from_pyproject(root)
     local = list(found.local)
@@ -208,34 +208,20 @@ class Requirements:
     local: list[Local] = dataclasses.field(default_factory=list)
     constraints: list[str] = dataclasses.field(default_factory=list)
 
-    def read(self, path: Path, root: Path, constraint: bool = False) -> None:
+    def read(self, path: Path) -> None:
         """Read ``path`` (relative paths inside it are relative to its folder)."""
-        if not path.is_file():
-            raise NotASuite(f"{path} does not exist; name a requirements file inside the suite.")
         self.source = path
-        text = re.sub(r"\\\n", " ", path.read_text())  # continuation lines
-        for raw in text.splitlines():
-            line = re.sub(r"(^|\s)#.*$", "", raw).strip()
-            line = re.sub(r"\s--hash[= ]\S+", "", line).strip()
-            if line:
-                self._line(line, path.parent, root, constraint)
+        for line in requirements.read(path, _missing):
+            here = line.source.parent
+            if line.local:
+                text = line.text.split("@", 1)[-1].strip() if "@ file:" in line.text else line.text
+                self.local.append(_local(text, here, editable=line.editable))
+            else:
+                (self.constraints if line.constraint else self.lines).append(line.text)
 
-    def _line(self, line: str, here: Path, root: Path, constraint: bool) -> None:
-        option = _OPTION.match(line) if line.startswith("-") else None
-        if option:
-            flag, value = option.groups()
-            if flag in ("-r", "--requirement"):
-                self.read(here / value, root, constraint)
-            elif flag in ("-c", "--constraint"):
-                self.read(here / value, root, constraint=True)
-            elif flag in ("-e", "--editable"):
-                self.local.append(_local(value, here, editable=True))
-            return  # index and other pip options: the matrix's own index is used
-        if line.startswith((".", "/", "file:")) or "@ file:" in line:
-            self.local.append(_local(line.split("@", 1)[-1].strip() if "@ file:" in line
-                                     else line, here))
-        else:
-            (self.constraints if constraint else self.lines).append(line)
+
+def _missing(path: Path) -> NotASuite:
+    return NotASuite(f"{path} does not exist; name a requirements file inside the suite.")
 
 
 def _local(text: str, here: Path, editable: bool = False) -> Local:

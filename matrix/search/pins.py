@@ -1,7 +1,8 @@
 """A project's pins, read from its lock or requirements file, or from the running environment.
 
 Formats: ``uv.lock``, ``poetry.lock``, ``pdm.lock`` (every locked package), any
-``requirements*.txt`` (``name==version`` lines), ``pyproject.toml`` (exact ``==`` pins of
+``requirements*.txt`` (``name==version`` lines, its ``-r`` and ``-c`` files followed, as
+:mod:`matrix.measure.requirements` reads them), ``pyproject.toml`` (exact ``==`` pins of
 the dependencies, optional dependencies and dependency groups, and Poetry's bare
 versions), or the distributions installed in the current environment. Only the
 distributions under test are kept. A requirements file or ``pyproject.toml`` that names a
@@ -28,6 +29,7 @@ from packaging.utils import canonicalize_name
 
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
+from matrix.measure import requirements
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -138,19 +140,24 @@ def _lock(path: Path) -> dict[str, str]:
 
 
 def _requirements(path: Path) -> list[Requirement]:
+    """The named requirements of a requirements file and of the ``-r`` and ``-c`` files it
+    names (constraints pin what gets installed too); folders and bare URLs name nothing
+    under test."""
     found = []
-    text = path.read_text(encoding="utf-8", errors="replace").replace("\\\n", " ")
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(" #")[0].strip()
-        if not line or line.startswith(("#", "-")):  # comments, options (-r, -e, --hash)
+    for line in requirements.read(path, _missing):
+        if not line.named:
             continue
-        line = re.sub(r"\s--hash=\S+", "", line)
         try:
-            found.append(Requirement(line))
+            found.append(Requirement(line.text))
         except InvalidRequirement as exc:
-            raise ConfigError(f"{path} line {number}: not a requirement ({str(exc).splitlines()[0]}); fix the "
-                              "line or give a lock file.") from None
+            raise ConfigError(f"{line.source} line {line.number}: not a requirement "
+                              f"({str(exc).splitlines()[0]}); fix the line or give a lock "
+                              "file.") from None
     return found
+
+
+def _missing(path: Path) -> ConfigError:
+    return ConfigError(f"{path} does not exist; fix the -r or -c line that names it.")
 
 
 def _pyproject(data: dict[str, Any], path: Path) -> list[Requirement]:

@@ -1,0 +1,84 @@
+"""A pip requirements file, read as pip reads it.
+
+Continuation lines are joined, comments and ``--hash`` options dropped, ``-r`` and ``-c``
+files followed (relative to the file that names them; each file once), and other pip
+options (an index, ``--pre``) left out: the matrix's own index is used. A user's suite is
+installed from these lines (:mod:`matrix.measure.suite`); ``check`` reads a project's pins
+from them (:mod:`matrix.search.pins`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+_OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z-]+)(?:\s*=\s*|\s+)?(.*)$")
+#: ``name @ url``: a named direct reference (PEP 508), unlike a bare URL or path.
+_NAMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+
+
+@dataclasses.dataclass(frozen=True)
+class Line:
+    """One requirement of the file (or of a file it names), where it was written."""
+
+    text: str
+    source: Path
+    number: int
+    constraint: bool = False  # from a ``-c`` file
+    editable: bool = False  # given with ``-e``
+
+    @property
+    def local(self) -> bool:
+        """A folder or file to install (``-e``, ``./path``, ``/path``, ``file:``)."""
+        return self.editable or self.text.startswith((".", "/", "file:")) or "@ file:" in self.text
+
+    @property
+    def named(self) -> bool:
+        """A requirement by name (``pytest>=8``, ``x @ https://...``), not a bare URL or path."""
+        return not self.local and ("://" not in self.text or bool(_NAMED.match(self.text)))
+
+
+def read(path: Path, missing: Callable[[Path], Exception], constraint: bool = False,
+         seen: set[Path] | None = None) -> list[Line]:
+    """Every requirement line of ``path`` and of the files it names with ``-r`` and ``-c``;
+    ``missing(file)`` is raised for a file that does not exist."""
+    seen = set() if seen is None else seen
+    if not path.is_file():
+        raise missing(path)
+    if path.resolve() in seen:
+        return []
+    seen.add(path.resolve())
+    found: list[Line] = []
+    for number, raw in _joined(path.read_text(encoding="utf-8", errors="replace")):
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        line = re.sub(r"\s--hash[= ]\S+", "", line).strip()
+        option = _OPTION.match(line) if line.startswith("-") else None
+        if option:
+            flag, value = option.groups()
+            if flag in ("-r", "--requirement", "-c", "--constraint"):
+                limits = constraint or flag in ("-c", "--constraint")
+                found += read(path.parent / value, missing, limits, seen)
+            elif flag in ("-e", "--editable"):
+                found.append(Line(value, path, number, constraint, editable=True))
+        elif line:
+            found.append(Line(line, path, number, constraint))
+    return found
+
+
+def _joined(text: str) -> list[tuple[int, str]]:
+    """The file's logical lines (a line ending in a backslash goes on), each with the number
+    of the line it starts on."""
+    out: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        start, text_so_far = pending or (number, "")
+        if raw.endswith("\\"):
+            pending = (start, text_so_far + raw[:-1] + " ")
+            continue
+        out.append((start, text_so_far + raw))
+        pending = None
+    if pending:
+        out.append(pending)
+    return out
