@@ -249,6 +249,52 @@ def test_a_missing_included_file_is_one_sentence_and_exit_2(capsys, tmp_path) ->
                            "fix the -r or -c line that names it.")
 
 
+def test_a_uv_lock_with_the_project_itself_is_read_with_its_python(capsys) -> None:
+    # uv writes no version for the project (editable) or a workspace member (virtual).
+    found = pins.read(CHECK / "uv-editable")
+    assert found.versions == {"pytest": "8.4.2", "pytest-asyncio": "1.1.0",
+                              "pytest-playwright": "0.7.1", "playwright": "1.49.1"}
+    assert (found.python, found.python_range) == (None, ">=3.11")
+    code, out, _ = run_check(capsys, str(CHECK / "uv-editable"))
+    assert code == check.UNKNOWN and "pins (" in out and ": Python >=3.11, pytest 8.4.2" in out
+    nearest = out.split("nearest measured evidence:\n")[1].splitlines()[0]
+    # pytest-asyncio 1.1.1 is nearer 1.1.0 than 0.21.2 is; Python 3.9 and 3.10 are not
+    # the project's
+    assert "-asyncio1.1.1-sync0.7.1-pw1.49.1" in nearest and "pytest-asyncio 1.1.0 -> 1.1.1" in nearest
+    assert nearest.split()[1].startswith(("py3.11", "py3.12", "py3.13"))
+    assert "smallest fix, if these pins behave as the nearest evidence: " in out
+
+
+@pytest.mark.parametrize("poetry,pep440", [
+    ("^0.7.0", ">=0.7.0,<0.8.0"), ("^1.55.0", ">=1.55.0,<2.0.0"), ("^0.0.3", ">=0.0.3,<0.0.4"),
+    ("~1.2.3", ">=1.2.3,<1.3.0"), ("~1", ">=1,<2"), ("*", ""), (">=1.2,<2", ">=1.2,<2"),
+    ("1.2.*", "==1.2.*"), ("1.0 || 2.0", ""),
+])
+def test_poetry_constraints_read_as_pep_440(poetry, pep440) -> None:
+    assert pins.poetry_range(poetry) == pep440
+
+
+def test_a_poetry_pyproject_of_ranges_is_answered_within_them(capsys) -> None:
+    found = pins.read(CHECK / "poetry-ranges")
+    assert found.ranges == {"pytest-asyncio": "", "pytest-playwright": ">=0.7.0,<0.8.0",
+                            "playwright": ">=1.48.0,<2.0.0"}
+    assert found.python_range == ">=3.12,<4.0"
+    code, out, _ = run_check(capsys, str(CHECK / "poetry-ranges"))
+    within = verdicts_within(lambda r: r.get("pytest-playwright", "").startswith("0.7.")
+                             and r["python"] in ("3.12", "3.13"))
+    assert code == check.BAD and within and set(within) == {"bug"}
+    assert f"within these ranges: {len(within)} measured cells: {len(within)} bug\n" in out
+
+
+def test_unmeasured_pins_whose_nearest_evidence_passes_get_no_fix(capsys, tmp_path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        "pytest==8.4.2\npytest-asyncio==0.24.0\npytest-playwright-asyncio==0.7.1\n"
+        "playwright==1.52.0\n")
+    code, out, _ = run_check(capsys, str(tmp_path))
+    assert code == check.UNKNOWN and "\n  pass  " in out
+    assert "smallest fix" not in out and "remedies" not in out
+
+
 def test_a_pdm_lock_is_read_like_the_others(capsys) -> None:
     found = pins.read(CHECK / "pdm-fixed")
     assert found.source.endswith("pdm.lock") and found.versions == pins.read(CHECK / "uv-fixed").versions

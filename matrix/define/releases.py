@@ -169,7 +169,7 @@ class Release:
         A minor stands for all its patches: ">=3.9.2" admits "3.9", "<3.10" does not admit
         "3.10". An unparsable Requires-Python admits everything (the resolver decides).
         """
-        return _python_allowed(self.requires_python, python)
+        return python_allowed(self.requires_python, python)
 
     def requirement(self, dist: str, python: str | None = None) -> SpecifierSet | None:
         """The combined specifier this release puts on ``dist`` under Python ``python``."""
@@ -187,7 +187,9 @@ class Release:
 
 # Planning asks the same questions thousands of times; parsing is the expensive part.
 @functools.lru_cache(maxsize=4096)
-def _python_allowed(requires_python: str | None, python: str) -> bool:
+def python_allowed(requires_python: str | None, python: str) -> bool:
+    """Whether a Requires-Python specifier admits ``python`` (a minor stands for all its
+    patches); no specifier, or one that cannot be parsed, admits everything."""
     if not requires_python:
         return True
     try:

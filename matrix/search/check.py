@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, SYNC_PLUGIN
 from matrix import log
@@ -45,8 +45,9 @@ SHOWN = 3  # nearest cells and remedies listed
 #: Installed for another pin's sake (coverage under pytest-cov): compared only where a cell
 #: asked for it, or every lock file that holds it would differ from every cell.
 TRANSITIVE = frozenset({"coverage"})
-#: Named in a file of ranges, answered by cells with or without it: pytest-cov takes no part
-#: in the loop conflict (its scenarios answer as the plain ones wherever both were measured).
+#: Named by the project, answered by cells with or without it (never "drop it" as a fix):
+#: pytest-cov takes no part in the loop conflict (its scenarios answer as the plain ones
+#: wherever both were measured).
 OPTIONAL = frozenset({"pytest-cov"})
 
 
@@ -74,6 +75,7 @@ class Evidence:
     scenarios: dict[str, ScenarioVerdict]
     verdict: str
     differences: tuple[Difference, ...]
+    unlike: int = 0  # optional distributions (pytest-cov) the project names and the cell lacks
 
     @property
     def changes(self) -> int:
@@ -139,18 +141,19 @@ def differences(pins: pins_mod.Pins, record: Record) -> tuple[Difference, ...]:
     it (exactly, or with a range the cell's version must fall in) or the cell asked for it
     (a version the resolver picked for a dependency the project does not name, such as
     coverage under pytest-cov, is not a difference)."""
-    mine = dict(pins.versions, **({"python": pins.python} if pins.python else {}))
+    python = pins.python or pins.python_range
+    mine = dict(pins.versions, **({"python": python} if python else {}))
     mine |= {d: spec or "(any version)" for d, spec in pins.ranges.items()}
     ranged = bool(pins.ranges)  # a file of ranges leaves what it does not name to the resolver
     found = []
     for key in ("python", *DISTRIBUTIONS):
         if key == "python" or key not in record.requested:
-            if key not in mine or key in TRANSITIVE or (ranged and key in OPTIONAL):
+            if key not in mine or key in TRANSITIVE or key in OPTIONAL:
                 continue
         elif ranged and key not in mine and key not in PLUGINS:
             continue  # the plugin is the project's choice; the rest the resolver's
         theirs = value(record, key)
-        same = mine.get(key) == theirs if key == "python" else pins.admits(key, theirs)
+        same = pins.admits_python(theirs) if key == "python" else pins.admits(key, theirs)
         if not same:
             found.append(Difference(key, mine.get(key), theirs))
     return tuple(found)
@@ -159,7 +162,9 @@ def differences(pins: pins_mod.Pins, record: Record) -> tuple[Difference, ...]:
 def lookup(pins: pins_mod.Pins, source: sources.Source) -> Answer:
     """Exact matches, the nearest decided evidence and the remedies, from the records."""
     evidence = [Evidence(cell_id, scen, model.cell_outcome(scen.values()),
-                         differences(pins, next(iter(scen.values())).latest))
+                         differences(pins, latest := next(iter(scen.values())).latest),
+                         sum(not pins.admits(d, value(latest, d)) for d in OPTIONAL
+                             if d in pins.versions or d in pins.ranges))
                 for cell_id, scen in by_cell(source.records).items()]
     decided = [e for e in evidence if e.verdict in BAD_VERDICTS | {"pass"}]
     matches = [e for e in evidence if not e.differences]
@@ -169,7 +174,21 @@ def lookup(pins: pins_mod.Pins, source: sources.Source) -> Answer:
 
 
 def _nearness(e: Evidence) -> tuple:
-    return (e.changes, len(e.differences), e.cell_id)
+    return (e.changes, len(e.differences), _distance(e), e.unlike, e.cell_id)
+
+
+def _distance(e: Evidence) -> int:
+    """How far the versions move: a major counts 1000, a minor 10, a patch 1 (so 1.1.0 is
+    nearer 1.1.1 than 0.21.2); additions, removals and ranges count in ``changes``."""
+    total = 0
+    for d in e.differences:
+        try:
+            mine, theirs = Version(d.yours or ""), Version(d.measured or "")
+        except InvalidVersion:
+            continue
+        a, b = (mine.release + (0, 0, 0))[:3], (theirs.release + (0, 0, 0))[:3]
+        total += 1000 * abs(a[0] - b[0]) + 10 * abs(a[1] - b[1]) + (a[2] != b[2])
+    return total
 
 
 def _one_per_plugin(ranked: list[Evidence]) -> list[Evidence]:
@@ -215,13 +234,15 @@ def render(answer: Answer) -> str:
         lines.append("none of the distributions under test is named "
                      f"({', '.join(DISTRIBUTIONS)}); check a lock file or --installed")
     if p.ranges and answer.matches:
-        lines.append(f"within these ranges: {_counts(answer.matches)}; the worst first")
+        mixed = len({e.verdict for e in answer.matches}) > 1
+        lines.append(f"within these ranges: {_counts(answer.matches)}"
+                     + ("; the worst first" if mixed else ""))
     for e in _worst_first(answer.matches)[:SHOWN if p.ranges else None]:
         lines += [f"measured: {e.verdict}  {e.cell_id}"] + _scenario_lines(e)
         lines += [f"  works here: {w}" for w in workarounds(e)]
     if not answer.matches:
-        lines.append("verdict: unknown: no measured cell has exactly these pins"
-                     + (" within these ranges" if p.ranges else ""))
+        lines.append("verdict: unknown: no measured cell falls within these ranges" if p.ranges
+                     else "verdict: unknown: no measured cell has exactly these pins")
     if answer.nearest and answer.status == "unknown":
         lines += ["", "nearest measured evidence:"]
         for e in answer.nearest:
@@ -280,9 +301,9 @@ def _meaning_lines(ids: list[str]) -> list[str]:
 
 
 def _remedy_lines(answer: Answer) -> list[str]:
-    fix = smallest_fix(answer)
-    if answer.status == "good":
+    if not _needs_fix(answer):
         return []
+    fix = smallest_fix(answer)
     if fix is not None and not fix.differences:  # within the ranges: pin that one
         return ["", f"within these ranges, measured to pass: {fix.cell_id}",
                 f"smallest fix: pin it: {pins_line(fix)}"]
@@ -291,13 +312,22 @@ def _remedy_lines(answer: Answer) -> list[str]:
     lines = ["", "remedies measured to work (every scenario passes):"]
     for n, e in enumerate(answer.remedies, 1):
         lines.append(f"  {n}. {diff_text(e)}  [{e.cell_id}]")
-    return lines + ["", f"smallest fix: {diff_text(fix)}", f"  pins to write: {pins_line(fix)}"]
+    label = "smallest fix" if answer.status == "bad" else \
+        "smallest fix, if these pins behave as the nearest evidence"
+    return lines + ["", f"{label}: {diff_text(fix)}", f"  pins to write: {pins_line(fix)}"]
+
+
+def _needs_fix(answer: Answer) -> bool:
+    """Measured bad; or unknown with bad evidence nearest (else nothing shown is broken)."""
+    return answer.status == "bad" or (answer.status == "unknown" and any(
+        e.verdict in BAD_VERDICTS for e in answer.nearest[:1]))
 
 
 def smallest_fix(answer: Answer) -> Evidence | None:
-    """The fix to show for pins that are not measured good: when their ranges admit a
-    combination measured to pass, the newest of those; else the nearest passing cell."""
-    if answer.status == "good":
+    """The fix to show for pins measured bad (or unknown, their nearest evidence bad): when
+    their ranges admit a combination measured to pass, the newest of those; else the
+    nearest passing cell."""
+    if not _needs_fix(answer):
         return None
     within = [e for e in answer.matches if e.verdict == "pass"]
     if within:

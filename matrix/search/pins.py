@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from matrix.define import releases
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.errors import ConfigError
 from matrix.measure import requirements
@@ -52,17 +53,25 @@ class Pins:
     python_from: str | None = None  # where the Python version came from
     #: distributions named without an exact pin -> their specifier ("" for any version)
     ranges: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: the Pythons the project supports (Requires-Python), when no one Python is given
+    python_range: str | None = None
 
     def text(self) -> str:
         """``Python 3.13, pytest 8.4.2, pytest-asyncio >=0.17, ...`` in the order of the
         distributions."""
-        parts = [f"Python {self.python}"] if self.python else ["Python (any)"]
+        parts = [f"Python {self.python or self.python_range or '(any)'}"]
         for dist in DISTRIBUTIONS:
             if dist in self.versions:
                 parts.append(f"{dist} {self.versions[dist]}")
             elif dist in self.ranges:
                 parts.append(f"{dist} {self.ranges[dist] or '(any version)'}")
         return ", ".join(parts)
+
+    def admits_python(self, minor: str | None) -> bool:
+        """Whether a cell's Python minor is the project's (its one Python, or in its range)."""
+        if self.python:
+            return minor == self.python
+        return minor is not None and releases.python_allowed(self.python_range, minor)
 
     def admits(self, dist: str, version: str | None) -> bool:
         """Whether ``version`` of ``dist`` is what the pins say (its exact pin, or within
@@ -82,18 +91,23 @@ def read(path: Path, python: str | None = None) -> Pins:
     ranges: dict[str, str] = {}
     if name in LOCKS:
         versions = _lock(path)
-    elif fnmatch.fnmatch(name, "requirements*.txt"):
-        versions, ranges = _split(_requirements(path))
+    elif fnmatch.fnmatch(name, "*requirements*.txt") or path.suffix in (".txt", ".in"):
+        versions, ranges = _split(_requirements(path))  # pip's -r takes any file name
     elif name == "pyproject.toml":
         data = _toml(path)
         versions, ranges = _split(_pyproject(data, path))
-        versions |= _poetry(data.get("tool", {}).get("poetry") or {})
+        poetry_versions, poetry_ranges = _poetry(data.get("tool", {}).get("poetry") or {})
+        versions |= poetry_versions
+        ranges = {**poetry_ranges, **ranges}
     else:
         raise ConfigError(f"{path}: not a format check reads; give a {FORMATS}, or --installed.")
     found, where = _python(python, path.parent)
     versions = _under_test(versions)
     ranges = {d: r for d, r in _under_test(ranges).items() if d not in versions}
-    return Pins(str(path), versions, found, where, ranges)
+    supported = None
+    if not found and (declared := _python_range(path)):
+        where, supported = str(declared[0]), declared[1]
+    return Pins(str(path), versions, found, where, ranges, supported)
 
 
 def installed(python: str | None = None) -> Pins:
@@ -111,6 +125,7 @@ def _choose(path: Path) -> Path:
     if not path.is_dir():
         raise ConfigError(f"{path}: no such file or folder; give a {FORMATS}, or --installed.")
     candidates = [path / n for n in LOCKS] + sorted(path.glob("requirements*.txt"))
+    candidates += sorted(set(path.glob("*requirements*.txt")) - set(candidates))
     for candidate in [*candidates, path / "pyproject.toml"]:
         if candidate.is_file():
             return candidate
@@ -131,12 +146,20 @@ def _lock(path: Path) -> dict[str, str]:
                           "Regenerate it with its tool.")
     versions = {}
     for number, package in enumerate(packages, 1):
-        if not isinstance(package, dict) or not isinstance(package.get("name"), str) \
-                or not isinstance(package.get("version"), str):
+        named = isinstance(package, dict) and isinstance(package.get("name"), str)
+        if named and not isinstance(package.get("version"), str) and _local(package):
+            continue  # the project itself or a workspace member: uv writes no version
+        if not named or not isinstance(package.get("version"), str):
             raise ConfigError(f"{path}: package entry {number} has no name or version; "
                               f"regenerate the {path.name} with its tool.")
         versions[package["name"]] = package["version"]
     return versions
+
+
+def _local(package: dict[str, Any]) -> bool:
+    """A lock entry for a folder (``source = { editable = "." }``, virtual, directory)."""
+    source = package.get("source")
+    return isinstance(source, dict) and bool({"editable", "virtual", "directory", "path"} & set(source))
 
 
 def _requirements(path: Path) -> list[Requirement]:
@@ -173,18 +196,44 @@ def _pyproject(data: dict[str, Any], path: Path) -> list[Requirement]:
         raise ConfigError(f"{path}: a dependency is not a requirement ({exc}); fix it.") from None
 
 
-def _poetry(poetry: dict[str, Any]) -> dict[str, str]:
-    """Poetry's ``name = "1.2.3"`` (a bare version is exact in Poetry)."""
+def _poetry(poetry: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Poetry's dependencies: exact pins (a bare version is exact in Poetry) and ranges
+    (``^1.2``, ``~1.2``, ``*``, or PEP 440 specifiers), the latter in PEP 440 terms."""
     tables = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {}]
     tables += [g.get("dependencies") or {} for g in (poetry.get("group") or {}).values()]
-    versions = {}
+    versions, ranges = {}, {}
     for table in tables:
         for name, spec in table.items():
-            spec = spec.get("version") if isinstance(spec, dict) else spec
-            found = _POETRY_EXACT.match(spec.strip()) if isinstance(spec, str) else None
+            spec = spec.get("version", "*") if isinstance(spec, dict) else spec
+            if not isinstance(spec, str):
+                continue
+            found = _POETRY_EXACT.match(spec.strip())
             if found:
                 versions[name] = found.group(2)
-    return versions
+            else:
+                ranges[name] = poetry_range(spec)
+    return versions, ranges
+
+
+def poetry_range(spec: str) -> str:
+    """A Poetry constraint as a PEP 440 specifier: ``^1.2.3`` is ``>=1.2.3,<2.0.0``, ``^0.7``
+    is ``>=0.7,<0.8``, ``~1.2`` is ``>=1.2,<1.3``, ``*`` any version; one that cannot be
+    put so (``1.0 || 2.0``) reads as any version."""
+    parts = []
+    for clause in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", spec.strip()):
+        found = re.match(r"^([\^~])\s*(\d+(?:\.\d+)*)$", clause)
+        if clause in ("", "*"):
+            continue
+        if found:
+            parts += [f">={found.group(2)}", f"<{_upper(found.group(2), found.group(1))}"]
+        elif re.match(r"^\d", clause):  # a bare version, maybe with a wildcard: exact
+            parts.append(f"=={clause}")
+        else:
+            parts.append(clause)
+    try:
+        return _ordered(SpecifierSet(",".join(parts)))
+    except InvalidSpecifier:
+        return ""
 
 
 def _split(requirements: Iterable[Requirement]) -> tuple[dict[str, str], dict[str, str]]:
@@ -198,13 +247,39 @@ def _split(requirements: Iterable[Requirement]) -> tuple[dict[str, str], dict[st
         if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
             versions[req.name] = specs[0].version
         elif len(str(req.specifier)) >= len(ranges.get(req.name, "")):
-            ranges[req.name] = str(req.specifier)
+            ranges[req.name] = _ordered(req.specifier)
     return versions, ranges
 
 
 def _under_test(versions: dict[str, str]) -> dict[str, str]:
     canonical = {canonicalize_name(k): v for k, v in versions.items()}
     return {d: canonical[d] for d in DISTRIBUTIONS if d in canonical}
+
+
+def _python_range(path: Path) -> tuple[Path, str] | None:
+    """The Pythons a project supports: a uv.lock's ``requires-python``, a poetry.lock's
+    ``python-versions``, else the ``pyproject.toml`` beside the file (``requires-python``,
+    or Poetry's ``python``); None when none says, or it says any."""
+    try:
+        if path.name == "uv.lock":
+            found = _toml(path).get("requires-python")
+        elif path.name == "poetry.lock":
+            found = poetry_range(str((_toml(path).get("metadata") or {}).get("python-versions", "")))
+        else:
+            path = path if path.name == "pyproject.toml" else path.with_name("pyproject.toml")
+            data = _toml(path) if path.is_file() else {}
+            found = (data.get("project") or {}).get("requires-python")
+            poetry = ((data.get("tool") or {}).get("poetry") or {}).get("dependencies") or {}
+            if found is None and isinstance(poetry.get("python"), str):
+                found = poetry_range(poetry["python"])
+    except ConfigError:
+        return None  # a pyproject beside the pins that does not parse says nothing here
+    if not isinstance(found, str) or not found.strip():
+        return None
+    try:
+        return path, _ordered(SpecifierSet(found))
+    except InvalidSpecifier:
+        return None
 
 
 def _python(given: str | None, folder: Path) -> tuple[str | None, str | None]:
@@ -223,3 +298,22 @@ def _minor(text: str) -> str:
     if not found:
         raise ConfigError(f"--python {text}: give a Python version such as 3.13.")
     return found.group(1)
+
+
+def _upper(version: str, operator: str) -> str:
+    """The first version a Poetry ``^`` or ``~`` constraint leaves out: ``^`` bumps the
+    first non-zero part (``^0.7.1`` -> ``0.8.0``), ``~`` the minor (``~1.2.3`` -> ``1.3.0``;
+    ``~1`` -> ``2``)."""
+    numbers = [int(n) for n in version.split(".")]
+    if operator == "^":
+        bump = next((i for i, n in enumerate(numbers) if n), len(numbers) - 1)
+    else:
+        bump = min(1, len(numbers) - 1)
+    upper = numbers[:bump] + [numbers[bump] + 1] + [0] * (len(numbers) - bump - 1)
+    return ".".join(map(str, upper))
+
+
+def _ordered(specifier: SpecifierSet) -> str:
+    """``>=6.2.4,<10.0.0``: lower bounds first, as people write them (packaging sorts)."""
+    return ",".join(sorted((str(s) for s in specifier),
+                           key=lambda s: (s.startswith("<"), s.startswith("!="), s)))
