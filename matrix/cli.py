@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _mask_console(masking.secret_values(args.settings.environ))
     try:
         return args.func(args) or 0
+    except BrokenPipeError:  # `loop-compat list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+        return 0
     except MatrixError as exc:
         log.error(str(exc))
         return exc.return_code

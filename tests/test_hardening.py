@@ -403,3 +403,13 @@ def test_a_scenario_passing_on_its_last_rerun_is_flaky(tmp_path) -> None:
     assert (kept.outcome, kept.attempt) == (Outcome.FAIL, 3)
     assert (flaky.outcome, flaky.attempt) == (Outcome.FLAKY, 4)
     assert flaky.message == f"runs 1-3: fail ({kept.signature}); run 4: pass"
+
+
+@pytest.mark.integration
+def test_a_listing_cut_short_by_its_reader_ends_quietly(tmp_path) -> None:
+    # `loop-compat list | head -1`: the reader closes the pipe; no traceback, exit 0.
+    env = {**os.environ, "MATRIX_PROFILE": "full", "MATRIX_OUT": str(tmp_path)}
+    proc = subprocess.run(f"{sys.executable} -m matrix list | head -1", shell=True, cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.stdout.count("\n") == 1 and proc.stdout.startswith("py3.")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
