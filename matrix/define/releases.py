@@ -176,7 +176,7 @@ class Release:
         key = (dist, python)
         if key not in self._requirements:  # planning asks each release the same, often
             deps = [d for d in self.requires or () if d.name == dist and d.applies(python)]
-            self._requirements[key] = _specifier(
+            self._requirements[key] = specifier(
                 ",".join(d.specifier for d in deps if d.specifier)) if deps else None
         return self._requirements[key]
 
@@ -202,7 +202,8 @@ def python_allowed(requires_python: str | None, python: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _specifier(text: str) -> SpecifierSet:
+def specifier(text: str) -> SpecifierSet:
+    """``text`` parsed as a specifier, once per text (planning and check ask often)."""
     return SpecifierSet(text)
 
 

@@ -125,6 +125,8 @@ def declared_incompatible(python: str, pins: Mapping[str, str], snapshot: Snapsh
     itself allows the pins and the Python?). Unknown metadata never prunes.
     """
     key = ("declared_incompatible", python, tuple(sorted(pins.items())))
+    if installable(python, pins, snapshot):  # answered already while the plan was made
+        return None
     if key not in snapshot.answers:  # pairwise planning asks the same cell many times
         exact = _parse_pins(pins)
         snapshot.answers[key] = next(

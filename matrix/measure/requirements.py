@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 _OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z-]+)(?:\s*=\s*|\s+)?(.*)$")
 #: ``name @ url``: a named direct reference (PEP 508), unlike a bare URL or path.
 _NAMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
@@ -82,3 +84,12 @@ def _joined(text: str) -> list[tuple[int, str]]:
     if pending:
         out.append(pending)
     return out
+
+
+def exact_version(requirement: Requirement) -> str | None:
+    """The version a requirement pins exactly (``name==1.2.3``), or None for a range, a
+    wildcard (``==1.2.*``) or no version."""
+    specs = list(requirement.specifier)
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+        return specs[0].version
+    return None

@@ -85,10 +85,9 @@ class Suite:
         pins = {}
         for line in self.requirements:
             req = Requirement(line)
-            name = canonicalize_name(req.name)
-            specs = list(req.specifier)
-            if name in DISTRIBUTIONS and len(specs) == 1 and specs[0].operator == "==":
-                pins[name] = specs[0].version
+            name, version = canonicalize_name(req.name), requirements.exact_version(req)
+            if name in DISTRIBUTIONS and version:
+                pins[name] = version
         return pins
 
 

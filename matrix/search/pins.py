@@ -15,7 +15,6 @@ version comes from ``--python``, else a ``.python-version`` file beside the pins
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import importlib.metadata
 import re
 import sys
@@ -79,7 +78,7 @@ class Pins:
         if dist in self.versions:
             return version == self.versions[dist]
         if dist in self.ranges:
-            return version is not None and SpecifierSet(self.ranges[dist]).contains(
+            return version is not None and releases.specifier(self.ranges[dist]).contains(
                 version, prereleases=True)
         return version is None
 
@@ -89,12 +88,12 @@ def read(path: Path, python: str | None = None) -> Pins:
     path = _choose(Path(path))
     name = path.name
     ranges: dict[str, str] = {}
+    data = _toml(path) if name in (*LOCKS, "pyproject.toml") else {}
     if name in LOCKS:
-        versions = _lock(path)
-    elif fnmatch.fnmatch(name, "*requirements*.txt") or path.suffix in (".txt", ".in"):
+        versions = _lock(data, path)
+    elif path.suffix in (".txt", ".in"):
         versions, ranges = _split(_requirements(path))  # pip's -r takes any file name
     elif name == "pyproject.toml":
-        data = _toml(path)
         versions, ranges = _split(_pyproject(data, path))
         poetry_versions, poetry_ranges = _poetry(data.get("tool", {}).get("poetry") or {})
         versions |= poetry_versions
@@ -105,7 +104,7 @@ def read(path: Path, python: str | None = None) -> Pins:
     versions = _under_test(versions)
     ranges = {d: r for d, r in _under_test(ranges).items() if d not in versions}
     supported = None
-    if not found and (declared := _python_range(path)):
+    if not found and (declared := _python_range(path, data)):
         where, supported = str(declared[0]), declared[1]
     return Pins(str(path), versions, found, where, ranges, supported)
 
@@ -139,8 +138,8 @@ def _toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix or regenerate the file.") from None
 
 
-def _lock(path: Path) -> dict[str, str]:
-    packages = _toml(path).get("package")
+def _lock(data: dict[str, Any], path: Path) -> dict[str, str]:
+    packages = data.get("package")
     if not isinstance(packages, list):
         raise ConfigError(f"{path}: no [[package]] entries; is it a complete {path.name}? "
                           "Regenerate it with its tool.")
@@ -236,16 +235,15 @@ def poetry_range(spec: str) -> str:
         return ""
 
 
-def _split(requirements: Iterable[Requirement]) -> tuple[dict[str, str], dict[str, str]]:
+def _split(pip_requirements: Iterable[Requirement]) -> tuple[dict[str, str], dict[str, str]]:
     """Exact pins (``name==version``) and ranges (any other specifier, or none): a name
     given both ways, or twice (in two dependency groups), keeps its exact pin, else its
     narrowest-looking range (the longest specifier)."""
     versions: dict[str, str] = {}
     ranges: dict[str, str] = {}
-    for req in requirements:
-        specs = list(req.specifier)
-        if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-            versions[req.name] = specs[0].version
+    for req in pip_requirements:
+        if exact := requirements.exact_version(req):
+            versions[req.name] = exact
         elif len(str(req.specifier)) >= len(ranges.get(req.name, "")):
             ranges[req.name] = _ordered(req.specifier)
     return versions, ranges
@@ -256,18 +254,20 @@ def _under_test(versions: dict[str, str]) -> dict[str, str]:
     return {d: canonical[d] for d in DISTRIBUTIONS if d in canonical}
 
 
-def _python_range(path: Path) -> tuple[Path, str] | None:
+def _python_range(path: Path, data: dict[str, Any]) -> tuple[Path, str] | None:
     """The Pythons a project supports: a uv.lock's ``requires-python``, a poetry.lock's
-    ``python-versions``, else the ``pyproject.toml`` beside the file (``requires-python``,
-    or Poetry's ``python``); None when none says, or it says any."""
+    ``python-versions`` (``data``: the file read), else the ``pyproject.toml`` itself or
+    beside the file (``requires-python``, or Poetry's ``python``); None when none says, or
+    it says any."""
     try:
         if path.name == "uv.lock":
-            found = _toml(path).get("requires-python")
+            found = data.get("requires-python")
         elif path.name == "poetry.lock":
-            found = poetry_range(str((_toml(path).get("metadata") or {}).get("python-versions", "")))
+            found = poetry_range(str((data.get("metadata") or {}).get("python-versions", "")))
         else:
-            path = path if path.name == "pyproject.toml" else path.with_name("pyproject.toml")
-            data = _toml(path) if path.is_file() else {}
+            if path.name != "pyproject.toml":
+                path = path.with_name("pyproject.toml")
+                data = _toml(path) if path.is_file() else {}
             found = (data.get("project") or {}).get("requires-python")
             poetry = ((data.get("tool") or {}).get("poetry") or {}).get("dependencies") or {}
             if found is None and isinstance(poetry.get("python"), str):
