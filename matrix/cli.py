@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.configure(verbosity=args.settings.verbosity,
                   github_actions=args.settings.github_actions)
     streams = sys.stdout, sys.stderr
-    _mask_console(masking.secret_values(args.settings.environ))
+    _mask_console(args.settings.secrets)
     try:
         return args.func(args) or 0
     except BrokenPipeError:  # `loop-compat list | head`: the reader has what it wanted

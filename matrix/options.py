@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import os
 import shlex
 import sys
 import types
 from collections.abc import Mapping
 from pathlib import Path
+
+from matrix import masking
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,6 +82,12 @@ class Options:
         """Where Playwright keeps the browsers it downloaded."""
         return Path(self.environ.get("PLAYWRIGHT_BROWSERS_PATH")
                     or self.home / ".cache" / "ms-playwright")
+
+    @functools.cached_property
+    def secrets(self) -> frozenset[str]:
+        """The values masked in every log, JUnit copy, record and console line (the
+        environment is a copy taken once, so they are derived once)."""
+        return masking.secret_values(self.environ)
 
     def given(self, env: str) -> str | None:
         """The value a user set for setting ``env`` (None when left to its default)."""

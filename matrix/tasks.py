@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix import log, masking
+from matrix import log
 from matrix.define import definition, plan, releases
 from matrix.define.cell import Cell
 from matrix.errors import IndexUnreachable
@@ -200,5 +200,5 @@ def build_report(settings: Options, previous: Path | None = None, site_dir: Path
 
     records = sources.REFERENCE if reference else settings.out
     return site.build(records, site_dir or settings.out / "site", previous=previous,
-                      secrets=masking.secret_values(settings.environ))
+                      secrets=settings.secrets)
 

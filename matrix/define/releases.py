@@ -333,15 +333,22 @@ def _version_key(text: str) -> tuple[int, Version | str]:
 
 
 def load(path: Path = SNAPSHOT_PATH) -> Snapshot:
-    """Read a snapshot written by ``refresh``; no network."""
+    """Read a snapshot written by ``refresh``; no network. A file read before and unchanged
+    since (same modification time and size) is not parsed again: one command may plan and
+    search from the same snapshot."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        stat = Path(path).stat()
     except FileNotFoundError:
         raise FileNotFoundError(
             f"no release snapshot at {path}; create it with the refresh command "
             "(it needs the package index once)"
         ) from None
-    return Snapshot.from_json(json.loads(text))
+    return _parsed(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: str, mtime_ns: int, size: int) -> Snapshot:
+    return Snapshot.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def as_of(source: Path, taken_at: str, folder: Path) -> Path:

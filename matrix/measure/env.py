@@ -19,7 +19,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from matrix.measure import command
+from matrix.measure import command, requirements
 from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
 from matrix.measure.interpreters import NO_DOWNLOADS, Interpreter
 
@@ -128,12 +128,14 @@ def resolve_relaxing(cell: Cell, interp: Interpreter, *, folder: Path, exclude_n
                         constraints=constraints, preferences=tuple(relaxed), environ=environ)
         if found.ok or found.infra:
             return dataclasses.replace(found, relaxed=tuple(relaxed))
-        named = [ln for ln in lines if ln in _exact_pins(lines) and _named(ln, found.reason)]
+        exact = _exact_pins(lines)
+        named = [ln for ln in lines if ln in exact and _named(ln, found.reason)]
         if not named:
             break
         relaxed += named
         lines = [_loosened(ln) if ln in named else ln for ln in lines]
-    rest = [ln for ln in _exact_pins(lines) if _name(ln) not in {_name(r) for r in relaxed}]
+    given_way = {_name(r) for r in relaxed}
+    rest = [ln for ln in _exact_pins(lines) if _name(ln) not in given_way]
     if not rest:
         return found
     again = resolve(cell, interp, folder=folder, exclude_newer=exclude_newer,
@@ -146,13 +148,8 @@ MAX_RELAX_ROUNDS = 8
 
 
 def _exact_pins(lines: list[str]) -> set[str]:
-    out = set()
-    for line in lines:
-        if _name(line) is not None:
-            specs = list(Requirement(line).specifier)
-            if len(specs) == 1 and specs[0].operator == "==":
-                out.add(line)
-    return out
+    return {line for line in lines
+            if _name(line) is not None and requirements.exact_version(Requirement(line))}
 
 
 def _named(line: str, reason: str | None) -> bool:

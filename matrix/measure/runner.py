@@ -66,7 +66,7 @@ class RunOptions:
     @property
     def secrets(self) -> frozenset[str]:
         """The values masked in every log, JUnit copy and record."""
-        return masking.secret_values(self.settings.environ)
+        return self.settings.secrets
 
 
 @dataclasses.dataclass(kw_only=True)

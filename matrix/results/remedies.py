@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from packaging.version import InvalidVersion, Version
 
 from matrix.define import variants as catalogue
-from matrix.define.cell import ASYNC_PLUGIN, BASELINE, SYNC_PLUGIN
+from matrix.define.cell import BASELINE, SYNC_PLUGIN, plugin_of
 from matrix.results import model
 from matrix.results.model import SEVERITY
 from matrix.results.record import Outcome, Record
@@ -122,17 +122,9 @@ def rows(records: Iterable[Record]) -> list[Row]:
 
 
 def _plugins(by_cell: Mapping[str, Mapping[str, Record]], variant: str) -> list[str]:
-    found = {plugin_of(r.requested) for s in by_cell.values() for r in s.values()
+    found = {plugin_of(r.requested)[0] for s in by_cell.values() for r in s.values()
              if r.variant == variant}
     return sorted(found)
-
-
-def plugin_of(requested: Mapping[str, str]) -> str:
-    """The Playwright plugin a cell pins (``native-async`` or ``none`` without one)."""
-    for plugin in (SYNC_PLUGIN, ASYNC_PLUGIN):
-        if requested.get(plugin):
-            return plugin
-    return "native-async" if requested.get("playwright") else "none"
 
 
 def _row(by_cell: Mapping[str, Mapping[str, Record]], variant: str, what: str, plugin: str,
@@ -141,7 +133,7 @@ def _row(by_cell: Mapping[str, Mapping[str, Record]], variant: str, what: str, p
     results = []
     for cell_id, scenarios in sorted(by_cell.items()):
         any_record = next(iter(scenarios.values()))
-        if (any_record.variant != variant or plugin_of(any_record.requested) != plugin
+        if (any_record.variant != variant or plugin_of(any_record.requested)[0] != plugin
                 or any_record.probe.startswith("suite:")):  # a user's suite is not a probe
             continue
         mine = [r for name, r in scenarios.items()

@@ -159,13 +159,16 @@ def differences(pins: pins_mod.Pins, record: Record) -> tuple[Difference, ...]:
     return tuple(found)
 
 
-def lookup(pins: pins_mod.Pins, source: sources.Source) -> Answer:
-    """Exact matches, the nearest decided evidence and the remedies, from the records."""
+def lookup(pins: pins_mod.Pins, source: sources.Source,
+           grouped: dict[str, dict[str, ScenarioVerdict]] | None = None) -> Answer:
+    """Exact matches, the nearest decided evidence and the remedies, from the records
+    (``grouped``: their :func:`by_cell`, when the caller has it already)."""
+    grouped = by_cell(source.records) if grouped is None else grouped
     evidence = [Evidence(cell_id, scen, model.cell_outcome(scen.values()),
                          differences(pins, latest := next(iter(scen.values())).latest),
                          sum(not pins.admits(d, value(latest, d)) for d in OPTIONAL
                              if d in pins.versions or d in pins.ranges))
-                for cell_id, scen in by_cell(source.records).items()]
+                for cell_id, scen in grouped.items()]
     decided = [e for e in evidence if e.verdict in BAD_VERDICTS | {"pass"}]
     matches = [e for e in evidence if not e.differences]
     nearest = sorted((e for e in decided if e.differences), key=_nearness)[:SHOWN]

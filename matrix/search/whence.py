@@ -250,7 +250,8 @@ def _remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signat
     each variant remedy measured on those combinations (``remedies.for_signature``)."""
     lines = ["", "remedies measured to work:"]
     hit = {o.record.cell_id for o in found}
-    cells = {c: s for c, s in check.by_cell(records).items() if c in hit}
+    grouped = check.by_cell(records)
+    cells = {c: s for c, s in grouped.items() if c in hit}
     for scenario, words in check.WORKAROUNDS.items():
         tried = [s for s in cells.values() if scenario in s]
         passed = sum(s[scenario].outcome == "pass" for s in tried)
@@ -260,7 +261,7 @@ def _remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signat
     newest = max(found, key=lambda o: [_order(version_of(o.record, k) or "")
                                        for k in ("python", *DISTRIBUTIONS)]).record
     pins = check.pins_of(newest)
-    answer = check.lookup(pins, sources.Source(list(records), "", "given"))
+    answer = check.lookup(pins, sources.Source(list(records), "", "given"), grouped)
     for n, e in enumerate(answer.remedies, 1):
         lines.append(f"  {n}. from {newest.cell_id}: {check.diff_text(e)}  [{e.cell_id}]")
     lines += [f"  {line}" for line in remedies.for_signature(signature, records)]
