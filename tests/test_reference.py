@@ -45,7 +45,12 @@ def test_at_least_80_cells_were_measured_with_every_plugin_and_pytest_asyncio_mi
     assert plugins == {SYNC_PLUGIN, ASYNC_PLUGIN, "none"}
     minors = {".".join(r.requested["pytest-asyncio"].split(".")[:2]) for r in records}
     assert {"0.21", "0.23", "0.24", "0.25", "0.26", "1.0", "1.1", "1.2", "1.3", "1.4", "1.5"} <= minors
-    assert {r.requested["python"] for r in records} >= {"3.9", "3.11", "3.13"}
+    pythons = {"3.9", "3.10", "3.11", "3.12", "3.13"}
+    assert {r.requested["python"] for r in records} >= pythons
+    # every plugin choice is measured on every one of them, not only somewhere
+    measured = {(r.requested["python"], next((p for p in (SYNC_PLUGIN, ASYNC_PLUGIN)
+                                              if p in r.requested), "none")) for r in records}
+    assert {(py, p) for py in pythons for p in plugins} <= measured
 
 
 def test_its_provenance_names_the_run_the_machine_and_the_browser() -> None:
