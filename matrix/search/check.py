@@ -13,8 +13,16 @@ folder, else the reference dataset shipped in the package) and prints:
    ways of running the same combination (e2e tests last, in their own process) that pass;
 3. the smallest fix: the passing combination that changes the fewest axes.
 
-Exit code 0 when the pins are measured good, 1 when measured bad, 8 when no record
-answers for them: a CI gate, like an audit tool. ``--json`` prints the answer as JSON.
+Exact pins that no cell measured are answered by the answer engine
+(:mod:`matrix.results.answers`): ``inferred`` from the measured cells around them, with
+the evidence and, for each pin that differs, why it is not expected to change the verdict;
+``unknown`` when nothing can be said, or ``between`` two measured releases that disagree
+(with the ``bisect`` command that settles it). Pins that cannot install together are
+``unresolvable``, from the releases snapshot, before any record is read.
+
+Exit code 0 when the pins are good (measured or inferred), 1 when bad (measured or
+inferred, or unresolvable), 8 when nothing can be said: a CI gate, like an audit tool.
+``--measured-only`` answers from exact matches alone. ``--json`` prints the answer as JSON.
 """
 
 from __future__ import annotations
@@ -28,19 +36,22 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from matrix.define import releases
 from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, SYNC_PLUGIN
 from matrix import log
-from matrix.results import model, signatures, sources
+from matrix.results import answers, model, signatures, sources
 from matrix.results.model import BAD as BAD_VERDICTS
 from matrix.results.model import SEVERITY, ScenarioVerdict
 from matrix.results.record import Record
 from matrix.search import pins as pins_mod
 
 HELP = "where a project's pins stand, from measured records (no env is built)"
-GOOD, BAD, UNKNOWN = 0, 1, 8  # exit codes (7 is OutputError's, in matrix.errors)
+GOOD, BAD, UNKNOWN = answers.GOOD, answers.BAD, answers.UNKNOWN  # 7 is OutputError's
 PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
-WORKAROUNDS = {"isolated": "run the e2e tests in a separate pytest process",
-               "e2e-last": "run the e2e tests after the async tests"}
+#: The workaround scenarios (answers.WORKAROUNDS) in words.
+WORKAROUND_WORDS = {"isolated": "run the e2e tests in a separate pytest process",
+                    "e2e-last": "run the e2e tests after the async tests",
+                    "e2e-last-cov": "run the e2e tests after the async tests (with --cov)"}
 SHOWN = 3  # nearest cells and remedies listed
 #: Installed for another pin's sake (coverage under pytest-cov): compared only where a cell
 #: asked for it, or every lock file that holds it would differ from every cell.
@@ -210,7 +221,8 @@ def workarounds(e: Evidence) -> list[str]:
     first = e.scenarios.get("e2e-first")
     if first is None or first.outcome not in BAD_VERDICTS:
         return []
-    return [f"{words} (the {name} scenario passes here)" for name, words in WORKAROUNDS.items()
+    return [f"{WORKAROUND_WORDS.get(name, name)} (the {name} scenario passes here)"
+            for name in answers.WORKAROUNDS
             if name in e.scenarios and e.scenarios[name].outcome == "pass"]
 
 
@@ -402,11 +414,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "published results.json or its http(s) address, or 'reference' "
                              "(default: the local results folder, else the reference dataset)")
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    parser.add_argument("--measured-only", action="store_true",
+                        help="answer only from a cell measured with exactly these pins (no "
+                             "inference): unknown (exit 8) otherwise")
 
 
 def run(args: argparse.Namespace) -> int:
-    """``python -m matrix check``: print where the pins stand; exit 0 good, 1 bad, 8 unknown."""
+    """``loop-compat check``: print where the pins stand; exit 0 good, 1 bad, 8 unknown."""
     pins = pins_mod.installed(args.python) if args.installed else pins_mod.read(args.path, args.python)
-    answer = lookup(pins, sources.load(args.source, None if args.source else args.settings.out))
-    log.answer(json.dumps(to_json(answer), indent=1) if args.json else render(answer))
+    source = sources.load(args.source, None if args.source else args.settings.out)
+    found = lookup(pins, source)
+    if pins.ranges or not pins.versions:
+        log.answer(json.dumps(to_json(found), indent=1) if args.json else render(found))
+        return found.exit_code
+    answer = engine_answer(pins, source, measured_only=args.measured_only)
+    log.answer(json.dumps(to_json(found) | {"answer": answer.to_json()}, indent=1) if args.json
+               else render_answer(found, answer))
     return answer.exit_code
+
+
+def engine_answer(pins: pins_mod.Pins, source: sources.Source, *,
+                  measured_only: bool = False) -> answers.Answer:
+    """The answer engine's verdict for exact pins (measured, inferred, unknown or
+    unresolvable), over the cells of the project's Pythons."""
+    found = [c for c in answers.cells(source.records)
+             if pins.python or pins.admits_python(c.values.get("python")) or not pins.python_range]
+    query = answers.Query.of(pins.versions, pins.python)
+    return answers.Engine(found, releases.load()).answer(query, measured_only=measured_only)
+
+
+def render_answer(found: Answer, answer: answers.Answer) -> str:
+    """Exact pins: the measured scenarios where a cell matches, else the engine's
+    inference and its evidence; the fix that changes only what matters."""
+    p = found.pins
+    lines = [f"pins ({p.source}): {p.text()}"
+             + (f" [Python from {p.python_from}]" if p.python_from else ""),
+             f"records: {found.source.describe()}", ""]
+    if answer.kind == "measured":
+        for e in _worst_first(found.matches):
+            lines += [f"measured: {e.verdict}  {e.cell_id}"] + _scenario_lines(e)
+            lines += [f"  works here: {w}" for w in workarounds(e)]
+        lines += _meaning_lines(signature_ids(found.matches))
+    else:
+        lines += answer.lines()[1:]
+        if answer.expected_signature:
+            lines += _meaning_lines([answer.expected_signature])
+    if answer.fix:
+        fix = answer.fix
+        lines += ["", f"smallest fix: {fix.text()} ({fix.answer.label} there: "
+                      f"{', '.join(c.cell_id for c in fix.answer.evidence[:answers.SHOWN])})",
+                  f"  pins to write: {' '.join(f'{d}=={v}' for d, v in fix.query.pins().items())}"
+                  + (f" (Python {p.python})" if p.python else "")]
+        lines += [f"  kept: {r.axis} {r.yours} ({r.text})" for r in fix.answer.reasons
+                  if r.axis not in {c[0] for c in fix.changes}][:4]
+    elif answer.verdict not in ("pass", "unknown", "unresolvable"):
+        lines += ["", "no change of the pins that matter is measured or inferred to pass"]
+    lines += ["", f"verdict: {answer.label}" + (f": {answer.why}" if answer.why else "")
+              + f" (exit {answer.exit_code})"]
+    return "\n".join(lines)

@@ -252,7 +252,7 @@ def _remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signat
     hit = {o.record.cell_id for o in found}
     grouped = check.by_cell(records)
     cells = {c: s for c, s in grouped.items() if c in hit}
-    for scenario, words in check.WORKAROUNDS.items():
+    for scenario, words in check.WORKAROUND_WORDS.items():
         tried = [s for s in cells.values() if scenario in s]
         passed = sum(s[scenario].outcome == "pass" for s in tried)
         if tried:
