@@ -67,11 +67,12 @@ def test_the_reported_project_is_measured_bug_with_its_signature_and_smallest_fi
     assert "AttributeError: 'FixtureDef' object has no attribute 'unittest'" in out
     assert "known fix: use pytest-playwright-asyncio" in out
     assert ("\nsmallest fix: pytest-asyncio 0.23.0 -> 0.24.0, "
-            "pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1\n") in out
+            "pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1 (pass (measured) "
+            "there: ") in out
     assert ("pins to write: pytest==8.4.2 pytest-asyncio==0.24.0 pytest-playwright-asyncio==0.7.1 "
             "playwright==1.49.1 pytest-cov==7.0.0 (Python 3.13)") in out
     assert "records: " in out and "reference dataset, run " in out
-    assert out.rstrip().endswith("verdict: bug (exit 1)")
+    assert out.rstrip().endswith("verdict: bug (measured) (exit 1)")
 
 
 @pytest.mark.parametrize("form", FORMATS)
@@ -79,19 +80,29 @@ def test_the_fixed_pins_are_measured_good(capsys, form) -> None:
     code, out, _ = run_check(capsys, str(CHECK / f"{form}-{FIXED}"))
     assert code == check.GOOD == 0
     assert "measured: pass  py3.13-pytest8.4.2-asyncio0.24.0-async0.7.1-pw1.56.0" in out
-    assert "smallest fix" not in out and out.rstrip().endswith("verdict: pass (exit 0)")
+    assert "smallest fix" not in out and out.rstrip().endswith("verdict: pass (measured) (exit 0)")
 
 
 @pytest.mark.parametrize("form", FORMATS)
-def test_pins_nobody_measured_give_the_nearest_evidence_and_exit_8(capsys, form) -> None:
+def test_pins_nobody_measured_are_inferred_with_their_evidence(capsys, form) -> None:
+    # no cell has exactly these pins (playwright 1.52.0 with pytest 8.3.5 and
+    # pytest-asyncio 0.25.3 on the sync plugin): the verdict rests on the measured cells
+    # around them, and every pin that differs says why it is not expected to matter
     code, out, _ = run_check(capsys, str(CHECK / f"{form}-{UNKNOWN}"))
+    assert code == check.BAD == 1
+    assert "\n  evidence (measured cells):\n    bug   " in out
+    assert "\n  playwright 1.52.0: " in out and "never changed a verdict" in out
+    assert "expected signature: " in out
+    assert "smallest fix: pytest-playwright 0.7.1 -> pytest-playwright-asyncio " in out
+    assert "pins to write: pytest==8.3.5 pytest-asyncio==0.25.3 pytest-playwright-asyncio==" in out
+    assert "playwright==1.52.0" in out.split("pins to write:")[1]  # playwright is kept
+    assert out.rstrip().endswith("verdict: bug (inferred) (exit 1)")
+
+
+def test_measured_only_answers_from_exact_matches_alone(capsys) -> None:
+    code, out, _ = run_check(capsys, str(CHECK / f"req-{UNKNOWN}"), "--measured-only")
     assert code == check.UNKNOWN == 8
-    assert "no measured cell has exactly these pins" in out
-    assert "nearest measured evidence:" in out
-    # every nearest cell says how it differs, and playwright 1.52.0 was never measured
-    nearest = out.split("nearest measured evidence:")[1].split("\n\n")[0]
-    assert nearest.count("differs by") == check.SHOWN and "playwright 1.52.0 -> " in nearest
-    assert out.rstrip().endswith("verdict: unknown (exit 8)")
+    assert out.rstrip().endswith("(--measured-only) (exit 8)")
 
 
 def verdicts_within(admits) -> list[str]:
@@ -148,8 +159,10 @@ def test_json_gives_the_same_answer_for_machines(capsys) -> None:
 
 
 def test_python_given_on_the_command_line_wins_over_python_version(capsys) -> None:
+    # declared metadata answers first: the async plugin 0.7.1 needs Python 3.9 or newer
     code, out, _ = run_check(capsys, str(CHECK / f"req-{FIXED}"), "--python", "3.8")
-    assert code == 8 and "Python 3.8, pytest 8.4.2" in out and "python 3.8 -> 3.13" in out
+    assert code == check.BAD and "Python 3.8, pytest 8.4.2" in out
+    assert "verdict: unresolvable: " in out and "Python" in out.split("unresolvable: ")[1]
 
 
 def test_the_local_results_folder_answers_before_the_reference(capsys, fresh_clone) -> None:
@@ -256,13 +269,12 @@ def test_a_uv_lock_with_the_project_itself_is_read_with_its_python(capsys) -> No
                               "pytest-playwright": "0.7.1", "playwright": "1.49.1"}
     assert (found.python, found.python_range) == (None, ">=3.11")
     code, out, _ = run_check(capsys, str(CHECK / "uv-editable"))
-    assert code == check.UNKNOWN and "pins (" in out and ": Python >=3.11, pytest 8.4.2" in out
-    nearest = out.split("nearest measured evidence:\n")[1].splitlines()[0]
-    # pytest-asyncio 1.1.1 is nearer 1.1.0 than 0.21.2 is; Python 3.9 and 3.10 are not
-    # the project's
-    assert "-asyncio1.1.1-sync0.7.1-pw1.49.1" in nearest and "pytest-asyncio 1.1.0 -> 1.1.1" in nearest
+    assert code == check.BAD and "pins (" in out and ": Python >=3.11, pytest 8.4.2" in out
+    nearest = out.split("evidence (measured cells):\n")[1].splitlines()[0]
+    # the nearest evidence is on the project's Pythons (not 3.9 or 3.10)
     assert nearest.split()[1].startswith(("py3.11", "py3.12", "py3.13"))
-    assert "smallest fix, if these pins behave as the nearest evidence: " in out
+    assert "smallest fix: pytest-playwright 0.7.1 -> pytest-playwright-asyncio " in out
+    assert out.rstrip().endswith("verdict: bug (inferred) (exit 1)")
 
 
 @pytest.mark.parametrize("poetry,pep440", [
@@ -286,13 +298,14 @@ def test_a_poetry_pyproject_of_ranges_is_answered_within_them(capsys) -> None:
     assert f"within these ranges: {len(within)} measured cells: {len(within)} bug\n" in out
 
 
-def test_unmeasured_pins_whose_nearest_evidence_passes_get_no_fix(capsys, tmp_path) -> None:
+def test_unmeasured_pins_inferred_to_pass_get_no_fix(capsys, tmp_path) -> None:
     (tmp_path / "requirements.txt").write_text(
         "pytest==8.4.2\npytest-asyncio==0.24.0\npytest-playwright-asyncio==0.7.1\n"
         "playwright==1.52.0\n")
     code, out, _ = run_check(capsys, str(tmp_path))
-    assert code == check.UNKNOWN and "\n  pass  " in out
+    assert code == check.GOOD and "\n    pass  " in out
     assert "smallest fix" not in out and "remedies" not in out
+    assert out.rstrip().endswith("verdict: pass (inferred) (exit 0)")
 
 
 def test_a_pdm_lock_is_read_like_the_others(capsys) -> None:

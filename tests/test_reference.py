@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN
+from matrix.define.versions import version_key
 from matrix.publish import site
 from matrix import options
 from matrix.results import model, reference, signatures, sources, store
@@ -120,7 +121,7 @@ def test_whence_names_each_quick_message_its_releases_and_fixes_from_the_referen
     shown = sorted({r.requested["pytest-asyncio"] for r in latest() if r.signature == name})
     assert shown, f"the reference dataset holds no {name}"
     releases = re.search(r"^  pytest-asyncio +(.+?)   \(", text, re.M).group(1)
-    assert releases.split(", ")[0].split("–")[0] == min(shown, key=whence._order)
+    assert releases.split(", ")[0].split("–")[0] == min(shown, key=version_key)
     assert "remedies measured to work:" in text
     assert re.search(r"^  1\. from .+ \[py", text, re.M)  # a passing combination nearby
     if known:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from matrix.define.versions import version_key
 from matrix.publish import table
 
 DATA = Path(__file__).parent / "data"
@@ -109,7 +110,7 @@ def test_unreadable_plan_is_ignored_with_a_warning(tmp_path):
     (None, "0.1"), ("1.0", "not-a-version"),
 ])
 def test_versions_sort_as_versions(low, high):
-    assert table.version_key(low) < table.version_key(high)
+    assert version_key(low) < version_key(high)
 
 
 # ---------------------------------------------------------------- verdicts

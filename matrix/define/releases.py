@@ -50,6 +50,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from matrix.define.versions import version_key
+
 from matrix import errors
 
 __all__ = [
@@ -319,14 +321,7 @@ def _release_from_json(row: Mapping[str, Any]) -> Release:
 
 
 def _sorted_skipped(skipped: Iterable[Skipped]) -> list[Skipped]:
-    return sorted(skipped, key=lambda s: (s.distribution, _version_key(s.version)))
-
-
-def _version_key(text: str) -> tuple[int, Version | str]:
-    try:
-        return (1, Version(text))
-    except InvalidVersion:
-        return (0, text)  # unparsable versions sort first, by text
+    return sorted(skipped, key=lambda s: (s.distribution, version_key(s.version)))
 
 
 # --------------------------------------------------------------------------- load / write

@@ -53,8 +53,9 @@ from markupsafe import Markup
 
 from matrix import masking
 from matrix.define.cell import BASELINE
+from matrix.define.versions import version_key
 from matrix.publish import table
-from matrix.results import model, sources
+from matrix.results import answers, model, sources
 from matrix.results import signatures as catalogue
 from matrix.errors import MatrixError, OutputError
 from matrix.results import remedies as remedy_rows
@@ -241,8 +242,8 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
     varied = [r for r in records if r.get("variant", BASELINE) != BASELINE]
     records = [r for r in records if r.get("variant", BASELINE) == BASELINE]
     # A user's suite is shown on its own, with its own answer: never pooled with the probes.
-    probes = [r for r in records if not _suite_of(r)]
-    records = probes + [r for r in records if _suite_of(r)]
+    probes = [r for r in records if not answers.suite_of(r)]
+    records = probes + [r for r in records if answers.suite_of(r)]
     plan, plan_warnings = table.read_plan(plan_path)
     if plan:  # a suite's planned cells are not probe cells either
         plan = plan | {"cells": [c for c in plan.get("cells", []) if not c.get("suite")]}
@@ -291,24 +292,20 @@ def _suite_views(found: list[dict[str, Any]], logs: Mapping[str, str]) -> list[d
                            for c in s["cells"]]} for s in found]
 
 
-def _suite_of(record: Mapping[str, Any]) -> str | None:
-    probe = str(record.get("probe") or "")
-    return record.get("suite") or (probe[len("suite:"):] if probe.startswith("suite:") else None)
-
-
 def suites(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each user's suite: its cells with their scenario outcomes, and its own answer."""
+    """Each user's suite: its cells with their scenario verdicts, and its own answer."""
     from matrix.search import answer as suite_answer
 
-    typed = [table.record_of(r) for r in records if _suite_of(r)]
+    typed = [table.record_of(r) for r in records if answers.suite_of(r)]
     out = []
-    for key in sorted({_suite_of(r) for r in records if _suite_of(r)}):
-        mine = suite_answer.cells(suite_answer.suite_records(key, typed))
+    for key in sorted({answers.suite_of(r) for r in records if answers.suite_of(r)}):
+        mine = suite_answer.cells(key, typed)
         rows = [{"cell_id": cid, "scenarios": [
-                    {"name": name, "outcome": rec.outcome.value, "signature": rec.signature,
-                     "glyph": STATE_STYLE[rec.outcome.value][1], "log": rec.log}
-                    for name, rec in sorted(by.items(), key=lambda kv: model.scenario_rank(kv[0]))]}
-                for cid, by in sorted(mine.items())]
+                    {"name": name, "outcome": v.outcome, "signature": v.signature,
+                     "glyph": STATE_STYLE[v.outcome][1], "log": v.latest.log}
+                    for name, v in sorted(cell.scenarios.items(),
+                                          key=lambda kv: model.scenario_rank(kv[0]))]}
+                for cid, cell in sorted(mine.items())]
         declared = {}  # the page knows the records, not the suite's files
         out.append({"key": key, "cells": rows,
                     "answer": suite_answer.for_suite(key, typed, declared)})
@@ -499,13 +496,13 @@ def cell_href(cell_id: str) -> str:
 
 
 def _row_key(cell: Mapping[str, Any]) -> tuple:
-    return (table.version_key(cell["pytest-asyncio"]), table.version_key(cell["pytest"]))
+    return (version_key(cell["pytest-asyncio"]), version_key(cell["pytest"]))
 
 
 def _col_key(cell: Mapping[str, Any]) -> tuple:
     plugin = cell["plugin"]
     rank = table.PLUGINS.index(plugin) if plugin in table.PLUGINS else len(table.PLUGINS)
-    return (rank, plugin, *(table.version_key(cell[k]) for k in
+    return (rank, plugin, *(version_key(cell[k]) for k in
                             ("plugin_version", "playwright", "pytest-cov", "coverage")))
 
 
@@ -615,7 +612,7 @@ def grids(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for cell in cells:
         by_python.setdefault(cell["python"] or "unknown", []).append(cell)
     out = []
-    for python in sorted(by_python, key=table.version_key, reverse=True):
+    for python in sorted(by_python, key=version_key, reverse=True):
         mine = by_python[python]
         div_id = f"grid-py{_slug(python)}"
         fragment = pio.to_html(grid_figure(mine), full_html=False, include_plotlyjs=False,
@@ -706,7 +703,7 @@ def _releases(hit: pd.DataFrame) -> list[dict[str, Any]]:
     for dist in RELEASE_AXES:
         column = f"requested.{dist}"
         if column in hit:
-            values = sorted(set(hit[column].dropna()), key=table.version_key)
+            values = sorted(set(hit[column].dropna()), key=version_key)
             if values:
                 out.append({"dist": dist, "versions": values})
     return out
@@ -936,7 +933,7 @@ def _record_row(record: Mapping[str, Any], current: bool, logs: Mapping[str, str
 
 def _order(kind: str, key: str):
     if kind == "v":
-        return table.version_key
+        return version_key
     if key == "outcome":
         return lambda v: (table.SEVERITY.index(v) if v in table.SEVERITY else 99, v)
     if key == "scenario":

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from packaging.version import InvalidVersion, Version
+from matrix.define.versions import version_key
 
 from matrix.define.cell import ASYNC_PLUGIN, NATIVE, NONE, SYNC_PLUGIN, plugin_of
 from matrix.results import model, signatures, store
@@ -96,21 +96,6 @@ SIGNATURES: dict[str, Explanation] = {
 
 
 # ---------------------------------------------------------------- versions
-
-
-def version_key(value: Any) -> tuple:
-    """Sort key for a version string: missing first, then PEP 440 order, then text.
-
-    Requested values may be specifiers (``==8.4.2``) or free text; those sort after real
-    versions instead of failing, so one odd record cannot break the page.
-    """
-    if not _present(value):
-        return (0,)
-    text = str(value).lstrip("=~ ")
-    try:
-        return (1, Version(text))
-    except InvalidVersion:
-        return (2, str(value))
 
 
 def _present(value: Any) -> bool:

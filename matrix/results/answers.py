@@ -3,8 +3,7 @@
 Every command that answers from records reads them here (``status``, the answer cards,
 ``check``, ``whence``, remedies, regressions, the page's data and the pytest plugin):
 
-* one **version order** (:func:`version_key`: valid versions by PEP 440, anything else
-  first, by its text);
+* one **version order** (:func:`matrix.define.versions.version_key`);
 * one **cell result** (:class:`CellResult`): the scenario verdicts of
   :mod:`matrix.results.model` (a retried pass after a failure in one run is ``flaky``),
   the worst of them, and what the cell pins on each axis;
@@ -37,7 +36,9 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from matrix.define import scenarios as scenario_catalogue
-from matrix.define.cell import ASYNC_PLUGIN, BASELINE, NATIVE, NONE, SYNC_PLUGIN, plugin_of
+from matrix.define.versions import version_key
+from matrix.define.cell import (ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, NATIVE, NONE,
+                               SYNC_PLUGIN, plugin_of)
 from matrix.results import model
 from matrix.results.model import SEVERITY, ScenarioVerdict
 
@@ -52,17 +53,10 @@ DECIDED = frozenset({"pass", "bug", "fail", "hollow", "timeout", "flaky"})
 #: Scenarios that run the same suite another way (order, process): a workaround, not a fix.
 WORKAROUNDS = tuple(s.name for s in scenario_catalogue.ALL if s.workaround)
 ABSENT = "none"  # an axis the cell does not install (no pytest-cov, no plugin)
+CONTROL = "control"  # the scenario that runs the async tests alone
 #: Exit codes of an answer used as a gate: good, bad, and nothing can be said.
 GOOD, BAD, UNKNOWN = 0, 1, 8
 FAMILIES = (SYNC_PLUGIN, ASYNC_PLUGIN, NATIVE, NONE)
-
-
-def version_key(text: Any) -> tuple:
-    """The one version order: PEP 440 versions in order, anything else first (by text)."""
-    try:
-        return (1, Version(str(text)))
-    except InvalidVersion:
-        return (0, str(text or ""))
 
 
 def family_name(family: str) -> str:
@@ -112,6 +106,12 @@ class CellResult:
     def requested(self) -> dict[str, str]:
         return dict(self.record.requested)
 
+    def part(self, name: str) -> str | None:
+        """The verdict of one part of the cell: ``control`` (the async tests alone) or
+        ``browser`` (the worst of the other scenarios); None when it did not run."""
+        chosen = [v for s, v in self.scenarios.items() if (s == CONTROL) == (name == CONTROL)]
+        return model.cell_outcome(chosen) if chosen else None
+
     def passes_when(self, scenario: str) -> bool:
         """Whether the control and ``scenario`` pass (a workaround that holds here)."""
         wanted = [self.scenarios.get("control"), self.scenarios.get(scenario)]
@@ -153,10 +153,12 @@ def axis_values(requested: Mapping[str, str], resolved: Mapping[str, str] | None
 
 def suite_of(record: Any) -> str | None:
     """Which user's suite a record ran (its key), or None for the probes; records made
-    before suites had keys name it in ``probe`` (``suite:<key>``)."""
-    if getattr(record, "suite", None):
-        return record.suite
-    probe = getattr(record, "probe", "") or ""
+    before suites had keys name it in ``probe`` (``suite:<key>``). ``record`` is a
+    record or its JSON dict."""
+    get = record.get if isinstance(record, Mapping) else lambda k: getattr(record, k, None)
+    if get("suite"):
+        return get("suite")
+    probe = str(get("probe") or "")
     return probe.removeprefix("suite:") if probe.startswith("suite:") else None
 
 
@@ -210,15 +212,13 @@ class Query:
         return describe(self.family, self.values)
 
     def pins(self) -> dict[str, str]:
-        """The query as distribution pins (what a user writes)."""
-        out = {}
-        if self.family in (SYNC_PLUGIN, ASYNC_PLUGIN) and self.values.get("plugin"):
-            out[self.family] = self.values["plugin"]
-        for axis in ("pytest", "pytest-asyncio", "playwright", "pytest-cov"):
-            value = self.values.get(axis)
-            if value and value != ABSENT:
-                out[axis] = value
-        return out
+        """The query as distribution pins (what a user writes), in the order of the
+        distributions."""
+        found = {axis: self.values.get(axis) for axis in ("pytest", "pytest-asyncio",
+                                                           "playwright", "pytest-cov")}
+        if self.family in (SYNC_PLUGIN, ASYNC_PLUGIN):
+            found[self.family] = self.values.get("plugin")
+        return {d: found[d] for d in DISTRIBUTIONS if found.get(d) not in (None, ABSENT)}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -239,8 +239,9 @@ class Fix:
     answer: Answer
 
     def text(self) -> str:
+        """The changes in words, in the order of the distributions."""
         parts = []
-        for axis, yours, to in self.changes:
+        for axis, yours, to in sorted(self.changes, key=_change_rank):
             if axis == "family":
                 parts.append(f"{yours} -> {to}")
             else:
@@ -286,7 +287,7 @@ class Answer:
             out += [f"    {c.verdict:5} {c.cell_id}" for c in self.evidence[:SHOWN]]
             if len(self.evidence) > SHOWN:
                 out.append(f"    ... and {len(self.evidence) - SHOWN} more")
-        out += [f"  {r.axis} {r.yours}: {r.text}" for r in self.reasons]
+        out += [f"  {r.axis} {_shown(r.yours)}: {r.text}" for r in self.reasons]
         if self.between:
             a, b, axis = self.between
             out.append(f"  settle it: {bisect_command(self.query, axis, a, b)}")
@@ -317,6 +318,10 @@ class Answer:
 SHOWN = 3  # evidence cells listed
 
 
+def _shown(value: str | None) -> str:
+    return "(not installed)" if value == ABSENT else value or "(any)"
+
+
 def bisect_command(query: Query, axis: str, a: CellResult, b: CellResult) -> str:
     """The ``bisect`` command that measures the releases between ``a`` and ``b``."""
     pins = dict(a.requested)
@@ -332,25 +337,134 @@ def bisect_command(query: Query, axis: str, a: CellResult, b: CellResult) -> str
 # --------------------------------------------------------------------------- the engine
 
 
+class Part:
+    """The rules of one part of a cell's verdict, learnt from the measured cells.
+
+    ``control`` (the async tests alone) is answered across plugins unless the plugin is
+    seen to matter to it; ``browser`` (every other scenario) only within the query's plugin.
+    """
+
+    def __init__(self, name: str, found: Sequence[CellResult]) -> None:
+        self.name = name
+        self.by_plugin = name != CONTROL  # the browser part never crosses plugins
+        self.cells = [c for c in found if c.part(name) in DECIDED]
+        order = SEARCH_ORDER if self.by_plugin else (*SEARCH_ORDER[:3], "family",
+                                                    *SEARCH_ORDER[3:])
+        self.matter, self.pairs = mattering(self.cells, name, order, self.by_plugin)
+
+    def pool(self, query: Query) -> list[CellResult]:
+        return [c for c in self.cells if not self.by_plugin or c.family == query.family]
+
+    def verdict(self, cell: CellResult) -> str:
+        return cell.part(self.name) or "unknown"
+
+    def held(self) -> str:
+        return ", ".join((("the plugin",) if self.by_plugin else ()) + self.matter) or "nothing"
+
+    def resolve(self, query: Query, pool: list[CellResult], depth: int):
+        """(verdict, evidence, reasons) on the axes that matter, or an unknown Answer."""
+        wanted = {a: _value(query, a) for a in self.matter}
+        on = [c for c in pool if all(v is None or _value(c, a) == v for a, v in wanted.items())]
+        if on:
+            verdicts = {self.verdict(c) for c in on}
+            if len(verdicts) == 1:
+                return verdicts.pop(), on, []
+            return _unknown(query, "the measured cells within these pins disagree ("
+                            + ", ".join(sorted(verdicts)) + ")")
+        for axis in self.matter:
+            value = wanted[axis]
+            if value is None or axis == "family":
+                continue
+            line = [c for c in pool if all(v is None or _value(c, a) == v
+                                           for a, v in wanted.items() if a != axis)]
+            low, high = _neighbours(line, axis, value)
+            if low and high:
+                sides = {self.verdict(c) for c in low + high}
+                if len(sides) > 1:
+                    a = low[0]
+                    b = next(c for c in high if self.verdict(c) != self.verdict(a)) \
+                        if any(self.verdict(c) != self.verdict(a) for c in high) else high[0]
+                    return _between(query, a, b, axis, self)
+                reason = Reason(axis=axis, yours=value, text=(
+                    f"between measured {low[0].values[axis]} and {high[0].values[axis]}, "
+                    f"both {sides.pop()} ({self.what()}, {self.held()} held equal)"))
+                return self.verdict(low[0]), low + high, [reason]
+        if depth <= 0:
+            return _unknown(query, "too few measured cells around these pins")
+        return self._bridge(query, pool, wanted, depth)
+
+    def what(self) -> str:
+        return "the async tests alone" if self.name == CONTROL else "the browser scenarios"
+
+    def _bridge(self, query: Query, pool: list[CellResult], wanted: dict, depth: int):
+        """Two or more unmeasured pins that matter: bridge one axis across the measured
+        releases, answering each side in turn."""
+        for axis in self.matter:
+            value = wanted[axis]
+            if value is None or axis == "family":
+                continue
+            measured = sorted({_value(c, axis) for c in pool}, key=version_key)
+            if value in measured:
+                continue
+            below = [v for v in measured if version_key(v) < version_key(value)]
+            above = [v for v in measured if version_key(v) > version_key(value)]
+            if not below or not above:
+                side = "newest" if below else "oldest"
+                edge = below[-1] if below else above[0]
+                return _unknown(query, f"{axis} {value} is past the {side} measured release "
+                                f"({edge}), and {axis} changes verdicts of {self.what()}")
+            sides = [self.resolve(query.with_value(axis, v), pool, depth - 1)
+                     for v in (below[-1], above[0])]
+            if any(isinstance(s, Answer) for s in sides):
+                continue
+            (va, ea, ra), (vb, eb, rb) = sides
+            if va != vb:
+                return _between(query, ea[0], eb[0], axis, self)
+            reason = Reason(axis=axis, yours=value, text=(
+                f"between measured {below[-1]} and {above[0]}, both {va} ({self.what()})"))
+            return va, ea + eb, [reason] + ra + rb
+        return _unknown(query, f"no measured cells bracket these pins on what matters to "
+                        f"{self.what()} ({self.held()})")
+
+    def free_reasons(self, query: Query, evidence: Sequence[CellResult]) -> list[Reason]:
+        """Why the axes that do not matter may differ from the evidence."""
+        out = []
+        for axis in AXES:
+            if axis in self.matter:
+                continue
+            mine = query.values.get(axis)
+            if mine is None or all(c.values.get(axis) == mine for c in evidence):
+                continue
+            measured = sorted({c.values.get(axis) for c in self.cells
+                               if c.values.get(axis) not in (None, ABSENT)}, key=version_key)
+            past = ""
+            if mine != ABSENT and measured and version_key(mine) > version_key(measured[-1]):
+                past = f"past the newest measured {measured[-1]}; "
+            out.append(Reason(axis=axis, yours=mine, text=(
+                f"{past}{axis} never changed a verdict of {self.what()} across the "
+                f"{self.pairs.get(axis, 0):,} measured pairs that differ in it "
+                f"({self.held()} held equal)")))
+        return out
+
+
 class Engine:
-    """Answers for pins from a set of measured cells (the probes' baseline cells)."""
+    """Answers for pins from a set of measured cells (the probes' baseline cells): a
+    verdict is the worse of its two parts' (:class:`Part`), each measured or inferred."""
 
     def __init__(self, found: Iterable[CellResult], snapshot: Any = None) -> None:
         self.cells = [c for c in found if c.decided]
         self.snapshot = snapshot
-        self.matter, self.pairs = mattering(self.cells)
-        self._by_family: dict[str, list[CellResult]] = {}
-        for cell in self.cells:
-            self._by_family.setdefault(cell.family, []).append(cell)
-        self._table = {self._key(c.family, c.values): c.verdict for c in self.cells}
+        self.parts = (Part(CONTROL, self.cells), Part("browser", self.cells))
 
     @classmethod
     def of(cls, records: Iterable[Any], snapshot: Any = None) -> Engine:
         """The engine over the probes' baseline cells of ``records``."""
         return cls(cells(records), snapshot)
 
-    def _key(self, family: str, values: Mapping[str, str | None]) -> tuple:
-        return (family, *(values.get(a) for a in self.matter))
+    @property
+    def matter(self) -> dict[str, tuple[str, ...]]:
+        """The axes that matter, per part."""
+        return {p.name: p.matter for p in self.parts}
 
     # ------------------------------------------------------------------ the answer
 
@@ -361,13 +475,10 @@ class Engine:
             return Answer(kind="unresolvable", verdict="unresolvable", query=query, why=refused)
         found = self.measured(query)
         if not found and measured_only:
-            return Answer(kind="unknown", verdict="unknown", query=query,
-                          why="no measured cell has exactly these pins (--measured-only)")
+            return _unknown(query, "no measured cell has exactly these pins (--measured-only)")
         result = found or self.inferred(query)
         if fix and result.kind in ("measured", "inferred") and result.verdict != "pass":
             result = dataclasses.replace(result, fix=self.smallest_fix(query))
-        elif fix and result.between is None and result.kind == "unknown":
-            pass  # nothing shown broken: no fix to offer
         return result
 
     def unresolvable(self, query: Query) -> str | None:
@@ -386,127 +497,43 @@ class Engine:
 
     def measured(self, query: Query) -> Answer | None:
         """The cells with exactly these pins (any value where the query has none)."""
-        hits = [c for c in self._by_family.get(query.family, ())
-                if all(v is None or c.values.get(a) == v for a, v in query.values.items())]
+        hits = [c for c in self.cells if c.family == query.family
+                and all(v is None or c.values.get(a) == v for a, v in query.values.items())]
         if not hits:
             return None
-        worst = min(hits, key=lambda c: (_severity(c.verdict), c.cell_id))
-        return Answer(kind="measured", verdict=worst.verdict, query=query,
-                      evidence=tuple(sorted(hits, key=lambda c: (_severity(c.verdict), c.cell_id))),
-                      expected_signature=None)
+        hits.sort(key=lambda c: (_severity(c.verdict), c.cell_id))
+        return Answer(kind="measured", verdict=hits[0].verdict, query=query, evidence=tuple(hits))
 
     def inferred(self, query: Query) -> Answer:
-        """Bridge the pins from measured cells, or say why not (module docstring)."""
-        family = self._by_family.get(query.family, [])
-        if not family:
-            return self._unknown(query, f"no cell with {family_name(query.family)} was measured")
-        result = self._resolve(query, family, depth=len(self.matter) + 1)
-        if isinstance(result, Answer):
-            return result
-        verdict, evidence, reasons = result
-        evidence = _nearest(evidence, query)
+        """Each part bridged from measured cells, or the reason it cannot be (module doc)."""
+        found = []
+        for part in self.parts:
+            pool = part.pool(query)
+            if not pool:
+                return _unknown(query, f"no cell with {family_name(query.family)} was measured")
+            result = part.resolve(query, pool, depth=len(part.matter) + 1)
+            if isinstance(result, Answer):
+                return result
+            found.append((part, *result))
+        verdict = min((v for _, v, _, _ in found), key=_severity)
+        evidence = _nearest([c for _, _, cells_, _ in found for c in cells_], query)
+        reasons: dict[str, Reason] = {}
+        for part, _, cells_, brackets in found:  # a bracket says more than "never mattered"
+            for reason in brackets:
+                reasons.setdefault(reason.axis, reason)
+        for part, _, cells_, _ in reversed(found):  # then the browser part's free axes
+            for reason in part.free_reasons(query, cells_):
+                reasons.setdefault(reason.axis, reason)
         return Answer(kind="inferred", verdict=verdict, query=query, evidence=tuple(evidence),
-                      reasons=tuple(reasons) + self._free_reasons(query, evidence),
+                      reasons=tuple(reasons[a] for a in AXES if a in reasons),
                       expected_signature=_expected(evidence, query))
-
-    def _resolve(self, query: Query, family: list[CellResult], depth: int):
-        """(verdict, evidence cells, reasons) for the axes that matter, or an Answer."""
-        wanted = {a: query.values.get(a) for a in self.matter}
-        on = [c for c in family if all(v is None or c.values.get(a) == v
-                                       for a, v in wanted.items())]
-        if on:
-            verdicts = {c.verdict for c in on}
-            if len(verdicts) == 1:
-                return verdicts.pop(), on, []
-            return self._unknown(query, "the measured cells within these pins disagree ("
-                                 + ", ".join(sorted(verdicts)) + ")")
-        for axis in self.matter:
-            value = wanted[axis]
-            if value is None:
-                continue
-            line = [c for c in family if all(v is None or c.values.get(a) == v
-                                             for a, v in wanted.items() if a != axis)]
-            low, high = _neighbours(line, axis, value)
-            if low and high:
-                if low[0].verdict != high[0].verdict:
-                    return self._between(query, low[0], high[0], axis)
-                if {c.verdict for c in low + high} == {low[0].verdict}:
-                    reason = Reason(axis=axis, yours=value, text=(
-                        f"between measured {low[0].values[axis]} and {high[0].values[axis]}, "
-                        f"both {low[0].verdict} with the other axes that matter equal"))
-                    return low[0].verdict, low + high, [reason]
-        if depth <= 0:
-            return self._unknown(query, "too few measured cells around these pins")
-        return self._bridge(query, family, wanted, depth)
-
-    def _bridge(self, query: Query, family: list[CellResult], wanted: dict, depth: int):
-        """Two or more unmeasured pins that matter: bridge one axis across the family's
-        measured releases, answering each side in turn."""
-        for axis in self.matter:
-            value = wanted[axis]
-            if value is None:
-                continue
-            measured = sorted({c.values.get(axis) for c in family}, key=version_key)
-            if value in measured:
-                continue
-            below = [v for v in measured if version_key(v) < version_key(value)]
-            above = [v for v in measured if version_key(v) > version_key(value)]
-            if not below or not above:
-                side = "newest" if below else "oldest"
-                return self._unknown(query, f"{axis} {value} is past the {side} measured release "
-                                     f"({(below or above)[-1 if below else 0]}), and {axis} "
-                                     "changes verdicts here")
-            sides = [self._resolve(query.with_value(axis, v), family, depth - 1)
-                     for v in (below[-1], above[0])]
-            if any(isinstance(s, Answer) for s in sides):
-                continue
-            (va, ea, ra), (vb, eb, rb) = sides
-            if va != vb:
-                return self._between(query, ea[0], eb[0], axis)
-            reason = Reason(axis=axis, yours=value, text=(
-                f"between measured {below[-1]} and {above[0]}, both {va}"))
-            return va, ea + eb, [reason] + ra + rb
-        return self._unknown(query, "no measured cells bracket these pins on the axes that "
-                             f"matter ({', '.join(self.matter)})")
-
-    def _free_reasons(self, query: Query, evidence: Sequence[CellResult]) -> tuple[Reason, ...]:
-        """Why the axes that do not matter may differ from the evidence."""
-        out = []
-        for axis in AXES:
-            if axis in self.matter:
-                continue
-            mine = query.values.get(axis)
-            if mine is None or all(c.values.get(axis) == mine for c in evidence):
-                continue
-            measured = sorted({c.values.get(axis) for c in self.cells if c.values.get(axis)
-                               and c.values.get(axis) != ABSENT}, key=version_key)
-            past = ""
-            if mine != ABSENT and measured and version_key(mine) > version_key(measured[-1]):
-                past = f"past the newest measured {measured[-1]}; "
-            out.append(Reason(axis=axis, yours=mine, text=(
-                f"{past}{axis} never changed a verdict across the {self.pairs[axis]:,} measured "
-                f"pairs that differ in it ({self._held()} held equal)")))
-        return tuple(out)
-
-    def _held(self) -> str:
-        return ", ".join(("the plugin", *self.matter))
-
-    def _between(self, query: Query, a: CellResult, b: CellResult, axis: str) -> Answer:
-        a, b = sorted((a, b), key=lambda c: version_key(c.values.get(axis)))
-        why = (f"between {axis} {a.values[axis]} ({a.verdict}) and {b.values[axis]} "
-               f"({b.verdict}), measured with the other axes that matter equal")
-        return Answer(kind="unknown", verdict="unknown", query=query, evidence=(a, b), why=why,
-                      between=(a, b, axis))
-
-    def _unknown(self, query: Query, why: str) -> Answer:
-        return Answer(kind="unknown", verdict="unknown", query=query, why=why)
 
     # ------------------------------------------------------------------ fixes
 
     def smallest_fix(self, query: Query, most: int = 2) -> Fix | None:
         """The fewest changes, on the axes that matter and the plugin, under which the
         answer is ``pass``; the pins the evidence shows irrelevant stay as they are. Among
-        equals: the smallest version moves, then the newest."""
+        equals: no own fixtures needed, the smallest version moves, then the newest."""
         options = self._options(query)
         for size in range(1, most + 1):
             found = []
@@ -527,19 +554,36 @@ class Engine:
 
     def _options(self, query: Query) -> list[tuple[str, str, str | None]]:
         """Single-axis changes worth trying: another plugin (family and version), and every
-        measured value of each axis that matters."""
+        measured value of each axis that matters to either part."""
         options: list[tuple[str, str, str | None]] = []
-        for family, found in self._by_family.items():
-            for version in sorted({c.values.get("plugin") for c in found}, key=version_key):
-                if (family, version) != (query.family, query.values.get("plugin")):
-                    options.append(("plugin", version, family))
-        for axis in self.matter:
-            if axis == "plugin":
-                continue
+        plugins = sorted({(c.family, c.values.get("plugin")) for c in self.cells},
+                         key=lambda fv: (fv[0], version_key(fv[1])))
+        options += [("plugin", v, f) for f, v in plugins
+                    if (f, v) != (query.family, query.values.get("plugin"))]
+        axes = {a for p in self.parts for a in p.matter} - {"plugin", "family"}
+        for axis in (a for a in AXES if a in axes):
             for value in sorted({c.values.get(axis) for c in self.cells}, key=version_key):
                 if value != query.values.get(axis):
                     options.append((axis, value, None))
         return options
+
+
+def _value(cell_or_query: CellResult | Query, axis: str) -> str | None:
+    if axis == "family":
+        return cell_or_query.family
+    return cell_or_query.values.get(axis)
+
+
+def _between(query: Query, a: CellResult, b: CellResult, axis: str, part: Part) -> Answer:
+    a, b = sorted((a, b), key=lambda c: version_key(c.values.get(axis)))
+    why = (f"between {axis} {a.values[axis]} ({part.verdict(a)}) and {b.values[axis]} "
+           f"({part.verdict(b)}), measured for {part.what()} with {part.held()} equal")
+    return Answer(kind="unknown", verdict="unknown", query=query, evidence=(a, b), why=why,
+                  between=(a, b, axis))
+
+
+def _unknown(query: Query, why: str) -> Answer:
+    return Answer(kind="unknown", verdict="unknown", query=query, why=why)
 
 
 def _change(query: Query, axis: str, value: str | None, family: str | None):
@@ -549,6 +593,12 @@ def _change(query: Query, axis: str, value: str | None, family: str | None):
         to = family_name(family or "") + (f" {value}" if value not in (None, ABSENT) else "")
         return ("family", mine, to)
     return (axis, query.values.get(axis), value)
+
+
+def _change_rank(change: tuple[str, str | None, str | None]) -> int:
+    axis = SYNC_PLUGIN if change[0] in ("family", "plugin") else change[0]
+    order = list(DISTRIBUTIONS)
+    return order.index(axis) if axis in order else len(order)
 
 
 def _move(fix: Fix, query: Query) -> int:
@@ -609,7 +659,7 @@ def _neighbours(line: list[CellResult], axis: str, value: str
 def _nearest(evidence: Sequence[CellResult], query: Query) -> list[CellResult]:
     """The evidence, nearest to the query first (by version distance over every axis)."""
     def far(c: CellResult) -> tuple:
-        return (sum(distance(query.values.get(a), c.values.get(a)) for a in AXES
+        return (c.family != query.family, sum(distance(query.values.get(a), c.values.get(a)) for a in AXES
                     if query.values.get(a) is not None), c.cell_id)
     unique = {c.cell_id: c for c in evidence}
     return sorted(unique.values(), key=far)
@@ -638,57 +688,57 @@ def _any_python(pins: Mapping[str, str], snapshot: Any) -> str | None:
     return reasons[-1] if reasons and all(reasons) else None
 
 
-def mattering(found: Sequence[CellResult]) -> tuple[tuple[str, ...], dict[str, int]]:
-    """The axes that matter (fewest, greedy, see module docstring), and for every other
-    axis the number of measured pairs that differ in it and agree on those."""
+def mattering(found: Sequence[CellResult], part: str = "browser",
+              order: Sequence[str] = SEARCH_ORDER, by_plugin: bool = True
+              ) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The axes that matter to one part's verdicts (fewest, greedy, see module docstring),
+    and for every other axis the number of measured pairs that differ in it and agree on
+    those. An axis that no pair ever varied is not known not to matter: it counts."""
     matter: list[str] = []
-    while True:
-        clashes = _clashes(found, matter)
-        if not clashes:
-            break
-        left = [a for a in SEARCH_ORDER if a not in matter]
+    while _clashes(found, matter, part, by_plugin):
+        left = [a for a in order if a not in matter]
         if not left:
             break
-        best = min(left, key=lambda a: (_clashes(found, matter + [a]), SEARCH_ORDER.index(a)))
-        matter.append(best)
-    # an axis no pair ever varied is not known to be irrelevant: it counts as mattering
-    pairs = {a: _pairs_differing(found, matter, a) for a in AXES if a not in matter}
+        matter.append(min(left, key=lambda a: (_clashes(found, matter + [a], part, by_plugin),
+                                               order.index(a))))
+    pairs = {a: _pairs_differing(found, matter, a, by_plugin) for a in order if a not in matter}
     for axis, count in list(pairs.items()):
-        if count == 0 and len({c.values.get(axis) for c in found}) > 1:
+        if count == 0 and len({_value(c, axis) for c in found}) > 1:
             matter.append(axis)
             del pairs[axis]
-    return tuple(a for a in SEARCH_ORDER if a in matter), pairs
+    return tuple(a for a in order if a in matter), pairs
 
 
-def _groups(found: Sequence[CellResult], axes: Sequence[str]) -> dict[tuple, list[CellResult]]:
+def _groups(found: Sequence[CellResult], axes: Sequence[str], by_plugin: bool
+            ) -> dict[tuple, list[CellResult]]:
     groups: dict[tuple, list[CellResult]] = {}
     for cell in found:
-        groups.setdefault((cell.family, *(cell.values.get(a) for a in axes)), []).append(cell)
+        key = ((cell.family,) if by_plugin else ()) + tuple(_value(cell, a) for a in axes)
+        groups.setdefault(key, []).append(cell)
     return groups
 
 
-def _clashes(found: Sequence[CellResult], axes: Sequence[str]) -> int:
-    """Pairs of cells equal on ``axes`` (and the plugin family) with different verdicts."""
-    total = 0
-    for group in _groups(found, axes).values():
-        counts: dict[str, int] = {}
-        for cell in group:
-            counts[cell.verdict] = counts.get(cell.verdict, 0) + 1
-        n = len(group)
-        total += (n * n - sum(k * k for k in counts.values())) // 2
-    return total
+def _clashes(found: Sequence[CellResult], axes: Sequence[str], part: str, by_plugin: bool
+             ) -> int:
+    """Pairs of cells equal on ``axes`` (and the plugin, for the browser part) whose
+    verdicts of the part differ."""
+    return sum(_unequal_pairs(group, lambda c: c.part(part))
+               for group in _groups(found, axes, by_plugin).values())
 
 
-def _pairs_differing(found: Sequence[CellResult], axes: Sequence[str], axis: str) -> int:
-    """Pairs of cells equal on ``axes`` (and the family) that differ in ``axis``."""
-    total = 0
-    for group in _groups(found, axes).values():
-        counts: dict[str | None, int] = {}
-        for cell in group:
-            counts[cell.values.get(axis)] = counts.get(cell.values.get(axis), 0) + 1
-        n = len(group)
-        total += (n * n - sum(k * k for k in counts.values())) // 2
-    return total
+def _pairs_differing(found: Sequence[CellResult], axes: Sequence[str], axis: str,
+                     by_plugin: bool) -> int:
+    """Pairs of cells equal on ``axes`` that differ in ``axis``."""
+    return sum(_unequal_pairs(group, lambda c: _value(c, axis))
+               for group in _groups(found, axes, by_plugin).values())
+
+
+def _unequal_pairs(group: Sequence[CellResult], key) -> int:
+    counts: dict[Any, int] = {}
+    for cell in group:
+        counts[key(cell)] = counts.get(key(cell), 0) + 1
+    n = len(group)
+    return (n * n - sum(k * k for k in counts.values())) // 2
 
 
 # --------------------------------------------------------------------------- self-validation

@@ -16,9 +16,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
-from packaging.version import InvalidVersion, Version
 
 from matrix.define import variants as catalogue
+from matrix.define.versions import version_key
 from matrix.define.cell import BASELINE, SYNC_PLUGIN, plugin_of
 from matrix.results import model
 from matrix.results.model import SEVERITY
@@ -173,13 +173,6 @@ def families(results: Iterable[Result]) -> list[Family]:
         else:
             out.append(Family(first=version, last=version, labels=labels, results=tuple(here)))
     return out
-
-
-def version_key(text: str) -> tuple:
-    try:
-        return (0, Version(text))
-    except InvalidVersion:
-        return (1, text)
 
 
 def working(all_rows: Iterable[Row], plugin: str) -> list[Row]:

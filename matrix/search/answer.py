@@ -1,42 +1,27 @@
 """The answer a suite's owner wants: the newest combination that passes, the pins to
-write, and where the suite's current pins stand, from the records alone."""
+write, and where the suite's current pins stand, from the records alone.
+
+Every rule here is the answer engine's (:mod:`matrix.results.answers`): which records are
+the suite's, a cell's verdict (a pass retried after a failure in one run is ``flaky``),
+what passes, which is newest, and the workaround scenarios.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from packaging.version import InvalidVersion, Version
 
-from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN
-from matrix.results import model
-from matrix.results.record import Outcome, Record
+from matrix.results import answers
+from matrix.results.answers import CellResult
+from matrix.results.record import Record
 
-#: What "newest" compares, most significant first.
-ORDER = (SYNC_PLUGIN, ASYNC_PLUGIN, "pytest-asyncio", "pytest", "playwright", "python",
-         "pytest-cov", "coverage")
-WORKAROUNDS = {"isolated": "with the browser tests in a separate pytest process",
-               "e2e-last": "with the browser tests run after the others"}
+#: The workaround scenarios in words, in the order they are offered.
+WORKAROUND_WORDS = {"isolated": "with the browser tests in a separate pytest process",
+                    "e2e-last": "with the browser tests run after the others"}
 
 
-def cells(records: Iterable[Record]) -> dict[str, dict[str, Record]]:
-    """The latest attempt of each scenario (see :mod:`matrix.results.model`), per cell."""
-    out: dict[str, dict[str, Record]] = {}
-    for (cell_id, scenario), record in model.latest(records).items():
-        out.setdefault(cell_id, {})[scenario] = record
-    return out
-
-
-def newest(candidates: list[dict[str, Record]]) -> dict[str, Record] | None:
-    """The candidate cell with the newest versions (see :data:`ORDER`)."""
-    def key(scenarios: dict[str, Record]) -> tuple:
-        requested = next(iter(scenarios.values())).requested
-        return tuple(_version(requested.get(dist)) for dist in ORDER)
-
-    return max(candidates, key=key, default=None)
-
-
-def suite_records(key: str, records: Iterable[Record]) -> list[Record]:
-    """The records of one suite (by its key; records made before keys by ``probe``)."""
-    return [r for r in records if r.suite == key or (r.suite is None and r.probe == f"suite:{key}")]
+def cells(key: str, records: Iterable[Record]) -> dict[str, CellResult]:
+    """The suite's cells (every variant), by id."""
+    return {c.cell_id: c for c in answers.cells(records, variant=None, suite=key)}
 
 
 def for_suite(key: str, records: Iterable[Record], declared: dict[str, str]) -> list[str]:
@@ -47,97 +32,78 @@ def for_suite(key: str, records: Iterable[Record], declared: dict[str, str]) -> 
     only once browser tests are rewritten (a ``hollow`` cell: its sync browser tests
     received async Playwright objects). A hollow run is never recommended.
     """
-    mine = cells(suite_records(key, records))
-    lines = [f"suite {key}: {len(mine)} combinations measured" + _found(mine)]
-    lines.append(_current(mine, declared))
-    passing = [s for s in mine.values() if all(r.outcome is Outcome.PASS for r in s.values())]
-    best = smallest(passing, declared)
+    mine = cells(key, records)
+    lines = [f"suite {key}: {len(mine)} combinations measured" + _found(mine.values())]
+    lines.append(_current(mine.values(), declared))
+    best = smallest([c for c in mine.values() if c.passes], declared)
     if best:
-        lines.append(f"  smallest change where the whole suite passes, no code change: {_describe(best)}")
+        lines.append(f"  smallest change where the whole suite passes, no code change: "
+                     f"{_describe(best)}")
         lines.append(f"  pins to write: {_pins(best)}")
     else:
         lines.append("  no measured combination passes every way of running the suite")
-        for scenario, how in WORKAROUNDS.items():
-            fallback = smallest([s for s in mine.values() if _passes(s, scenario)], declared)
+        for scenario, how in WORKAROUND_WORDS.items():
+            fallback = smallest([c for c in mine.values() if c.passes_when(scenario)], declared)
             if fallback:
                 lines.append(f"  it passes {how} under: {_describe(fallback)}")
                 lines.append(f"  pins to write: {_pins(fallback)}")
                 break
-    return lines + _code_changes(mine, declared)
+    return lines + _code_changes(mine.values(), declared)
 
 
-def smallest(candidates: list[dict[str, Record]], declared: dict[str, str]) -> dict[str, Record] | None:
+def smallest(candidates: list[CellResult], declared: dict[str, str]) -> CellResult | None:
     """The candidate that changes fewest of the declared pins; the newest among equals."""
-    def changes(scenarios: dict[str, Record]) -> int:
-        requested = next(iter(scenarios.values())).requested
-        return sum(requested.get(d) != v for d, v in declared.items())
+    def changes(cell: CellResult) -> int:
+        return sum(cell.requested.get(d) != v for d, v in declared.items())
 
     fewest = min(map(changes, candidates), default=None)
-    return newest([c for c in candidates if changes(c) == fewest])
+    return answers.newest(c for c in candidates if changes(c) == fewest)
 
 
-def _code_changes(mine: dict[str, dict[str, Record]], declared: dict[str, str]) -> list[str]:
+def _code_changes(mine: Iterable[CellResult], declared: dict[str, str]) -> list[str]:
     """Cells where the suite passes only hollow: fixes that need browser tests rewritten."""
-    hollow = [s for s in mine.values()
-              if all(r.outcome in (Outcome.PASS, Outcome.HOLLOW) for r in s.values())
-              and any(r.outcome is Outcome.HOLLOW for r in s.values())]
+    hollow = [c for c in mine if c.verdict == "hollow"
+              and all(v.outcome in ("pass", "hollow") for v in c.scenarios.values())]
     best = smallest(hollow, declared)
     if best is None:
         return []
-    tests = {h.split(": ", 1)[0] for r in best.values() for h in r.hollow}
+    tests = {h.split(": ", 1)[0] for v in best.scenarios.values() for h in v.latest.hollow}
     line = (f"  needs code changes: under {_describe(best)} every test passes only hollow "
             f"(browser code never ran); it needs {len(tests)} browser tests rewritten as async "
             "(not measured rewritten; ranked after every change that needs none)")
     return [line]
 
 
-def _found(mine: dict[str, dict[str, Record]]) -> str:
-    found = next((r.found for s in mine.values() for r in s.values() if r.found), None)
+def _found(mine: Iterable[CellResult]) -> str:
+    found = next((v.latest.found for c in mine for v in c.scenarios.values()
+                  if v.latest.found), None)
     if not found:
         return ""
     return (f"; {found['tests']} tests, {found['browser']} use Playwright, "
             f"{found['async']} are async")
 
 
-def _current(mine: dict[str, dict[str, Record]], declared: dict[str, str]) -> str:
+def _current(mine: Iterable[CellResult], declared: dict[str, str]) -> str:
     if not declared:
         return "  your pins: the suite pins none of the distributions under test exactly"
     text = ", ".join(f"{d} {v}" for d, v in sorted(declared.items()))
-    for scenarios in mine.values():
-        requested = next(iter(scenarios.values())).requested
-        if all(requested.get(d) == v for d, v in declared.items()):
-            return f"  your pins ({text}): {_verdict(scenarios)}"
+    for cell in mine:
+        if all(cell.requested.get(d) == v for d, v in declared.items()):
+            return f"  your pins ({text}): {_verdict(cell)}"
     return f"  your pins ({text}) were not among the measured combinations"
 
 
-def _verdict(scenarios: dict[str, Record]) -> str:
-    bad = [r for r in scenarios.values() if r.outcome is not Outcome.PASS]
+def _verdict(cell: CellResult) -> str:
+    bad = [(name, v) for name, v in cell.scenarios.items() if v.outcome != "pass"]
     if not bad:
         return "every scenario passes"
-    return "; ".join(f"{r.scenario} {r.outcome.value}" + (f" ({r.signature})" if r.signature else "")
-                     for r in bad)
+    return "; ".join(f"{name} {v.outcome}" + (f" ({v.signature})" if v.signature else "")
+                     for name, v in bad)
 
 
-def _passes(scenarios: dict[str, Record], scenario: str) -> bool:
-    record = scenarios.get(scenario)
-    return record is not None and record.outcome is Outcome.PASS and all(
-        r.outcome is Outcome.PASS for s, r in scenarios.items() if s == "control")
+def _describe(cell: CellResult) -> str:
+    return ", ".join(f"{k} {v}" for k, v in cell.requested.items())
 
 
-def _describe(scenarios: dict[str, Record]) -> str:
-    requested = next(iter(scenarios.values())).requested
-    return ", ".join(f"{k} {v}" for k, v in requested.items())
-
-
-def _pins(scenarios: dict[str, Record]) -> str:
-    requested = next(iter(scenarios.values())).requested
-    return " ".join(f"{k}=={v}" for k, v in requested.items() if k != "python")
-
-
-def _version(text: str | None) -> tuple:
-    if text is None:
-        return (0,)
-    try:
-        return (1, Version(text))
-    except InvalidVersion:
-        return (0,)
+def _pins(cell: CellResult) -> str:
+    return " ".join(f"{k}=={v}" for k, v in cell.requested.items() if k != "python")

@@ -465,8 +465,9 @@ def render_answer(found: Answer, answer: answers.Answer) -> str:
                       f"{', '.join(c.cell_id for c in fix.answer.evidence[:answers.SHOWN])})",
                   f"  pins to write: {' '.join(f'{d}=={v}' for d, v in fix.query.pins().items())}"
                   + (f" (Python {p.python})" if p.python else "")]
+        changed = {"plugin" if c[0] == "family" else c[0] for c in fix.changes}
         lines += [f"  kept: {r.axis} {r.yours} ({r.text})" for r in fix.answer.reasons
-                  if r.axis not in {c[0] for c in fix.changes}][:4]
+                  if r.axis not in changed and r.yours not in (None, answers.ABSENT)][:4]
     elif answer.verdict not in ("pass", "unknown", "unresolvable"):
         lines += ["", "no change of the pins that matter is measured or inferred to pass"]
     lines += ["", f"verdict: {answer.label}" + (f": {answer.why}" if answer.why else "")

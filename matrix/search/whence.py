@@ -24,13 +24,13 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
 
 from matrix import log
 from matrix.search import bisect, check, explain, trials
 from matrix.search.check import value as version_of
 from matrix.results import model, remedies, signatures, sources, store
 from matrix.define.cell import DISTRIBUTIONS
+from matrix.define.versions import version_key
 from matrix.errors import ConfigError
 from matrix.results.record import Outcome, Record
 
@@ -104,7 +104,7 @@ def ranges(found: Sequence[Occurrence], records: Iterable[Record]) -> dict[str, 
         shown = {v for o in found if (v := version_of(o.record, key))}
         measured = {v for r in pool if (v := version_of(r, key))} | shown
         if shown:
-            out[key] = _runs(sorted(measured, key=_order), shown)
+            out[key] = _runs(sorted(measured, key=version_key), shown)
     return out
 
 
@@ -117,13 +117,6 @@ def _runs(ordered: list[str], shown: set[str]) -> list[tuple[str, str, int]]:
             runs.append((current[0], current[-1], len(current)))
             current = []
     return runs
-
-
-def _order(version: str):
-    try:
-        return (1, Version(version))
-    except InvalidVersion:
-        return (0, version)
 
 
 # --------------------------------------------------------------------------- findings
@@ -258,7 +251,7 @@ def _remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signat
         if tried:
             lines.append(f"  {words}: passes in {passed} of the {len(tried)} combinations "
                          f"that show it and ran {scenario}")
-    newest = max(found, key=lambda o: [_order(version_of(o.record, k) or "")
+    newest = max(found, key=lambda o: [version_key(version_of(o.record, k) or "")
                                        for k in ("python", *DISTRIBUTIONS)]).record
     pins = check.pins_of(newest)
     answer = check.lookup(pins, sources.Source(list(records), "", "given"), grouped)
@@ -272,7 +265,7 @@ def _remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signat
 
 def _combination_lines(found: Sequence[Occurrence]) -> list[str]:
     cells: dict[str, list[Occurrence]] = {}
-    for occ in sorted(found, key=lambda o: [_order(version_of(o.record, k) or "")
+    for occ in sorted(found, key=lambda o: [version_key(version_of(o.record, k) or "")
                                             for k in ("python", *DISTRIBUTIONS)]):
         cells.setdefault(occ.record.cell_id, []).append(occ)
     lines = []
