@@ -21,7 +21,7 @@ from matrix.define import scenarios
 from matrix.publish import regress
 from matrix.results import store
 
-SEARCH_COMMANDS = ("bisect", "explain", "whence", "check")
+SEARCH_COMMANDS = ("bisect", "explain", "whence", "check", "accuracy")
 PREVIOUS_HELP = ("earlier results (a results folder, results.jsonl or a published results.json; "
                  "default $MATRIX_PREVIOUS) whose records are carried over where a cell resolves "
                  "to the same installation")
@@ -118,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(cmd)
-        cmd.set_defaults(func=module.run if name in ("whence", "check") else _searching(module.run))
+        cmd.set_defaults(func=_searching(module.run) if name in ("bisect", "explain")
+                         else module.run)
     return parser
 
 

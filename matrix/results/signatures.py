@@ -77,6 +77,20 @@ CATALOGUE: tuple[Signature, ...] = (
          "RuntimeError: Event loop is closed",
          "Playwright closes its own loop when it stops; a test or fixture that kept (or was "
          "handed) that loop later finds it closed."),
+    _sig("both-plugins", r"option names \{[^}]*'--browser'[^}]*\} already added",
+         "ValueError: option names {'--browser'} already added",
+         "pytest-playwright and pytest-playwright-asyncio are both installed: each registers "
+         "the same command-line options (--browser, ...), so pytest refuses to start.",
+         ("uninstall one of the two plugins (pytest-playwright-asyncio alone for async tests)",),
+         loop_conflict=False),
+    _sig("coroutine-never-awaited", r"coroutine '[^']*' was never awaited",
+         "RuntimeWarning: coroutine 'test_page' was never awaited",
+         "A coroutine was made and never awaited: an async test or fixture ran where nothing "
+         "awaits it (an async def test on the sync plugin's page, or without pytest-asyncio), "
+         "so it passed without running its browser code (a hollow pass).",
+         ("write browser tests as async def with the asyncio marker on "
+          "pytest-playwright-asyncio, or keep them sync on pytest-playwright",),
+         loop_conflict=False),
     _sig("browser-missing", r"Executable doesn't exist at|Host system is missing dependencies",
          "Error: BrowserType.launch: Executable doesn't exist at ...",
          "Playwright could not find or start a browser on this machine.",

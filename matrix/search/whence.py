@@ -86,8 +86,12 @@ def latest(records: Iterable[Record]) -> list[Record]:
 def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Occurrence]:
     """The records (newest per cell and scenario) that show ``signature``."""
     found = []
+    known = signatures.BY_ID.get(signature)
     for record in latest(records):
-        if record.signature == signature:
+        # a catalogue entry also covers records made before it existed, whose signature is
+        # their normalised message
+        if record.signature == signature or (known is not None and record.outcome in FAILED
+                                             and known.pattern.search(record.message or "")):
             found.append(Occurrence(record=record, first=True))
         elif record.outcome in FAILED and signature in trials.signature_set(out, record):
             found.append(Occurrence(record=record, first=False))
