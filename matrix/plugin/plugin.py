@@ -63,9 +63,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(watcher, NAME)
     wanted = config.getoption("loop_compat_guard") or config.getini("loop_compat_guard")
     if wanted:
-        watcher.guard, refusal = switch_on(watcher.versions(), config.getoption("loop_compat_from"))
-        if refusal:
-            _say(config, f"loop-compat: guard refused, nothing changed: {refusal}")
+        watcher.guard, watcher.refusal = switch_on(watcher.versions(),
+                                                   config.getoption("loop_compat_from"))
+        if watcher.refusal:
+            _say(config, f"loop-compat: guard refused, nothing changed: {watcher.refusal}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -127,7 +128,8 @@ class Watcher:
         self.hits: dict[str, list[str]] = {}  # signature id -> node ids, in order
         self.examples: dict[str, str] = {}  # signature id -> the first failure line seen
         self.current: str | None = None
-        self.guard = False
+        self.guard = False  # the guard is installed
+        self.refusal: str | None = None  # why it was asked for and refused
 
     def _leftover(self) -> bool:
         loop = asyncio._get_running_loop()
