@@ -212,6 +212,8 @@ class Watcher:
             "python": python,
             "installed": versions,
             "guard": "on" if self.guard else "off",
+            "guard_refused": self.refusal,
+            "guarded_calls": guard.CALLS.count if self.guard else 0,
         }
         if self.hits:
             out["answer"] = _answer(versions, python, self.config.getoption("loop_compat_from"))
