@@ -61,8 +61,10 @@ def measure(work: Path, env: dict[str, str], reps: int) -> dict:
     python, project = _env(work, env), _suite(work)
     samples: dict[str, list[float]] = {"with": [], "without": []}
     silent, failed = True, 0
-    for _ in range(reps):
-        for side, args in (("without", ("-p", "no:loop_compat")), ("with", ())):
+    sides = [("without", ("-p", "no:loop_compat")), ("with", ())]
+    _once(python, project, env)  # a first run warms the caches for both sides
+    for rep in range(reps):
+        for side, args in sides[::-1] if rep % 2 else sides:  # neither side always first
             took, out, code = _once(python, project, env, *args)
             samples[side].append(took)
             failed += code != 0
