@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from matrix.define import variants as catalogue
 from matrix.define.cell import SYNC_PLUGIN, plugin_of
 from matrix.results import remedies, sources
 from matrix.search import check
@@ -59,18 +60,20 @@ def _fixes(answer: check.Answer, rows: list[remedies.Row],
     that work on this pytest-asyncio (smallest first), then the smallest version change."""
     out = [w for e in answer.matches for w in check.workarounds(e)]
     plugin = plugin_of(versions)[0]
+    known = catalogue.load().variants  # the order workarounds are check's, above
     for row in remedies.working(rows, plugin):
+        if row.key not in known:
+            continue
         here = _here(row, versions)
         if here and all(r.state == "works" for r in here):
             out.append(f"{row.what} [{row.key}]: works with pytest-asyncio "
                        f"{versions.get(ASYNCIO)} (measured on {len(here)} cells)")
     fix = check.smallest_fix(answer)
     if fix is not None and fix.differences:
-        out.append(f"change {check.diff_text(fix)}: measured to pass "
-                   f"({check.pins_line(fix)})")
+        out.append(f"{check.diff_text(fix)}: measured to pass ({check.pins_line(fix)})")
     for e in answer.remedies:
         if e is not fix:
-            out.append(f"or change {check.diff_text(e)} ({check.pins_line(e)})")
+            out.append(f"or {check.diff_text(e)}: measured to pass ({check.pins_line(e)})")
     return list(dict.fromkeys(out))
 
 

@@ -281,10 +281,10 @@ def _escape(text: str) -> str:
 
 
 def _line_of(text: str, pattern: Any) -> str | None:
-    """The line of pytest's report that says it (its ``E   `` lines first)."""
-    lines = [line for line in text.splitlines() if pattern.search(line)]
-    said = [line[1:].strip() for line in lines if line.startswith("E ")]
-    return (said or [line.strip() for line in lines] or [None])[0]
+    """The ``E   `` line of pytest's report that says it (None: a source line only)."""
+    said = [line[1:].strip() for line in text.splitlines()
+            if line.startswith("E ") and pattern.search(line)]
+    return said[0] if said else None
 
 
 def installed_versions() -> dict[str, str]:
