@@ -57,12 +57,14 @@ QUICK_TOML = ROOT / "matrix" / "matrix.toml"
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import plan_bench  # noqa: E402  (bench/plan_bench.py: listing and cell start, full profile)
+import plugin_bench  # noqa: E402  (bench/plugin_bench.py: the pytest plugin, with and without)
 import site_bench  # noqa: E402  (bench/site_bench.py: reused, not rewritten)
 
-SECTIONS = ("overhead", "naive", "parallel", "site", "incremental", "explain", "plan")
+SECTIONS = ("overhead", "naive", "parallel", "site", "incremental", "explain", "plan", "plugin")
 #: Repetitions per section when --reps is not given: about 30 minutes on 2 cores.
 DEFAULT_REPS = {"overhead": 3, "naive": 3, "parallel": 2, "site": 3, "incremental": 2, "explain": 1,
-                "plan": 3}
+                "plan": 3, "plugin": 5}
+MAX_PLUGIN_RATIO = 1.10  # the pytest plugin on a suite without the conflict: wall time with/without
 MAX_PLAN_S = 1.5  # full profile: listing the cells, and a cell process up to its first command
 INCREMENTAL_TOML = ROOT / "tests" / "data" / "incremental.toml"
 #: An hour before and after pytest 8.4.2 was uploaded (2025-09-04T14:34:20Z).
@@ -725,7 +727,8 @@ def table_rows(summary: dict) -> list[tuple[str, str, str, str]]:
     """(measure, medians, target, result) for every section that was measured."""
     rows = [_overhead_row_text(cell) for cell in summary.get("overhead", {}).get("cells", [])]
     sections = {"naive": _naive_rows, "parallel": _parallel_rows, "site": _site_rows,
-                "incremental": _incremental_rows, "explain": _explain_rows, "plan": _plan_rows}
+                "incremental": _incremental_rows, "explain": _explain_rows, "plan": _plan_rows,
+                "plugin": _plugin_rows}
     for name, rows_of in sections.items():
         rows += rows_of(summary[name]) if name in summary else []
     return rows
@@ -741,6 +744,14 @@ def _plan_rows(s: dict) -> list[tuple[str, str, str, str]]:
         rows.append((words, value, f"<= {seconds(MAX_PLAN_S)}",
                      verdict(_at_most(after[key], MAX_PLAN_S))))
     return rows
+
+
+def _plugin_rows(s: dict) -> list[tuple[str, str, str, str]]:
+    value = (f"with {seconds(s['median_with'])}, without {seconds(s['median_without'])} = "
+             f"{times(s['ratio'])}" + ("" if s["silent"] else "; it printed output"))
+    return [(f"pytest plugin on a suite without the conflict ({s['tests']} tests)", value,
+             f"<= {times(MAX_PLUGIN_RATIO)}, silent",
+             verdict(None if s["ratio"] is None else s["ratio"] <= MAX_PLUGIN_RATIO and s["silent"]))]
 
 
 def _overhead_row_text(cell: dict) -> tuple[str, str, str, str]:
@@ -916,6 +927,9 @@ def run(args: argparse.Namespace) -> dict:
     if "plan" in args.only:
         samples["plan"] = plan_bench.measure(ctx.work, ctx.env, reps["plan"])
         summary["plan"] = summarise_plan(samples["plan"])
+    if "plugin" in args.only:
+        samples["plugin"] = plugin_bench.measure(ctx.work, ctx.env, reps["plugin"])
+        summary["plugin"] = {k: v for k, v in samples["plugin"].items() if k != "samples"}
     return {"cells": list(chosen), "reps": reps, "pyenv_version": ctx.env.get("PYENV_VERSION"),
             "summary": summary, "samples": samples}
 

@@ -126,6 +126,21 @@ def test_both_plugins_adds_the_sync_plugin_of_the_async_plugins_version(tmp_path
     assert variants.named("both-plugins").limit(180) == 60
 
 
+def test_guard_installs_the_plugin_wheel_of_this_checkout_and_switches_the_guard_on(
+        tmp_path, original, monkeypatch):
+    from matrix.plugin import wheel
+
+    monkeypatch.setattr(wheel, "url", lambda: "file:///built/pytest_loop_compat-0.1.0-py3-none-any.whl")
+    project = applied("guard", SYNC, tmp_path)
+    assert "loop_compat_guard = true" in ini(project)
+    conftest = (project / "conftest.py").read_text()
+    assert conftest.startswith((original(SYNC) / "conftest.py").read_text())
+    assert "loop-compat guard refused: " in conftest and "hollow under the loop-compat guard" in conftest
+    assert variants.named("guard").requirements(SYNC) == (
+        "pytest-loop-compat @ file:///built/pytest_loop_compat-0.1.0-py3-none-any.whl",)
+    assert variants.named("guard").cannot_apply(SYNC) is None
+
+
 def test_every_variant_of_the_catalogue_has_an_applied_test():
     # runs last in this file: the tests above record what they applied
     assert TESTED == set(variants.load().variants)

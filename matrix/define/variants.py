@@ -21,6 +21,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from matrix.define.cell import BASELINE
 from matrix.errors import ConfigError
+from matrix.plugin import wheel
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,6 +66,8 @@ class Variant:
         if (known is None or "probe" in known) and cell.probe not in self.probes:
             return (f"variant '{self.name}' applies to the {' and '.join(self.probes)} probe"
                     f"{'s' if len(self.probes) > 1 else ''}, not to {cell.probe}")
+        if any(wheel.PLACEHOLDER in line for line in self.packages) and not wheel.available():
+            return f"variant '{self.name}' installs the plugin from a checkout of the repository"
         values = {"python": cell.python, **cell.pin_map}
         for key, spec in self.requires:
             if known is not None and key not in known:
@@ -76,8 +79,8 @@ class Variant:
     def requirements(self, cell) -> tuple[str, ...]:
         """The requirement lines it adds to ``cell``'s env (``{dist}``: the cell's pin)."""
         pins = cell.pin_map
-        return tuple(re.sub(r"\{([\w.-]+)\}", lambda m: pins.get(m.group(1), ""), line)
-                     for line in self.packages)
+        return tuple(re.sub(r"\{([\w.-]+)\}", lambda m: pins.get(m.group(1), ""),
+                            _plugin_wheel(line)) for line in self.packages)
 
     def limit(self, timeout: float) -> float:
         """The time limit per pytest process: the profile's, or this variant's if shorter."""
@@ -86,6 +89,8 @@ class Variant:
     def digest(self) -> str:
         """What a result depends on beyond the probe: this entry and the variant's files."""
         hasher = hashlib.sha256(repr(dataclasses.replace(self, folder=Path())).encode())
+        if any(wheel.PLACEHOLDER in line for line in self.packages):
+            hasher.update(wheel.digest().encode())  # the plugin installed from this checkout
         if self.folder.is_dir():
             for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
                 hasher.update(str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes())
@@ -131,6 +136,11 @@ class Catalogue:
             raise ConfigError(f"unknown variant '{name}'{where}; known variants: "
                               f"{', '.join(self.variants)} (see {CATALOGUE.name}).")
         return self.variants[name]
+
+
+def _plugin_wheel(line: str) -> str:
+    """``{plugin-wheel}``: the plugin's wheel built from this checkout (the guard variant)."""
+    return line.replace(wheel.PLACEHOLDER, wheel.url()) if wheel.PLACEHOLDER in line else line
 
 
 def set_ini(path: Path, lines: tuple[str, ...]) -> None:
