@@ -108,7 +108,7 @@ def test_json_and_the_github_annotation(pytester, monkeypatch) -> None:
     assert found["left_running"] == {"test": "test_a.py::test_e2e", "phase": "setup",
                                      "fixture": "fake_page", "owner": "conftest.py"}
     assert found["installed"]["pytest"] == pytest.__version__
-    assert set(found["answer"]) == {"verdict", "basis", "cells", "fixes", "not_working",
+    assert set(found["answer"]) == {"verdict", "basis", "cells", "why", "fixes", "not_working",
                                     "guard_breaks", "source"}
     assert found["guard"] == "off" and found["guarded_calls"] == 0
     annotations = [line for line in result.outlines if line.startswith("::warning ")]
@@ -152,7 +152,8 @@ def test_the_guard_refuses_on_a_fake_playwright_without_the_internals(monkeypatc
 
 
 def test_the_guard_refuses_where_measured_not_to_work(monkeypatch) -> None:
-    broken = answer.Advice(verdict="bug", basis="measured", cells=(), fixes=(), not_working=(),
+    broken = answer.Advice(verdict="bug", basis="measured", cells=(), why="", fixes=(),
+                           not_working=(),
                            guard_breaks="breaks: loop-closed (measured: some-cell+guard)",
                            source="test")
     monkeypatch.setattr(answer, "answer_for", lambda *a: broken)
@@ -273,7 +274,7 @@ def test_the_probe_e2e_first_names_the_conflict_and_the_guard_mends_it(
             "pytest-playwright 0.7.1, playwright 1.49.1, pytest-cov 7.0.0") in out
     cell = f"py3.13-pytest8.4.2-asyncio{asyncio_version}-sync0.7.1-pw1.49.1"
     assert f"verdict for these versions: bug (measured [{cell}]" in out
-    assert "fixes measured to work for these versions, smallest first:\n  1. " in out
+    assert "fixes that work for these versions (measured or inferred), smallest first:\n  1. " in out
     assert "pytest-playwright-asyncio" in out.split("smallest first:")[1]
 
     for cov in ((), ("--cov=app",)):

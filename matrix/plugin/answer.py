@@ -1,9 +1,11 @@
 """The verdict and the fixes for the installed versions: the plugin's one question to the
-records, asked here and nowhere else (so the answer engine can take it over in one place).
+records, asked here and nowhere else.
 
-For now it is answered by ``check``'s lookup over the reference dataset shipped in the
-package (or the records given with ``--loop-compat-from``), and by the remedies measured as
-variants of the sync-plugin probe (``matrix.results.remedies``).
+It is answered by the answer engine (:mod:`matrix.results.answers`, through ``check``'s
+``engine_answer``) over the reference dataset shipped in the package (or the records given
+with ``--loop-compat-from``): measured, inferred or unknown, with the fix that changes only
+what matters; and by the remedies measured as variants of the sync-plugin probe
+(``matrix.results.remedies``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Mapping
 
 from matrix.define import variants as catalogue
 from matrix.define.cell import SYNC_PLUGIN, plugin_of
-from matrix.results import remedies, sources
+from matrix.results import answers, remedies, sources
 from matrix.search import check
 from matrix.search import pins as pins_mod
 
@@ -29,7 +31,8 @@ class Advice:
 
     verdict: str  # pass, bug, fail, ... or unknown
     basis: str  # measured (a cell with exactly these pins), inferred, or unknown
-    cells: tuple[str, ...]  # the cells the verdict rests on (nearest evidence when unknown)
+    cells: tuple[str, ...]  # the measured cells the verdict rests on (the nearest first)
+    why: str  # an unknown's reason (between two measured releases that disagree, ...)
     fixes: tuple[str, ...]  # measured to work for these versions, smallest first
     not_working: tuple[str, ...]  # remedies measured not to work, with where each breaks
     guard_breaks: str | None  # why the guard is measured not to work here, else None
@@ -42,22 +45,22 @@ def answer_for(versions: Mapping[str, str], python: str, given: str | None = Non
     source = sources.load(given, None) if given else sources.reference()
     pins = pins_mod.Pins("the installed environment", dict(versions), python)
     answer = check.lookup(pins, source)
+    verdict = check.engine_answer(pins, source)
     rows = remedies.rows(source.records)
-    if answer.matches:
-        basis, cells = "measured", tuple(e.cell_id for e in answer.matches)
-    else:
-        basis, cells = "unknown", tuple(e.cell_id for e in answer.nearest[:1])
-    return Advice(verdict=answer.verdict, basis=basis, cells=cells,
-                  fixes=tuple(_fixes(answer, rows, versions)),
+    basis = verdict.kind if verdict.kind in ("measured", "inferred") else "unknown"
+    return Advice(verdict=verdict.verdict, basis=basis,
+                  cells=tuple(c.cell_id for c in verdict.evidence[:3]),
+                  why=verdict.why,
+                  fixes=tuple(_fixes(answer, verdict, rows, versions)),
                   not_working=tuple(_not_working(rows, versions)),
                   guard_breaks=_guard_breaks(rows, versions, python),
                   source=source.describe())
 
 
-def _fixes(answer: check.Answer, rows: list[remedies.Row],
+def _fixes(answer: check.Answer, verdict: answers.Answer, rows: list[remedies.Row],
            versions: Mapping[str, str]) -> list[str]:
     """Ways of running these very versions measured to pass, then the variant remedies
-    that work on this pytest-asyncio (smallest first), then the smallest version change."""
+    that work on this pytest-asyncio (smallest first), then the engine's smallest fix."""
     out = [w for e in answer.matches for w in check.workarounds(e)]
     plugin = plugin_of(versions)[0]
     known = catalogue.load().variants  # the order workarounds are check's, above
@@ -68,12 +71,10 @@ def _fixes(answer: check.Answer, rows: list[remedies.Row],
         if here and all(r.state == "works" for r in here):
             out.append(f"{row.what} [{row.key}]: works with pytest-asyncio "
                        f"{versions.get(ASYNCIO)} (measured on {len(here)} cells)")
-    fix = check.smallest_fix(answer)
-    if fix is not None and fix.differences:
-        out.append(f"{check.diff_text(fix)}: measured to pass ({check.pins_line(fix)})")
-    for e in answer.remedies:
-        if e is not fix:
-            out.append(f"or {check.diff_text(e)}: measured to pass ({check.pins_line(e)})")
+    fix = verdict.fix
+    if fix is not None:
+        pins = " ".join(f"{d}=={v}" for d, v in fix.query.pins().items())
+        out.append(f"{fix.text()}: {fix.answer.label} ({pins})")
     return list(dict.fromkeys(out))
 
 

@@ -225,7 +225,7 @@ def _answer(versions: dict[str, str], python: str, given: str | None) -> dict[st
         from matrix.plugin.answer import answer_for
         return dataclasses.asdict(answer_for(versions, python, given))
     except Exception as exc:  # no records: the rest of the diagnosis still holds
-        return {"verdict": "unknown", "basis": "unknown", "cells": [], "fixes": [],
+        return {"verdict": "unknown", "basis": "unknown", "cells": [], "why": "", "fixes": [],
                 "not_working": [], "guard_breaks": None,
                 "source": f"no records could be read ({type(exc).__name__}: {exc})"}
 
@@ -249,10 +249,10 @@ def summary_lines(f: dict[str, Any]) -> list[str]:
     cells = f" [{', '.join(a['cells'])}]" if a["cells"] else ""
     lines.append(f"verdict for these versions: {a['verdict']} ({a['basis']}{cells}; "
                  f"from {a['source']})" if a["basis"] != "unknown" else
-                 f"verdict for these versions: unknown: no measured cell has exactly them"
-                 + (f"; nearest{cells}" if cells else "") + f" (from {a['source']})")
+                 f"verdict for these versions: unknown: {a.get('why') or 'nothing measured near them'}"
+                 + (f"{cells}" if cells else "") + f" (from {a['source']})")
     if a["fixes"]:
-        lines.append("fixes measured to work for these versions, smallest first:")
+        lines.append("fixes that work for these versions (measured or inferred), smallest first:")
         lines += [f"  {n}. {fix}" for n, fix in enumerate(a["fixes"], 1)]
     if a["not_working"]:
         lines.append("measured not to work:")

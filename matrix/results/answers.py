@@ -535,8 +535,10 @@ class Engine:
         answer is ``pass``; the pins the evidence shows irrelevant stay as they are. Among
         equals: no own fixtures needed, the smallest version moves, then the newest."""
         options = self._options(query)
+        found: list[Fix] = []
         for size in range(1, most + 1):
-            found = []
+            if found and min(map(_cost, found)) < size:
+                break  # leaving every plugin counts as a change more (own fixtures)
             for combo in itertools.combinations(options, size):
                 if len({axis for axis, *_ in combo}) < size:
                     continue
@@ -547,10 +549,9 @@ class Engine:
                 answer = self.answer(changed, fix=False)
                 if answer.kind in ("measured", "inferred") and answer.verdict == "pass":
                     found.append(Fix(changes=tuple(changes), query=changed, answer=answer))
-            if found:
-                return min(found, key=lambda f: (_own_fixtures(f), _move(f, query),
-                                                 _newness_rank(f)))
-        return None
+        return min(found, key=lambda f: (_cost(f), _own_fixtures(f), _move(f, query),
+                                         _newness_rank(f)),
+                   default=None)
 
     def _options(self, query: Query) -> list[tuple[str, str, str | None]]:
         """Single-axis changes worth trying: another plugin (family and version), and every
@@ -610,6 +611,11 @@ def _move(fix: Fix, query: Query) -> int:
         else:
             total += distance(query.values.get(axis), to)
     return total
+
+
+def _cost(fix: Fix) -> int:
+    """Changes a fix asks for; writing the suite's own fixtures counts as one more."""
+    return len(fix.changes) + _own_fixtures(fix)
 
 
 def _own_fixtures(fix: Fix) -> int:
