@@ -119,6 +119,15 @@ def test_sync_api_in_async_tests_drives_the_sync_api_from_an_async_fixture(tmp_p
     assert "async def test_form_submit(sync_page):" in e2e
 
 
+def test_sync_api_in_async_test_starts_sync_playwright_inside_async_tests(tmp_path, original):
+    project = applied("sync-api-in-async-test", SYNC, tmp_path)
+    e2e = text_of(project, "tests/e2e")
+    assert e2e.count("@pytest.mark.asyncio\nasync def test_") == 2
+    assert e2e.count("with sync_playwright() as p:") == 2 and "(page: Page" not in e2e
+    assert (project / "conftest.py").read_text() == (original(SYNC) / "conftest.py").read_text()
+    assert variants.named("sync-api-in-async-test").requirements(SYNC) == ()
+
+
 def test_both_plugins_adds_the_sync_plugin_of_the_async_plugins_version(tmp_path, original):
     project = applied("both-plugins", ASYNC, tmp_path)
     assert variants.named("both-plugins").requirements(ASYNC) == ("pytest-playwright==0.10.0",)

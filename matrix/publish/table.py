@@ -41,7 +41,7 @@ import pandas as pd
 from matrix.define.versions import version_key
 
 from matrix.define.cell import ASYNC_PLUGIN, NATIVE, NONE, SYNC_PLUGIN, plugin_of
-from matrix.results import model, signatures, store
+from matrix.results import answers, model, signatures, store
 from matrix.results.model import BAD, DECIDED, SEVERITY, scenario_rank
 from matrix.results.record import OPTIONAL, Record
 
@@ -311,7 +311,7 @@ def _combo(cell: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _newest(cell: Mapping[str, Any]) -> tuple:
-    return (*(version_key(cell.get(axis)) for axis in AXES), cell["cell_id"])
+    return (*answers.newest_key({**cell, "plugin": cell.get("plugin_version")}), cell["cell_id"])
 
 
 def recommendations(cells: pd.DataFrame) -> dict[str, dict[str, Any]]:

@@ -177,10 +177,15 @@ def cells(records: Iterable[Any], *, variant: str | None = BASELINE,
     return out
 
 
+def newest_key(values: Mapping[str, Any]) -> tuple:
+    """The one "newest" order: each axis of :data:`AXES` in turn (the plugin's release
+    first, Python late), then coverage, each by :func:`version_key`."""
+    return tuple(version_key(values.get(a)) for a in (*AXES, "coverage"))
+
+
 def newest(candidates: Iterable[CellResult]) -> CellResult | None:
-    """The candidate with the newest releases (see :data:`AXES`), then by cell id."""
-    return max(candidates, key=lambda c: (tuple(version_key(c.values.get(a)) for a in AXES),
-                                          c.cell_id), default=None)
+    """The candidate with the newest releases (:func:`newest_key`), then by cell id."""
+    return max(candidates, key=lambda c: (newest_key(c.values), c.cell_id), default=None)
 
 
 # --------------------------------------------------------------------------- queries and answers
@@ -626,7 +631,7 @@ def _own_fixtures(fix: Fix) -> int:
 
 def _newness_rank(fix: Fix) -> tuple:
     """Newest first, as a key for ``min``."""
-    return tuple(_Reverse(version_key(v)) for v in (fix.query.values.get(a) for a in AXES))
+    return tuple(_Reverse(k) for k in newest_key(fix.query.values))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -351,11 +351,9 @@ def smallest_fix(answer: Answer) -> Evidence | None:
 
 
 def _newest(found: list[Evidence]) -> Evidence:
-    """The cell with the newest releases, in the order of the distributions."""
-    def key(e: Evidence) -> tuple:
-        requested = e.requested()
-        return tuple(Version(requested.get(d) or "0") for d in DISTRIBUTIONS), e.cell_id
-    return max(found, key=key)
+    """The cell with the newest releases (the answer engine's order)."""
+    return max(found, key=lambda e: (answers.newest_key(answers.axis_values(e.requested())[1]),
+                                     e.cell_id))
 
 
 def pins_of(record: Record) -> pins_mod.Pins:

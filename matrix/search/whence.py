@@ -28,7 +28,7 @@ from pathlib import Path
 from matrix import log
 from matrix.search import bisect, check, explain, trials
 from matrix.search.check import value as version_of
-from matrix.results import model, remedies, signatures, sources, store
+from matrix.results import answers, model, remedies, signatures, sources, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.define.versions import version_key
 from matrix.errors import ConfigError
@@ -255,8 +255,8 @@ def _remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signat
         if tried:
             lines.append(f"  {words}: passes in {passed} of the {len(tried)} combinations "
                          f"that show it and ran {scenario}")
-    newest = max(found, key=lambda o: [version_key(version_of(o.record, k) or "")
-                                       for k in ("python", *DISTRIBUTIONS)]).record
+    newest = max(found, key=lambda o: answers.newest_key(
+        answers.axis_values(o.record.requested, o.record.resolved, o.record.python)[1])).record
     pins = check.pins_of(newest)
     answer = check.lookup(pins, sources.Source(list(records), "", "given"), grouped)
     for n, e in enumerate(answer.remedies, 1):
