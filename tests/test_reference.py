@@ -123,7 +123,7 @@ def test_whence_names_each_quick_message_its_releases_and_fixes_from_the_referen
     releases = re.search(r"^  pytest-asyncio +(.+?)   \(", text, re.M).group(1)
     assert releases.split(", ")[0].split("–")[0] == min(shown, key=version_key)
     assert "remedies measured to work:" in text
-    assert re.search(r"^  1\. from .+ \[py", text, re.M)  # a passing combination nearby
+    assert re.search(r"^  1\. from .+ \((pass \((measured|inferred)\)): py", text, re.M)  # a fix nearby
     if known:
         assert "known fixes:" in text and known.fixes[0] in text
 

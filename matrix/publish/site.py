@@ -54,7 +54,7 @@ from markupsafe import Markup
 from matrix import masking
 from matrix.define.cell import BASELINE
 from matrix.define.versions import version_key
-from matrix.publish import table
+from matrix.publish import ask, table
 from matrix.results import answers, model, sources
 from matrix.results import signatures as catalogue
 from matrix.errors import MatrixError, OutputError
@@ -112,6 +112,8 @@ class Analysis:
     variant_records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     remedies: list[remedy_rows.Row] = dataclasses.field(default_factory=list)
     not_applicable: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: The ask box's answers, computed by the answer engine and whence (matrix.publish.ask).
+    asked: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def build(results_dir: Path, site_dir: Path, previous: Path | None = None,
@@ -248,6 +250,7 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
     if plan:  # a suite's planned cells are not probe cells either
         plan = plan | {"cells": [c for c in plan.get("cells", []) if not c.get("suite")]}
     plan, not_applicable = _split_plan(plan)
+    typed = [Record.from_json(r) for r in records + varied]
     df = table.frame(probes)
     scenarios = table.scenario_verdicts(df)
     cells_df = table.cell_verdicts(scenarios, plan)
@@ -261,7 +264,8 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
         warnings=warnings + plan_warnings + search_warnings, suites=suites(records), **searches,
         provenance=_provenance(results.parent), variant_records=varied,
         not_applicable=not_applicable,
-        remedies=remedy_rows.rows(Record.from_json(r) for r in records + varied),
+        remedies=remedy_rows.rows(typed),
+        asked={"versions": ask.versions_data(typed), "errors": ask.errors_data(typed, results.parent)},
     )
 
 
@@ -991,7 +995,7 @@ def ask_data(analysis: Analysis) -> dict[str, Any]:
     pythons = {c["python"] for c in analysis.cells if c["python"]}
     return {"signatures": catalogue.export(), "best": best,
             "grids": {p: f"grid-py{_slug(p)}-section" for p in sorted(pythons)},
-            "provenance": analysis.provenance}
+            "provenance": analysis.provenance, **analysis.asked}
 
 
 def _scenario_help() -> dict[str, str]:

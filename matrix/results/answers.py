@@ -445,11 +445,14 @@ class Part:
             past = ""
             if mine != ABSENT and measured and version_key(mine) > version_key(measured[-1]):
                 past = f"past the newest measured {measured[-1]}; "
-            out.append(Reason(axis=axis, yours=mine, text=(
-                f"{past}{axis} never changed a verdict of {self.what()} across the "
-                f"{self.pairs.get(axis, 0):,} measured pairs that differ in it "
-                f"({self.held()} held equal)")))
+            out.append(Reason(axis=axis, yours=mine, text=past + self.free_text(axis)))
         return out
+
+    def free_text(self, axis: str) -> str:
+        """Why ``axis``, which does not matter here, may differ from the evidence."""
+        return (f"{axis} never changed a verdict of {self.what()} across the "
+                f"{self.pairs.get(axis, 0):,} measured pairs that differ in it "
+                f"({self.held()} held equal)")
 
 
 class Engine:
@@ -460,6 +463,7 @@ class Engine:
         self.cells = [c for c in found if c.decided]
         self.snapshot = snapshot
         self.parts = (Part(CONTROL, self.cells), Part("browser", self.cells))
+        self._memo: dict[tuple, Answer] = {}
 
     @classmethod
     def of(cls, records: Iterable[Any], snapshot: Any = None) -> Engine:
@@ -539,11 +543,14 @@ class Engine:
         """The fewest changes, on the axes that matter and the plugin, under which the
         answer is ``pass``; the pins the evidence shows irrelevant stay as they are. Among
         equals: no own fixtures needed, the smallest version moves, then the newest."""
+        return next(iter(self.fixes(query, most)), None)
+
+    def fixes(self, query: Query, most: int = 2) -> list[Fix]:
+        """Every change of at most ``most`` axes under which the answer is ``pass``, the
+        smallest first (leaving every plugin counts as a change more: own fixtures)."""
+        found = []
         options = self._options(query)
-        found: list[Fix] = []
         for size in range(1, most + 1):
-            if found and min(map(_cost, found)) < size:
-                break  # leaving every plugin counts as a change more (own fixtures)
             for combo in itertools.combinations(options, size):
                 if len({axis for axis, *_ in combo}) < size:
                     continue
@@ -551,12 +558,18 @@ class Engine:
                 for axis, value, family in combo:
                     changes.append(_change(query, axis, value, family))
                     changed = changed.with_value(axis, value, family)
-                answer = self.answer(changed, fix=False)
+                answer = self._plain(changed)
                 if answer.kind in ("measured", "inferred") and answer.verdict == "pass":
                     found.append(Fix(changes=tuple(changes), query=changed, answer=answer))
-        return min(found, key=lambda f: (_cost(f), _own_fixtures(f), _move(f, query),
-                                         _newness_rank(f)),
-                   default=None)
+        return sorted(found, key=lambda f: (_cost(f), _own_fixtures(f), _move(f, query),
+                                            _newness_rank(f)))
+
+    def _plain(self, query: Query) -> Answer:
+        """The answer without a fix, remembered: fix searches ask the same pins often."""
+        key = (query.family, *sorted(query.values.items(), key=lambda kv: kv[0]))
+        if key not in self._memo:
+            self._memo[key] = self.answer(query, fix=False)
+        return self._memo[key]
 
     def _options(self, query: Query) -> list[tuple[str, str, str | None]]:
         """Single-axis changes worth trying: another plugin (family and version), and every

@@ -230,7 +230,7 @@ def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record],
         shown = ", ".join(f"{a}–{b}" if a != b else a for a, b, _ in runs)
         count = sum(n for *_, n in runs)
         lines.append(f"  {key:26} {shown}   ({count} measured version{'s' if count != 1 else ''})")
-    lines += _remedy_lines(found, records, match.signature)
+    lines += remedy_lines(found, records, match.signature)
     notes = bisect_notes(match.signature, trials.read_findings(folder / bisect.FINDINGS))
     if notes:
         lines += ["", "where bisect saw it change:"] + [f"  {n}" for n in notes]
@@ -240,27 +240,28 @@ def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record],
     return "\n".join(lines)
 
 
-def _remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signature: str
-                  ) -> list[str]:
+def remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signature: str
+                 ) -> list[str]:
     """What was measured to work where the signature shows: the other ways of running the
-    same combinations, the passing combination nearest to the newest one that shows it, and
-    each variant remedy measured on those combinations (``remedies.for_signature``)."""
+    same combinations, the answer engine's smallest fix for the newest combination that
+    shows it, and each variant remedy measured on those combinations
+    (``remedies.for_signature``)."""
     lines = ["", "remedies measured to work:"]
     hit = {o.record.cell_id for o in found}
-    grouped = check.by_cell(records)
-    cells = {c: s for c, s in grouped.items() if c in hit}
+    mine = [c for c in answers.cells(records) if c.cell_id in hit]
     for scenario, words in check.WORKAROUND_WORDS.items():
-        tried = [s for s in cells.values() if scenario in s]
-        passed = sum(s[scenario].outcome == "pass" for s in tried)
+        tried = [c for c in mine if scenario in c.scenarios]
+        passed = sum(c.scenarios[scenario].outcome == "pass" for c in tried)
         if tried:
             lines.append(f"  {words}: passes in {passed} of the {len(tried)} combinations "
                          f"that show it and ran {scenario}")
-    newest = max(found, key=lambda o: answers.newest_key(
-        answers.axis_values(o.record.requested, o.record.resolved, o.record.python)[1])).record
-    pins = check.pins_of(newest)
-    answer = check.lookup(pins, sources.Source(list(records), "", "given"), grouped)
-    for n, e in enumerate(answer.remedies, 1):
-        lines.append(f"  {n}. from {newest.cell_id}: {check.diff_text(e)}  [{e.cell_id}]")
+    newest = answers.newest(mine)
+    if newest is not None:
+        query = answers.Query(family=newest.family, values=dict(newest.values))
+        fix = answers.Engine(answers.cells(records)).smallest_fix(query)
+        if fix is not None:
+            lines.append(f"  1. from {newest.cell_id}: {fix.text()}  ({fix.answer.label}: "
+                         f"{', '.join(c.cell_id for c in fix.answer.evidence[:2])})")
     lines += [f"  {line}" for line in remedies.for_signature(signature, records)]
     if len(lines) == 2:
         lines.append("  none measured yet")
