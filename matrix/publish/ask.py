@@ -30,6 +30,7 @@ from matrix.results.record import Record
 #: The pickers, in the page's order; ``plugin`` is a plugin and its release.
 PICKERS = ("python", "pytest", "pytest-asyncio", "plugin", "playwright")
 MAX_KEYS = 20000  # answers shipped at most (the page stays a few MB at worst)
+FIXES_SHIPPED = 8  # ranked fixes per answer: the first the pins allow is shown
 
 
 def plugin_label(family: str, version: str | None) -> str:
@@ -53,8 +54,9 @@ def query_of(chosen: Mapping[str, str | None]) -> answers.Query | None:
 def versions_data(typed: Sequence[Record]) -> dict[str, Any]:
     """The pickers' values, the engine's cells and the answers keyed by what matters."""
     engine = answers.Engine(answers.cells(typed), releases.load())
+    # pytest-asyncio always: the expected signature is the nearest release's
     keyed = [a for a in ("python", "pytest", "pytest-asyncio", "playwright")
-             if any(a in p.matter for p in engine.parts)]
+             if a == "pytest-asyncio" or any(a in p.matter for p in engine.parts)]
     values = _picker_values(engine.cells)
     plugins = values["plugin"]
     index = {c.cell_id: n for n, c in enumerate(engine.cells)}
@@ -75,7 +77,7 @@ def versions_data(typed: Sequence[Record]) -> dict[str, Any]:
                    **{a: c.values.get(a) for a in ("python", "pytest", "pytest-asyncio",
                                                    "playwright")},
                    "verdict": c.verdict} for c in engine.cells],
-        "severity": list(model.SEVERITY),
+        "severity": list(model.SEVERITY), "axes": list(answers.AXES),
         "refused": _refusals(engine, values),
     }
 
@@ -93,21 +95,33 @@ def _entry(engine: answers.Engine, query: answers.Query, index: Mapping[str, int
     hits = engine.measured(query)
     bad = (inferred.kind == "inferred" and inferred.verdict != "pass") or (
         hits is not None and hits.verdict != "pass")
-    return compact(inferred, index, engine.smallest_fix(query) if bad else None)
+    # the script shows the first fix whose pins, with the picker values left out of the
+    # key, declared metadata does not refuse: the engine's own choice for the whole pins
+    fixes = engine.fixes(query)[:FIXES_SHIPPED] if bad else []
+    return compact(inferred, index) | {"fixes": [_fix(f, index) for f in fixes]}
 
 
-def compact(answer: answers.Answer, index: Mapping[str, int], fix: answers.Fix | None = None
-            ) -> dict[str, Any]:
+def _fix(fix: answers.Fix, index: Mapping[str, int]) -> dict[str, Any]:
+    return {"text": fix.text(), "support": fix.answer.label, "pins": fix.query.pins(),
+            "set": {("plugin" if a == "family" else a): _picker(fix.query, a)
+                    for a, _, _ in fix.changes},
+            "evidence": [index[c.cell_id] for c in fix.answer.evidence[:answers.SHOWN]]}
+
+
+def _picker(query: answers.Query, axis: str) -> str | None:
+    """The picker value a fix sets on ``axis``."""
+    if axis in ("family", "plugin"):
+        return plugin_label(query.family, query.values.get("plugin"))
+    return query.values.get(axis)
+
+
+def compact(answer: answers.Answer, index: Mapping[str, int]) -> dict[str, Any]:
     """What the page shows of an answer (the words are the engine's own; cells as their
     position in the shipped cells)."""
     return {"kind": answer.kind, "verdict": answer.verdict, "label": answer.label,
             "why": answer.why, "expected": answer.expected_signature,
             "evidence": [index[c.cell_id] for c in answer.evidence],
             "reasons": [[r.axis, r.yours, r.text] for r in answer.reasons],
-            "fix": ({"text": fix.text(), "changes": [list(c) for c in fix.changes],
-                     "support": fix.answer.label, "pins": fix.query.pins(),
-                     "evidence": [index[c.cell_id] for c in fix.answer.evidence[:answers.SHOWN]]}
-                    if fix else None),
             "bisect": (answers.bisect_command(answer.query, answer.between[2],
                                               *answer.between[:2]) if answer.between else None)}
 

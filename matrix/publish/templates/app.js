@@ -403,14 +403,6 @@
     return {sig: c, re: new RegExp(c.pattern)};
   });
   var noise = ask.signatures.noise.map(function (n) { return [new RegExp(n[0], "g"), n[1]]; });
-  var ASK_KEYS = ["python", "pytest", "pytest-asyncio", "plugin", "playwright"];
-
-  function pluginChoice(cell) {
-    return cell.plugin_version ? cell.plugin + " " + cell.plugin_version : cell.plugin;
-  }
-
-  function askValue(cell, key) { return key === "plugin" ? pluginChoice(cell) : cell[key]; }
-
   function normalise(line) {
     noise.forEach(function (n) { line = line.replace(n[0], n[1]); });
     return line.trim().slice(0, ask.signatures.max_signature);
@@ -442,185 +434,236 @@
     return null;
   }
 
-  /* Cells with a scenario whose verdict record shows the signature. */
-  function cellsShowing(id) {
-    var found = [];
-    data.cells.forEach(function (cell) {
-      var hits = cell.scenarios.filter(function (s) { return val(s[2], "signature") === id; });
-      if (hits.length) { found.push({cell: cell, scenarios: hits}); }
-    });
-    return found;
-  }
+  /* The answers themselves are computed in Python (matrix/publish/ask.py: the answer
+   * engine and whence) and shipped in data.ask; the script looks them up. Its own steps
+   * are the engine's order (declared metadata, exact cells, then the answer for what
+   * matters), held to the engine's answers by the browser test's shared table. */
 
-  function releasesOf(found) {
-    var out = [];
-    [["python", "Python"], ["pytest", "pytest"], ["pytest-asyncio", "pytest-asyncio"],
-     ["plugin", "plugin"], ["playwright", "playwright"]].forEach(function (p) {
-      var seen = {};
-      found.forEach(function (f) { var v = askValue(f.cell, p[0]); if (v) { seen[v] = 1; } });
-      var values = Object.keys(seen);
-      var order = p[0] === "plugin" ? null : rec.dicts[p[0]];
-      if (order) { values.sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); }); }
-      else { values.sort(); }
-      if (values.length) { out.push([p[1], values]); }
-    });
-    return out;
-  }
+  var V = ask.versions, E = ask.errors;
+  var PICKERS = ["python", "pytest", "pytest-asyncio", "plugin", "playwright"];
 
-  function gridLink(cell) {
+  function gridLink(python) {
     var a = el("a", null, "grid");
-    a.setAttribute("href", "#" + (ask.grids[cell.python] || "grids"));
+    a.setAttribute("href", "#" + (ask.grids[python] || "grids"));
     return a;
   }
 
-  function fixList(sig) {
-    var ul = el("ul", "ask-fixes");
-    (sig ? sig.fixes : []).forEach(function (f) { ul.appendChild(el("li", null, f)); });
-    Object.keys(ask.best).forEach(function (plugin) {
-      var li = el("li", null, "measured to pass every scenario: ");
-      li.appendChild(cellLink(ask.best[plugin].cell_id, ask.best[plugin].text));
-      ul.appendChild(li);
-    });
-    return ul;
+  function cellItem(id, verdict, python, label) {
+    var li = el("li");
+    li.appendChild(chip(verdict));
+    li.appendChild(document.createTextNode(" "));
+    var cell = cellsById[id];
+    li.appendChild(cellLink(id, label || (cell ? versionsLine(cell) : id)));
+    li.appendChild(document.createTextNode(" ("));
+    li.appendChild(gridLink(python || (cell && cell.python)));
+    li.appendChild(document.createTextNode(")"));
+    return li;
   }
 
   function showSignature(box, match) {
-    var sig = match.sig || null;
+    var found = E[match.id] || {meaning: null, fixes: [], runs: 0, cells: [], releases: [],
+                                remedies: []};
     var head = el("h3", null, (match.line || match.id) + " is ");
     head.appendChild(signatureNode(match.id));
     box.appendChild(head);
-    if (sig) { box.appendChild(el("p", "ask-meaning", sig.meaning)); }
-    var found = cellsShowing(match.id);
-    var runs = found.reduce(function (n, f) { return n + f.scenarios.length; }, 0);
-    box.appendChild(el("p", null, found.length ? "Produced in " + runs + " scenario runs of " +
-      found.length + " measured combinations, by these releases:" : "No measured combination here shows it."));
+    if (found.meaning) { box.appendChild(el("p", "ask-meaning", found.meaning)); }
+    box.appendChild(el("p", null, found.cells.length ? "Produced in " + found.runs +
+      " scenario runs of " + found.cells.length + " measured combinations, by these releases:" :
+      "No measured combination here shows it."));
     var dl = el("dl", "ask-releases");
-    releasesOf(found).forEach(function (r) {
+    found.releases.forEach(function (r) {
       dl.appendChild(el("dt", null, r[0]));
       dl.appendChild(el("dd", null, r[1].join(", ")));
     });
     box.appendChild(dl);
     var ul = el("ul", "ask-cells");
-    found.slice(0, 20).forEach(function (f) {
-      var li = el("li");
-      li.appendChild(chip(f.cell.verdict));
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(cellLink(f.cell.id, versionsLine(f.cell)));
-      li.appendChild(document.createTextNode(" (" + f.scenarios.map(function (s) { return s[0]; }).join(", ") + "; "));
-      li.appendChild(gridLink(f.cell));
-      li.appendChild(document.createTextNode(")"));
-      ul.appendChild(li);
+    found.cells.slice(0, 20).forEach(function (id) {
+      var cell = cellsById[id];
+      ul.appendChild(cellItem(id, cell ? cell.verdict : "bug", cell && cell.python, id));
     });
-    if (found.length > 20) { ul.appendChild(el("li", "more", "… and " + (found.length - 20) + " more")); }
+    if (found.cells.length > 20) { ul.appendChild(el("li", "more", "… and " + (found.cells.length - 20) + " more")); }
     box.appendChild(ul);
     box.appendChild(el("h4", null, "Fix"));
-    box.appendChild(fixList(sig));
-  }
-
-  function knownSignature(id) {
-    var hit = known.filter(function (k) { return k.sig.id === id; })[0];
-    return hit ? hit.sig : null;
-  }
-
-  function differences(cell, chosen) {
-    return ASK_KEYS.filter(function (k) { return chosen[k] && askValue(cell, k) !== chosen[k]; });
-  }
-
-  function nearestPassing(cell) {
-    var keys = ASK_KEYS.concat(["pytest-cov"]);
-    var best = null, bestN = 99;
-    data.cells.forEach(function (c) {
-      if (c.verdict !== "pass") { return; }
-      var n = keys.filter(function (k) { return askValue(c, k) !== askValue(cell, k); }).length;
-      if (n < bestN) { best = c; bestN = n; }
+    var fixes = el("ul", "ask-fixes");
+    found.fixes.forEach(function (f) { fixes.appendChild(el("li", null, f)); });
+    found.remedies.filter(function (l) { return l.trim() && l.trim() !== "remedies measured to work:"; })
+      .forEach(function (l) { fixes.appendChild(el("li", null, l.trim())); });
+    Object.keys(ask.best).forEach(function (plugin) {
+      var li = el("li", null, "measured to pass every scenario: ");
+      li.appendChild(cellLink(ask.best[plugin].cell_id, ask.best[plugin].text));
+      fixes.appendChild(li);
     });
-    return best;
+    box.appendChild(fixes);
+    box.setAttribute("data-answer", JSON.stringify({signature: match.id, runs: found.runs,
+                                                    cells: found.cells}));
   }
 
-  function showCell(box, cell) {
-    var p = el("p", "ask-verdict");
-    p.appendChild(el("strong", null, "Verdict: "));
-    p.appendChild(chip(cell.verdict));
-    p.appendChild(document.createTextNode(" "));
-    p.appendChild(cellLink(cell.id, versionsLine(cell)));
-    p.appendChild(document.createTextNode(" ("));
-    p.appendChild(gridLink(cell));
-    p.appendChild(document.createTextNode(")"));
-    box.appendChild(p);
-    var ul = el("ul", "ask-scenarios");
-    var sigs = [];
-    cell.scenarios.forEach(function (s) {
-      var sig = val(s[2], "signature");
-      var li = el("li", null, s[0] + ": ");
-      li.appendChild(chip(s[1]));
-      if (sig) {
-        li.appendChild(document.createTextNode(" "));
-        li.appendChild(signatureNode(sig));
-        if (sigs.indexOf(sig) < 0) { sigs.push(sig); }
+  /* Declared metadata: a picker value on the chosen Python, or two picker values. */
+  function refusal(chosen) {
+    var picked = PICKERS.filter(function (k) { return k !== "python" && chosen[k]; })
+      .map(function (k) { return k + "=" + chosen[k]; });
+    var python = chosen.python ? ["python=" + chosen.python] : [];
+    var tries = [];
+    picked.forEach(function (a) { if (python.length) { tries.push(python.concat([a])); } });
+    for (var i = 0; i < picked.length; i++) {
+      for (var j = i + 1; j < picked.length; j++) {
+        tries.push([picked[i], picked[j]]);
+        if (python.length) { tries.push(python.concat([picked[i], picked[j]])); }
       }
-      ul.appendChild(li);
-    });
-    box.appendChild(ul);
-    sigs.forEach(function (id) {
-      var sig = knownSignature(id);
-      if (sig) { box.appendChild(el("p", "ask-meaning", id + ": " + sig.meaning)); }
-    });
-    if (cell.verdict !== "pass") {
-      var fix = nearestPassing(cell);
-      var fp = el("p", "ask-fix", "Nearest combination measured to pass every scenario: ");
-      if (fix) { fp.appendChild(cellLink(fix.id, versionsLine(fix))); } else { fp.textContent += "none yet"; }
-      box.appendChild(fp);
-      var first = sigs.map(knownSignature).filter(function (s) { return s; })[0];
-      if (first) { box.appendChild(fixList(first)); }
     }
+    for (var t = 0; t < tries.length; t++) {
+      var why = V.refused[tries[t].slice().sort().join("|")];
+      if (why) { return why; }
+    }
+    return null;
+  }
+
+  function severity(verdict) {
+    var i = V.severity.indexOf(verdict);
+    return i < 0 ? V.severity.length : i;
+  }
+
+  function byWorst(a, b) {
+    var d = severity(V.cells[a].verdict) - severity(V.cells[b].verdict);
+    return d || (V.cells[a].id < V.cells[b].id ? -1 : V.cells[a].id > V.cells[b].id ? 1 : 0);
+  }
+
+  function exact(chosen) {
+    var hits = [];
+    V.cells.forEach(function (c, i) {
+      if (PICKERS.every(function (k) { return !chosen[k] || c[k] === chosen[k]; })) { hits.push(i); }
+    });
+    return hits.sort(byWorst);
+  }
+
+  function entryOf(chosen) {
+    return V.answers[[chosen.plugin].concat(V.keyed.map(function (a) { return chosen[a] || ""; }))
+      .join("|")] || null;
+  }
+
+  /* The answer for the chosen versions: {kind, verdict, why, evidence, reasons, fix, ...}. */
+  function versionsAnswer(chosen) {
+    if (!chosen.plugin) {
+      return {kind: "unknown", verdict: "unknown", why: "choose a plugin (or none) first",
+              evidence: [], reasons: [], fix: null, expected: null, bisect: null};
+    }
+    var why = refusal(chosen);
+    if (why) {
+      return {kind: "unresolvable", verdict: "unresolvable", why: why, evidence: [],
+              reasons: [], fix: null, expected: null, bisect: null};
+    }
+    var entry = entryOf(chosen) || {kind: "unknown", verdict: "unknown", why: "not answered here",
+                                    evidence: [], reasons: [], fixes: [], expected: null, bisect: null};
+    var hits = exact(chosen), out;
+    if (hits.length) {
+      out = {kind: "measured", verdict: V.cells[hits[0]].verdict, why: "", evidence: hits,
+             reasons: [], expected: null, bisect: null};
+    } else {
+      out = {kind: entry.kind, verdict: entry.verdict, why: entry.why, evidence: entry.evidence,
+             reasons: entry.reasons.concat(freeReasons(chosen, entry)), expected: entry.expected,
+             bisect: entry.bisect};
+    }
+    out.fix = null;
+    if ((out.kind === "measured" || out.kind === "inferred") && out.verdict !== "pass") {
+      out.fix = (entry.fixes || []).filter(function (f) {
+        var fixed = {};
+        PICKERS.forEach(function (k) { fixed[k] = chosen[k]; });
+        Object.keys(f.set).forEach(function (k) { fixed[k] = f.set[k]; });
+        return !refusal(fixed);
+      })[0] || null;
+    }
+    return out;
+  }
+
+  function freeReasons(chosen, entry) {
+    var out = [];
+    Object.keys(V.free).forEach(function (axis) {
+      if (V.keyed.indexOf(axis) >= 0 || !chosen[axis]) { return; }
+      if (entry.evidence.some(function (i) { return V.cells[i][axis] !== chosen[axis]; })) {
+        out.push([axis, chosen[axis], V.free[axis]]);
+      }
+    });
+    return out.sort(function (a, b) { return V.axes.indexOf(a[0]) - V.axes.indexOf(b[0]); });
+  }
+
+  function label(answer) {
+    return answer.kind === "measured" || answer.kind === "inferred" ?
+      answer.verdict + " (" + answer.kind + ")" : answer.kind;
   }
 
   function answerVersions(box, chosen) {
-    var measured = data.cells.filter(function (c) { return data.states[c.verdict] && c.scenarios.length; });
-    var hits = measured.filter(function (c) { return differences(c, chosen).length === 0; });
-    if (!hits.length) {
-      box.appendChild(el("p", null, "No measured combination has exactly these versions. Nearest:"));
-      var ranked = measured.slice().sort(function (a, b) {
-        return differences(a, chosen).length - differences(b, chosen).length;
-      }).slice(0, 3);
-      hits = ranked;
+    var a = versionsAnswer(chosen);
+    box.className = a.verdict === "pass" ? "good" : a.verdict === "unknown" ? "" : "bad";
+    var p = el("p", "ask-verdict");
+    p.appendChild(el("strong", null, "Verdict: "));
+    p.appendChild(chip(a.verdict === "unresolvable" ? "unresolvable" : a.verdict));
+    p.appendChild(document.createTextNode(" " + label(a) + (a.why ? ": " + a.why : "")));
+    box.appendChild(p);
+    if (a.expected) {
+      var sig = el("p", "ask-expected", "Expected signature (the nearest measured pytest-asyncio release's): ");
+      sig.appendChild(signatureNode(a.expected));
+      box.appendChild(sig);
     }
-    box.className = hits.some(function (c) { return c.verdict !== "pass"; }) ? "bad" : "good";
-    hits.slice(0, 10).forEach(function (c) { showCell(box, c); });
-    if (hits.length > 10) { box.appendChild(el("p", "more", "… and " + (hits.length - 10) + " more")); }
+    if (a.evidence.length) {
+      box.appendChild(el("h4", null, a.kind === "measured" ? "Measured cells" : "Evidence (measured cells)"));
+      var ul = el("ul", "ask-cells");
+      a.evidence.slice(0, 10).forEach(function (i) {
+        ul.appendChild(cellItem(V.cells[i].id, V.cells[i].verdict, V.cells[i].python));
+      });
+      if (a.evidence.length > 10) { ul.appendChild(el("li", "more", "… and " + (a.evidence.length - 10) + " more")); }
+      box.appendChild(ul);
+    }
+    if (a.reasons.length) {
+      var rs = el("ul", "ask-reasons");
+      a.reasons.forEach(function (r) { rs.appendChild(el("li", null, r[0] + " " + r[1] + ": " + r[2])); });
+      box.appendChild(rs);
+    }
+    if (a.bisect) { box.appendChild(el("p", "ask-bisect", "Settle it: " + a.bisect)); }
+    if (a.fix) {
+      var fp = el("p", "ask-fix", "Smallest fix: " + a.fix.text + " (" + a.fix.support + "). Pins to write: ");
+      var pins = {};
+      PICKERS.forEach(function (k) { if (chosen[k] && k !== "python" && k !== "plugin") { pins[k] = chosen[k]; } });
+      Object.keys(a.fix.pins).forEach(function (k) { pins[k] = a.fix.pins[k]; });
+      fp.appendChild(el("code", null, Object.keys(a.fix.pins).map(function (k) { return k + "==" + a.fix.pins[k]; })
+        .concat(Object.keys(pins).filter(function (k) { return !(k in a.fix.pins); })
+                  .map(function (k) { return k + "==" + pins[k]; })).join(" ")));
+      box.appendChild(fp);
+    } else if (a.verdict !== "pass" && (a.kind === "measured" || a.kind === "inferred")) {
+      box.appendChild(el("p", "ask-fix", "No change of the pins that matter is measured or inferred to pass."));
+    }
+    box.setAttribute("data-answer", JSON.stringify({
+      kind: a.kind, verdict: a.verdict, why: a.kind === "unresolvable" ? "" : a.why,
+      evidence: a.evidence.map(function (i) { return V.cells[i].id; }).sort(),
+      fix: a.fix ? a.fix.text : null, expected: a.expected, bisect: a.bisect}));
   }
 
   function answerAsk() {
     var box = document.getElementById("ask-answer");
     var text = document.getElementById("ask-text").value;
     var chosen = {};
-    ASK_KEYS.forEach(function (k) { chosen[k] = document.getElementById("ask-" + k).value; });
+    PICKERS.forEach(function (k) { chosen[k] = document.getElementById("ask-" + k).value; });
     box.textContent = "";
     box.className = "";
+    box.removeAttribute("data-answer");
     if (text.trim()) {
       var match = identify(text);
       if (!match) {
         box.appendChild(el("p", null, "No catalogue entry or recorded signature matches. Normalised, it reads:"));
         box.appendChild(el("pre", null, normalise(text.trim().split(/\r?\n/)[0])));
+        box.setAttribute("data-answer", JSON.stringify({signature: null}));
         return;
       }
       box.className = "bad";
       showSignature(box, match);
       return;
     }
-    if (ASK_KEYS.some(function (k) { return chosen[k]; })) { answerVersions(box, chosen); }
+    if (PICKERS.some(function (k) { return chosen[k]; })) { answerVersions(box, chosen); }
   }
 
   function wireAsk() {
-    ASK_KEYS.forEach(function (key) {
+    PICKERS.forEach(function (key) {
       var select = document.getElementById("ask-" + key);
-      var seen = {};
-      data.cells.forEach(function (c) { var v = askValue(c, key); if (v) { seen[v] = 1; } });
-      var values = Object.keys(seen);
-      var order = key === "plugin" ? null : rec.dicts[key];
-      if (order) { values.sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); }); }
-      else { values.sort(); }
-      values.forEach(function (v) { select.appendChild(el("option", null, v)); });
+      (V.pickers[key] || []).forEach(function (v) { select.appendChild(el("option", null, v)); });
       select.addEventListener("change", answerAsk);
     });
     var timer = null;
