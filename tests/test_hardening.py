@@ -9,9 +9,14 @@ import errno
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
+
+from matrix import log
+from matrix.cli import main
+from matrix.publish import regress
 
 from matrix.define import definition, plan
 from matrix.define.cell import Cell
@@ -19,7 +24,7 @@ from matrix.errors import ConfigError, OutputError
 from matrix.measure import suite
 from matrix.define import scenarios
 from matrix.results import store
-from matrix.results.record import Outcome
+from matrix.results.record import Counts, Outcome, Record
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests/data"
@@ -413,3 +418,47 @@ def test_a_listing_cut_short_by_its_reader_ends_quietly(tmp_path) -> None:
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.stdout.count("\n") == 1 and proc.stdout.startswith("py3.")
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+# ------------------------------------------------------------ hostile input (issue 23)
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b[H\r\x9b31m\u202e"
+
+
+def a_record(**fields) -> Record:
+    """A whole record of one scenario, the fields given replacing the plain ones."""
+    plain = dict(run_id="r1", cell_id="py3.13-pytest8.4.2", python="3.13.0",
+                 requested={"pytest": "8.4.2"}, resolved={"pytest": "8.4.2"}, probe="control",
+                 scenario="control", outcome=Outcome.BUG, signature="loop-already-running",
+                 message="RuntimeError: This event loop is already running", tests=Counts(),
+                 duration_s=1.0, started_at="2026-01-31T04:17:00Z", repro="nox", log=None)
+    return Record(**{**plain, **fields})
+
+
+def no_control(text: str) -> bool:
+    """Whether ``text`` holds no character a terminal would obey (newlines and tabs aside)."""
+    return not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in "\n\t"
+                   for c in text)
+
+
+def test_every_logged_and_answered_line_shows_escapes_never_obeys_them(capsys) -> None:
+    log.info(f"cell {ESCAPES}")
+    log.warning(ESCAPES)
+    log.answer(f"line one\n{ESCAPES}")
+    out, err = capsys.readouterr()
+    assert no_control(out) and no_control(err) and "\\x1b]0;pwned\\x07" in err
+    assert out.startswith("line one\n")  # an answer keeps its lines
+
+
+def test_a_crafted_record_reaches_issue_titles_and_bodies_escaped(tmp_path, capsys) -> None:
+    bad = a_record(cell_id=f"py3.13{ESCAPES}", signature=f"RuntimeError: x{ESCAPES}",
+                   message=f"RuntimeError: x{ESCAPES}")
+    actions = regress.plan([], [bad], [])
+    assert actions and all(no_control(a.title) and "\n" not in a.title for a in actions)
+    assert all(no_control(a.body) and no_control(a.to_json()["title"]) for a in actions)
+    assert no_control(regress.render(actions))
+    store.append(tmp_path, bad)
+    assert main(["regressions", "--previous", str(tmp_path / "none"),
+                 "--current", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert no_control(out) and no_control(err)

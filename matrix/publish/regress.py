@@ -173,8 +173,10 @@ def _gone(ctx: _Context, sig: str, before: Sequence[Record],
 
 def _action(kind: str, sig: str, records: Sequence[Record], *, body: str,
             issue: Issue | None = None, refresh: str | None = None) -> Action:
-    return Action(kind=kind, signature=sig, key=key_of(sig), title=title_of(sig),
-                  labels=labels_of(sig), body=body, refresh=refresh,
+    # What a record says reaches GitHub shown, never obeyed: the one escaping of log.
+    return Action(kind=kind, signature=sig, key=key_of(sig), title=log.printable(title_of(sig)),
+                  labels=labels_of(sig), body=log.printable(body, lines=True),
+                  refresh=None if refresh is None else log.printable(refresh, lines=True),
                   issue=issue.number if issue else None,
                   cells=tuple(f"{c} {s}" for c, s, _ in _occurrences(records)))
 
@@ -387,7 +389,8 @@ def render(actions: Sequence[Action]) -> str:
             "| --- | --- | --- | --- |"]
     for a in actions:
         number = f"#{a.issue}" if a.issue else "new" if a.kind == "open" else "none filed"
-        rows.append(f"| {a.kind} | {number} | {_code(a.signature)} | {len(a.cells)} |")
+        rows.append(f"| {a.kind} | {number} | {_code(log.printable(a.signature))} | "
+                    f"{len(a.cells)} |")
     return "\n".join(rows) + "\n"
 
 
