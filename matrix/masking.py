@@ -127,8 +127,8 @@ def mask_data(data: Any, values: frozenset[str]) -> Any:
 
 def mask_file(path: Path, values: frozenset[str]) -> None:
     """Mask a written file in place (a hard-linked copy is masked with it)."""
-    if not values or not path.is_file():
-        return
+    if not values or path.is_symlink() or not path.is_file():
+        return  # a link is never followed: its target is not ours to rewrite
     data = path.read_bytes()
     masked = mask_bytes(data, values)
     if masked != data:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -23,7 +25,8 @@ from matrix.define.cell import Cell
 from matrix.errors import ConfigError, OutputError
 from matrix.measure import suite
 from matrix.define import scenarios
-from matrix.results import store
+from matrix.publish import site
+from matrix.results import merge, store
 from matrix.results.record import Counts, Outcome, Record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -462,3 +465,60 @@ def test_a_crafted_record_reaches_issue_titles_and_bodies_escaped(tmp_path, caps
                  "--current", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
     assert no_control(out) and no_control(err)
+
+
+def a_results_folder(folder: Path, *records: Record) -> Path:
+    """A results folder holding ``records``, each log written where it points."""
+    for record in records:
+        store.append(folder, record)
+        if record.log and not (folder / record.log).is_symlink():
+            (folder / record.log).parent.mkdir(parents=True, exist_ok=True)
+            (folder / record.log).write_text("a log\n")
+    return folder
+
+
+def test_no_link_is_followed_out_of_a_results_folder(tmp_path, capsys) -> None:
+    outside = tmp_path / "outside"
+    (outside / "home").mkdir(parents=True)
+    (outside / "shadow").write_text("root:OUTSIDE-SECRET:19000::::::\n")
+    (outside / "home" / "big.txt").write_text("OUTSIDE-HOME\n")
+    source = a_results_folder(tmp_path / "results", a_record(log="logs/c/control.log"),
+                              a_record(scenario="e2e-first", log="logs/c/leak.log"),
+                              a_record(scenario="e2e-last", log="logs/c/home/big.txt"))
+    (source / "logs/c/leak.log").unlink()
+    (source / "logs/c/leak.log").symlink_to(outside / "shadow")
+    shutil.rmtree(source / "logs/c/home")
+    (source / "logs/c/home").symlink_to(outside / "home")
+    (source / "logs/home").symlink_to(outside / "home")
+    (source / "plan.json").symlink_to(outside / "shadow")
+    merged = tmp_path / "merged"
+    assert main(["merge", "--out", str(merged), str(source)]) == 0
+    assert "leak.log is a link; links in a results folder are never followed" in (
+        capsys.readouterr().err)
+    copied = [p for p in merged.rglob("*")]
+    assert not any(p.is_symlink() for p in copied) and (merged / "logs/c/control.log").is_file()
+    assert not any("OUTSIDE" in p.read_text() for p in copied if p.is_file())
+    for folder in (source, merged):
+        site_dir = site.build(folder, tmp_path / f"site-{folder.name}").parent
+        published = [p for p in site_dir.rglob("*") if p.is_file()]
+        assert not any("OUTSIDE" in p.read_text(errors="replace") for p in published)
+        assert (site_dir / "logs/c/control.log").is_file()
+        assert not (site_dir / "logs/c/leak.log").exists()
+        assert not (site_dir / "logs/c/home").exists()
+
+
+def test_merge_keeps_what_a_newer_version_wrote_byte_for_byte(tmp_path) -> None:
+    out = a_results_folder(tmp_path / "out", a_record())
+    newer = [json.dumps({**a_record(scenario="e2e-first").to_json(), "flavour": "new"}),
+             json.dumps({**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
+                        indent=None, separators=(",", ":")),
+             json.dumps({**a_record(scenario="isolated").to_json(), "schema": 2})]
+    with (out / store.RESULTS).open("a") as f:
+        f.write("".join(line + "\n" for line in newer))
+    source = a_results_folder(tmp_path / "shard", a_record(cell_id="py3.12-pytest8.4.2"))
+    result = merge.merge([source], out)
+    lines = (out / store.RESULTS).read_text().splitlines()
+    assert all(line in lines for line in newer) and len(lines) == 5
+    assert result.not_understood == 3 and "3 records not understood" in str(result)
+    merge.merge([source], out)  # again: nothing is rewritten or doubled
+    assert (out / store.RESULTS).read_text().splitlines() == lines
