@@ -9,14 +9,18 @@ import errno
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from matrix import log
+from matrix import fetch, log
 from matrix.cli import main
 from matrix.publish import regress
 
@@ -26,7 +30,7 @@ from matrix.errors import ConfigError, OutputError
 from matrix.measure import suite
 from matrix.define import scenarios
 from matrix.publish import site
-from matrix.results import merge, store
+from matrix.results import merge, sources, store
 from matrix.results.record import Counts, Outcome, Record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -522,3 +526,79 @@ def test_merge_keeps_what_a_newer_version_wrote_byte_for_byte(tmp_path) -> None:
     assert result.not_understood == 3 and "3 records not understood" in str(result)
     merge.merge([source], out)  # again: nothing is rewritten or doubled
     assert (out / store.RESULTS).read_text().splitlines() == lines
+
+
+@contextlib.contextmanager
+def a_server(reply) -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every connection with ``reply(socket)``; yields
+    the address of its results.jsonl."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError):
+                conn.recv(65536)
+                reply(conn, stop)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/results.jsonl"
+    finally:
+        stop.set()
+        listener.close()
+
+
+def drip(conn, stop) -> None:
+    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+    while not stop.wait(0.5):
+        conn.sendall(b"[")
+
+
+def drip_headers(conn, stop) -> None:
+    conn.sendall(b"HTTP/1.0 200 OK\r\n")
+    while not stop.wait(0.5):
+        conn.sendall(b"X")
+
+
+def sends(data: bytes):
+    return lambda conn, stop: conn.sendall(data)
+
+
+def test_from_a_dripping_server_ends_within_its_deadline_in_one_sentence(monkeypatch,
+                                                                          capsys) -> None:
+    monkeypatch.setattr(fetch, "DEADLINE_S", 2.0)
+    for reply in (drip, drip_headers):
+        with a_server(reply) as url:
+            started = time.monotonic()
+            assert main(["whence", "RuntimeError: x", "--from", url]) == ConfigError.return_code
+            assert time.monotonic() - started < 5
+        err = capsys.readouterr().err
+        assert "could not be fetched (no whole reply within 2 seconds)" in err
+        assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("reply, says", [
+    (b"SSH-2.0-OpenSSH_9.6\r\n", "the reply is not HTTP"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"a\"", "the reply was cut short"),
+    (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n", "header line"),
+    (b"HTTP/1.1 200 OK\r\n\r\n" + b"[" + b" " * (2 * 2**20), "larger than 1 MB"),
+])
+def test_a_wrong_or_large_reply_is_one_sentence(monkeypatch, capsys, reply, says) -> None:
+    monkeypatch.setattr(fetch, "MAX_BYTES", 2**20)
+    with a_server(sends(reply)) as url:
+        assert main(["whence", "RuntimeError: x", "--from", url]) == ConfigError.return_code
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_provenance_of_the_wrong_shape_is_left_out(tmp_path) -> None:
+    folder = a_results_folder(tmp_path / "r", a_record())
+    for wrong in ("[1, 2]", '{"machine": "x"}', "{", "[" * 100_000):
+        (folder / "provenance.json").write_text(wrong)
+        source = sources.load(str(folder / store.RESULTS), None)
+        assert len(source.records) == 1 and source.describe().startswith("1 records")
