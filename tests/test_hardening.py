@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from matrix import fetch, log
+from matrix import fetch, log, masking
 from matrix.cli import main
 from matrix.publish import regress
 
@@ -602,3 +603,42 @@ def test_a_provenance_of_the_wrong_shape_is_left_out(tmp_path) -> None:
         (folder / "provenance.json").write_text(wrong)
         source = sources.load(str(folder / store.RESULTS), None)
         assert len(source.records) == 1 and source.describe().startswith("1 records")
+
+
+def test_a_secret_split_across_reads_is_masked_before_it_is_written() -> None:
+    secret = "s3cr3t-value-0123456789"
+    data = (b"x" * (2**16 - 7) + secret.encode() + b"\n") * 3
+    source, sink = io.BytesIO(data), io.BytesIO()
+    masking.mask_stream(source, sink, frozenset({secret}))
+    assert secret.encode() not in sink.getvalue() and sink.getvalue().count(b"***") == 3
+
+
+CELL_THAT_PRINTS_ITS_ENV = """
+import sys, pathlib
+from matrix import masking
+from matrix.measure import command
+secrets = masking.secret_values({"API_TOKEN": sys.argv[2]})
+child = "import os, time; print(os.environ['API_TOKEN'], 'print' + 'ed', flush=True); time.sleep(60)"
+command.run([sys.executable, "-c", child], log=pathlib.Path(sys.argv[1]), secrets=secrets,
+            env={"API_TOKEN": sys.argv[2]}, echo=False)
+"""
+
+
+@pytest.mark.integration
+def test_a_log_holds_no_secret_while_its_cell_runs_and_after_a_sigkill(tmp_path) -> None:
+    secret, log_file = "tok-9f8e7d6c5b4a", tmp_path / "scenario.log"
+    cell = subprocess.Popen([sys.executable, "-c", CELL_THAT_PRINTS_ITS_ENV, str(log_file), secret],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    seen, deadline = [], time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = log_file.read_text() if log_file.exists() else ""
+        seen.append(text)
+        if "*** printed" in text or secret in text:
+            break
+        time.sleep(0.005)
+    cell.kill()  # SIGKILL: nothing after this point runs in the cell
+    cell.wait()
+    time.sleep(0.5)
+    seen.append(log_file.read_text())
+    assert "*** printed" in seen[-1]
+    assert not any(secret in text for text in seen)
