@@ -32,6 +32,7 @@ from matrix.measure import suite
 from matrix.define import scenarios
 from matrix.publish import site
 from matrix.results import merge, sources, store
+from matrix.search import pins
 from matrix.results.record import Counts, Outcome, Record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -642,3 +643,38 @@ def test_a_log_holds_no_secret_while_its_cell_runs_and_after_a_sigkill(tmp_path)
     seen.append(log_file.read_text())
     assert "*** printed" in seen[-1]
     assert not any(secret in text for text in seen)
+
+
+@pytest.mark.parametrize("line", ["-r /proc/self/environ", "-c ../outside.txt",
+                                  "-r sub/../../outside.txt"])
+def test_check_reads_no_requirement_file_outside_the_project(tmp_path, line) -> None:
+    (tmp_path / "outside.txt").write_text("OUTSIDE-CONTENT==1\n")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text(f"pytest==8.4.2\n{line}\n")
+    with pytest.raises(ConfigError, match="is outside .*never shown") as err:
+        pins.read(project / "requirements.txt")
+    assert "OUTSIDE" not in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_suite_requirements_file_outside_the_suite_is_refused(tmp_path) -> None:
+    (tmp_path / "shadow").write_text("root:OUTSIDE:19000\n")
+    root = make_suite(tmp_path / "a" / "proj")
+    with pytest.raises(suite.NotASuite, match="is outside") as err:
+        suite.load(root, "../../shadow")
+    assert "OUTSIDE" not in str(err.value)
+
+
+def test_a_line_that_is_no_requirement_is_quoted_cut_short(tmp_path) -> None:
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2\n" + "x" * 5000 + " ?? !\n")
+    with pytest.raises(ConfigError) as err:
+        pins.read(tmp_path / "requirements.txt")
+    assert len(str(err.value)) < 250 and "line 2: not a requirement" in str(err.value)
+
+
+def test_a_huge_requirements_file_is_refused_at_once(tmp_path) -> None:
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2 \\\n" * 400_000)
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="larger than 1 MB"):
+        pins.read(tmp_path / "requirements.txt")
+    assert time.monotonic() - started < 1

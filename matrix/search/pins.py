@@ -171,10 +171,11 @@ def _requirements(path: Path) -> list[Requirement]:
             continue
         try:
             found.append(Requirement(line.text))
-        except InvalidRequirement as exc:
+        except InvalidRequirement:
+            # packaging's reason quotes the whole line: only its start is shown
             raise ConfigError(f"{line.source} line {line.number}: not a requirement "
-                              f"({str(exc).splitlines()[0]}); fix the line or give a lock "
-                              "file.") from None
+                              f"({requirements.quoted(line.text)!r}); fix the line or give a "
+                              "lock file.") from None
     return found
 
 
