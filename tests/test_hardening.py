@@ -30,7 +30,7 @@ from matrix.define.cell import Cell
 from matrix.errors import ConfigError, OutputError
 from matrix.measure import suite
 from matrix.define import scenarios
-from matrix.publish import site
+from matrix.publish import site, table
 from matrix.results import merge, sources, store
 from matrix.search import pins
 from matrix.results.record import Counts, Outcome, Record
@@ -678,3 +678,66 @@ def test_a_huge_requirements_file_is_refused_at_once(tmp_path) -> None:
     with pytest.raises(ConfigError, match="larger than 1 MB"):
         pins.read(tmp_path / "requirements.txt")
     assert time.monotonic() - started < 1
+
+
+DEEP = "[" * 100_000
+
+
+@pytest.mark.parametrize("name, text", [
+    ("pyproject.toml", 'project = "x"\n'),
+    ("pyproject.toml", 'tool = "x"\n'),
+    ("pyproject.toml", '[project]\nname = "x"\noptional-dependencies = ["a"]\n'),
+    ("pyproject.toml", '[tool.poetry]\ndependencies = ["pytest"]\n'),
+    ("pyproject.toml", f"a = {DEEP}\n"),
+    ("poetry.lock", 'metadata = "x"\n[[package]]\nname = "pytest"\nversion = "8.4.2"\n'),
+    ("uv.lock", "package = 5\n"),
+])
+def test_a_pins_file_of_the_wrong_shape_is_one_sentence(tmp_path, name, text) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError) as err:
+        pins.read(tmp_path / name)
+    assert str(tmp_path / name) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_an_unreadable_or_non_utf8_pins_input_says_so(tmp_path, monkeypatch) -> None:
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2\n")
+    (tmp_path / ".python-version").write_bytes(b"3.1\xff\n")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        pins.read(tmp_path / "requirements.txt")
+    (tmp_path / "uv.lock").write_text('[[package]]\nname = "pytest"\nversion = "8.4.2"\n')
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", refused)  # root reads any file: refuse it here
+    with pytest.raises(ConfigError, match="uv.lock cannot be read .Permission denied"):
+        pins.read(tmp_path / "uv.lock")
+
+
+def test_a_definition_or_finding_nested_too_deep_is_one_sentence(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="nested too deep"):
+        load_text(tmp_path, f"reruns = {DEEP}\n")
+    (tmp_path / "bisect.jsonl").write_text(DEEP + "\n")
+    found, warnings = table.read_findings(tmp_path / "bisect.jsonl", "bisect")
+    assert found == [] and "line 1: skipped" in warnings[0]
+
+
+@pytest.mark.parametrize("existing", [None, "{}", "[1]", '[{"title": "x"}]', DEEP])
+def test_regressions_existing_missing_or_of_the_wrong_shape_is_exit_2(tmp_path, capsys,
+                                                                      existing) -> None:
+    a_results_folder(tmp_path / "now", a_record())
+    path = tmp_path / "existing.json"
+    if existing is not None:
+        path.write_text(existing)
+    code = main(["regressions", "--previous", str(tmp_path / "none"), "--current",
+                 str(tmp_path / "now"), "--existing", str(path)])
+    err = capsys.readouterr().err
+    assert code == ConfigError.return_code and "--existing" in err and "Traceback" not in err
+
+
+def test_merge_with_a_malformed_plan_is_one_sentence(tmp_path) -> None:
+    source = a_results_folder(tmp_path / "shard", a_record())
+    for plan_text in ("{", '{"cells": 5}', '{"cells": [{"x": 1}]}', "[]", DEEP):
+        (source / "plan.json").write_text(plan_text)
+        with pytest.raises(ConfigError, match="is not a plan"):
+            merge.merge([source], tmp_path / "out")
