@@ -27,7 +27,7 @@ from matrix.publish import regress
 
 from matrix.define import definition, plan
 from matrix.define.cell import Cell
-from matrix.errors import ConfigError, OutputError
+from matrix.errors import ConfigError, MatrixError, OutputError
 from matrix.measure import suite
 from matrix.define import scenarios
 from matrix.publish import site, table
@@ -741,3 +741,31 @@ def test_merge_with_a_malformed_plan_is_one_sentence(tmp_path) -> None:
         (source / "plan.json").write_text(plan_text)
         with pytest.raises(ConfigError, match="is not a plan"):
             merge.merge([source], tmp_path / "out")
+
+
+#: Inputs no reader may answer with a traceback: cut, nested, wrong types, bytes, escapes.
+FUZZ = ["", "\x00", "{", "[", "[]", "{}", "5", '"x"', "null", DEEP, "{" * 50_000,
+        "\xff\xfe", "a = 1\n", 'a = "x"\n', "[a]\nb = [1, {c = 2}]\n", ESCAPES,
+        '{"cell_id": [], "scenario": {}, "outcome": 5}', '{"kind": "bisect", "started_at": 5}',
+        "package = [1, 2]\n", "[[package]]\nname = 5\n", "project = []\n", "-r\n", "-c /\n"]
+
+
+@pytest.mark.parametrize("text", FUZZ, ids=range(len(FUZZ)))
+def test_every_reader_gives_a_result_or_one_sentence(tmp_path, text) -> None:
+    (tmp_path / "m.toml").write_text(text, errors="surrogateescape")
+    readers = [lambda: definition.load(tmp_path / "m.toml"),
+               lambda: store.parse(text),
+               lambda: table.read_findings(tmp_path / "m.toml", "bisect"),
+               lambda: table.read_findings(tmp_path / "m.toml", "explain"),
+               lambda: sources.load(str(tmp_path / "m.toml"), None)]
+    for name in ("uv.lock", "poetry.lock", "pdm.lock", "requirements.txt", "pyproject.toml"):
+        folder = tmp_path / name.replace(".", "-")
+        folder.mkdir()
+        (folder / name).write_text(text, errors="surrogateescape")
+        readers.append(lambda p=folder / name: pins.read(p))
+    shard = a_results_folder(tmp_path / "shard", a_record())
+    (shard / "plan.json").write_text(text, errors="surrogateescape")
+    readers.append(lambda: merge.merge([shard], tmp_path / "out"))
+    for reader in readers:
+        with contextlib.suppress(MatrixError):
+            reader()
