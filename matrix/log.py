@@ -11,6 +11,7 @@ A command's own answer (a table, a list) is not logging: it goes to stdout with
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Iterator
 
@@ -61,12 +62,34 @@ def group(title: str) -> Iterator[None]:
 
 
 def answer(text: str) -> None:
-    """A command's result, on stdout, at every level."""
-    print(text, flush=True)
+    """A command's result, on stdout, at every level (its lines kept, escapes shown)."""
+    print(printable(text, lines=True), flush=True)
+
+
+#: What a terminal or a GitHub page would obey rather than show: C0 and C1 controls (ESC
+#: starts the sequences that set a title or clear the screen), DEL, and the Unicode
+#: controls that reorder or split lines (bidi overrides, line and paragraph separators).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029"
+                      "\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile("[\n\t]")
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` with every control character written as its escape (``\\x1b``), so what a
+    record, an argument or a file says is shown, never obeyed; ``lines`` keeps newlines
+    and tabs (a table, a comment), otherwise they are escaped too (one line, a title)."""
+    text = _CONTROL.sub(_escaped, str(text))
+    return text if lines else _BREAKS.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _emit(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    # Messages may span lines (a resolver's reason); each line is shown, none obeyed.
+    print(printable(line, lines=True), file=sys.stderr, flush=True)
 
 
 def _command(kind: str, message: str) -> str:

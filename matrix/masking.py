@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 MASK = "***"
 #: Shorter values are not masked: replacing every "1" or "on" would destroy the logs.
@@ -127,8 +127,8 @@ def mask_data(data: Any, values: frozenset[str]) -> Any:
 
 def mask_file(path: Path, values: frozenset[str]) -> None:
     """Mask a written file in place (a hard-linked copy is masked with it)."""
-    if not values or not path.is_file():
-        return
+    if not values or path.is_symlink() or not path.is_file():
+        return  # a link is never followed: its target is not ours to rewrite
     data = path.read_bytes()
     masked = mask_bytes(data, values)
     if masked != data:
@@ -144,6 +144,33 @@ def mask_tree(folder: Path, values: frozenset[str], keep: Iterable[str] = ()) ->
         for path in sorted(folder.rglob("*")):
             if path.name not in kept:
                 mask_file(path, values)
+
+
+def mask_stream(source: BinaryIO, sink: BinaryIO, values: frozenset[str]) -> None:
+    """Copy ``source`` to ``sink`` until it ends, every secret value masked before a byte
+    of it is written: what could still be the start of a value (fewer bytes than the
+    longest written form) is held back until the next read tells, and each piece is
+    flushed at once, so that a reader of ``sink`` sees the output as it comes."""
+    forms = {f.encode("utf-8", "surrogateescape") for v in values for f in _forms(v)}
+    pending = b""
+    while chunk := source.read1(2**16) if hasattr(source, "read1") else source.read(2**16):
+        masked = mask_bytes(pending + chunk, values)
+        cut = len(masked) - _open_prefix(masked, forms)
+        sink.write(masked[:cut])
+        sink.flush()
+        pending = masked[cut:]
+    sink.write(mask_bytes(pending, values))
+    sink.flush()
+
+
+def _open_prefix(data: bytes, forms: set[bytes]) -> int:
+    """How many bytes at the end of ``data`` could begin a secret's written form."""
+    longest = max(map(len, forms), default=1)
+    for size in range(min(longest - 1, len(data)), 0, -1):
+        tail = data[-size:]
+        if any(form.startswith(tail) for form in forms):
+            return size
+    return 0
 
 
 class MaskedStream:

@@ -6,20 +6,34 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
+import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from matrix import fetch, log, masking
+from matrix.cli import main
+from matrix.publish import regress
+
 from matrix.define import definition, plan
 from matrix.define.cell import Cell
-from matrix.errors import ConfigError, OutputError
+from matrix.errors import ConfigError, MatrixError, OutputError
 from matrix.measure import suite
 from matrix.define import scenarios
-from matrix.results import store
-from matrix.results.record import Outcome
+from matrix.publish import site, table
+from matrix.results import merge, sources, store
+from matrix.search import pins
+from matrix.results.record import Counts, Outcome, Record
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests/data"
@@ -413,3 +427,345 @@ def test_a_listing_cut_short_by_its_reader_ends_quietly(tmp_path) -> None:
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.stdout.count("\n") == 1 and proc.stdout.startswith("py3.")
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+# ------------------------------------------------------------ hostile input (issue 23)
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b[H\r\x9b31m\u202e"
+
+
+def a_record(**fields) -> Record:
+    """A whole record of one scenario, the fields given replacing the plain ones."""
+    plain = dict(run_id="r1", cell_id="py3.13-pytest8.4.2", python="3.13.0",
+                 requested={"pytest": "8.4.2"}, resolved={"pytest": "8.4.2"}, probe="control",
+                 scenario="control", outcome=Outcome.BUG, signature="loop-already-running",
+                 message="RuntimeError: This event loop is already running", tests=Counts(),
+                 duration_s=1.0, started_at="2026-01-31T04:17:00Z", repro="nox", log=None)
+    return Record(**{**plain, **fields})
+
+
+def no_control(text: str) -> bool:
+    """Whether ``text`` holds no character a terminal would obey (newlines and tabs aside)."""
+    return not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in "\n\t"
+                   for c in text)
+
+
+def test_every_logged_and_answered_line_shows_escapes_never_obeys_them(capsys) -> None:
+    log.info(f"cell {ESCAPES}")
+    log.warning(ESCAPES)
+    log.answer(f"line one\n{ESCAPES}")
+    out, err = capsys.readouterr()
+    assert no_control(out) and no_control(err) and "\\x1b]0;pwned\\x07" in err
+    assert out.startswith("line one\n")  # an answer keeps its lines
+
+
+def test_a_crafted_record_reaches_issue_titles_and_bodies_escaped(tmp_path, capsys) -> None:
+    bad = a_record(cell_id=f"py3.13{ESCAPES}", signature=f"RuntimeError: x{ESCAPES}",
+                   message=f"RuntimeError: x{ESCAPES}")
+    actions = regress.plan([], [bad], [])
+    assert actions and all(no_control(a.title) and "\n" not in a.title for a in actions)
+    assert all(no_control(a.body) and no_control(a.to_json()["title"]) for a in actions)
+    assert no_control(regress.render(actions))
+    store.append(tmp_path, bad)
+    assert main(["regressions", "--previous", str(tmp_path / "none"),
+                 "--current", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert no_control(out) and no_control(err)
+
+
+def a_results_folder(folder: Path, *records: Record) -> Path:
+    """A results folder holding ``records``, each log written where it points."""
+    for record in records:
+        store.append(folder, record)
+        if record.log and not (folder / record.log).is_symlink():
+            (folder / record.log).parent.mkdir(parents=True, exist_ok=True)
+            (folder / record.log).write_text("a log\n")
+    return folder
+
+
+def test_no_link_is_followed_out_of_a_results_folder(tmp_path, capsys) -> None:
+    outside = tmp_path / "outside"
+    (outside / "home").mkdir(parents=True)
+    (outside / "shadow").write_text("root:OUTSIDE-SECRET:19000::::::\n")
+    (outside / "home" / "big.txt").write_text("OUTSIDE-HOME\n")
+    source = a_results_folder(tmp_path / "results", a_record(log="logs/c/control.log"),
+                              a_record(scenario="e2e-first", log="logs/c/leak.log"),
+                              a_record(scenario="e2e-last", log="logs/c/home/big.txt"))
+    (source / "logs/c/leak.log").unlink()
+    (source / "logs/c/leak.log").symlink_to(outside / "shadow")
+    shutil.rmtree(source / "logs/c/home")
+    (source / "logs/c/home").symlink_to(outside / "home")
+    (source / "logs/home").symlink_to(outside / "home")
+    (source / "plan.json").symlink_to(outside / "shadow")
+    merged = tmp_path / "merged"
+    assert main(["merge", "--out", str(merged), str(source)]) == 0
+    assert "leak.log is a link; links in a results folder are never followed" in (
+        capsys.readouterr().err)
+    copied = [p for p in merged.rglob("*")]
+    assert not any(p.is_symlink() for p in copied) and (merged / "logs/c/control.log").is_file()
+    assert not any("OUTSIDE" in p.read_text() for p in copied if p.is_file())
+    for folder in (source, merged):
+        site_dir = site.build(folder, tmp_path / f"site-{folder.name}").parent
+        published = [p for p in site_dir.rglob("*") if p.is_file()]
+        assert not any("OUTSIDE" in p.read_text(errors="replace") for p in published)
+        assert (site_dir / "logs/c/control.log").is_file()
+        assert not (site_dir / "logs/c/leak.log").exists()
+        assert not (site_dir / "logs/c/home").exists()
+
+
+def test_merge_keeps_what_a_newer_version_wrote_byte_for_byte(tmp_path) -> None:
+    out = a_results_folder(tmp_path / "out", a_record())
+    newer = [json.dumps({**a_record(scenario="e2e-first").to_json(), "flavour": "new"}),
+             json.dumps({**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
+                        indent=None, separators=(",", ":")),
+             json.dumps({**a_record(scenario="isolated").to_json(), "schema": 2})]
+    with (out / store.RESULTS).open("a") as f:
+        f.write("".join(line + "\n" for line in newer))
+    source = a_results_folder(tmp_path / "shard", a_record(cell_id="py3.12-pytest8.4.2"))
+    result = merge.merge([source], out)
+    lines = (out / store.RESULTS).read_text().splitlines()
+    assert all(line in lines for line in newer) and len(lines) == 5
+    assert result.not_understood == 3 and "3 records not understood" in str(result)
+    merge.merge([source], out)  # again: nothing is rewritten or doubled
+    assert (out / store.RESULTS).read_text().splitlines() == lines
+
+
+@contextlib.contextmanager
+def a_server(reply) -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every connection with ``reply(socket)``; yields
+    the address of its results.jsonl."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError):
+                conn.recv(65536)
+                reply(conn, stop)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/results.jsonl"
+    finally:
+        stop.set()
+        listener.close()
+
+
+def drip(conn, stop) -> None:
+    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+    while not stop.wait(0.5):
+        conn.sendall(b"[")
+
+
+def drip_headers(conn, stop) -> None:
+    conn.sendall(b"HTTP/1.0 200 OK\r\n")
+    while not stop.wait(0.5):
+        conn.sendall(b"X")
+
+
+def sends(data: bytes):
+    return lambda conn, stop: conn.sendall(data)
+
+
+def test_from_a_dripping_server_ends_within_its_deadline_in_one_sentence(monkeypatch,
+                                                                          capsys) -> None:
+    monkeypatch.setattr(fetch, "DEADLINE_S", 2.0)
+    for reply in (drip, drip_headers):
+        with a_server(reply) as url:
+            started = time.monotonic()
+            assert main(["whence", "RuntimeError: x", "--from", url]) == ConfigError.return_code
+            assert time.monotonic() - started < 5
+        err = capsys.readouterr().err
+        assert "could not be fetched (no whole reply within 2 seconds)" in err
+        assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("reply, says", [
+    (b"SSH-2.0-OpenSSH_9.6\r\n", "the reply is not HTTP"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"a\"", "the reply was cut short"),
+    (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n", "header line"),
+    (b"HTTP/1.1 200 OK\r\n\r\n" + b"[" + b" " * (2 * 2**20), "larger than 1 MB"),
+])
+def test_a_wrong_or_large_reply_is_one_sentence(monkeypatch, capsys, reply, says) -> None:
+    monkeypatch.setattr(fetch, "MAX_BYTES", 2**20)
+    with a_server(sends(reply)) as url:
+        assert main(["whence", "RuntimeError: x", "--from", url]) == ConfigError.return_code
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_provenance_of_the_wrong_shape_is_left_out(tmp_path) -> None:
+    folder = a_results_folder(tmp_path / "r", a_record())
+    for wrong in ("[1, 2]", '{"machine": "x"}', "{", "[" * 100_000):
+        (folder / "provenance.json").write_text(wrong)
+        source = sources.load(str(folder / store.RESULTS), None)
+        assert len(source.records) == 1 and source.describe().startswith("1 records")
+
+
+def test_a_secret_split_across_reads_is_masked_before_it_is_written() -> None:
+    secret = "s3cr3t-value-0123456789"
+    data = (b"x" * (2**16 - 7) + secret.encode() + b"\n") * 3
+    source, sink = io.BytesIO(data), io.BytesIO()
+    masking.mask_stream(source, sink, frozenset({secret}))
+    assert secret.encode() not in sink.getvalue() and sink.getvalue().count(b"***") == 3
+
+
+CELL_THAT_PRINTS_ITS_ENV = """
+import sys, pathlib
+from matrix import masking
+from matrix.measure import command
+secrets = masking.secret_values({"API_TOKEN": sys.argv[2]})
+child = "import os, time; print(os.environ['API_TOKEN'], 'print' + 'ed', flush=True); time.sleep(60)"
+command.run([sys.executable, "-c", child], log=pathlib.Path(sys.argv[1]), secrets=secrets,
+            env={"API_TOKEN": sys.argv[2]}, echo=False)
+"""
+
+
+@pytest.mark.integration
+def test_a_log_holds_no_secret_while_its_cell_runs_and_after_a_sigkill(tmp_path) -> None:
+    secret, log_file = "tok-9f8e7d6c5b4a", tmp_path / "scenario.log"
+    cell = subprocess.Popen([sys.executable, "-c", CELL_THAT_PRINTS_ITS_ENV, str(log_file), secret],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    seen, deadline = [], time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = log_file.read_text() if log_file.exists() else ""
+        seen.append(text)
+        if "*** printed" in text or secret in text:
+            break
+        time.sleep(0.005)
+    cell.kill()  # SIGKILL: nothing after this point runs in the cell
+    cell.wait()
+    time.sleep(0.5)
+    seen.append(log_file.read_text())
+    assert "*** printed" in seen[-1]
+    assert not any(secret in text for text in seen)
+
+
+@pytest.mark.parametrize("line", ["-r /proc/self/environ", "-c ../outside.txt",
+                                  "-r sub/../../outside.txt"])
+def test_check_reads_no_requirement_file_outside_the_project(tmp_path, line) -> None:
+    (tmp_path / "outside.txt").write_text("OUTSIDE-CONTENT==1\n")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text(f"pytest==8.4.2\n{line}\n")
+    with pytest.raises(ConfigError, match="is outside .*never shown") as err:
+        pins.read(project / "requirements.txt")
+    assert "OUTSIDE" not in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_suite_requirements_file_outside_the_suite_is_refused(tmp_path) -> None:
+    (tmp_path / "shadow").write_text("root:OUTSIDE:19000\n")
+    root = make_suite(tmp_path / "a" / "proj")
+    with pytest.raises(suite.NotASuite, match="is outside") as err:
+        suite.load(root, "../../shadow")
+    assert "OUTSIDE" not in str(err.value)
+
+
+def test_a_line_that_is_no_requirement_is_quoted_cut_short(tmp_path) -> None:
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2\n" + "x" * 5000 + " ?? !\n")
+    with pytest.raises(ConfigError) as err:
+        pins.read(tmp_path / "requirements.txt")
+    assert len(str(err.value)) < 250 and "line 2: not a requirement" in str(err.value)
+
+
+def test_a_huge_requirements_file_is_refused_at_once(tmp_path) -> None:
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2 \\\n" * 400_000)
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="larger than 1 MB"):
+        pins.read(tmp_path / "requirements.txt")
+    assert time.monotonic() - started < 1
+
+
+DEEP = "[" * 100_000
+
+
+@pytest.mark.parametrize("name, text", [
+    ("pyproject.toml", 'project = "x"\n'),
+    ("pyproject.toml", 'tool = "x"\n'),
+    ("pyproject.toml", '[project]\nname = "x"\noptional-dependencies = ["a"]\n'),
+    ("pyproject.toml", '[tool.poetry]\ndependencies = ["pytest"]\n'),
+    ("pyproject.toml", f"a = {DEEP}\n"),
+    ("poetry.lock", 'metadata = "x"\n[[package]]\nname = "pytest"\nversion = "8.4.2"\n'),
+    ("uv.lock", "package = 5\n"),
+])
+def test_a_pins_file_of_the_wrong_shape_is_one_sentence(tmp_path, name, text) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError) as err:
+        pins.read(tmp_path / name)
+    assert str(tmp_path / name) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_an_unreadable_or_non_utf8_pins_input_says_so(tmp_path, monkeypatch) -> None:
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2\n")
+    (tmp_path / ".python-version").write_bytes(b"3.1\xff\n")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        pins.read(tmp_path / "requirements.txt")
+    (tmp_path / "uv.lock").write_text('[[package]]\nname = "pytest"\nversion = "8.4.2"\n')
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", refused)  # root reads any file: refuse it here
+    with pytest.raises(ConfigError, match="uv.lock cannot be read .Permission denied"):
+        pins.read(tmp_path / "uv.lock")
+
+
+def test_a_definition_or_finding_nested_too_deep_is_one_sentence(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="nested too deep"):
+        load_text(tmp_path, f"reruns = {DEEP}\n")
+    (tmp_path / "bisect.jsonl").write_text(DEEP + "\n")
+    found, warnings = table.read_findings(tmp_path / "bisect.jsonl", "bisect")
+    assert found == [] and "line 1: skipped" in warnings[0]
+
+
+@pytest.mark.parametrize("existing", [None, "{}", "[1]", '[{"title": "x"}]', DEEP])
+def test_regressions_existing_missing_or_of_the_wrong_shape_is_exit_2(tmp_path, capsys,
+                                                                      existing) -> None:
+    a_results_folder(tmp_path / "now", a_record())
+    path = tmp_path / "existing.json"
+    if existing is not None:
+        path.write_text(existing)
+    code = main(["regressions", "--previous", str(tmp_path / "none"), "--current",
+                 str(tmp_path / "now"), "--existing", str(path)])
+    err = capsys.readouterr().err
+    assert code == ConfigError.return_code and "--existing" in err and "Traceback" not in err
+
+
+def test_merge_with_a_malformed_plan_is_one_sentence(tmp_path) -> None:
+    source = a_results_folder(tmp_path / "shard", a_record())
+    for plan_text in ("{", '{"cells": 5}', '{"cells": [{"x": 1}]}', "[]", DEEP):
+        (source / "plan.json").write_text(plan_text)
+        with pytest.raises(ConfigError, match="is not a plan"):
+            merge.merge([source], tmp_path / "out")
+
+
+#: Inputs no reader may answer with a traceback: cut, nested, wrong types, bytes, escapes.
+FUZZ = ["", "\x00", "{", "[", "[]", "{}", "5", '"x"', "null", DEEP, "{" * 50_000,
+        "\xff\xfe", "a = 1\n", 'a = "x"\n', "[a]\nb = [1, {c = 2}]\n", ESCAPES,
+        '{"cell_id": [], "scenario": {}, "outcome": 5}', '{"kind": "bisect", "started_at": 5}',
+        "package = [1, 2]\n", "[[package]]\nname = 5\n", "project = []\n", "-r\n", "-c /\n"]
+
+
+@pytest.mark.parametrize("text", FUZZ, ids=range(len(FUZZ)))
+def test_every_reader_gives_a_result_or_one_sentence(tmp_path, text) -> None:
+    (tmp_path / "m.toml").write_text(text, errors="surrogateescape")
+    readers = [lambda: definition.load(tmp_path / "m.toml"),
+               lambda: store.parse(text),
+               lambda: table.read_findings(tmp_path / "m.toml", "bisect"),
+               lambda: table.read_findings(tmp_path / "m.toml", "explain"),
+               lambda: sources.load(str(tmp_path / "m.toml"), None)]
+    for name in ("uv.lock", "poetry.lock", "pdm.lock", "requirements.txt", "pyproject.toml"):
+        folder = tmp_path / name.replace(".", "-")
+        folder.mkdir()
+        (folder / name).write_text(text, errors="surrogateescape")
+        readers.append(lambda p=folder / name: pins.read(p))
+    shard = a_results_folder(tmp_path / "shard", a_record())
+    (shard / "plan.json").write_text(text, errors="surrogateescape")
+    readers.append(lambda: merge.merge([shard], tmp_path / "out"))
+    for reader in readers:
+        with contextlib.suppress(MatrixError):
+            reader()

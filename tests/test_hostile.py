@@ -97,8 +97,10 @@ def test_merge_keeps_every_whole_record_and_nothing_else(hostile, tmp_path, caps
     out = tmp_path / "merged"
     assert main(["merge", "--out", str(out), str(hostile)]) == 0
     records, skipped = store.scan(out / store.RESULTS)
-    assert len(records) == KEPT and skipped == []
-    assert f"{KEPT} records" in capsys.readouterr().out  # the command's answer
+    # the line with an outcome a newer version may write is kept as it was, not understood
+    [(_, unknown)] = skipped
+    assert len(records) == KEPT and "'exploded'" in str(unknown)
+    assert f"{KEPT + 1} records" in capsys.readouterr().out  # the command's answer
 
 
 def test_status_prints_every_planned_cell(hostile, capsys) -> None:

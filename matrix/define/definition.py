@@ -124,6 +124,9 @@ def _read(path: Path) -> dict[str, Any]:
                           "as TOML requires.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax and rerun.")
+    except RecursionError:  # an array nested 100,000 deep
+        raise ConfigError(f"{path} is not valid TOML (nested too deep); fix the syntax and "
+                          "rerun.") from None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read ({exc.strerror}); give MATRIX_CONFIG a "
                           "readable TOML file.") from None

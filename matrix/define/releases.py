@@ -52,7 +52,7 @@ from packaging.version import InvalidVersion, Version
 
 from matrix.define.versions import version_key
 
-from matrix import errors
+from matrix import errors, fetch
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -748,14 +748,19 @@ class _Index:
         raise AssertionError("unreachable")
 
     def _fetch(self, request: urllib.request.Request, byte_range: tuple[int, int] | None) -> bytes:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-            if byte_range is not None and response.status != 206:
-                # The server ignored the range: read the whole file only if it is small.
-                data = response.read(_WHOLE_LIMIT + 1)
-                if len(data) > _WHOLE_LIMIT:
-                    raise _TooBig(request.full_url)
-                return data[byte_range[0] : byte_range[1] + 1]
-            return response.read()
+        # One deadline and one size cap for the whole request (fetch.get): a server that
+        # drips bytes or sends a body without end cannot hang or fill the machine.
+        try:
+            reply = fetch.get(request, read_timeout=TIMEOUT_S,
+                              cap=None if byte_range is None else _WHOLE_LIMIT)
+        except fetch.TooLarge:
+            if byte_range is None:
+                raise
+            raise _TooBig(request.full_url) from None  # the range ignored, the file large
+        if byte_range is not None and reply.status != 206:
+            # The server ignored the range: the whole file, small enough, was read.
+            return reply.data[byte_range[0] : byte_range[1] + 1]
+        return reply.data
 
 
 class _TooBig(Exception):

@@ -8,11 +8,13 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from matrix import log as logger
+from matrix import masking
 
 #: Seconds between SIGTERM and SIGKILL when a process group must go.
 GRACE_S = 3.0
@@ -42,12 +44,15 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
     echo: bool = True,
+    secrets: frozenset[str] = frozenset(),
 ) -> Completed:
     """Run ``args`` with stdout and stderr appended to ``log``.
 
     The child gets a session (process group) of its own, so that on a timeout, an
     interrupt or an error here the whole group is killed: pytest, the Playwright
-    driver and Chromium alike.
+    driver and Chromium alike. With ``secrets`` the output goes through a pipe and is
+    masked before it reaches the disk: a run killed at any moment (SIGKILL included)
+    leaves no secret value in the log.
     """
     line = f"+ {quote(args)}"
     if echo:
@@ -62,15 +67,17 @@ def run(
             cwd=cwd,
             env=dict(env) if env is not None else None,
             stdin=subprocess.DEVNULL,
-            stdout=out,
+            stdout=subprocess.PIPE if secrets else out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
+        pump = _pump(proc, out, secrets) if secrets else None
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             kill_group(proc)
+            _drained(pump)
             out.write(f"\n[matrix] killed after {timeout:g} s time limit\n".encode())
             out.close()
             trim(log)
@@ -79,8 +86,23 @@ def run(
             if proc.poll() is None:  # interrupted (Ctrl-C, SIGTERM) while waiting
                 kill_group(proc)
         kill_group(proc)  # the leader exited; stragglers such as a browser must not stay
+        _drained(pump)
     trim(log)
     return Completed(returncode=code, duration_s=time.monotonic() - started)
+
+
+def _pump(proc: subprocess.Popen[bytes], out, secrets: frozenset[str]) -> threading.Thread:
+    """Copy the child's output into ``out`` masked, as it comes (see :func:`mask_stream`)."""
+    thread = threading.Thread(target=masking.mask_stream, args=(proc.stdout, out, secrets),
+                              daemon=True, name="matrix-log")
+    thread.start()
+    return thread
+
+
+def _drained(pump: threading.Thread | None) -> None:
+    """Wait for the last output to be written (the group is dead: the pipe ends)."""
+    if pump is not None:
+        pump.join(10)
 
 
 def trim(log: Path, limit: int = MAX_LOG_BYTES) -> None:

@@ -42,16 +42,32 @@ class Line:
         return not self.local and ("://" not in self.text or bool(_NAMED.match(self.text)))
 
 
+#: Bytes of one requirements file read at most (pip's own files are a few KB).
+MAX_BYTES = 2**20
+
+
 def read(path: Path, missing: Callable[[Path], Exception], constraint: bool = False,
-         seen: set[Path] | None = None) -> list[Line]:
+         seen: set[Path] | None = None, root: Path | None = None) -> list[Line]:
     """Every requirement line of ``path`` and of the files it names with ``-r`` and ``-c``;
-    ``missing(file)`` is raised for a file that does not exist."""
+    ``missing(file)`` is raised for a file that does not exist, and an error of the same
+    class for a file outside ``root`` (default: the first file's folder), by its path, links
+    resolved (``-r /proc/self/environ`` is never read), or one too large to be a list of
+    requirements."""
     seen = set() if seen is None else seen
+    root = (root or path.parent).resolve()
+    if not path.resolve().is_relative_to(root):
+        raise type(missing(path))(
+            f"{path} is outside {root}: requirement files are read only inside the project "
+            "(its content is never shown); copy the file into the project and name it there.")
     if not path.is_file():
         raise missing(path)
     if path.resolve() in seen:
         return []
     seen.add(path.resolve())
+    if path.stat().st_size > MAX_BYTES:
+        raise type(missing(path))(
+            f"{path} is larger than {MAX_BYTES // 2**20} MB, too large for a requirements "
+            "file; give the project's own requirements or lock file.")
     found: list[Line] = []
     for number, raw in _joined(path.read_text(encoding="utf-8", errors="replace")):
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()
@@ -61,7 +77,7 @@ def read(path: Path, missing: Callable[[Path], Exception], constraint: bool = Fa
             flag, value = option.groups()
             if flag in ("-r", "--requirement", "-c", "--constraint"):
                 limits = constraint or flag in ("-c", "--constraint")
-                found += read(path.parent / value, missing, limits, seen)
+                found += read(path.parent / value, missing, limits, seen, root)
             elif flag in ("-e", "--editable"):
                 found.append(Line(value, path, number, constraint, editable=True))
         elif line:
@@ -84,6 +100,12 @@ def _joined(text: str) -> list[tuple[int, str]]:
     if pending:
         out.append(pending)
     return out
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """A line of a user's file as an error message may show it: cut to ``limit``
+    characters (the console masks secret values and escapes control characters)."""
+    return text if len(text) <= limit else f"{text[:limit]}…"
 
 
 def exact_version(requirement: Requirement) -> str | None:

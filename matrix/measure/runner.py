@@ -281,7 +281,7 @@ def _collect(ctx: _Cell) -> Verdict | None:
         done = command.run(_pytest_args(ctx, log.with_suffix(".junit.xml"), ["--collect-only"],
                                         ctx.opts.timeout, work, _plugins(ctx, project, report, "all")),
                            log=log, cwd=project, timeout=ctx.opts.timeout, echo=False,
-                           env=_probe_env(ctx, work, project))
+                           env=_probe_env(ctx, work, project), secrets=ctx.opts.secrets)
         masking.mask_file(log, ctx.opts.secrets)
         collected = found.read(report)
     finally:
@@ -415,7 +415,7 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
         if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
         done = command.run(args, log=log, cwd=project, timeout=limit, echo=False,
-                           env=_probe_env(ctx, work, project))
+                           env=_probe_env(ctx, work, project), secrets=ctx.opts.secrets)
         for written in (log, report):  # masked before anything is read from them
             masking.mask_file(written, ctx.opts.secrets)
         took += done.duration_s

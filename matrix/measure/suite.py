@@ -103,7 +103,7 @@ def load(path: Path, requirements_file: str | None = None) -> Suite:
     test_root = next((n for n in ("tests", "test") if (root / n).is_dir()), ".")
     if requirements_file:
         found = Requirements()
-        found.read(root / requirements_file)
+        found.read(root / requirements_file, root)  # never a file outside the suite
     else:
         found = _from_pyproject(root)
     local = list(found.local)
@@ -207,10 +207,11 @@ class Requirements:
     local: list[Local] = dataclasses.field(default_factory=list)
     constraints: list[str] = dataclasses.field(default_factory=list)
 
-    def read(self, path: Path) -> None:
-        """Read ``path`` (relative paths inside it are relative to its folder)."""
+    def read(self, path: Path, root: Path | None = None) -> None:
+        """Read ``path`` (relative paths inside it are relative to its folder); no file
+        outside ``root`` (default: its folder) is read."""
         self.source = path
-        for line in requirements.read(path, _missing):
+        for line in requirements.read(path, _missing, root=root):
             here = line.source.parent
             if line.local:
                 text = line.text.split("@", 1)[-1].strip() if "@ file:" in line.text else line.text
@@ -257,6 +258,7 @@ def _checked(source: Path, lines: list[str]) -> tuple[str, ...]:
     for line in lines:
         try:
             Requirement(line)
-        except InvalidRequirement as exc:
-            raise NotASuite(f"{source}: '{line}' is not a requirement ({exc}).") from None
+        except InvalidRequirement:  # packaging's reason quotes the whole line again
+            raise NotASuite(f"{source}: {requirements.quoted(line)!r} is not a requirement; "
+                            "fix the line.") from None
     return tuple(dict.fromkeys(lines))

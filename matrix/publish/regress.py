@@ -33,7 +33,7 @@ from typing import Any
 from matrix import log
 from matrix.define import scenarios
 from matrix.results import model, signatures, store
-from matrix.errors import MatrixError, NothingToDo
+from matrix.errors import ConfigError, MatrixError, NothingToDo
 from matrix.results.record import Outcome, Record
 
 LABEL = "compat-regression"
@@ -173,8 +173,10 @@ def _gone(ctx: _Context, sig: str, before: Sequence[Record],
 
 def _action(kind: str, sig: str, records: Sequence[Record], *, body: str,
             issue: Issue | None = None, refresh: str | None = None) -> Action:
-    return Action(kind=kind, signature=sig, key=key_of(sig), title=title_of(sig),
-                  labels=labels_of(sig), body=body, refresh=refresh,
+    # What a record says reaches GitHub shown, never obeyed: the one escaping of log.
+    return Action(kind=kind, signature=sig, key=key_of(sig), title=log.printable(title_of(sig)),
+                  labels=labels_of(sig), body=log.printable(body, lines=True),
+                  refresh=None if refresh is None else log.printable(refresh, lines=True),
                   issue=issue.number if issue else None,
                   cells=tuple(f"{c} {s}" for c, s, _ in _occurrences(records)))
 
@@ -212,6 +214,22 @@ def load(path: Path) -> list[Record]:
     except (ValueError, KeyError, TypeError) as exc:
         raise MatrixError(f"{path.name} is not a list of records ({type(exc).__name__}); "
                           "give a results folder, results.jsonl or a site's results.json") from exc
+
+
+def _existing(path: Path) -> list[Issue]:
+    """The issues of ``--existing`` (gh's JSON list), or one sentence saying what is wrong."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise TypeError("a JSON list was expected")
+        return [Issue.from_json(item) for item in data]
+    except OSError as exc:
+        raise ConfigError(f"--existing {path} cannot be read ({exc.strerror}); give the file "
+                          "gh issue list --json number,title,labels,state,body wrote.") from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise ConfigError(f"--existing {path} is not gh's list of issues "
+                          f"({type(exc).__name__}); write it with gh issue list --json "
+                          "number,title,labels,state,body.") from None
 
 
 def _records(source: Path | Iterable[Record]) -> list[Record]:
@@ -387,7 +405,8 @@ def render(actions: Sequence[Action]) -> str:
             "| --- | --- | --- | --- |"]
     for a in actions:
         number = f"#{a.issue}" if a.issue else "new" if a.kind == "open" else "none filed"
-        rows.append(f"| {a.kind} | {number} | {_code(a.signature)} | {len(a.cells)} |")
+        rows.append(f"| {a.kind} | {number} | {_code(log.printable(a.signature))} | "
+                    f"{len(a.cells)} |")
     return "\n".join(rows) + "\n"
 
 
@@ -420,7 +439,7 @@ def run(args: argparse.Namespace) -> int:
     if not load(args.previous):
         log.info(f"note: no previous records at {args.previous}: every signature counts as "
                  "new, and nothing is closed or reopened")
-    existing = json.loads(args.existing.read_text(encoding="utf-8")) if args.existing else None
+    existing = _existing(args.existing) if args.existing else None
     actions = plan(args.previous, current, existing, page=args.page)
     if args.json_out:
         args.json_out.write_text(json.dumps([a.to_json() for a in actions], indent=1,

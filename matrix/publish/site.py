@@ -55,7 +55,7 @@ from matrix import masking
 from matrix.define.cell import BASELINE
 from matrix.define.versions import version_key
 from matrix.publish import ask, table
-from matrix.results import answers, model, sources
+from matrix.results import answers, model, sources, store
 from matrix.results import signatures as catalogue
 from matrix.errors import MatrixError, OutputError
 from matrix.results import remedies as remedy_rows
@@ -133,7 +133,7 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None,
             were masked, or under another environment, must not publish them).
     """
     results_file, root = _results_file(Path(results_dir))
-    analysis = analyse(results_file, root / "plan.json", previous)
+    analysis = analyse(results_file, store.own(root, "plan.json"), previous)
     site_dir = Path(site_dir).absolute()
     # Written beside the target and moved into place: a failure (a full disk) leaves the
     # previous page whole and no half-written one.
@@ -228,13 +228,16 @@ def _link_tree(source: Path, dest: Path) -> None:
 
 def _results_file(path: Path) -> tuple[Path, Path]:
     results = path / "results.jsonl" if path.is_dir() else path
+    if path.is_dir() and results.is_symlink():
+        raise MatrixError(f"{results} is a link; links in a results folder are never followed: "
+                          "replace it with the file itself")
     if not results.is_file():
         raise MatrixError(f"no {results.name} in {path.name or path}: run the matrix first "
                           "(nox -s matrix), or give the folder that holds results.jsonl")
     return results, results.parent
 
 
-def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Analysis:
+def analyse(results: Path, plan_path: Path | None, previous: Path | None = None) -> Analysis:
     """Read records, plan and the findings beside the records, and compute verdicts,
     recommendations, boundaries, changes."""
     records, warnings = table.read_records(results)
@@ -246,7 +249,7 @@ def analyse(results: Path, plan_path: Path, previous: Path | None = None) -> Ana
     # A user's suite is shown on its own, with its own answer: never pooled with the probes.
     probes = [r for r in records if not answers.suite_of(r)]
     records = probes + [r for r in records if answers.suite_of(r)]
-    plan, plan_warnings = table.read_plan(plan_path)
+    plan, plan_warnings = table.read_plan(plan_path) if plan_path else (None, [])
     if plan:  # a suite's planned cells are not probe cells either
         plan = plan | {"cells": [c for c in plan.get("cells", []) if not c.get("suite")]}
     plan, not_applicable = _split_plan(plan)
@@ -281,9 +284,9 @@ def _split_plan(plan: dict[str, Any] | None) -> tuple[dict[str, Any] | None, lis
 
 def _provenance(root: Path) -> dict[str, Any] | None:
     """``provenance.json`` beside the records: where a shipped dataset was measured."""
-    path = root / sources.PROVENANCE
+    path = store.own(root, sources.PROVENANCE)
     try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        data = json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
@@ -320,7 +323,8 @@ def _read_searches(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[st
     """The bisect and explain findings of a results folder, and the lines skipped."""
     found, warnings = {}, []
     for kind, name in table.FINDINGS.items():
-        found[kind], skipped = table.read_findings(root / name, kind)
+        path = store.own(root, name)  # never read through a link
+        found[kind], skipped = table.read_findings(path, kind) if path else ([], [])
         warnings += skipped
     return found, warnings
 
@@ -465,6 +469,10 @@ def _copy_logs(records: Iterable[Mapping[str, Any]], root: Path, stage: Path,
     for name in sorted({r["log"] for r in records if isinstance(r.get("log"), str)}):
         source = (root / name).resolve()
         if not source.is_relative_to(root / "logs" if in_place else root) or not source.is_file():
+            continue
+        # A link in the folder, even to a file inside it, is never published (its target
+        # may change after the check): only files that are really in the folder.
+        if store.own(root, os.path.normpath(name)) is None:
             continue
         inside = source.relative_to(root).as_posix().removeprefix("logs/")
         if not in_place:

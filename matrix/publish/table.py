@@ -624,7 +624,7 @@ def read_findings(path: Path, kind: str) -> tuple[list[dict[str, Any]], list[str
                 continue
             try:
                 found.append(parse(_finding_object(line, kind)))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 warnings.append(f"{path.name} line {number}: skipped, not a whole finding "
                                 f"({type(exc).__name__}: {str(exc)[:120]})")
                 log.warning("%s", warnings[-1])

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from matrix import fetch
 from matrix.errors import ConfigError
 from matrix.results import store
 from matrix.results.record import Record
@@ -23,7 +24,7 @@ from matrix.results.record import Record
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 PROVENANCE = "provenance.json"
 PUBLISHED = "results.json"
-FETCH_TIMEOUT = 20  # seconds: a published page answers at once or not at all
+FETCH_TIMEOUT = 20  # seconds a read may wait; the whole request has fetch.DEADLINE_S
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,9 +93,16 @@ def _given(given: str) -> Source:
         raise ConfigError(f"--from {given}: no such file or folder; give a results folder, "
                           "a results.jsonl, a results.json or an http(s) address.")
     beside = path.with_name(PROVENANCE)  # a published or copied reference dataset's
-    provenance = json.loads(beside.read_text(encoding="utf-8")) if beside.is_file() else None
-    return Source(_parsed(path.read_text(encoding="utf-8", errors="replace"), str(path)),
-                  str(path), "given", provenance)
+    try:
+        provenance = _provenance(json.loads(beside.read_text(encoding="utf-8"))
+                                 if beside.is_file() else None)
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except (ValueError, RecursionError):
+        provenance, text = None, path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ConfigError(f"--from {given}: cannot be read ({exc.strerror}); make it "
+                          "readable or give another copy.") from None
+    return Source(_parsed(text, str(path)), str(path), "given", provenance)
 
 
 def _remote_provenance(url: str) -> dict[str, Any] | None:
@@ -103,15 +111,22 @@ def _remote_provenance(url: str) -> dict[str, Any] | None:
     if not url.endswith(f"/{store.RESULTS}"):
         return None
     try:
-        return json.loads(_fetch(urllib.parse.urljoin(url, PROVENANCE)))
-    except (ConfigError, ValueError):
+        return _provenance(json.loads(_fetch(urllib.parse.urljoin(url, PROVENANCE))))
+    except (ConfigError, ValueError, RecursionError):
         return None
 
 
+def _provenance(data: Any) -> dict[str, Any] | None:
+    """A provenance of the shape :func:`provenance_text` reads, else None (not shown)."""
+    if not isinstance(data, dict):
+        return None
+    return {**data, "machine": data.get("machine") if isinstance(data.get("machine"), dict) else {}}
+
+
 def _fetch(url: str) -> str:
+    """The text at ``url``, within :data:`fetch.DEADLINE_S` and :data:`fetch.MAX_BYTES`."""
     try:
-        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
-            return response.read().decode("utf-8", errors="replace")
+        return fetch.get(url, read_timeout=FETCH_TIMEOUT).data.decode("utf-8", errors="replace")
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ConfigError(f"--from {url}: could not be fetched ({reason}); check the address, "

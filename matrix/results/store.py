@@ -8,16 +8,18 @@ names it) and keeps every whole record, so the next run simply redoes that scena
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from matrix import log
 from matrix.errors import OutputError
-from matrix.results.record import Record
+from matrix.results.record import SCHEMA, Outcome, Record
 
 RESULTS = "results.jsonl"
 
@@ -81,10 +83,31 @@ def cell_lock(out: Path, cell_id: str) -> Iterator[None]:
         yield
 
 
+def own(folder: Path, name: str | Path, *, warn: bool = True) -> Path | None:
+    """``folder / name`` if it is there and reached without a link, else None.
+
+    A results folder is published and merged: a link in it (to ``/etc/shadow``, to a home
+    folder) must never be read, copied or published, so it is skipped with a warning. The
+    folder itself is taken as given: the user named it.
+    """
+    path = Path(folder)
+    for part in Path(name).parts:
+        path = path / part
+        if path.is_symlink():
+            if warn:
+                log.warning(f"{path} is a link; links in a results folder are never "
+                            "followed, so it is skipped (replace it with the file itself)")
+            return None
+    return path if path.exists() else None
+
+
 def read(path: Path, *, warn: bool = True) -> list[Record]:
-    """Every whole record of a results file (a folder means its ``results.jsonl``)."""
+    """Every whole record of a results file (a folder means its ``results.jsonl``, never
+    read through a link)."""
     if path.is_dir():
-        path = path / RESULTS
+        path = own(path, RESULTS) or path / RESULTS
+        if path.is_symlink():
+            return []
     if not path.exists():
         return []
     records, skipped = scan(path)
@@ -138,6 +161,40 @@ def _records(items) -> tuple[list[Record], list[tuple[int, Exception]]]:
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             skipped.append((number, exc))
     return records, skipped
+
+
+#: The fields this version writes: a record with any other was written by a newer one.
+KNOWN_FIELDS = frozenset(f.name for f in dataclasses.fields(Record))
+
+
+def understand(line: str | None) -> tuple[str, Any]:
+    """What one line of a results file is to this version: ``("record", Record)``,
+    ``("foreign", None)`` for a record it does not understand (a newer schema, an unknown
+    field or outcome: to be kept as it is, never rewritten), or ``("bad", reason)``."""
+    if line is None:
+        return "bad", "not UTF-8"
+    data = _json(line)
+    if isinstance(data, Exception):
+        return "bad", data
+    if not isinstance(data, dict):
+        return "bad", "a JSON object was expected"
+    if _foreign(data):
+        return "foreign", None
+    try:
+        return "record", Record.from_json(data)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        return "bad", exc
+
+
+def _foreign(data: dict[str, Any]) -> bool:
+    """Whether a JSON object is a record of a newer version: it names a cell, a scenario
+    and an outcome, and has a newer schema, a field or an outcome this version lacks."""
+    if not all(isinstance(data.get(k), str) for k in ("cell_id", "scenario", "outcome")):
+        return False
+    schema = data.get("schema", SCHEMA)
+    newer = isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA
+    unknown_outcome = data["outcome"] not in {o.value for o in Outcome}
+    return newer or unknown_outcome or bool(data.keys() - KNOWN_FIELDS)
 
 
 def read_published(path: Path) -> list[Record]:

@@ -84,8 +84,21 @@ class Pins:
 
 
 def read(path: Path, python: str | None = None) -> Pins:
-    """The pins of the file (or the first known file of the folder) at ``path``."""
+    """The pins of the file (or the first known file of the folder) at ``path``; a file of
+    the wrong shape (``project = "x"``, a string ``tool``) is one :class:`ConfigError`."""
     path = _choose(Path(path))
+    try:
+        return _read(path, python)
+    except (AttributeError, TypeError, RecursionError) as exc:
+        raise ConfigError(f"{path}: not the shape a {path.name} has ({type(exc).__name__}: a "
+                          "table, list or text where another was expected); fix or "
+                          "regenerate the file.") from None
+    except OSError as exc:
+        raise ConfigError(f"{exc.filename or path} cannot be read ({exc.strerror}); make it "
+                          "readable, or give another file.") from None
+
+
+def _read(path: Path, python: str | None) -> Pins:
     name = path.name
     ranges: dict[str, str] = {}
     data = _toml(path) if name in (*LOCKS, "pyproject.toml") else {}
@@ -133,9 +146,15 @@ def _choose(path: Path) -> Path:
 
 def _toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or regenerate the file.") from None
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise ConfigError(f"{path}: not valid TOML ({reason}); fix or regenerate the file.") from None
+    for key in ("project", "tool", "dependency-groups", "metadata"):
+        if key in data and not isinstance(data[key], dict):
+            raise ConfigError(f"{path}: {key} must be a table, not {type(data[key]).__name__}; "
+                              "fix or regenerate the file.")
+    return data
 
 
 def _lock(data: dict[str, Any], path: Path) -> dict[str, str]:
@@ -171,10 +190,11 @@ def _requirements(path: Path) -> list[Requirement]:
             continue
         try:
             found.append(Requirement(line.text))
-        except InvalidRequirement as exc:
+        except InvalidRequirement:
+            # packaging's reason quotes the whole line: only its start is shown
             raise ConfigError(f"{line.source} line {line.number}: not a requirement "
-                              f"({str(exc).splitlines()[0]}); fix the line or give a lock "
-                              "file.") from None
+                              f"({requirements.quoted(line.text)!r}); fix the line or give a "
+                              "lock file.") from None
     return found
 
 
@@ -287,7 +307,11 @@ def _python(given: str | None, folder: Path) -> tuple[str | None, str | None]:
         return _minor(given), "--python"
     marker = folder / ".python-version"
     if marker.is_file():
-        first = marker.read_text(encoding="utf-8").strip().splitlines()
+        try:
+            first = marker.read_text(encoding="utf-8").strip().splitlines()
+        except UnicodeDecodeError:
+            raise ConfigError(f"{marker} is not UTF-8 text; write the Python version in it "
+                              "(such as 3.13), or give --python.") from None
         if first and _PYTHON.match(first[0].strip()):
             return _minor(first[0].strip()), str(marker)
     return None, None
