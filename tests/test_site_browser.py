@@ -268,7 +268,8 @@ async def test_pasting_an_error_names_its_signature_releases_and_fix(page: Page,
     releases = releases_showing("runner-in-running-loop", "pytest-asyncio")
     assert releases and "0.21.2" not in releases
     row = box.locator("dt", has_text="pytest-asyncio").locator("xpath=following-sibling::dd[1]")
-    await expect(row).to_have_text(", ".join(releases))
+    # the runs of consecutive measured releases that show it, as whence gives them
+    await expect(row).to_contain_text(f"{releases[0]}–{releases[-1]}")
     await expect(box.locator(".ask-fixes")).to_contain_text("use pytest-playwright-asyncio")
     await expect(box.locator(".ask-fixes")).to_contain_text("measured to pass every scenario")
     await box.locator(".ask-cells a.cell-link").first.click()  # into the cell details
@@ -278,6 +279,65 @@ async def test_pasting_an_error_names_its_signature_releases_and_fix(page: Page,
     assert_stays_in(reference_site.parent, watch)
 
 
+GOLDEN_ASK = json.loads((Path(__file__).parent / "data" / "ask-golden.json").read_text())["inputs"]
+
+ASK = """([chosen, text]) => {
+  for (const key of ["python", "pytest", "pytest-asyncio", "plugin", "playwright"]) {
+    document.getElementById("ask-" + key).value = chosen[key] || "";
+  }
+  document.getElementById("ask-text").value = text;
+  document.getElementById("ask-plugin").dispatchEvent(new Event("change"));
+  return document.getElementById("ask-answer").getAttribute("data-answer");
+}"""
+
+
+def engine_says(engine, chosen) -> dict:
+    """What check's engine answers for a picker selection, in the page's terms."""
+    from matrix.publish import ask
+
+    a = engine.answer(ask.query_of(chosen))
+    return {"kind": a.kind, "verdict": a.verdict, "why": "" if a.kind == "unresolvable" else a.why,
+            "evidence": sorted(c.cell_id for c in a.evidence),
+            "fix": a.fix.text() if a.fix else None, "expected": a.expected_signature,
+            "bisect": ask.compact(a, {c.cell_id: 0 for c in a.evidence})["bisect"]}
+
+
+def whence_says(records, text) -> dict:
+    """What whence answers for a pasted text: the signature, its runs and cells."""
+    from matrix.search import whence
+
+    if not text.strip():
+        return None  # whence refuses an empty text; the page keeps its hint
+    match = whence.identify(text, (r.signature for r in records if r.signature))
+    if match is None:
+        return {"signature": None}
+    found = whence.occurrences(match.signature, records, sources.REFERENCE)
+    return {"signature": match.signature, "runs": len(found),
+            "cells": sorted({o.record.cell_id for o in found})}
+
+
+async def test_the_ask_box_answers_as_check_and_whence_do_on_the_shared_inputs(page: Page,
+                                                                             reference_site):
+    # One rule set: the page looks up what the engine and whence computed; the table of
+    # inputs (tests/data/ask-golden.json) holds the few steps the script takes itself.
+    from matrix.define import releases
+    from matrix.results import answers
+
+    assert len(GOLDEN_ASK) >= 100
+    records = sources.reference().records
+    engine = answers.Engine(answers.cells(records), releases.load())
+    watch = await open_site(page, reference_site)
+    differ = []
+    for item in GOLDEN_ASK:
+        chosen, text = item.get("pickers", {}), item.get("text", "")
+        shown = json.loads(await page.evaluate(ASK, [chosen, text]) or "null")
+        said = whence_says(records, text) if "text" in item else engine_says(engine, chosen)
+        if shown != said:
+            differ.append((item, shown, said))
+    assert differ == [], f"{len(differ)} of {len(GOLDEN_ASK)} differ, first: {differ[:2]}"
+    assert watch.errors == []
+
+
 async def test_choosing_the_reported_versions_shows_its_verdict(page: Page, reference_site):
     watch = await open_site(page, reference_site)
     for key, value in (("python", "3.13"), ("pytest", "8.4.2"), ("pytest-asyncio", "0.23.0"),
@@ -285,10 +345,20 @@ async def test_choosing_the_reported_versions_shows_its_verdict(page: Page, refe
         await page.select_option(f"#ask-{key}", value)
     verdict = page.locator("#ask-answer .ask-verdict")
     await expect(verdict).to_have_count(1)
-    await expect(verdict).to_contain_text("✗ bug")
-    await expect(page.locator("#ask-answer")).to_contain_text("loop-already-running")
+    await expect(verdict).to_contain_text("✗ bug bug (measured)")
     await expect(page.locator("#ask-answer .ask-fix")).to_contain_text(
-        "Nearest combination measured to pass every scenario")
-    await verdict.locator("a.cell-link").click()
+        "Smallest fix: pytest-asyncio 0.23.0 -> 0.24.0, pytest-playwright 0.7.1 -> "
+        "pytest-playwright-asyncio 0.7.1")
+    await page.locator("#ask-answer .ask-cells a.cell-link").first.click()
     await expect(page.locator("#cell-detail h3")).to_contain_text(REPORTED)
     assert watch.errors == [] and watch.dialogs == []
+
+
+def test_the_shared_inputs_use_only_values_the_pickers_offer() -> None:
+    # a value the page cannot select would be answered as "any" there and compared wrongly
+    from matrix.publish import ask
+
+    offered = ask.versions_data(list(sources.reference().records))["pickers"]
+    for item in GOLDEN_ASK:
+        for key, value in item.get("pickers", {}).items():
+            assert value in offered[key], (key, value)

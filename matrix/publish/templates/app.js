@@ -441,6 +441,8 @@
 
   var V = ask.versions, E = ask.errors;
   var PICKERS = ["python", "pytest", "pytest-asyncio", "plugin", "playwright"];
+  var PIN_ORDER = ["pytest", "pytest-asyncio", "pytest-playwright", "pytest-playwright-asyncio",
+                   "playwright"];
 
   function gridLink(python) {
     var a = el("a", null, "grid");
@@ -621,12 +623,12 @@
     if (a.bisect) { box.appendChild(el("p", "ask-bisect", "Settle it: " + a.bisect)); }
     if (a.fix) {
       var fp = el("p", "ask-fix", "Smallest fix: " + a.fix.text + " (" + a.fix.support + "). Pins to write: ");
+      // the user's pins with the fix's changes, in the order people write them
       var pins = {};
       PICKERS.forEach(function (k) { if (chosen[k] && k !== "python" && k !== "plugin") { pins[k] = chosen[k]; } });
       Object.keys(a.fix.pins).forEach(function (k) { pins[k] = a.fix.pins[k]; });
-      fp.appendChild(el("code", null, Object.keys(a.fix.pins).map(function (k) { return k + "==" + a.fix.pins[k]; })
-        .concat(Object.keys(pins).filter(function (k) { return !(k in a.fix.pins); })
-                  .map(function (k) { return k + "==" + pins[k]; })).join(" ")));
+      fp.appendChild(el("code", null, PIN_ORDER.filter(function (k) { return pins[k]; })
+        .map(function (k) { return k + "==" + pins[k]; }).join(" ")));
       box.appendChild(fp);
     } else if (a.verdict !== "pass" && (a.kind === "measured" || a.kind === "inferred")) {
       box.appendChild(el("p", "ask-fix", "No change of the pins that matter is measured or inferred to pass."));
