@@ -328,15 +328,16 @@ def _shown(value: str | None) -> str:
 
 
 def bisect_command(query: Query, axis: str, a: CellResult, b: CellResult) -> str:
-    """The ``bisect`` command that measures the releases between ``a`` and ``b``."""
-    pins = dict(a.requested)
-    pins.pop("python", None)
+    """The ``bisect`` command that measures the releases between ``a`` and ``b`` along
+    ``axis``, with the other pins as the query has them (``a``'s where it names none)."""
+    pins = query.pins() or {d: v for d, v in a.requested.items() if d != "python"}
+    python = query.values.get("python") or a.values.get("python")
     dist = a.family if axis == "plugin" else axis
     pins.pop(dist, None)
-    given = " ".join(f"{d}=={v}" for d, v in sorted(pins.items()))
-    python = a.values.get("python")
-    return (f"loop-compat bisect {given} --python {python} --axis {dist} "
-            f"--from {a.values[axis]} --to {b.values[axis]}")
+    given = " ".join([f"python={python}"] * (axis != "python")
+                     + [f"{d}={v}" for d, v in sorted(pins.items())])
+    return (f"loop-compat bisect {given} --axis {dist} --from {a.values[axis]} "
+            f"--to {b.values[axis]}")
 
 
 # --------------------------------------------------------------------------- the engine

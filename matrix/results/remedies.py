@@ -20,11 +20,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from matrix.define import variants as catalogue
 from matrix.define.versions import version_key
 from matrix.define.cell import BASELINE, SYNC_PLUGIN, plugin_of
-from matrix.results import model
+from matrix.results import answers, model
 from matrix.results.model import SEVERITY
 from matrix.results.record import Outcome, Record
 
-WORKAROUNDS = frozenset({"e2e-last", "e2e-last-cov", "isolated"})
 UNMEASURED = frozenset({Outcome.UNRESOLVABLE, Outcome.NO_INTERPRETER, Outcome.INFRA})
 ASYNCIO = "pytest-asyncio"
 
@@ -137,7 +136,7 @@ def _row(by_cell: Mapping[str, Mapping[str, Record]], variant: str, what: str, p
                 or any_record.probe.startswith("suite:")):  # a user's suite is not a probe
             continue
         mine = [r for name, r in scenarios.items()
-                if (name in judged if judged else name not in WORKAROUNDS)]
+                if (name in judged if judged else name not in answers.WORKAROUNDS)]
         if judged and not judged - {"control"} <= {r.scenario for r in mine}:
             continue  # the scenario this attempt is judged on was not run here
         result = _result(cell_id, mine)
