@@ -19,14 +19,14 @@ import types
 from collections.abc import Mapping
 from pathlib import Path
 
-from matrix import masking
+from matrix import locations, masking
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = locations.PACKAGE
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -116,7 +116,7 @@ def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
         config=_absolute(raw["config"]), profile=raw["profile"] or None,
         out=_absolute(raw["out"]), shard=raw["shard"] or None,
         envs=_absolute(raw["envs"]), chromium=raw["chromium"] or None,
-        probes=_absolute(raw["probes"] or PACKAGE / "probes"),
+        probes=_absolute(raw["probes"] or locations.PROBES),
         suite=_absolute(raw["suite"]), suite_requirements=raw["suite_requirements"] or None,
         releases=_path(raw["releases"]) or PACKAGE / "releases.json", index=raw["index"],
         run_id=raw["run_id"] or new_run_id(), previous=_path(raw["previous"]),

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix import log
+from matrix import locations, log
 from matrix.define import definition, plan, releases
 from matrix.define.cell import Cell
 from matrix.errors import IndexUnreachable
 from matrix.measure import runner
 from matrix.define import scenarios
-from matrix.options import PACKAGE, Options
+from matrix.options import Options
 from matrix.results import model, progress, store
 from matrix.results.record import Outcome, Record
 
@@ -50,7 +50,7 @@ def load_plan(settings: Options, profile: definition.Profile | None = None,
 def launcher() -> str:
     """How a record's repro command reruns a cell: nox in a checkout (the noxfile is
     beside the package), else the installed console command."""
-    return "nox" if (PACKAGE.parent / "noxfile.py").is_file() else "loop-compat"
+    return "nox" if locations.in_checkout() else "loop-compat"
 
 
 def run_options(settings: Options, the_suite, *, exclude_newer: str | None, timeout: float,

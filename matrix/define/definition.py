@@ -17,7 +17,7 @@ profile itself (keys at the top). A profile has any of:
 ``suite``        a pytest project (path relative to the file) run instead of the probes
 ``suite-requirements``  a requirements file inside the suite for its own dependencies
 ``pass-env``     names or fnmatch patterns of more environment variables the suite gets
-``variants``     variant names (``matrix/probes/variants.toml``) each cell is run in
+``variants``     variant names (``probes/variants.toml``) each cell is run in
                  (default ``["baseline"]``); a ``[[cell]]`` may give its own ``variants``
 
 Keys of ``[axes]`` and ``[[cell]]`` are ``python`` and the distributions in

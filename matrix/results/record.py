@@ -77,7 +77,7 @@ class Record:
     measured_in: str | None = None
     carried_over: bool = False
     schema: int = SCHEMA
-    variant: str = "baseline"  # the change made to the probe (matrix/probes/variants.toml)
+    variant: str = "baseline"  # the change made to the probe (probes/variants.toml)
     hang: dict[str, str] | None = None  # a timeout's last test and phase: {"test", "phase"}
     # A user's suite only (left out of the JSON when empty, so probe records stay as they were):
     suite: str | None = None  # the suite's key (name and a short hash of its folder)
