@@ -95,9 +95,13 @@ def run_cell(settings: Options, cell_id: str, wanted: Sequence[str] = (),
     # A second run on the same results folder waits here, then finds the cell recorded.
     earlier = () if fresh else (earlier_records(settings) if earlier is None else earlier)
     with store.cell_lock(settings.out, cell.id), log.group(f"cell {cell.id}"):
+        # Read once: what the folder held (for resuming and the progress line), then this
+        # cell's records as they were appended; a long folder is not parsed twice a cell.
+        # (Records that cells running in parallel append meanwhile show in the next line.)
+        here = store.read(settings.out, warn=not (fresh or wanted))
         records = _run_unless_recorded(cell, chosen, opts, fresh=fresh or bool(wanted),
-                                       earlier=earlier)
-    log.info(f"progress: {progress_line(the_plan, the_suite, store.read(settings.out, warn=False), settings.run_id)}")
+                                       earlier=earlier, here=here)
+    log.info(f"progress: {progress_line(the_plan, the_suite, [*here, *records], settings.run_id)}")
     check_index(records)
     return records
 
@@ -111,11 +115,11 @@ def check_index(records: Sequence[Record]) -> None:
 
 
 def _run_unless_recorded(cell: Cell, chosen, opts: runner.RunOptions, fresh: bool,
-                         earlier: Sequence[Record] = ()) -> list[Record]:
-    """Resume what this folder holds from identical inputs (same snapshot too); otherwise
-    resolve and run, carrying over records of earlier runs whose inputs are equal."""
+                         earlier: Sequence[Record] = (), here: Sequence[Record] = ()) -> list[Record]:
+    """Resume what this folder holds (``here``) from identical inputs (same snapshot too);
+    otherwise resolve and run, carrying over records of earlier runs whose inputs are equal."""
     fingerprint = runner.fingerprint(cell, [s.name for s in chosen], opts)
-    here = [] if fresh else store.read(opts.out)
+    here = [] if fresh else here
     done = _recorded(cell.id, fingerprint, here)
     if all(s.name in done for s in chosen):
         log.info(f"{cell.id}: already recorded for this definition, snapshot and probe "

@@ -20,7 +20,6 @@ import fcntl
 import json
 import os
 import re
-import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -325,12 +324,11 @@ class Bench:
             self._prints[key] = {runner.fingerprint(cell, list(lst), self.opts) for lst in lists}
         return self._prints[key]
 
+
 def search_options(base: runner.RunOptions) -> runner.RunOptions:
     """``base`` (the CLI's run options: results folder, run id, snapshot time, suite) with
     repro commands that work for searched cells: they name ``searched.toml``."""
-    out = base.out
-    prefix = (f"MATRIX_CONFIG={shlex.quote(str(out / SEARCHED))} MATRIX_PROFILE={SEARCHED_PROFILE} "
-              f"MATRIX_OUT={shlex.quote(str(out))} ")
+    prefix = base.settings.repro_prefix((base.out / SEARCHED, SEARCHED_PROFILE))
     return dataclasses.replace(base, repro_prefix=prefix)
 
 
