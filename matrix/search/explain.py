@@ -61,6 +61,30 @@ from matrix.search.explanation import (DEFAULT_SCENARIOS, MECHANISM, Candidate, 
                                        Step, Trial, sync_conflict)
 
 HELP = "search for the smallest change that makes a failing combination pass"
+#: What ``loop-compat explain --help`` says (the docstring above is for developers).
+USAGE = """\
+Search for the smallest change that makes a failing combination pass.
+
+  loop-compat explain python=3.13 pytest=8.4.2 pytest-asyncio=1.3.0 \\
+      pytest-playwright=0.7.1 playwright=1.56.0
+
+The combination is measured (or found recorded), then changes are tried smallest first:
+another release of one pinned package, a neighbouring Python, no coverage, the other
+Playwright plugin or none, running the e2e tests last or in their own process; then
+pairs of changes that each helped.
+
+It prints:
+  - fixes with no code change (every scenario passes), smallest first;
+  - fixes that need code changes (another Playwright API), with what they need;
+  - workarounds (the suite passes only if its e2e tests run last or in their own
+    process);
+each with its evidence and the command that reproduces it, then what else was
+considered and why the search stopped.
+
+Recorded cells are read first, and the search stops as soon as the smallest fix is
+known; at most --max-cells new cells are run. The findings are appended to
+<results>/explain.jsonl, which whence and the report read.
+"""
 FINDINGS = "explain.jsonl"
 #: Within one size, which axes are tried first.
 ORDER = {"swap": 0, "pytest-asyncio": 1, "pytest": 2, "no-cov": 3, "plugin": 4, "playwright": 5,

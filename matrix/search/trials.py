@@ -386,7 +386,8 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reruns of a failing scenario to tell flaky from real (default %(default)s)")
     parser.add_argument("--fresh", action="store_true", help="run cells even if already recorded")
     parser.add_argument("--variant", default=BASELINE,
-                        help="run the cells with this variant of the probe (probes/variants.toml)")
+                        help="run the cells with this variant of the probe (a name from the variants "
+                             "catalogue, such as nest-asyncio; default %(default)s)")
 
 def duration(seconds: float) -> str:
     """``3 min 0 s`` or ``42 s``."""
