@@ -340,7 +340,7 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     snapshot = releases.load(base.settings.releases)
     axis = axis_releases(args.axis, python, pins, snapshot, start=args.start, end=args.end,
                          every=args.releases)
-    opts = trials.search_options(base)
+    opts = trials.searched_options(base)
     bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh,
                          variant=args.variant)
     others = {d: v for d, v in pins.items() if d != axis.name}

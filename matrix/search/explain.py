@@ -407,7 +407,7 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     if args.max_cells < 0:
         raise ConfigError(f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only.")
     snapshot = releases.load(base.settings.releases)
-    opts = trials.search_options(base)
+    opts = trials.searched_options(base)
     bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh,
                          variant=args.variant)
     bench.check(Cell.make(python, pins))

@@ -325,7 +325,7 @@ class Bench:
         return self._prints[key]
 
 
-def search_options(base: runner.RunOptions) -> runner.RunOptions:
+def searched_options(base: runner.RunOptions) -> runner.RunOptions:
     """``base`` (the CLI's run options: results folder, run id, snapshot time, suite) with
     repro commands that work for searched cells: they name ``searched.toml``."""
     prefix = base.settings.repro_prefix((base.out / SEARCHED, SEARCHED_PROFILE))
