@@ -33,7 +33,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 HERE = Path(__file__).resolve().parent
-PROBES = HERE.parent / "matrix" / "probes"
+PROBES = HERE.parent / "probes"
 CONFIG = Path(os.environ.get("MATRIX_CONFIG") or HERE / "bench.toml")
 
 nox.options.download_python = "never"  # like the matrix: this machine's interpreters only

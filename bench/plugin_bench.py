@@ -39,7 +39,7 @@ def _suite(work: Path) -> Path:
     """The control probe with its tests copied COPIES times."""
     project = work / "plugin-suite"
     shutil.rmtree(project, ignore_errors=True)
-    shutil.copytree(ROOT / "matrix" / "probes" / "control", project, symlinks=False)
+    shutil.copytree(ROOT / "probes" / "control", project, symlinks=False)
     for folder in ("integration", "unit"):
         tests = project / "tests" / folder
         for source in sorted(tests.glob("test_*.py")):

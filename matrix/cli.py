@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,31 @@ from matrix.publish import regress
 from matrix.results import store
 
 SEARCH_COMMANDS = ("bisect", "explain", "whence", "check", "accuracy")
+#: What ``loop-compat --help`` opens with (the docstring above is for developers).
+DESCRIPTION = """\
+Measure which versions of pytest, pytest-asyncio, pytest-playwright or
+pytest-playwright-asyncio, playwright, coverage and Python work together, which break
+and how, by running small probe suites (or your own suite) in real environments, and
+publish the answer as a static report.
+
+main commands:
+  run                  run every cell of the profile, then print the status and build
+                       the report
+  cell ID              run one cell again (every record's repro command names it)
+  status, report       the outcome of every recorded cell; the report again
+  check [PATH]         where a project's pins stand, from measured records, in a second
+  explain PINS         the smallest change that makes a failing combination pass
+  bisect PINS --axis   where along one axis the behaviour changes
+  whence TEXT          where an error message comes from
+
+The cells come from the built-in definition (profile quick), or MATRIX_CONFIG and
+MATRIX_PROFILE. Results go to MATRIX_OUT (default ./reports): results.jsonl (one record
+per scenario), logs/<cell>/ (each scenario's full log) and site/index.html (the report).
+"""
+#: Sphinx cross-references (``:mod:`matrix.x```), shown to users as their plain text.
+_ROLE = re.compile(r":[a-z]+:`(~?)([^`]+)`")
+#: A parenthesis that only names an internal module: nothing a user can act on.
+_MODULE_ASIDE = re.compile(r"(\s*)\((?::[a-z]+:)?`{1,2}~?matrix\.[\w.]+`{1,2}\)(\S*) ?")
 PREVIOUS_HELP = ("earlier results (a results folder, results.jsonl or a published results.json; "
                  "default $MATRIX_PREVIOUS) whose records are carried over where a cell resolves "
                  "to the same installation")
@@ -65,18 +91,24 @@ def _mask_console(secrets: frozenset[str]) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="loop-compat", description=__doc__)
+    parser = argparse.ArgumentParser(prog="loop-compat", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
     parser.add_argument("-q", "--quiet", action="count", default=0,
                         help="warnings and errors only")
     sub = parser.add_subparsers(required=True, metavar="command")
-    cmd = sub.add_parser("run", help="run every cell of the profile, then status and the report "
-                         "(what nox -s matrix does)")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        # ``loop-compat <name> --help`` opens with the same words as the list of commands
+        return sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+
+    cmd = command("run", help="run every cell of the profile, then status and the report "
+                  "(what nox -s matrix does)")
     cmd.add_argument("--fresh", action="store_true",
                      help="run even cells already recorded; carry nothing over")
     cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_run)
-    cmd = sub.add_parser("cell", help="run one cell of the plan (what each nox cell session does)")
+    cmd = command("cell", help="run one cell of the plan (what each nox cell session does)")
     cmd.add_argument("cell_id")
     cmd.add_argument("--scenario", action="append", choices=scenarios.NAMES,
                      help="run only this scenario (and the control); repeatable")
@@ -84,43 +116,70 @@ def _parser() -> argparse.ArgumentParser:
                      help="run even if already recorded; carry nothing over")
     cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_cell)
-    cmd = sub.add_parser("list", help="list the planned cells")
+    cmd = command("list", help="list the planned cells")
     cmd.add_argument("--json", action="store_true")
     cmd.set_defaults(func=cmd_list)
-    cmd = sub.add_parser("validate", help="validate the matrix definition and exit")
+    cmd = command("validate", help="validate the matrix definition and exit")
     cmd.set_defaults(func=cmd_validate)
-    cmd = sub.add_parser("status", help="print progress and the outcome of every recorded cell")
+    cmd = command("status", help="print progress and the outcome of every recorded cell")
     cmd.set_defaults(func=cmd_status)
-    cmd = sub.add_parser("releases", help="ask the package index for releases; write the snapshot")
+    cmd = command("releases", help="ask the package index for releases; write the snapshot")
     cmd.add_argument("--since", default="2023-01-01", help="oldest upload date kept (default %(default)s)")
     cmd.set_defaults(func=cmd_releases)
-    cmd = sub.add_parser("merge", help="merge results folders (shards, runs) into one")
+    cmd = command("merge", help="merge results folders (shards, runs) into one")
     cmd.add_argument("sources", nargs="+", type=Path, help="results folders or results.jsonl files")
     cmd.add_argument("--out", type=Path, help="the merged results folder (default: $MATRIX_OUT or reports)")
     cmd.set_defaults(func=cmd_merge)
-    cmd = sub.add_parser("regressions", help="plan the regression issues (open, comment, "
-                         "reopen, close) from the previous run and this one")
+    cmd = command("regressions", help="plan the regression issues (open, comment, "
+                  "reopen, close) from the previous run and this one")
     regress.add_arguments(cmd)
     cmd.set_defaults(func=regress.run)
-    cmd = sub.add_parser("report", help="build the static site from the records")
+    cmd = command("report", help="build the static site from the records")
     cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
     cmd.add_argument("--reference", action="store_true",
                      help="build the page of the reference dataset shipped in the package "
                           "(into <results>/site unless --site says otherwise)")
     cmd.set_defaults(func=cmd_report)
-    cmd = sub.add_parser("reference", help="pack a results folder of the reference profile "
-                         "into the package's reference dataset (what nox -s reference ends with)")
+    cmd = command("reference", help="pack a results folder of the reference profile "
+                  "into the package's reference dataset (what nox -s reference ends with)")
     cmd.add_argument("results", type=Path, help="the results folder the reference profile ran into")
     cmd.set_defaults(func=cmd_reference)
     for name in SEARCH_COMMANDS:
         module = importlib.import_module(f"matrix.search.{name}")
-        cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__,
+        cmd = sub.add_parser(name, help=module.HELP, description=_description(module),
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(cmd)
         cmd.set_defaults(func=_searching(module.run) if name in ("bisect", "explain")
                          else module.run)
     return parser
+
+
+def _description(module) -> str:
+    """What a search command's ``--help`` says: the module's ``USAGE``, written for users,
+    else its docstring with the Sphinx markup and internal module names taken out."""
+    usage = getattr(module, "USAGE", None)
+    return usage if usage is not None else user_text(module.__doc__ or "")
+
+
+def user_text(doc: str) -> str:
+    """A developer docstring as user text: cross-references shown as their plain name
+    (``:func:`~a.b``` -> ``b``), asides naming a ``matrix.*`` module dropped, and
+    ````code```` in single quotes as a terminal shows it."""
+    text = _ROLE.sub(_role_text, _MODULE_ASIDE.sub(_without_aside, doc))
+    text = text.replace("python -m matrix ", "loop-compat ")  # the command users have
+    return re.sub(r"``([^`]+)``", r"'\1'", text)
+
+
+def _without_aside(match: re.Match[str]) -> str:
+    # An aside that opened a line leaves its line break after the words it was attached to.
+    space, tail = match.groups()
+    return f"{tail}\n" if "\n" in space else f"{tail} "
+
+
+def _role_text(match: re.Match[str]) -> str:
+    tilde, target = match.groups()
+    return target.rsplit(".", 1)[-1] if tilde else target
 
 
 def _searching(run):

@@ -19,14 +19,14 @@ import types
 from collections.abc import Mapping
 from pathlib import Path
 
-from matrix import masking
+from matrix import locations, masking
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = locations.PACKAGE
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -93,12 +93,22 @@ class Options:
         """The value a user set for setting ``env`` (None when left to its default)."""
         return self.environ.get(env) or None
 
-    def repro_prefix(self) -> str:
+    def repro_prefix(self, definition: tuple[Path, str] | None = None) -> str:
         """``VAR=value `` for every setting a rerun of one cell needs; paths made absolute,
-        so the command works from any folder."""
-        values = {"MATRIX_CONFIG": self.config, "MATRIX_OUT": self.out, "MATRIX_SUITE": self.suite}
-        return "".join(f"{k}={shlex.quote(str(values.get(k) or v))} "
-                       for k in REPRO_SETTINGS if (v := self.given(k)))
+        so the command works from any folder.
+
+        ``definition`` (a file and its profile) names the definition the cell is in instead
+        of the one in force: the search commands keep the cells they measure in their own
+        file, which also names the suite, so only it and the results folder are given.
+        """
+        if definition is not None:
+            config, profile = definition
+            pairs = {"MATRIX_CONFIG": config, "MATRIX_PROFILE": profile, "MATRIX_OUT": self.out}
+        else:
+            values = {"MATRIX_CONFIG": self.config, "MATRIX_OUT": self.out,
+                      "MATRIX_SUITE": self.suite}
+            pairs = {k: values.get(k) or v for k in REPRO_SETTINGS if (v := self.given(k))}
+        return "".join(f"{k}={shlex.quote(str(v))} " for k, v in pairs.items())
 
     def child_env(self, **extra: str) -> dict[str, str]:
         """The environment for a child process of the product (uv, nox), with ``extra``."""
@@ -116,7 +126,7 @@ def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
         config=_absolute(raw["config"]), profile=raw["profile"] or None,
         out=_absolute(raw["out"]), shard=raw["shard"] or None,
         envs=_absolute(raw["envs"]), chromium=raw["chromium"] or None,
-        probes=_absolute(raw["probes"] or PACKAGE / "probes"),
+        probes=_absolute(raw["probes"] or locations.PROBES),
         suite=_absolute(raw["suite"]), suite_requirements=raw["suite_requirements"] or None,
         releases=_path(raw["releases"]) or PACKAGE / "releases.json", index=raw["index"],
         run_id=raw["run_id"] or new_run_id(), previous=_path(raw["previous"]),

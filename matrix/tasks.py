@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from matrix import log
+from matrix import locations, log
 from matrix.define import definition, plan, releases
 from matrix.define.cell import Cell
 from matrix.errors import IndexUnreachable
 from matrix.measure import runner
 from matrix.define import scenarios
-from matrix.options import PACKAGE, Options
+from matrix.options import Options
 from matrix.results import model, progress, store
 from matrix.results.record import Outcome, Record
 
@@ -50,7 +50,7 @@ def load_plan(settings: Options, profile: definition.Profile | None = None,
 def launcher() -> str:
     """How a record's repro command reruns a cell: nox in a checkout (the noxfile is
     beside the package), else the installed console command."""
-    return "nox" if (PACKAGE.parent / "noxfile.py").is_file() else "loop-compat"
+    return "nox" if locations.in_checkout() else "loop-compat"
 
 
 def run_options(settings: Options, the_suite, *, exclude_newer: str | None, timeout: float,
@@ -95,9 +95,13 @@ def run_cell(settings: Options, cell_id: str, wanted: Sequence[str] = (),
     # A second run on the same results folder waits here, then finds the cell recorded.
     earlier = () if fresh else (earlier_records(settings) if earlier is None else earlier)
     with store.cell_lock(settings.out, cell.id), log.group(f"cell {cell.id}"):
+        # Read once: what the folder held (for resuming and the progress line), then this
+        # cell's records as they were appended; a long folder is not parsed twice a cell.
+        # (Records that cells running in parallel append meanwhile show in the next line.)
+        here = store.read(settings.out, warn=not (fresh or wanted))
         records = _run_unless_recorded(cell, chosen, opts, fresh=fresh or bool(wanted),
-                                       earlier=earlier)
-    log.info(f"progress: {progress_line(the_plan, the_suite, store.read(settings.out, warn=False), settings.run_id)}")
+                                       earlier=earlier, here=here)
+    log.info(f"progress: {progress_line(the_plan, the_suite, [*here, *records], settings.run_id)}")
     check_index(records)
     return records
 
@@ -111,11 +115,11 @@ def check_index(records: Sequence[Record]) -> None:
 
 
 def _run_unless_recorded(cell: Cell, chosen, opts: runner.RunOptions, fresh: bool,
-                         earlier: Sequence[Record] = ()) -> list[Record]:
-    """Resume what this folder holds from identical inputs (same snapshot too); otherwise
-    resolve and run, carrying over records of earlier runs whose inputs are equal."""
+                         earlier: Sequence[Record] = (), here: Sequence[Record] = ()) -> list[Record]:
+    """Resume what this folder holds (``here``) from identical inputs (same snapshot too);
+    otherwise resolve and run, carrying over records of earlier runs whose inputs are equal."""
     fingerprint = runner.fingerprint(cell, [s.name for s in chosen], opts)
-    here = [] if fresh else store.read(opts.out)
+    here = [] if fresh else here
     done = _recorded(cell.id, fingerprint, here)
     if all(s.name in done for s in chosen):
         log.info(f"{cell.id}: already recorded for this definition, snapshot and probe "

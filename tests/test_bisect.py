@@ -227,7 +227,7 @@ def test_nothing_measurable_gives_no_change_and_no_error(table) -> None:
 
 def options(out: Path, snapshot) -> runner.RunOptions:
     settings = matrix_options.read({"MATRIX_OUT": str(out), "HOME": str(out), "MATRIX_RUN_ID": "now"})
-    return trials.search_options(runner.RunOptions(settings=settings, timeout=60, reruns=0,
+    return trials.searched_options(runner.RunOptions(settings=settings, timeout=60, reruns=0,
                                                    exclude_newer=snapshot.taken_at))
 
 

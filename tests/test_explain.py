@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from matrix.search import explain, trials
+from matrix.search import explain, explain_report, explanation, trials
 from matrix.define import releases
 from matrix.search.trials import Observation
 from matrix.define.cell import Cell
-from matrix.search.explain import Step
+from matrix.search.explanation import Step
 from matrix.results.record import Counts, Outcome, Record
 
 REPORTED = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "0.23.0", "pytest-playwright": "0.7.1",
@@ -102,10 +102,10 @@ def test_single_changes_of_the_reported_versions_go_smallest_first_with_no_code_
     assert texts[:3] == ["pytest-asyncio 0.23.0 -> 0.23.8", "pytest-asyncio 0.23.0 -> 0.24.0",
                          "pytest-asyncio 0.23.0 -> 0.21.2"]  # nearest first
     assert [c.size for c in changes] == sorted(c.size for c in changes)
-    swap = next(c for c in changes if c.needs == explain.NEEDS["pytest-playwright-asyncio"])
+    swap = next(c for c in changes if c.needs == explanation.NEEDS["pytest-playwright-asyncio"])
     assert swap.text == ("pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
                          "pytest-asyncio 0.23.0 -> 0.24.0")  # the oldest it allows: 2 changes
-    drop = next(c for c in changes if c.needs == explain.NEEDS[None])
+    drop = next(c for c in changes if c.needs == explanation.NEEDS[None])
     assert drop.text.startswith("drop pytest-playwright 0.7.1 (Playwright's async API")
     assert texts.index(drop.text) > max(i for i, c in enumerate(changes) if c.size == 1 and not c.needs)
     assert "drop pytest-cov 7.0.0" in texts and "Python 3.13 -> 3.12" in texts
@@ -139,7 +139,7 @@ def test_steps_between_two_cells_apply_back_to_the_second() -> None:
     ({"control": "pass"}, "incomplete"),
 ])
 def test_a_cell_is_a_fix_a_workaround_or_neither(outcomes, verdict) -> None:
-    assert explain.judge(seen(REPORTED, **outcomes)) == verdict
+    assert explanation.judge(seen(REPORTED, **outcomes)) == verdict
 
 
 # --------------------------------------------------------------------------- the search
@@ -147,7 +147,7 @@ def test_a_cell_is_a_fix_a_workaround_or_neither(outcomes, verdict) -> None:
 
 def test_on_the_reported_versions_it_stops_after_the_async_plugin_and_one_workaround(data, snapshot) -> None:
     table = reported_table(data / "explain-reported.jsonl")
-    bench = FakeBench(table, wanted=explain.DEFAULT_SCENARIOS)
+    bench = FakeBench(table, wanted=explanation.DEFAULT_SCENARIOS)
     result = explain.explain(REPORTED, bench, snapshot, budget=12)
     assert result.start.verdict == "fails"
     listed = result.listed()
@@ -160,9 +160,9 @@ def test_on_the_reported_versions_it_stops_after_the_async_plugin_and_one_workar
     assert bench.runs == [REPORTED.id, f"{REPORTED.id}".replace("0.23.0", "0.23.8"),
                           "py3.13-pytest8.4.2-asyncio0.23.0-pw1.49.1-cov7.0.0",
                           plugin_fix(REPORTED, snapshot).id]
-    ruled = [t for t in result.trials if t.reason and t.reason.startswith(explain.MECHANISM)]
+    ruled = [t for t in result.trials if t.reason and t.reason.startswith(explanation.MECHANISM)]
     assert len(ruled) > 10 and all(t.observation is None for t in ruled)  # the 10 the old one ran
-    text = explain.report(result)
+    text = explain_report.report(result)
     assert "fixes with no code change: none can exist here" in text
 
 
@@ -183,7 +183,7 @@ def test_the_reported_combination_gives_both_code_fixes_from_three_cells_and_non
     listed = result.listed()
     assert [(t.verdict, t.candidate.cell.id) for t in listed] == [
         ("fix", swap.id), ("fix", native.id), ("workaround", start.id)]
-    text = explain.report(result)
+    text = explain_report.report(result)
     assert "1. pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1  [1 change]" in text
     assert "needs the browser tests rewritten as async" in text and "session-wide loop" in text
     assert "2. drop pytest-playwright 0.7.1 (Playwright's async API in the suite's own fixtures)" in text
@@ -198,7 +198,7 @@ def test_the_reported_combination_gives_both_code_fixes_from_three_cells_and_non
 
 def plugin_fix(start: Cell, snapshot) -> Cell:
     """The other plugin (with the pytest-asyncio it needs): the first code change tried."""
-    return next(c.cell for c in explain.single_changes(start, snapshot) if c.needs == explain.NEEDS[
+    return next(c.cell for c in explain.single_changes(start, snapshot) if c.needs == explanation.NEEDS[
         "pytest-playwright-asyncio"])
 
 
@@ -233,13 +233,13 @@ def test_with_no_budget_only_recorded_evidence_is_used(snapshot) -> None:
     bench = FakeBench(table, recorded={REPORTED.id})
     result = explain.explain(REPORTED, bench, snapshot, budget=0)
     assert bench.ran == 0 and result.ranked("fix") == []
-    assert "fixes: none found within the budget" in explain.report(result)
+    assert "fixes: none found within the budget" in explain_report.report(result)
 
 
 def test_a_start_that_passes_needs_nothing(snapshot) -> None:
     table = {REPORTED.id: seen(REPORTED, control="pass", e2e_first="pass")}
     result = explain.explain(REPORTED, FakeBench(table, recorded={REPORTED.id}), snapshot, budget=5)
-    assert result.trials == () and "nothing to change" in explain.report(result)
+    assert result.trials == () and "nothing to change" in explain_report.report(result)
 
 
 def test_pairs_combine_changes_that_each_fixed_something_and_nothing_larger_than_a_fix_runs(snapshot) -> None:
@@ -282,7 +282,7 @@ def test_the_findings_line_ranks_fixes_then_workarounds_with_their_evidence(snap
              fixed.id: seen(fixed, control="pass", e2e_first="pass", e2e_last="pass"),
              patched.id: seen(patched, control="pass", e2e_first="bug:x", e2e_last="pass")}
     result = explain.explain(REPORTED, FakeBench(table, recorded=set(table)), snapshot, budget=0)
-    line = explain.finding_json(result, SCENARIOS, run_id="e1", started_at="2026-11-25T00:00:00Z", took=3)
+    line = explain_report.finding_json(result, SCENARIOS, run_id="e1", started_at="2026-11-25T00:00:00Z", took=3)
     assert [(c["rank"], c["kind"], c["size"]) for c in line["candidates"]] == [
         (1, "fix", 2), (2, "workaround", 1)]
     assert line["candidates"][0]["needs"].startswith("needs the browser tests rewritten as async")
@@ -290,7 +290,7 @@ def test_the_findings_line_ranks_fixes_then_workarounds_with_their_evidence(snap
     assert line["candidates"][1]["summary"] == "pytest-asyncio 0.23.0 -> 0.23.8"
     assert line["start"]["signatures"] == ["y", "loop-already-running"]
     assert line["candidates"][0]["run_ids"] == ["r1"] and line["candidates"][0]["scenarios"]["e2e-first"]
-    text = explain.report(result)
+    text = explain_report.report(result)
     assert "1. pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; pytest-asyncio 0.23.0 -> 0.24.0" in text
     assert "2. pytest-asyncio 0.23.0 -> 0.23.8, then run the e2e tests last  [1 change + how the tests run]" in text
     assert "needs the e2e tests run last" in text

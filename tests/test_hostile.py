@@ -29,7 +29,7 @@ import pytest
 
 from matrix.__main__ import main
 from matrix.results import store
-from matrix.results.record import MAX_MESSAGE, Record
+from matrix.results.record import MAX_RECORD_MESSAGE, Record
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests/data/hostile"
@@ -56,7 +56,7 @@ def test_every_hostile_line_is_skipped_and_every_whole_record_kept() -> None:
     assert len(records) == KEPT and len(skipped) >= 25
     assert {number for number, _ in skipped} == SKIPPED
     longest = max(records, key=lambda r: len(r.message or ""))
-    assert len(longest.message) < MAX_MESSAGE + 60 and longest.message.endswith(
+    assert len(longest.message) < MAX_RECORD_MESSAGE + 60 and longest.message.endswith(
         "more characters in the log)")
 
 
@@ -88,7 +88,7 @@ def test_report_builds_the_page_and_lists_what_it_skipped(hostile, capsys) -> No
     for number in SKIPPED:
         assert f"results.jsonl line {number}: skipped" in page
     assert "duration_s is str &#39;slow&#39;, not a number of seconds" in page
-    assert "x" * (MAX_MESSAGE + 1) not in page and "y" * 600 not in page  # capped
+    assert "x" * (MAX_RECORD_MESSAGE + 1) not in page and "y" * 600 not in page  # capped
     assert "<script>alert" not in page  # escaped, never markup
     assert (hostile / "site" / "results.json").read_text().count('"cell_id"') == KEPT
 

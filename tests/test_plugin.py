@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from matrix import locations
 from matrix.plugin import answer, guard
 from matrix.plugin import plugin as loop_compat
 
@@ -234,7 +235,7 @@ def plugin_wheel(tmp_path_factory) -> Path:
 
 def _probe(where: Path) -> Path:
     """The sync-plugin probe as the runner lays it out: the control project, then its layer."""
-    probes = ROOT / "matrix" / "probes"
+    probes = locations.PROBES
     shutil.copytree(probes / "control", where, symlinks=False)
     shutil.copytree(probes / "sync-plugin", where, symlinks=False, dirs_exist_ok=True)
     return where

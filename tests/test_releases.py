@@ -21,14 +21,16 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from matrix.define import index as index_client
 from matrix.define import releases
+from matrix.define.metadata import sdist_requires
 from matrix.define.releases import Dependency, IndexUnreachable, Release
 
 BASE = "https://index.test/pypi"
 NAMES = ("pytest-asyncio", "pytest-playwright-asyncio")
 
 
-class FakeIndex(releases._Index):
+class FakeIndex(index_client.Index):
     """Serves URL -> bytes; anything else is a 404. Records every request."""
 
     def __init__(self, routes: dict[str, bytes]) -> None:
@@ -41,7 +43,7 @@ class FakeIndex(releases._Index):
         with self._record:
             self.requests.append((url, byte_range))
         if url not in self.routes:
-            raise releases._NotFound(url)
+            raise index_client.NotFound(url)
         body = self.routes[url]
         return body if byte_range is None else body[byte_range[0] : byte_range[1] + 1]
 
@@ -210,13 +212,13 @@ def test_sdist_without_requires_dist_falls_back_to_egg_info() -> None:
             'pytest>=7\n\n[:python_version < "3.11"]\npytest-asyncio>=0.21\n\n[docs]\nsphinx\n'
         ),
     }
-    lines = releases._sdist_requires(_sdist(members), "demo-1.0.tar.gz")
+    lines = sdist_requires(_sdist(members), "demo-1.0.tar.gz")
     assert lines == ["pytest>=7", 'pytest-asyncio>=0.21; python_version < "3.11"']
 
 
 def test_sdist_with_only_legacy_metadata_is_unknown() -> None:
     members = {"demo-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"}
-    assert releases._sdist_requires(_sdist(members), "demo-1.0.tar.gz") is None
+    assert sdist_requires(_sdist(members), "demo-1.0.tar.gz") is None
 
 
 def test_dependencies_drop_extras_and_keep_python_markers() -> None:
@@ -298,13 +300,13 @@ def test_closed_port_raises_index_unreachable(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setattr(releases.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(index_client.time, "sleep", lambda seconds: None)
     with pytest.raises(IndexUnreachable) as caught:
         releases.refresh(tmp_path / "s.json", distributions=["pytest"],
                          index=f"http://127.0.0.1:{port}/pypi")
     message = str(caught.value)
     assert f"127.0.0.1:{port}" in message
-    assert releases.INDEX_ENV in message and "offline" in message
+    assert index_client.INDEX_ENV in message and "offline" in message
     assert not (tmp_path / "s.json").exists()
 
 

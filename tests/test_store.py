@@ -76,11 +76,11 @@ def test_merge_into_a_folder_keeps_its_records_and_writes_0644(tmp_path) -> None
 
 
 def test_a_long_message_is_capped_on_read_and_the_cut_is_said() -> None:
-    from matrix.results.record import MAX_MESSAGE
+    from matrix.results.record import MAX_RECORD_MESSAGE
 
     record = Record.from_json(make(message="E" * 5_000_000).to_json())
-    assert record.message.startswith("E" * MAX_MESSAGE)
-    assert record.message.endswith(f"… ({5_000_000 - MAX_MESSAGE} more characters in the log)")
+    assert record.message.startswith("E" * MAX_RECORD_MESSAGE)
+    assert record.message.endswith(f"… ({5_000_000 - MAX_RECORD_MESSAGE} more characters in the log)")
 
 
 def test_a_carried_over_record_keeps_what_the_next_run_compares() -> None:

@@ -16,6 +16,7 @@ from matrix.define.cell import Cell
 from matrix.measure import runner
 from matrix.define import scenarios
 from matrix.measure.suite import IGNORED
+from matrix import locations
 from matrix import options as matrix_options
 
 pytestmark = pytest.mark.integration
@@ -97,7 +98,7 @@ def _left() -> list[str]:
 
 def test_a_hang_is_a_timeout_that_names_its_test_and_phase_and_leaves_no_process(tmp_path):
     probes = tmp_path / "probes"  # the package's probes, with a sync e2e test that hangs
-    shutil.copytree(matrix_options.PACKAGE / "probes", probes, symlinks=False,
+    shutil.copytree(locations.PROBES, probes, symlinks=False,
                     ignore=shutil.ignore_patterns(*IGNORED))
     shutil.rmtree(probes / "sync-plugin" / "tests" / "e2e")
     (probes / "sync-plugin" / "tests" / "e2e").mkdir()

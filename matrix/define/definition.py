@@ -17,7 +17,7 @@ profile itself (keys at the top). A profile has any of:
 ``suite``        a pytest project (path relative to the file) run instead of the probes
 ``suite-requirements``  a requirements file inside the suite for its own dependencies
 ``pass-env``     names or fnmatch patterns of more environment variables the suite gets
-``variants``     variant names (``matrix/probes/variants.toml``) each cell is run in
+``variants``     variant names (``probes/variants.toml``) each cell is run in
                  (default ``["baseline"]``); a ``[[cell]]`` may give its own ``variants``
 
 Keys of ``[axes]`` and ``[[cell]]`` are ``python`` and the distributions in
@@ -41,7 +41,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from matrix.define import scenarios
-from matrix.define import variants as catalogue
+from matrix.define import variants as variant_catalogue
 from matrix.define.cell import BASELINE, DISTRIBUTIONS
 from matrix.errors import ConfigError
 
@@ -206,7 +206,7 @@ def _cell(path: Path, table: dict[str, Any], where: str) -> dict[str, Any]:
 def _variant_names(path: Path, value: Any, where: str) -> tuple[str, ...]:
     """Variant names, each checked against the catalogue (an unknown one: exit code 2)."""
     names = _strings(path, value, f"variants in {where}")
-    known = catalogue.load()
+    known = variant_catalogue.load()
     for name in names:
         known.get(name, f" in variants of {where} of {path}")
     return tuple(dict.fromkeys(names)) or (BASELINE,)

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from matrix.define import variants as catalogue
+from matrix.define import variants as variant_catalogue
 from matrix.define.cell import ASYNC_PLUGIN, BASELINE, SYNC_PLUGIN, Cell
 from matrix.define.definition import Profile, is_selector
 from matrix.errors import ConfigError, NothingToDo, OutputError
@@ -37,7 +37,7 @@ class Plan:
             if cell.id == cell_id:
                 return cell
         if "+" in cell_id:
-            catalogue.load().get(cell_id.rsplit("+", 1)[1], f" in cell id {cell_id}")
+            variant_catalogue.load().get(cell_id.rsplit("+", 1)[1], f" in cell id {cell_id}")
         raise ConfigError(f"no cell '{cell_id}' in profile '{self.profile.name}' of "
                           f"{self.profile.source}; list them with: nox -l -t cells")
 
@@ -102,7 +102,7 @@ def _explicit_rows(profile: Profile) -> list[tuple[dict[str, str], bool | str]]:
 
 def _variant_misfit(cell: Cell, asked: bool) -> str | None:
     """Why an explicit cell's variant cannot apply; an error when the cell asked for it."""
-    reason = catalogue.named(cell.variant).cannot_apply(cell)
+    reason = variant_catalogue.named(cell.variant).cannot_apply(cell)
     if reason and asked:
         raise ConfigError(f"cell {cell.id}: {reason}; remove it from that cell's variants.")
     return reason
@@ -177,7 +177,7 @@ def _possible(row: dict[str, str], snapshot, axes: dict[str, list[str]]) -> bool
         if PLUGIN_AXIS in row or (PLUGIN_AXIS not in axes and ("playwright" in row or
                                                                 "playwright" not in axes)):
             known.add("probe")
-        if catalogue.named(variant).cannot_apply(Cell.make(python, pins), frozenset(known)):
+        if variant_catalogue.named(variant).cannot_apply(Cell.make(python, pins), frozenset(known)):
             return False
     # a partial row that pins nothing yet (Python and a variant, say) rules nothing out
     return not pins or _pins_incompatible(python, pins, snapshot, why=False) is None
@@ -221,7 +221,7 @@ def _excluded(pins: dict[str, str], exclusions: Iterable[dict[str, tuple[str, ..
 def _declared_incompatible(cell: Cell, snapshot) -> str | None:
     """Why declared metadata (or the variant) rules ``cell`` out; None if nothing does."""
     if cell.variant != BASELINE:
-        reason = catalogue.named(cell.variant).cannot_apply(cell)
+        reason = variant_catalogue.named(cell.variant).cannot_apply(cell)
         if reason:
             return reason
     return _pins_incompatible(cell.python, cell.pin_map, snapshot)
@@ -310,7 +310,7 @@ def fingerprint(profile: Profile, snapshot_file: Path, share: str | None, suite:
     here = Path(__file__).parent
     parts = [profile.source.read_bytes(), profile.name.encode(), (share or "").encode(),
              suite.encode(), *(code.read_bytes() for code in sorted(here.glob("*.py"))),
-             catalogue.CATALOGUE.read_bytes(),  # where each variant applies
+             variant_catalogue.CATALOGUE.read_bytes(),  # where each variant applies
              snapshot_file.read_bytes() if snapshot_file.is_file() else b""]
     for part in parts:
         digest.update(hashlib.sha256(part).digest())

@@ -5,18 +5,10 @@ exist, reads each release's Requires-Python and its requirements on the other tr
 distributions, and writes ``matrix/releases.json``. ``load`` reads that file back with no
 network, so listing and planning cells is offline and reproducible.
 
-Where a release's requirements come from, in order of cost:
-
-1. the per-version JSON document (``<index>/<name>/<version>/json``, ``info.requires_dist``);
-2. the wheel's core metadata published next to it (PEP 658, ``<wheel url>.metadata``);
-3. the ``METADATA`` member of the wheel itself, read with HTTP range requests so that a
-   50 MB Playwright wheel costs a few kilobytes;
-4. for releases with no wheel, a small sdist: its ``PKG-INFO`` when that lists
-   requirements (or is static Metadata-Version 2.2+), else setuptools'
-   ``*.egg-info/requires.txt``; with neither, ``requires`` is None (unknown).
-
-Mirrors often serve only the project document, so a source that answers 404 once is not
-asked again during the same refresh. Only the standard library and ``packaging`` are used:
+Three modules, one idea each: this one is the snapshot (its model, ``load`` and ``write``,
+and ``refresh``, which decides what to keep); :mod:`matrix.define.index` is the index
+client (HTTP, range reads); :mod:`matrix.define.metadata` reads the requirements out of
+the metadata files it fetches. Only the standard library and ``packaging`` are used:
 this module also runs inside nox's own interpreter.
 """
 
@@ -25,24 +17,13 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime as dt
-import email.parser
 import functools
-import http.client
-import io
 import json
 import os
 import re
-import tarfile
-import threading
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
-
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -50,9 +31,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from matrix.define.index import DEFAULT_INDEX, Index, IndexUnreachable
 from matrix.define.versions import version_key
-
-from matrix import errors, fetch
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -81,14 +61,8 @@ DISTRIBUTIONS = (
 )
 SNAPSHOT_PATH = Path(__file__).parent.parent / "releases.json"
 SCHEMA = 1
-DEFAULT_INDEX = "https://pypi.org/pypi"
-INDEX_ENV = "MATRIX_INDEX_JSON_URL"
-TIMEOUT_S = 30
 WORKERS = 8  # small on purpose: a few hundred requests, politely
-USER_AGENT = "loop-compat-matrix/0.1 (release snapshot; +https://pypi.org/help/#apis)"
 _PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
-_BLOCK = 1 << 16  # range-request granularity for reading wheels
-_WHOLE_LIMIT = 8 << 20  # never download more than this to read metadata
 #: Releases that exist on the index but are not the software: a cell with one of them
 #: would silently test "no plugin". Listed in the snapshot's ``skipped`` with this reason.
 PLACEHOLDERS = {
@@ -96,12 +70,7 @@ PLACEHOLDERS = {
         "name placeholder: its wheel holds metadata only (no plugin code, no dependencies)"
     ),
 }
-_ATTEMPTS = 3  # a busy or flaky index gets two more tries, with backoff
 _PYTHON_MARKER_VARS = {"python_version", "python_full_version"}
-
-
-class IndexUnreachable(errors.IndexUnreachable):
-    """The package index could not be asked; the message says what to do next."""
 
 
 # --------------------------------------------------------------------------- records
@@ -374,7 +343,7 @@ def refresh(
     path: Path = SNAPSHOT_PATH,
     since: str = "2023-01-01",
     *,
-    index: _Index | str = DEFAULT_INDEX,
+    index: Index | str = DEFAULT_INDEX,
     distributions: Iterable[str] = DISTRIBUTIONS,
 ) -> Snapshot:
     """Ask the index for the tracked distributions' releases and write the snapshot.
@@ -384,7 +353,7 @@ def refresh(
     Yanked releases are left out and listed in ``skipped``. Raises ``IndexUnreachable``
     when the index cannot be reached; nothing is written then.
     """
-    index = _Index(index) if isinstance(index, str) else index
+    index = Index(index) if isinstance(index, str) else index
     cutoff = _parse_since(since)
     taken_at = _iso(dt.datetime.now(dt.timezone.utc))
     names = [canonicalize_name(n) for n in distributions]
@@ -482,10 +451,10 @@ def _newer(candidate: _Candidate, than: _Candidate | None) -> bool:
     return than is None or Version(candidate.version) > Version(than.version)
 
 
-def _build_release(index: _Index, name: str, candidate: _Candidate) -> Release:
+def _build_release(index: Index, name: str, candidate: _Candidate) -> Release:
     """Read one release's metadata and turn it into a ``Release``."""
     files = [f for f in candidate.files if not f.get("yanked")]
-    requires_dist = _requires_dist(index, name, candidate.version, files, candidate.doc_url)
+    requires_dist = index.requires_dist(name, candidate.version, files, candidate.doc_url)
     return Release(
         version=candidate.version,
         uploaded=_iso(candidate.uploaded),
@@ -540,301 +509,6 @@ def _mentions_extra(marker: str) -> bool:
 def _is_python_marker(marker: str) -> bool:
     variables = _marker_variables(marker)
     return bool(variables) and variables <= _PYTHON_MARKER_VARS
-
-
-# --------------------------------------------------------------------------- metadata
-
-
-def _requires_dist(
-    index: _Index, name: str, version: str, files: list[Mapping[str, Any]], doc_url: str
-) -> list[str] | None:
-    """Requires-Dist lines of one release, from the cheapest source that answers."""
-    info = index.version_info(name, version)
-    if info is not None and info.get("requires_dist") is not None:
-        return list(info["requires_dist"])
-    wheel = _pick_wheel(files)
-    if wheel is not None:
-        url = urllib.parse.urljoin(doc_url, wheel["url"])
-        text = index.core_metadata(url) or index.wheel_metadata(url, wheel.get("size"))
-        if text is not None:
-            return _parse_metadata(text)
-    sdist = next((f for f in files if f.get("packagetype") == "sdist"), None)
-    if sdist is not None:
-        url = urllib.parse.urljoin(doc_url, sdist["url"])
-        return index.sdist_metadata(url, sdist.get("size"))
-    return None
-
-
-def _pick_wheel(files: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """A pure wheel if there is one (smallest), else the smallest wheel."""
-    wheels = [f for f in files if f.get("packagetype") == "bdist_wheel"]
-    return min(
-        wheels,
-        key=lambda f: ("-none-any.whl" not in f["filename"], f.get("size") or 0, f["filename"]),
-        default=None,
-    )
-
-
-def _parse_metadata(text: str) -> list[str]:
-    message = email.parser.HeaderParser().parsestr(text)
-    return [line.strip() for line in message.get_all("Requires-Dist") or []]
-
-
-def _sdist_requires(data: bytes, filename: str) -> list[str] | None:
-    """Requires-Dist of an sdist: PKG-INFO if its metadata is static, else egg-info.
-
-    Before Metadata-Version 2.2 an sdist's PKG-INFO may omit dependencies, so an empty list
-    there proves nothing. setuptools sdists also carry ``*.egg-info/requires.txt``, written
-    from the same configuration the build will use (pytest-playwright 0.6.0 and 0.6.1 exist
-    only as such sdists). With neither, the release gets ``requires=None``.
-    """
-    members = _sdist_members(data, filename, ("PKG-INFO", "requires.txt"))
-    pkg_info = members.get("PKG-INFO")
-    if pkg_info is not None:
-        message = email.parser.HeaderParser().parsestr(pkg_info)
-        dynamic = {d.strip().lower() for d in message.get_all("Dynamic") or []}
-        static = Version(message.get("Metadata-Version", "1.0")) >= Version("2.2")
-        if message.get_all("Requires-Dist") or (static and "requires-dist" not in dynamic):
-            return [line.strip() for line in message.get_all("Requires-Dist") or []]
-    if "requires.txt" in members:
-        return _egg_info_requires(members["requires.txt"])
-    return None
-
-
-def _egg_info_requires(text: str) -> list[str]:
-    """setuptools' requires.txt as Requires-Dist lines.
-
-    Sections are ``[extra]``, ``[extra:marker]`` or ``[:marker]``; only the unconditional
-    head and ``[:marker]`` sections are requirements of a plain install.
-    """
-    lines: list[str] = []
-    marker: str | None = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("["):
-            section = line.strip("[]")
-            marker = section[1:] if section.startswith(":") else "extra"
-            continue
-        if marker == "extra":
-            continue
-        lines.append(f"{line}; {marker}" if marker else line)
-    return lines
-
-
-def _sdist_members(data: bytes, filename: str, wanted: tuple[str, ...]) -> dict[str, str]:
-    """Top-level PKG-INFO and egg-info files of an sdist, by base name."""
-    if filename.endswith(".zip"):
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            files = {n: (lambda n=n: archive.read(n)) for n in archive.namelist()}
-            return _pick_members(files, wanted)
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        files = {
-            m.name: (lambda m=m: archive.extractfile(m).read())  # type: ignore[union-attr]
-            for m in archive.getmembers()
-            if m.isfile()
-        }
-        return _pick_members(files, wanted)
-
-
-def _pick_members(files: Mapping[str, Any], wanted: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name in sorted(files, key=lambda n: n.count("/")):
-        parts = name.split("/")
-        top_level = len(parts) == 2 or (len(parts) == 3 and parts[1].endswith(".egg-info"))
-        if top_level and parts[-1] in wanted and parts[-1] not in out:
-            out[parts[-1]] = files[name]().decode("utf-8", "replace")
-    return out
-
-
-# --------------------------------------------------------------------------- HTTP
-
-
-class _NotFound(Exception):
-    """The index answered 404."""
-
-
-class _Index:
-    """The package index's JSON API, plus the files it points at.
-
-    One instance per refresh; thread-safe. Sources that answer 404 once (a mirror without
-    per-version documents or PEP 658 metadata) are not asked again.
-    """
-
-    def __init__(self, base: str) -> None:
-        self.base = base.rstrip("/")
-        self._missing: set[str] = set()
-        self._lock = threading.Lock()
-
-    def project(self, name: str) -> dict[str, Any]:
-        """The project document (all releases and files); every distribution must exist."""
-        url = f"{self.base}/{name}/json"
-        try:
-            doc = json.loads(self.get(url))
-        except _NotFound:
-            raise IndexUnreachable(
-                f"the package index at {self.base} has no project {name!r}; point "
-                f"{INDEX_ENV} at a PyPI-compatible JSON API (default {DEFAULT_INDEX})"
-            ) from None
-        except ValueError:
-            raise IndexUnreachable(_unreachable(url, "the answer is not JSON")) from None
-        doc["_url"] = url
-        return doc
-
-    def version_info(self, name: str, version: str) -> dict[str, Any] | None:
-        """``info`` of the per-version document, or None where the index has none."""
-        data = self._optional("version-json", f"{self.base}/{name}/{version}/json")
-        try:
-            return None if data is None else json.loads(data).get("info") or {}
-        except ValueError:
-            return None  # a broken document: the wheel's own metadata will do
-
-    def core_metadata(self, wheel_url: str) -> str | None:
-        """The wheel's METADATA published beside it (PEP 658), or None."""
-        data = self._optional("pep658", wheel_url + ".metadata")
-        return None if data is None else data.decode("utf-8", "replace")
-
-    def wheel_metadata(self, url: str, size: int | None) -> str | None:
-        """The METADATA member of a remote wheel, read through HTTP ranges."""
-        if not size:
-            return None
-        try:
-            with zipfile.ZipFile(_RemoteFile(self, url, size)) as wheel:
-                names = [
-                    n for n in wheel.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)
-                ]
-                return wheel.read(names[0]).decode("utf-8", "replace") if names else None
-        except (zipfile.BadZipFile, _NotFound, _TooBig):
-            return None
-
-    def sdist_metadata(self, url: str, size: int | None) -> list[str] | None:
-        """Requires-Dist from a small sdist's PKG-INFO, or None when it cannot be trusted."""
-        if not size or size > _WHOLE_LIMIT:
-            return None
-        try:
-            return _sdist_requires(self.get(url), url.rsplit("/", 1)[-1])
-        except (_NotFound, tarfile.TarError, zipfile.BadZipFile, EOFError, InvalidVersion):
-            return None
-
-    def _optional(self, source: str, url: str) -> bytes | None:
-        if source in self._missing:
-            return None
-        try:
-            return self.get(url)
-        except _NotFound:
-            with self._lock:
-                self._missing.add(source)
-            return None
-
-    def get(self, url: str, byte_range: tuple[int, int] | None = None) -> bytes:
-        """GET ``url`` (optionally bytes ``start..end`` inclusive), retrying busy answers."""
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json, */*"}
-        if byte_range is not None:
-            headers["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
-        for attempt in range(_ATTEMPTS):
-            try:
-                return self._fetch(urllib.request.Request(url, headers=headers), byte_range)
-            except urllib.error.HTTPError as exc:
-                if exc.code in (404, 410):
-                    raise _NotFound(url) from None
-                if exc.code not in (429, 500, 502, 503, 504) or attempt == _ATTEMPTS - 1:
-                    raise IndexUnreachable(_unreachable(url, f"HTTP {exc.code}")) from None
-                time.sleep(_retry_after(exc, attempt))
-            except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-                if attempt == _ATTEMPTS - 1:
-                    raise IndexUnreachable(_unreachable(url, _reason(exc))) from None
-                time.sleep(0.5 * 2**attempt)
-        raise AssertionError("unreachable")
-
-    def _fetch(self, request: urllib.request.Request, byte_range: tuple[int, int] | None) -> bytes:
-        # One deadline and one size cap for the whole request (fetch.get): a server that
-        # drips bytes or sends a body without end cannot hang or fill the machine.
-        try:
-            reply = fetch.get(request, read_timeout=TIMEOUT_S,
-                              cap=None if byte_range is None else _WHOLE_LIMIT)
-        except fetch.TooLarge:
-            if byte_range is None:
-                raise
-            raise _TooBig(request.full_url) from None  # the range ignored, the file large
-        if byte_range is not None and reply.status != 206:
-            # The server ignored the range: the whole file, small enough, was read.
-            return reply.data[byte_range[0] : byte_range[1] + 1]
-        return reply.data
-
-
-class _TooBig(Exception):
-    """A file would have to be downloaded whole and is too large for that."""
-
-
-def _retry_after(exc: urllib.error.HTTPError, attempt: int) -> float:
-    try:
-        return min(float(exc.headers.get("Retry-After", "")), 30.0)
-    except ValueError:
-        return 0.5 * 2**attempt
-
-
-def _reason(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    return str(reason) or type(exc).__name__
-
-
-def _unreachable(url: str, reason: str) -> str:
-    return (
-        f"cannot reach the package index ({url}: {reason}). Check the network, or set "
-        f"{INDEX_ENV} to a reachable PyPI JSON API (default {DEFAULT_INDEX}); the committed "
-        f"snapshot matrix/releases.json keeps working offline until then."
-    )
-
-
-class _RemoteFile(io.RawIOBase):
-    """A read-only, seekable view of a remote file, fetched in cached 64 KiB blocks.
-
-    ``zipfile`` only needs the end of central directory, the directory and one member,
-    so this turns a wheel into three or four small range requests.
-    """
-
-    def __init__(self, index: _Index, url: str, size: int) -> None:
-        super().__init__()
-        self._index, self._url, self._size = index, url, size
-        self._pos = 0
-        self._blocks: dict[int, bytes] = {}
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        count = max(0, min(len(buffer), self._size - self._pos))
-        if count == 0:
-            return 0
-        first, last = self._pos // _BLOCK, (self._pos + count - 1) // _BLOCK
-        self._load(first, last)
-        data = b"".join(self._blocks[b] for b in range(first, last + 1))
-        start = self._pos - first * _BLOCK
-        buffer[:count] = data[start : start + count]
-        self._pos += count
-        return count
-
-    def _load(self, first: int, last: int) -> None:
-        missing = [b for b in range(first, last + 1) if b not in self._blocks]
-        if not missing:
-            return
-        start, end = missing[0] * _BLOCK, min(self._size, (missing[-1] + 1) * _BLOCK) - 1
-        data = self._index.get(self._url, (start, end))
-        for block in range(missing[0], missing[-1] + 1):
-            offset = (block - missing[0]) * _BLOCK
-            self._blocks[block] = data[offset : offset + _BLOCK]
 
 
 # --------------------------------------------------------------------------- time

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from matrix import locations
 from matrix.define.cell import BASELINE
 from matrix.errors import ConfigError
 from matrix.plugin import wheel
@@ -28,7 +29,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-CATALOGUE = Path(__file__).resolve().parent.parent / "probes" / "variants.toml"
+CATALOGUE = locations.VARIANTS
 KEYS = frozenset({"description", "kind", "size", "probes", "requires", "packages", "ini",
                   "conftest", "replace", "strip-markers", "timeout", "folder"})
 ATTEMPT_KEYS = frozenset({"what", "variant", "scenario", "plugin"})

@@ -10,6 +10,8 @@ import os
 import shutil
 from pathlib import Path
 
+from matrix.measure import command
+
 ENV_VAR = "MATRIX_CHROMIUM"
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -67,14 +69,11 @@ def find(explicit: str | None = None, cache: Path | None = None,
 
 def version(path: Path | None = None) -> str | None:
     """``Chromium 120.0.6099.224`` as the browser reports it, or None without one."""
-    import subprocess
-
     path = path or find()
     if path is None:
         return None
     try:
-        done = subprocess.run([str(path), "--version"], capture_output=True, text=True,
-                              timeout=60, check=False)
+        done = command.capture([path, "--version"], timeout=60, echo=False)
     except OSError:
         return None
     return done.stdout.strip() or None if done.returncode == 0 else None

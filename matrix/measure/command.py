@@ -124,9 +124,12 @@ def capture(
     *,
     env: Mapping[str, str] | None = None,
     timeout: float | None = 120,
+    echo: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a short command and return its text output (for uv queries)."""
-    logger.info(f"+ {quote(args)}")
+    """Run a short command and return its text output (uv queries; ``echo=False`` for the
+    version probes asked of every candidate, which would only crowd the console)."""
+    if echo:
+        logger.info(f"+ {quote(args)}")
     return subprocess.run(
         [str(a) for a in args],
         env=dict(env) if env is not None else None,

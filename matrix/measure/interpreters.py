@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -56,10 +55,8 @@ def _candidates(request: str, environ: Mapping[str, str], pyenv_root: Path) -> l
 
 def _version_of(exe: Path) -> str | None:
     try:
-        proc = subprocess.run(
-            [str(exe), "-c", "import platform; print(platform.python_version())"],
-            capture_output=True, text=True, timeout=30, check=False,
-        )
+        proc = command.capture([exe, "-c", "import platform; print(platform.python_version())"],
+                               timeout=30, echo=False)
     except OSError:
         return None
     return proc.stdout.strip() if proc.returncode == 0 else None

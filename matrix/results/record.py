@@ -77,7 +77,7 @@ class Record:
     measured_in: str | None = None
     carried_over: bool = False
     schema: int = SCHEMA
-    variant: str = "baseline"  # the change made to the probe (matrix/probes/variants.toml)
+    variant: str = "baseline"  # the change made to the probe (probes/variants.toml)
     hang: dict[str, str] | None = None  # a timeout's last test and phase: {"test", "phase"}
     # A user's suite only (left out of the JSON when empty, so probe records stay as they were):
     suite: str | None = None  # the suite's key (name and a short hash of its folder)
@@ -101,7 +101,7 @@ class Record:
     def from_json(cls, data: dict[str, Any]) -> Record:
         """Rebuild a record from a parsed JSON line, every field checked for its type
         (:class:`RecordError` names the first wrong one); unknown keys are ignored and a
-        long message is cut to :data:`MAX_MESSAGE` characters."""
+        long message is cut to :data:`MAX_RECORD_MESSAGE` characters."""
         if not isinstance(data, dict):
             raise RecordError("a JSON object was expected")
         missing = sorted(_REQUIRED - data.keys())
@@ -113,7 +113,7 @@ class Record:
         kwargs["message"] = cap_message(kwargs.get("message"))
         for name in ("signature", "control_signature"):  # ours are short; a key must stay one line
             if kwargs.get(name):
-                kwargs[name] = kwargs[name][:MAX_SIGNATURE]
+                kwargs[name] = kwargs[name][:MAX_RECORD_SIGNATURE]
         return cls(**kwargs)
 
 
@@ -123,16 +123,16 @@ class Record:
 OPTIONAL = ("suite", "found", "hollow", "relaxed", "note")
 
 #: Characters of a message kept in a record and on the page (the log keeps everything).
-MAX_MESSAGE = 2000
+MAX_RECORD_MESSAGE = 2000
 #: Characters of a signature kept (the product writes at most about 170).
-MAX_SIGNATURE = 500
+MAX_RECORD_SIGNATURE = 500
 
 
 def cap_message(message: str | None) -> str | None:
-    """A message cut to :data:`MAX_MESSAGE` characters, saying how much was cut."""
-    if message is None or len(message) <= MAX_MESSAGE:
+    """A message cut to :data:`MAX_RECORD_MESSAGE` characters, saying how much was cut."""
+    if message is None or len(message) <= MAX_RECORD_MESSAGE:
         return message
-    return f"{message[:MAX_MESSAGE]}… ({len(message) - MAX_MESSAGE} more characters in the log)"
+    return f"{message[:MAX_RECORD_MESSAGE]}… ({len(message) - MAX_RECORD_MESSAGE} more characters in the log)"
 
 
 class RecordError(ValueError):

@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
 
-from matrix.define import variants as catalogue
+from matrix.define import variants as variant_catalogue
 from matrix.define.versions import version_key
 from matrix.define.cell import BASELINE, SYNC_PLUGIN, plugin_of
 from matrix.results import answers, model
@@ -98,7 +98,7 @@ def rows(records: Iterable[Record]) -> list[Row]:
     by_cell: dict[str, dict[str, Record]] = {}
     for (cell_id, scenario), record in latest.items():
         by_cell.setdefault(cell_id, {})[scenario] = record
-    known = catalogue.load()
+    known = variant_catalogue.load()
     out = [_row(by_cell, BASELINE, "nothing changed: e2e tests first, in one session",
                 SYNC_PLUGIN, "baseline", 0, None)]
     for number, attempt in enumerate(known.attempts, 1):
@@ -193,7 +193,7 @@ def for_signature(signature: str, records: Sequence[Record]) -> list[str]:
     hit = {base(r) for r in model.latest(records).values()
            if r.variant == BASELINE and r.signature == signature}
     lines = []
-    known = catalogue.load().variants
+    known = variant_catalogue.load().variants
     for row in rows(records):
         if row.kind != "remedy" or row.key not in known:  # whence words the others itself
             continue

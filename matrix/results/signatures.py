@@ -106,8 +106,8 @@ _NOISE = (
     (re.compile(r"\s+"), " "),
 )
 _WRAPPER = re.compile(r'^failed on (?:setup|teardown|call) with "(.*)"$', re.S)
-MAX_SIGNATURE = 160
-MAX_MESSAGE = 300
+MAX_SIGNATURE = 160  # characters of a normalised signature
+MAX_LINE = 300  # characters of the first distinctive line of a failure message
 MIN_OVERLAP = 20  # characters: shorter texts contained in a signature prove nothing
 
 
@@ -138,7 +138,7 @@ def first_line(message: str) -> str:
     for line in message.splitlines():
         line = line.strip()
         if line:
-            return line[:MAX_MESSAGE]
+            return line[:MAX_LINE]
     return ""
 
 

@@ -16,6 +16,18 @@ from matrix import log
 from matrix.results import answers, sources
 
 HELP = "hide each measured cell, infer it from the rest: the share answered and the share right"
+#: What ``loop-compat accuracy --help`` says (the docstring above is for developers).
+USAGE = """\
+How far the answers inferred for unmeasured pins can be trusted, measured on the records.
+
+  loop-compat accuracy [--from SOURCE] [--json]
+
+Each measured cell is hidden in turn and its verdict inferred from the others; the
+share of cells answered and the share of those answered right are printed side by side
+(one without the other means nothing), and every wrong answer is listed. Records come
+from --from, else the local results folder, else the reference dataset shipped in the
+package.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -48,6 +48,26 @@ from matrix.search import trials
 from matrix.search.trials import Observation, describe_pins
 
 HELP = "find the releases along one axis where a cell's outcome or signatures change"
+#: What ``loop-compat bisect --help`` says (the docstring above is for developers).
+USAGE = """\
+Find the releases along one axis where a combination's behaviour changes.
+
+  loop-compat bisect python=3.13 pytest-playwright=0.7.1 playwright=1.56.0 \\
+      --axis pytest-asyncio --from 0.21.2 --to 1.5.0
+
+The axis's releases come from the releases snapshot (every final release, or with
+--releases minors the newest patch of each minor); those the other pins rule out are
+left out, and the rest are binary-searched for every release where a scenario's outcome
+or its set of failure signatures changes (default scenarios: control and e2e-first).
+Pins left out are the resolver's to pick.
+
+Each change point says what changed, for example "e2e-first signature set {A} -> {B}".
+When two measured releases agree, the releases between them are assumed unchanged and
+counted as such; releases that cannot be measured are stepped around, and said so.
+
+Recorded results are reused; new cells are measured and recorded like any other. The
+findings are appended to <results>/bisect.jsonl, which whence and the report read.
+"""
 FINDINGS = "bisect.jsonl"
 DEFAULT_SCENARIOS = trials.BISECT_SCENARIOS
 SCHEMA = 1
@@ -320,7 +340,7 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     snapshot = releases.load(base.settings.releases)
     axis = axis_releases(args.axis, python, pins, snapshot, start=args.start, end=args.end,
                          every=args.releases)
-    opts = trials.search_options(base)
+    opts = trials.searched_options(base)
     bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh,
                          variant=args.variant)
     others = {d: v for d, v in pins.items() if d != axis.name}

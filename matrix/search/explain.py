@@ -33,7 +33,7 @@ marked running for the session (every Playwright and pytest-playwright release),
 change that keeps the sync plugin beside pytest-asyncio can make e2e-first pass; such a
 change is run only while it could still be the smallest workaround. A code change already
 shown to fix is not tried again with more changes. At most ``--max-cells`` new cells are
-run. Findings are appended to ``<results>/explain.jsonl`` (see :func:`finding_json`),
+run. Findings are appended to ``<results>/explain.jsonl`` (see :func:`matrix.search.explain_report.finding_json`),
 which ``whence`` and the site read.
 """
 
@@ -56,121 +56,41 @@ from matrix.measure import runner
 from matrix.define import scenarios
 from matrix.results.record import Outcome
 from matrix.search import trials
-from matrix.search.trials import Observation
+from matrix.search.explain_report import finding_json, report
+from matrix.search.explanation import (DEFAULT_SCENARIOS, MECHANISM, Candidate, Explanation,
+                                       Step, Trial, sync_conflict)
 
 HELP = "search for the smallest change that makes a failing combination pass"
+#: What ``loop-compat explain --help`` says (the docstring above is for developers).
+USAGE = """\
+Search for the smallest change that makes a failing combination pass.
+
+  loop-compat explain python=3.13 pytest=8.4.2 pytest-asyncio=1.3.0 \\
+      pytest-playwright=0.7.1 playwright=1.56.0
+
+The combination is measured (or found recorded), then changes are tried smallest first:
+another release of one pinned package, a neighbouring Python, no coverage, the other
+Playwright plugin or none, running the e2e tests last or in their own process; then
+pairs of changes that each helped.
+
+It prints:
+  - fixes with no code change (every scenario passes), smallest first;
+  - fixes that need code changes (another Playwright API), with what they need;
+  - workarounds (the suite passes only if its e2e tests run last or in their own
+    process);
+each with its evidence and the command that reproduces it, then what else was
+considered and why the search stopped.
+
+Recorded cells are read first, and the search stops as soon as the smallest fix is
+known; at most --max-cells new cells are run. The findings are appended to
+<results>/explain.jsonl, which whence and the report read.
+"""
 FINDINGS = "explain.jsonl"
-SCHEMA = 2
-DEFAULT_SCENARIOS = trials.EXPLAIN_SCENARIOS
-#: Scenarios that pass when the suite changes how it runs, and how (run the e2e tests ...).
-WAYS = {"e2e-last": "last", "e2e-last-cov": "last", "isolated": "in a separate pytest process"}
 #: Within one size, which axes are tried first.
 ORDER = {"swap": 0, "pytest-asyncio": 1, "pytest": 2, "no-cov": 3, "plugin": 4, "playwright": 5,
          "pytest-cov": 6, "coverage": 7, "python": 8, "native": 9}
 MAX_NEIGHBOUR = 3  # recorded cells this many axes away still count as candidates
 MAX_SIZE = 3  # no candidate of more changes is built
-#: What a change of the Playwright API asks of the suite, by the plugin it moves to.
-NEEDS = {
-    ASYNC_PLUGIN: ("needs the browser tests rewritten as async (async def, await every page "
-                   "call) and a session-wide loop (asyncio_default_fixture_loop_scope = session "
-                   "and asyncio_default_test_loop_scope = session in the pytest configuration)"),
-    SYNC_PLUGIN: "needs the browser tests rewritten with the sync API (no async def, no await)",
-    None: ("needs the suite's own fixtures on Playwright's async API (async_playwright() "
-           "starting the browser, a page fixture from it) in place of the plugin's, and the "
-           "browser tests written as async"),
-}
-WORKAROUND_NEEDS = ("needs the e2e tests run last (collected after the async tests) or in "
-                    "their own pytest process")
-MECHANISM = ("keeps pytest-playwright (sync) beside pytest-asyncio: the sync API leaves its "
-             "loop marked running for the session in every Playwright and pytest-playwright "
-             "release, so e2e-first cannot pass")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Step:
-    """One axis changed: ``old`` -> ``new`` (None: not in the cell)."""
-
-    axis: str  # a distribution, "plugin" or "python"
-    old: str | None
-    new: str | None
-
-    @property
-    def text(self) -> str:
-        if self.axis == "plugin" and self.new is None:
-            return f"drop {self.old} (Playwright's async API in the suite's own fixtures)"
-        if self.new is None:
-            return f"drop {self.axis if self.axis != 'plugin' else ''} {self.old}".replace("  ", " ")
-        if self.old is None:
-            return f"add {self.axis if self.axis != 'plugin' else ''} {self.new}".replace("  ", " ")
-        if self.axis == "plugin":
-            return f"{self.old} -> {self.new}"
-        return f"{'Python' if self.axis == 'python' else self.axis} {self.old} -> {self.new}"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Candidate:
-    """A cell to try, the steps from the start that make it, and how eagerly to try it."""
-
-    cell: Cell
-    steps: tuple[Step, ...]
-    ring: int = 1
-    order: int = 0
-
-    @property
-    def size(self) -> int:
-        return len(self.steps)
-
-    @property
-    def needs(self) -> str | None:
-        """What the change asks of the suite's code (another Playwright API), or None."""
-        step = next((s for s in self.steps if s.axis == "plugin"), None)
-        names = [v.split(" ")[0] if v else None for v in (step.old, step.new)] if step else []
-        return NEEDS[names[1]] if names and names[0] != names[1] else None
-
-    @property
-    def rank(self) -> tuple:
-        """Smallest first; within a size, no code change first, then nearest releases."""
-        return (self.size, self.needs is not None, self.ring, self.order)
-
-    @property
-    def text(self) -> str:
-        return "; ".join(s.text for s in self.steps) or "no change"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Trial:
-    """A candidate and what it showed (or why it was not measured)."""
-
-    candidate: Candidate
-    observation: Observation | None = None
-    source: str = "not tried"  # "recorded", "ran", "ruled out", "not needed", "not tried"
-    reason: str | None = None  # why it was ruled out or not needed
-
-    @property
-    def verdict(self) -> str:
-        """``fix``, ``workaround``, ``fails``, ``unusable``, ``incomplete`` or the source."""
-        return judge(self.observation) if self.observation is not None else self.source
-
-    @property
-    def ways(self) -> tuple[str, ...]:
-        """The workaround scenarios that pass."""
-        obs = self.observation
-        return tuple(s for s in WAYS if obs and obs.record(s) and obs.record(s).outcome is Outcome.PASS)
-
-
-def judge(obs: Observation) -> str:
-    """What a measured cell says: every scenario passes (``fix``), only with the e2e tests
-    last or apart (``workaround``), ``fails``, ``unusable`` or ``incomplete`` (no e2e-first)."""
-    if obs.unusable:
-        return "unusable"
-    outcomes = {r.scenario: r.outcome for r in obs.records}
-    if "control" not in outcomes or ("e2e-first" not in outcomes and obs.cell.probe != "control"):
-        return "incomplete"
-    if all(o is Outcome.PASS for o in outcomes.values()):
-        return "fix"
-    if outcomes["control"] is Outcome.PASS and any(outcomes.get(s) is Outcome.PASS for s in WAYS):
-        return "workaround"
-    return "fails"
 
 
 # --------------------------------------------------------------------------- the changes
@@ -340,41 +260,6 @@ def _helped(trial: Trial, passing: frozenset[str]) -> frozenset[str]:
 # --------------------------------------------------------------------------- the search
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Explanation:
-    """The start, every candidate considered (in that order), the budget and why it stopped."""
-
-    start: Trial
-    trials: tuple[Trial, ...]
-    budget: int
-    ran: int
-    stopped: str = ""
-
-    def ranked(self, verdict: str) -> list[Trial]:
-        """Trials with ``verdict`` (``fix`` or ``workaround``), smallest change first."""
-        found = [(n, t) for n, t in enumerate((self.start, *self.trials)) if t.verdict == verdict]
-        found.sort(key=lambda p: (p[1].candidate.rank, p[0]))  # then in the order tried
-        return [t for _, t in found]
-
-    def listed(self) -> list[Trial]:
-        """What to tell: fixes with no code change, fixes that need code changes, then
-        workarounds; a result is left out when a listed one needs a subset of its changes
-        (and no other code change)."""
-        fixes = self.ranked("fix")
-        kept: list[Trial] = []
-        for trial in ([t for t in fixes if t.candidate.needs is None]
-                      + [t for t in fixes if t.candidate.needs is not None]
-                      + self.ranked("workaround")):
-            if not any(_dominates(k, trial) for k in kept):
-                kept.append(trial)
-        return kept
-
-
-def _dominates(kept: Trial, other: Trial) -> bool:
-    return (set(kept.candidate.steps) <= set(other.candidate.steps)
-            and kept.candidate.needs in (None, other.candidate.needs))
-
-
 @dataclasses.dataclass(kw_only=True)
 class _Search:
     start: Trial
@@ -474,14 +359,6 @@ class _Search:
         return found
 
 
-def sync_conflict(start: Trial) -> bool:
-    """The start has the sync plugin and its e2e-first is a loop conflict (``bug``)."""
-    obs = start.observation
-    first = obs.record("e2e-first") if obs is not None else None
-    return (first is not None and first.outcome is Outcome.BUG
-            and SYNC_PLUGIN in start.candidate.cell.pin_map)
-
-
 def keeps_sync(cell: Cell) -> bool:
     """The cell still has the sync plugin (beside the suite's pytest-asyncio tests)."""
     return SYNC_PLUGIN in cell.pin_map
@@ -530,7 +407,7 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     if args.max_cells < 0:
         raise ConfigError(f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only.")
     snapshot = releases.load(base.settings.releases)
-    opts = trials.search_options(base)
+    opts = trials.searched_options(base)
     bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh,
                          variant=args.variant)
     bench.check(Cell.make(python, pins))
@@ -545,159 +422,3 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
                                                             started_at=began, took=took))
     log.info(f"findings appended to {opts.out / FINDINGS}")
     return 0
-
-
-# --------------------------------------------------------------------------- the report
-
-
-def report(result: Explanation, *, took: float = 0.0) -> str:
-    """The listed fixes and workarounds, each with what it needs and its evidence, then
-    what else was considered and why the search stopped."""
-    lines = ["", f"start {result.start.candidate.cell.id} ({result.start.source}):",
-             f"  {_state(result.start)}"]
-    if result.start.verdict == "fix":
-        return "\n".join(lines + ["", "every scenario passes already: nothing to change"])
-    listed = result.listed()
-    groups = [("fixes with no code change (every scenario passes), smallest first:",
-               [t for t in listed if t.verdict == "fix" and t.candidate.needs is None]),
-              ("fixes that need code changes (every scenario passes), smallest first:",
-               [t for t in listed if t.verdict == "fix" and t.candidate.needs is not None]),
-              ("workarounds (the suite passes only if its e2e tests run last or in their own "
-               "pytest process):", [t for t in listed if t.verdict == "workaround"])]
-    if not groups[0][1]:
-        lines += ["", _no_plain_fix(result)]
-    number = 0
-    for title, found in groups:
-        if found:
-            lines += ["", title]
-        for trial in found:
-            number += 1
-            lines += _candidate_lines(number, trial)
-    if not listed:
-        lines += ["", "fixes: none found within the budget"]
-    hidden = len(result.ranked("workaround")) - len(groups[2][1])
-    if hidden:
-        lines.append(f"  ({hidden} more workaround{'s' if hidden != 1 else ''} not listed: a "
-                     "listed result needs a subset of their changes)")
-    lines += _rest_lines(result)
-    counts = {s: sum(t.source == s for t in result.trials)
-              for s in ("recorded", "ruled out", "not needed", "not tried")}
-    lines += ["", f"{len(result.trials)} changes considered: {result.ran} cells run (budget "
-                  f"{result.budget}), {counts['recorded']} from recorded results, "
-                  f"{counts['ruled out']} ruled out, {counts['not needed']} not needed, "
-                  f"{counts['not tried']} not tried; stopped: {result.stopped}; "
-                  f"{trials.duration(took)}"]
-    return "\n".join(lines)
-
-
-def _no_plain_fix(result: Explanation) -> str:
-    blocked = sum(1 for t in result.trials if t.reason and t.reason.startswith(MECHANISM))
-    if sync_conflict(result.start):
-        return ("fixes with no code change: none can exist here: every change that "
-                f"{MECHANISM} ({blocked} such changes ruled out without a run)")
-    return "fixes with no code change: none found"
-
-
-def _state(trial: Trial) -> str:
-    obs = trial.observation
-    if obs is None:
-        return trial.reason or trial.source
-    return obs.unusable or obs.describe()
-
-
-def _brief(trial: Trial) -> str:
-    """Outcomes per scenario, then the distinct signatures once: a line, not a paragraph."""
-    obs = trial.observation
-    if obs is None or obs.unusable:
-        return _state(trial)
-    outcomes = ", ".join(f"{r.scenario} {r.outcome.value}" for r in obs.records)
-    sigs = list(dict.fromkeys(s for group in obs.signatures for s in group))
-    return outcomes + (f" ({'; '.join(sigs)})" if sigs else "")
-
-
-def _how(trial: Trial) -> str:
-    if trial.verdict != "workaround":
-        return ""
-    return ", then run the e2e tests " + " or ".join(dict.fromkeys(WAYS[w] for w in trial.ways))
-
-
-def _candidate_lines(number: int, trial: Trial) -> list[str]:
-    c, obs = trial.candidate, trial.observation
-    how = _how(trial)
-    size = f"{c.size} change{'s' if c.size != 1 else ''}" + (" + how the tests run" if how else "")
-    lines = [f"  {number}. {c.text if c.steps else 'keep every pin'}{how}  [{size}]"]
-    needs = [n for n in (c.needs, WORKAROUND_NEEDS if how else None) if n]
-    lines += [f"     {n}" for n in needs]
-    lines += [f"     evidence: {c.cell.id} ({trial.source}; run {', '.join(obs.run_ids)})",
-              f"       {obs.describe()}"]
-    missing = [s.name for s in scenarios.for_cell(c.cell, DEFAULT_SCENARIOS)
-               if obs.record(s.name) is None]
-    if missing and trial.source == "recorded":
-        lines.append(f"       not recorded: {', '.join(missing)}")
-    key = next((obs.record(s) for s in ("e2e-first", *WAYS) if obs.record(s)), obs.records[0])
-    lines.append(f"     reproduce: {key.repro}")
-    return lines
-
-
-def _rest_lines(result: Explanation) -> list[str]:
-    groups = {"fails": "still failing", "incomplete": "recorded without e2e-first",
-              "unusable": "could not be measured", "ruled out": "ruled out (not run)",
-              "not needed": "not needed (the answer is known without them)",
-              "not tried": "not tried (budget)"}
-    lines = []
-    for verdict, title in groups.items():
-        found = [t for t in result.trials if t.verdict == verdict]
-        if not found:
-            continue
-        lines += ["", f"{title}:"]
-        if verdict in ("fails", "incomplete", "unusable"):
-            lines += [f"  {t.candidate.text}: {_brief(t)}" for t in found]
-            continue
-        for reason in dict.fromkeys(t.reason or "" for t in found):
-            texts = [t.candidate.text for t in found if (t.reason or "") == reason]
-            lines.append(f"  {'; '.join(texts) if len(texts) < 3 else f'{len(texts)} changes'}"
-                         f"{': ' + reason if reason else ''}")
-            if len(texts) >= 3:
-                lines += [f"    {text}" for text in texts]
-    return lines
-
-
-# --------------------------------------------------------------------------- the findings
-
-
-def finding_json(result: Explanation, wanted: Sequence[str], *, run_id: str, started_at: str,
-                 took: float) -> dict:
-    """One line of ``explain.jsonl``: the start and the listed candidates (fixes with no code
-    change, fixes that need code changes, workarounds), for whence and the site."""
-    start = result.start
-    listed = result.listed()
-    return {
-        "schema": SCHEMA, "kind": "explain", "run_id": run_id, "started_at": started_at,
-        "duration_s": round(took, 1), "scenarios": list(wanted), "budget": result.budget,
-        "cells_run": result.ran, "stopped": result.stopped,
-        "start": {**_trial_json(start), "signatures": _signatures(start)},
-        "candidates": [{"rank": n, **_trial_json(t)} for n, t in enumerate(listed, 1)],
-        "tried": [_trial_json(t) for t in result.trials if t not in listed],
-    }
-
-
-def _trial_json(trial: Trial) -> dict:
-    obs = trial.observation
-    return {
-        "kind": trial.verdict, "size": trial.candidate.size, "summary": trial.candidate.text,
-        "how": (list(dict.fromkeys(f"run the e2e tests {WAYS[w]}" for w in trial.ways))
-                if trial.verdict == "workaround" else []),
-        "needs": trial.candidate.needs,
-        "changes": [dataclasses.asdict(s) for s in trial.candidate.steps],
-        "cell_id": trial.candidate.cell.id, "requested": trial.candidate.cell.requested,
-        "source": trial.source, "reason": trial.reason or (obs.unusable if obs else None),
-        "run_ids": list(obs.run_ids) if obs else [],
-        "scenarios": {r.scenario: {"outcome": r.outcome.value, "signature": r.signature,
-                                   "signatures": list(sigs), "repro": r.repro}
-                      for r, sigs in zip(obs.records, obs.signatures)} if obs else {},
-    }
-
-
-def _signatures(trial: Trial) -> list[str]:
-    obs = trial.observation
-    return list(dict.fromkeys(s for sigs in (obs.signatures if obs else ()) for s in sigs))

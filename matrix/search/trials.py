@@ -20,7 +20,6 @@ import fcntl
 import json
 import os
 import re
-import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -325,12 +324,11 @@ class Bench:
             self._prints[key] = {runner.fingerprint(cell, list(lst), self.opts) for lst in lists}
         return self._prints[key]
 
-def search_options(base: runner.RunOptions) -> runner.RunOptions:
+
+def searched_options(base: runner.RunOptions) -> runner.RunOptions:
     """``base`` (the CLI's run options: results folder, run id, snapshot time, suite) with
     repro commands that work for searched cells: they name ``searched.toml``."""
-    out = base.out
-    prefix = (f"MATRIX_CONFIG={shlex.quote(str(out / SEARCHED))} MATRIX_PROFILE={SEARCHED_PROFILE} "
-              f"MATRIX_OUT={shlex.quote(str(out))} ")
+    prefix = base.settings.repro_prefix((base.out / SEARCHED, SEARCHED_PROFILE))
     return dataclasses.replace(base, repro_prefix=prefix)
 
 
@@ -388,7 +386,8 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reruns of a failing scenario to tell flaky from real (default %(default)s)")
     parser.add_argument("--fresh", action="store_true", help="run cells even if already recorded")
     parser.add_argument("--variant", default=BASELINE,
-                        help="run the cells with this variant of the probe (matrix/probes/variants.toml)")
+                        help="run the cells with this variant of the probe (a name from the variants "
+                             "catalogue, such as nest-asyncio; default %(default)s)")
 
 def duration(seconds: float) -> str:
     """``3 min 0 s`` or ``42 s``."""
