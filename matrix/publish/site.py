@@ -52,7 +52,7 @@ import plotly.offline
 from markupsafe import Markup
 
 from matrix import masking
-from matrix.define.cell import BASELINE
+from matrix.define.cell import BASELINE, plugin_of
 from matrix.define.versions import version_key
 from matrix.publish import ask, table
 from matrix.results import answers, model, sources, store
@@ -928,7 +928,7 @@ def script_json(data: Any) -> Markup:
 
 def _record_row(record: Mapping[str, Any], current: bool, logs: Mapping[str, str]) -> dict:
     requested = record.get("requested") or {}
-    plugin, version = table.plugin_of(requested)
+    plugin, version = plugin_of(requested)
     tests = record.get("tests") or {}
     resolved = record.get("resolved") or {}
     row = {dist: requested.get(dist) for dist in

@@ -48,7 +48,7 @@ from matrix.results.record import OPTIONAL, Record
 __all__ = [
     "AXES", "FINDINGS", "SEVERITY", "SIGNATURES", "Previous", "PreviousError", "bisect_finding",
     "cell_dicts", "cell_order", "cell_verdicts", "change_points", "describe", "diff", "evidence",
-    "explain_finding", "fixes", "frame", "plugin_of", "read_findings", "read_plan",
+    "explain_finding", "fixes", "frame", "read_findings", "read_plan",
     "read_previous", "read_records", "recommendations", "scenario_verdicts", "smallest_fixes",
     "transition_summary", "transitions", "version_key",
 ]

@@ -96,7 +96,7 @@ MAX_SIZE = 3  # no candidate of more changes is built
 # --------------------------------------------------------------------------- the changes
 
 
-def plugin_of(cell: Cell) -> str | None:
+def plugin_words(cell: Cell) -> str | None:
     """``pytest-playwright 0.7.1``, or None for a cell without a Playwright plugin."""
     plugin, version = cell_plugin(cell.pin_map)
     return f"{plugin} {version}" if version else None
@@ -107,8 +107,8 @@ def steps_between(start: Cell, cell: Cell) -> tuple[Step, ...]:
     steps = []
     if start.python != cell.python:
         steps.append(Step(axis="python", old=start.python, new=cell.python))
-    if plugin_of(start) != plugin_of(cell):
-        steps.append(Step(axis="plugin", old=plugin_of(start), new=plugin_of(cell)))
+    if plugin_words(start) != plugin_words(cell):
+        steps.append(Step(axis="plugin", old=plugin_words(start), new=plugin_words(cell)))
     old, new = start.pin_map, cell.pin_map
     for dist in DISTRIBUTIONS:
         if dist not in PLUGINS and old.get(dist) != new.get(dist):
