@@ -28,7 +28,8 @@ def test_the_example_is_read_with_its_own_pins_and_a_stable_key() -> None:
     assert shop.declared_pins() == {"pytest": "8.4.2", "pytest-asyncio": "0.23.0",
                                     "pytest-playwright": "0.7.1", "playwright": "1.49.1",
                                     "pytest-cov": "7.0.0"}
-    assert shop.local == ()  # no build system: nothing to install, its root is importable
+    # no [build-system], but a [project] pip installs (setuptools' legacy backend)
+    assert shop.local == (suite.Local(shop.root),)
     digest = hashlib.sha256(str(shop.root).encode()).hexdigest()[:6]
     assert shop.key == f"shop-sync-{digest}" == suite.load(EXAMPLES / "shop-sync").key
 
@@ -73,6 +74,56 @@ def test_a_project_with_a_build_system_is_installed_from_its_copy(data, tmp_path
     assert flat.local == (suite.Local((data / "suites" / "flat-plugin").resolve()),)
     assert flat.requirements == ("pytest", "pytest-asyncio")  # its test extra, filterable
     assert flat.install_lines(tmp_path)[-1] == str(tmp_path)
+
+
+LEGACY = "project installed from its pyproject.toml (no [build-system]: setuptools' legacy backend)"
+
+
+def test_a_project_without_a_build_system_is_installed_as_pip_would(data, tmp_path) -> None:
+    root = (data / "suites" / "no-build-system").resolve()
+    plugin = suite.load(root)
+    assert plugin.local == (suite.Local(root),) and plugin.installed == LEGACY
+    assert plugin.requirements == ("pytest", "pytest-asyncio")
+    skipped = suite.load(root, install=False)
+    assert skipped.local == () and skipped.installed == "project not installed: MATRIX_SUITE_INSTALL=false"
+    assert suite.load(data / "suites" / "flat-plugin").installed == (
+        "project installed from its pyproject.toml ([build-system]: setuptools.build_meta)")
+    for name, text in (("setup.py", "from setuptools import setup\nsetup()\n"),
+                       ("setup.cfg", "[metadata]\nname = x\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / name).write_text(text)
+        (tmp_path / name / "test_x.py").write_text("def test_x(): pass\n")
+        assert suite.load(tmp_path / name).installed == f"project installed from its {name}"
+
+
+def test_a_project_pip_would_not_install_is_left_importable_and_says_why(tmp_path) -> None:
+    for name, pyproject in (("unversioned", '[project]\nname = "x"\n[tool.pytest.ini_options]\n'),
+                            ("tool-only", "[tool.pytest.ini_options]\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text(pyproject)
+        loaded = suite.load(tmp_path / name)
+        assert loaded.local == ()
+        assert loaded.installed == (f"project not installed: {suite.NOT_INSTALLABLE}; its folder "
+                                    "and src/ are on PYTHONPATH")
+    dynamic = tmp_path / "dynamic"
+    dynamic.mkdir()
+    (dynamic / "pyproject.toml").write_text('[project]\nname = "x"\ndynamic = ["version"]\n'
+                                            "[tool.pytest.ini_options]\n")
+    assert suite.load(dynamic).local == (suite.Local(dynamic.resolve()),)
+
+
+def test_a_requirements_file_that_installs_the_project_says_so_whatever_the_setting(data) -> None:
+    reqs = suite.load(data / "suites" / "reqs", "requirements-test.txt", install=False)
+    assert reqs.installed == "project installed as requirements-test.txt says (-e .)"
+
+
+def test_the_install_setting_is_read_once_in_the_options() -> None:
+    from matrix import options
+
+    assert options.read({}).suite_install is True
+    for value in ("false", "0", "No", "off "):
+        assert options.read({"MATRIX_SUITE_INSTALL": value}).suite_install is False
+    assert "MATRIX_SUITE_INSTALL" in options.BY_ENV and "MATRIX_SUITE_INSTALL" in options.REPRO_SETTINGS
 
 
 def test_a_missing_requirements_file_is_one_sentence(data) -> None:
@@ -324,3 +375,24 @@ def test_a_suite_without_browser_tests_says_so_and_runs_no_browser_scenario(tmp_
                                     "fixture or imports Playwright), so only control and as-is ran")
     again = _run(tmp_path / "out", data / "suites.toml", MATRIX_SUITE=str(plain))
     assert "already recorded" in again.stderr and len(store.read(tmp_path / "out")) == 2
+
+
+@pytest.mark.integration
+def test_a_plugin_without_a_build_system_is_installed_so_its_entry_point_registers(tmp_path, data) -> None:
+    """The Datasette-plugin shape of issue 23: a [project] table, no [build-system], a test
+    that asserts the plugin is installed. It passes as in a plain ``pip install``; with
+    MATRIX_SUITE_INSTALL=false it fails the way it did before the project was installed."""
+    root = data / "suites" / "no-build-system"
+    proc = _run(tmp_path / "on", data / "suites.toml", MATRIX_SUITE=str(root))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = {r.scenario: r for r in store.read(tmp_path / "on")}
+    assert [(s, r.outcome, r.tests.passed) for s, r in records.items()] == [
+        ("control", Outcome.PASS, 2), ("as-is", Outcome.PASS, 2)]
+    assert records["control"].note.startswith(LEGACY + "; 2 tests collected")
+    proc = _run(tmp_path / "off", data / "suites.toml", MATRIX_SUITE=str(root),
+                MATRIX_SUITE_INSTALL="false")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    off = store.read(tmp_path / "off")
+    assert [(r.outcome, r.tests.failed) for r in off] == [(Outcome.FAIL, 2)] * 2
+    assert all(r.note.startswith("project not installed: MATRIX_SUITE_INSTALL=false; ") for r in off)
+    assert "MATRIX_SUITE_INSTALL=false" in off[0].repro

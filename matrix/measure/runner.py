@@ -573,8 +573,16 @@ def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, to
         attempt=attempt, variant=ctx.cell.variant, hang=verdict.hang,
         fingerprint=ctx.fingerprint, inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
         suite=ctx.cell.suite or None, found=ctx.found, hollow=verdict.hollow, relaxed=ctx.relaxed,
-        note=found.note(ctx.found) if ctx.found is not None else None,
+        note=_note(ctx),
     )
+
+
+def _note(ctx: _Cell) -> str | None:
+    """How a suite's project was installed and what was found in it; None for a probe."""
+    suite = ctx.opts.suite if ctx.cell.suite else None
+    parts = [suite.installed if suite else "",
+             found.note(ctx.found) if ctx.found is not None else ""]
+    return "; ".join(p for p in parts if p) or None
 
 
 def repro(cell: Cell, scenario: str, prefix: str = "", launcher: str = "nox") -> str:
