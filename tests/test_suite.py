@@ -396,3 +396,52 @@ def test_a_plugin_without_a_build_system_is_installed_so_its_entry_point_registe
     assert [(r.outcome, r.tests.failed) for r in off] == [(Outcome.FAIL, 2)] * 2
     assert all(r.note.startswith("project not installed: MATRIX_SUITE_INSTALL=false; ") for r in off)
     assert "MATRIX_SUITE_INSTALL=false" in off[0].repro
+
+
+@pytest.mark.integration
+def test_two_cells_of_one_suite_never_run_its_tests_at_once(tmp_path, data) -> None:
+    """A suite on a fixed port, two cells started together (as ``nox -j auto`` does): the
+    suite's lock makes the second wait, so the port never collides and both pass."""
+    spans = tmp_path / "spans.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
+    env.update(MATRIX_CONFIG=str(data / "suites-port.toml"), MATRIX_OUT=str(tmp_path / "out"),
+               MATRIX_SUITE=str(data / "suites" / "fixed-port"), MATRIX_RUN_ID="port-run",
+               PORT_TEST_LOG=str(spans))
+    listed = subprocess.run([sys.executable, "-m", "matrix", "list"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    cells = [line.split()[0] for line in listed.stdout.splitlines() if line.strip()]
+    assert len(cells) == 2, listed.stderr
+    procs = [subprocess.Popen([sys.executable, "-m", "matrix", "cell", cell], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for cell in cells]
+    for proc in procs:
+        _, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err[-3000:]
+    records = store.read(tmp_path / "out")
+    assert sorted((r.scenario, r.outcome) for r in records) == [
+        ("as-is", Outcome.PASS), ("as-is", Outcome.PASS),
+        ("control", Outcome.PASS), ("control", Outcome.PASS)]
+    times = [(kind, float(t)) for kind, t in (ln.split() for ln in spans.read_text().splitlines())]
+    assert [kind for kind, _ in sorted(times, key=lambda x: x[1])] == ["start", "end"] * 4
+
+
+@pytest.mark.integration
+def test_a_browser_that_is_not_installed_sets_its_tests_aside_not_the_scenario(tmp_path, data) -> None:
+    """Browser tests parametrised for Chromium and Firefox on a machine with a Chromium only
+    (no Playwright download): the Firefox test is set aside, the Chromium test's verdict
+    counts (a bug with the browser first, a pass with it last)."""
+    proc = _run(tmp_path, data / "suites-browser.toml", "sync",
+                MATRIX_SUITE=str(data / "suites" / "two-browsers"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = {r.scenario: r for r in store.read(tmp_path)}
+    assert records["control"].found == {"tests": 3, "browser": 2, "async": 1}
+    assert records["control"].outcome is Outcome.PASS
+    aside = ("1 test(s) set aside, their browser is not installed here: "
+             "tests.test_ui::test_title[firefox]: needs firefox, which is not installed here")
+    for scenario in ("as-is", "e2e-last", "e2e-last-cov", "isolated"):
+        record = records[scenario]
+        assert (record.outcome, record.message) == (Outcome.PASS, aside), scenario
+        assert (record.tests.passed, record.tests.skipped) == (2, 1)
+    for scenario in ("e2e-first", "e2e-first-cov"):  # the Chromium test left its loop running
+        assert records[scenario].outcome is Outcome.BUG
+        assert records[scenario].signature == "runner-in-running-loop"
