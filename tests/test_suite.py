@@ -126,6 +126,21 @@ def test_the_install_setting_is_read_once_in_the_options() -> None:
     assert "MATRIX_SUITE_INSTALL" in options.BY_ENV and "MATRIX_SUITE_INSTALL" in options.REPRO_SETTINGS
 
 
+def test_a_suite_s_lock_is_held_while_its_cell_runs_and_a_probe_takes_none(tmp_path) -> None:
+    import fcntl
+
+    from matrix.measure import runner
+
+    with runner.suite_lock("datasette-cluster-map-597f99", tmp_path):
+        lock = tmp_path / "loop-compat-suite-datasette-cluster-map-597f99.lock"
+        with lock.open("w") as other, pytest.raises(BlockingIOError):  # another cell's try
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with lock.open("w") as other:  # released at the end
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with runner.suite_lock(None, tmp_path):
+        assert list(tmp_path.iterdir()) == [lock]
+
+
 def test_a_missing_requirements_file_is_one_sentence(data) -> None:
     with pytest.raises(suite.NotASuite, match="does not exist; name a requirements file"):
         suite.load(data / "suites" / "reqs", "requirements-nope.txt")
