@@ -25,9 +25,11 @@ _BROWSER_PARAM = re.compile(r"\[(chromium|firefox|webkit)\b")
 #: Python, uvicorn, asyncio and Node word it.
 PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|\bEADDRINUSE\b|address already in use|"
                          r"only one usage of each socket address", re.IGNORECASE)
-#: Captured stderr of failing tests is written to the XML (``junit_logging``) because a
-#: server a fixture starts says "address already in use" there, not in the traceback.
-PYTEST_OPTIONS = ("-o", "junit_logging=system-err", "-o", "junit_log_passing_tests=false")
+#: Captured stderr is written to the XML (``junit_logging``) because a server a fixture
+#: starts says "address already in use" there, not in the traceback. Passing tests' too:
+#: pytest writes a test's output with its teardown report, which passes even when the
+#: setup failed, so ``junit_log_passing_tests=false`` would drop it.
+PYTEST_OPTIONS = ("-o", "junit_logging=system-err")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
