@@ -121,7 +121,7 @@ def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
         envs=_absolute(raw["envs"]), chromium=raw["chromium"] or None,
         probes=_absolute(raw["probes"] or PACKAGE / "probes"),
         suite=_absolute(raw["suite"]), suite_requirements=raw["suite_requirements"] or None,
-        suite_install=raw["suite_install"].strip().lower() not in FALSE,
+        suite_install=_flag(raw["suite_install"]),
         releases=_path(raw["releases"]) or PACKAGE / "releases.json", index=raw["index"],
         run_id=raw["run_id"] or new_run_id(), previous=_path(raw["previous"]),
         verbosity=verbosity,
@@ -133,6 +133,11 @@ def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
 def new_run_id() -> str:
     """A fresh run id from the current time."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _flag(value: str | bool) -> bool:
+    """A yes/no setting: ``false``, ``0``, ``no`` or ``off`` (any case) is no."""
+    return value if isinstance(value, bool) else value.strip().lower() not in FALSE
 
 
 def _path(value: str | Path | None) -> Path | None:
