@@ -45,7 +45,9 @@ SETTINGS: tuple[Setting, ...] = tuple(
 BY_ENV = {s.env: s for s in SETTINGS}
 #: Settings a record's ``repro`` command must carry to rerun the same cell.
 REPRO_SETTINGS = ("MATRIX_CONFIG", "MATRIX_PROFILE", "MATRIX_OUT", "MATRIX_SUITE",
-                  "MATRIX_SUITE_REQUIREMENTS")
+                  "MATRIX_SUITE_REQUIREMENTS", "MATRIX_SUITE_INSTALL")
+#: Values of a yes/no setting that mean no (anything else means yes).
+FALSE = frozenset({"false", "0", "no", "off"})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -61,6 +63,7 @@ class Options:
     probes: Path
     suite: Path | None
     suite_requirements: str | None
+    suite_install: bool = True  # install the suite's project itself when pip would
     releases: Path
     index: str
     run_id: str
@@ -128,6 +131,7 @@ def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
         envs=_absolute(raw["envs"]), chromium=raw["chromium"] or None,
         probes=_absolute(raw["probes"] or locations.PROBES),
         suite=_absolute(raw["suite"]), suite_requirements=raw["suite_requirements"] or None,
+        suite_install=_flag(raw["suite_install"]),
         releases=_path(raw["releases"]) or PACKAGE / "releases.json", index=raw["index"],
         run_id=raw["run_id"] or new_run_id(), previous=_path(raw["previous"]),
         verbosity=verbosity,
@@ -139,6 +143,11 @@ def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
 def new_run_id() -> str:
     """A fresh run id from the current time."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _flag(value: str | bool) -> bool:
+    """A yes/no setting: ``false``, ``0``, ``no`` or ``off`` (any case) is no."""
+    return value if isinstance(value, bool) else value.strip().lower() not in FALSE
 
 
 def _path(value: str | Path | None) -> Path | None:

@@ -31,9 +31,9 @@ def load_suite(settings: Options, profile: definition.Profile):
     from matrix.measure import suite
 
     if settings.suite is not None:
-        return suite.load(settings.suite, settings.suite_requirements)
+        return suite.load(settings.suite, settings.suite_requirements, settings.suite_install)
     if profile.suite is not None:
-        return suite.load(profile.suite, profile.suite_requirements)
+        return suite.load(profile.suite, profile.suite_requirements, settings.suite_install)
     return None
 
 

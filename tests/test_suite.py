@@ -28,7 +28,8 @@ def test_the_example_is_read_with_its_own_pins_and_a_stable_key() -> None:
     assert shop.declared_pins() == {"pytest": "8.4.2", "pytest-asyncio": "0.23.0",
                                     "pytest-playwright": "0.7.1", "playwright": "1.49.1",
                                     "pytest-cov": "7.0.0"}
-    assert shop.local == ()  # no build system: nothing to install, its root is importable
+    # no [build-system], but a [project] pip installs (setuptools' legacy backend)
+    assert shop.local == (suite.Local(shop.root),)
     digest = hashlib.sha256(str(shop.root).encode()).hexdigest()[:6]
     assert shop.key == f"shop-sync-{digest}" == suite.load(EXAMPLES / "shop-sync").key
 
@@ -73,6 +74,71 @@ def test_a_project_with_a_build_system_is_installed_from_its_copy(data, tmp_path
     assert flat.local == (suite.Local((data / "suites" / "flat-plugin").resolve()),)
     assert flat.requirements == ("pytest", "pytest-asyncio")  # its test extra, filterable
     assert flat.install_lines(tmp_path)[-1] == str(tmp_path)
+
+
+LEGACY = "project installed from its pyproject.toml (no [build-system]: setuptools' legacy backend)"
+
+
+def test_a_project_without_a_build_system_is_installed_as_pip_would(data, tmp_path) -> None:
+    root = (data / "suites" / "no-build-system").resolve()
+    plugin = suite.load(root)
+    assert plugin.local == (suite.Local(root),) and plugin.installed == LEGACY
+    assert plugin.requirements == ("pytest", "pytest-asyncio")
+    skipped = suite.load(root, install=False)
+    assert skipped.local == () and skipped.installed == "project not installed: MATRIX_SUITE_INSTALL=false"
+    assert suite.load(data / "suites" / "flat-plugin").installed == (
+        "project installed from its pyproject.toml ([build-system]: setuptools.build_meta)")
+    for name, text in (("setup.py", "from setuptools import setup\nsetup()\n"),
+                       ("setup.cfg", "[metadata]\nname = x\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / name).write_text(text)
+        (tmp_path / name / "test_x.py").write_text("def test_x(): pass\n")
+        assert suite.load(tmp_path / name).installed == f"project installed from its {name}"
+
+
+def test_a_project_pip_would_not_install_is_left_importable_and_says_why(tmp_path) -> None:
+    for name, pyproject in (("unversioned", '[project]\nname = "x"\n[tool.pytest.ini_options]\n'),
+                            ("tool-only", "[tool.pytest.ini_options]\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text(pyproject)
+        loaded = suite.load(tmp_path / name)
+        assert loaded.local == ()
+        assert loaded.installed == (f"project not installed: {suite.NOT_INSTALLABLE}; its folder "
+                                    "and src/ are on PYTHONPATH")
+    dynamic = tmp_path / "dynamic"
+    dynamic.mkdir()
+    (dynamic / "pyproject.toml").write_text('[project]\nname = "x"\ndynamic = ["version"]\n'
+                                            "[tool.pytest.ini_options]\n")
+    assert suite.load(dynamic).local == (suite.Local(dynamic.resolve()),)
+
+
+def test_a_requirements_file_that_installs_the_project_says_so_whatever_the_setting(data) -> None:
+    reqs = suite.load(data / "suites" / "reqs", "requirements-test.txt", install=False)
+    assert reqs.installed == "project installed as requirements-test.txt says (-e .)"
+
+
+def test_the_install_setting_is_read_once_in_the_options() -> None:
+    from matrix import options
+
+    assert options.read({}).suite_install is True
+    for value in ("false", "0", "No", "off "):
+        assert options.read({"MATRIX_SUITE_INSTALL": value}).suite_install is False
+    assert "MATRIX_SUITE_INSTALL" in options.BY_ENV and "MATRIX_SUITE_INSTALL" in options.REPRO_SETTINGS
+
+
+def test_a_suite_s_lock_is_held_while_its_cell_runs_and_a_probe_takes_none(tmp_path) -> None:
+    import fcntl
+
+    from matrix.measure import runner
+
+    with runner.suite_lock("datasette-cluster-map-597f99", tmp_path):
+        lock = tmp_path / "loop-compat-suite-datasette-cluster-map-597f99.lock"
+        with lock.open("w") as other, pytest.raises(BlockingIOError):  # another cell's try
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with lock.open("w") as other:  # released at the end
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with runner.suite_lock(None, tmp_path):
+        assert list(tmp_path.iterdir()) == [lock]
 
 
 def test_a_missing_requirements_file_is_one_sentence(data) -> None:
@@ -324,3 +390,73 @@ def test_a_suite_without_browser_tests_says_so_and_runs_no_browser_scenario(tmp_
                                     "fixture or imports Playwright), so only control and as-is ran")
     again = _run(tmp_path / "out", data / "suites.toml", MATRIX_SUITE=str(plain))
     assert "already recorded" in again.stderr and len(store.read(tmp_path / "out")) == 2
+
+
+@pytest.mark.integration
+def test_a_plugin_without_a_build_system_is_installed_so_its_entry_point_registers(tmp_path, data) -> None:
+    """The Datasette-plugin shape of issue 23: a [project] table, no [build-system], a test
+    that asserts the plugin is installed. It passes as in a plain ``pip install``; with
+    MATRIX_SUITE_INSTALL=false it fails the way it did before the project was installed."""
+    root = data / "suites" / "no-build-system"
+    proc = _run(tmp_path / "on", data / "suites.toml", MATRIX_SUITE=str(root))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = {r.scenario: r for r in store.read(tmp_path / "on")}
+    assert [(s, r.outcome, r.tests.passed) for s, r in records.items()] == [
+        ("control", Outcome.PASS, 2), ("as-is", Outcome.PASS, 2)]
+    assert records["control"].note.startswith(LEGACY + "; 2 tests collected")
+    proc = _run(tmp_path / "off", data / "suites.toml", MATRIX_SUITE=str(root),
+                MATRIX_SUITE_INSTALL="false")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    off = store.read(tmp_path / "off")
+    assert [(r.outcome, r.tests.failed) for r in off] == [(Outcome.FAIL, 2)] * 2
+    assert all(r.note.startswith("project not installed: MATRIX_SUITE_INSTALL=false; ") for r in off)
+    assert "MATRIX_SUITE_INSTALL=false" in off[0].repro
+
+
+@pytest.mark.integration
+def test_two_cells_of_one_suite_never_run_its_tests_at_once(tmp_path, data) -> None:
+    """A suite on a fixed port, two cells started together (as ``nox -j auto`` does): the
+    suite's lock makes the second wait, so the port never collides and both pass."""
+    spans = tmp_path / "spans.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
+    env.update(MATRIX_CONFIG=str(data / "suites-port.toml"), MATRIX_OUT=str(tmp_path / "out"),
+               MATRIX_SUITE=str(data / "suites" / "fixed-port"), MATRIX_RUN_ID="port-run",
+               PORT_TEST_LOG=str(spans))
+    listed = subprocess.run([sys.executable, "-m", "matrix", "list"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    cells = [line.split()[0] for line in listed.stdout.splitlines() if line.strip()]
+    assert len(cells) == 2, listed.stderr
+    procs = [subprocess.Popen([sys.executable, "-m", "matrix", "cell", cell], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for cell in cells]
+    for proc in procs:
+        _, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err[-3000:]
+    records = store.read(tmp_path / "out")
+    assert sorted((r.scenario, r.outcome) for r in records) == [
+        ("as-is", Outcome.PASS), ("as-is", Outcome.PASS),
+        ("control", Outcome.PASS), ("control", Outcome.PASS)]
+    times = [(kind, float(t)) for kind, t in (ln.split() for ln in spans.read_text().splitlines())]
+    assert [kind for kind, _ in sorted(times, key=lambda x: x[1])] == ["start", "end"] * 4
+
+
+@pytest.mark.integration
+def test_a_browser_that_is_not_installed_sets_its_tests_aside_not_the_scenario(tmp_path, data) -> None:
+    """Browser tests parametrised for Chromium and Firefox on a machine with a Chromium only
+    (no Playwright download): the Firefox test is set aside, the Chromium test's verdict
+    counts (a bug with the browser first, a pass with it last)."""
+    proc = _run(tmp_path, data / "suites-browser.toml", "sync",
+                MATRIX_SUITE=str(data / "suites" / "two-browsers"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = {r.scenario: r for r in store.read(tmp_path)}
+    assert records["control"].found == {"tests": 3, "browser": 2, "async": 1}
+    assert records["control"].outcome is Outcome.PASS
+    aside = ("1 test(s) set aside, their browser is not installed here: "
+             "tests.test_ui::test_title[firefox]: needs firefox, which is not installed here")
+    for scenario in ("as-is", "e2e-last", "e2e-last-cov", "isolated"):
+        record = records[scenario]
+        assert (record.outcome, record.message) == (Outcome.PASS, aside), scenario
+        assert (record.tests.passed, record.tests.skipped) == (2, 1)
+    for scenario in ("e2e-first", "e2e-first-cov"):  # the Chromium test left its loop running
+        assert records[scenario].outcome is Outcome.BUG
+        assert records[scenario].signature == "runner-in-running-loop"

@@ -6,8 +6,10 @@ an interrupted cell keeps what it measured.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import fnmatch
 import hashlib
 import os
@@ -16,10 +18,11 @@ import shlex
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from matrix import masking
+from matrix.log import info as log_info  # "log" names each scenario's log file here
 from matrix.measure import browser, command, env, found, interpreters, junit
 from matrix.results import signatures, store
 from matrix.define import variants
@@ -33,6 +36,7 @@ from matrix.measure.suite import IGNORED, Suite
 PROGRESS_PLUGIN = Path(__file__).with_name("progress_plugin.py")
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
 WORK_PREFIX = "loop-compat-work-"  # + the pid of the cell process that owns the folder
+SUITE_LOCK_PREFIX = "loop-compat-suite-"  # + the suite's key: see suite_lock
 BASE_PROBE = "control"  # every probe is this project plus a layer of its own
 _ERROR_LINE = re.compile(r"^(?:E\s+)?([A-Za-z_.]*(?:Error|Exception|Warning)\b.*)$")
 
@@ -196,15 +200,25 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     if all(s.name in done for s in scenarios):
         return records
     verdict = _built(ctx)
+    with suite_lock(opts.suite.key if cell.suite and opts.suite else None):
+        return records + _measured(ctx, scenarios, todo, done, verdict)
+
+
+def _measured(ctx: _Cell, scenarios: list[Scenario], todo: list[Scenario], done: frozenset[str],
+              verdict: Verdict | None) -> list[Record]:
+    """Collect a suite, then run every scenario not in ``done`` (the control again when
+    others are to run); the records of those it ran."""
+    cell, opts = ctx.cell, ctx.opts
     if verdict is None and cell.suite:
         verdict = _collect(ctx)
     masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
         log = "collect.log" if verdict.signature == "collection-error" else "env.log"
-        return records + [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
-                          for s in scenarios if s.name not in done]
+        return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
+                for s in scenarios if s.name not in done]
     if ctx.found is not None and ctx.found["browser"] == 0:  # nothing to move first or last
         scenarios = [s for s in scenarios if s.name not in BROWSER_ONLY]
+    records = []
     for scenario in scenarios:
         if scenario.name in done:
             if scenario.name == "control" and len(todo) > 0:
@@ -212,6 +226,29 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
             continue
         records.append(_run_scenario(ctx, scenario))
     return records
+
+
+@contextlib.contextmanager
+def suite_lock(key: str | None, folder: Path | None = None) -> Iterator[None]:
+    """Hold a suite's lock while one of its cells runs its tests (nothing for a probe).
+
+    Suites often listen on fixed ports (Datasette plugins' 8126 and 8127), so two cells
+    of one suite must never run tests at once: under ``nox -j auto``, or in two runs with
+    different results folders, the second waits. The lock is the machine's (in the
+    temporary folder, like the work folders), named by the suite's key.
+    """
+    if key is None:
+        yield
+        return
+    path = Path(folder or tempfile.gettempdir()) / f"{SUITE_LOCK_PREFIX}{key}.lock"
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log_info(f"{key}: another cell of this suite is running its tests (their fixed "
+                     "ports would collide); waiting")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _resolved(ctx: _Cell) -> Verdict | None:
@@ -369,8 +406,8 @@ def _with_infra_retries(ctx: _Cell, scenario: Scenario, attempt: int
     """An attempt, repeated (with a pause) while the harness, not the cell, failed."""
     for retry in range(INFRA_RETRIES + 1):
         result = _attempt(ctx, scenario, attempt)
-        if result[0].outcome is not Outcome.INFRA or ctx.chromium is None:
-            break
+        if result[0].outcome is not Outcome.INFRA or result[0].signature == "browser-missing":
+            break  # waiting would not give a browser; a port, an index or a launch may free up
         if retry < INFRA_RETRIES:
             time.sleep(INFRA_PAUSE_S)
     return result
@@ -405,6 +442,8 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
     project = _copy_project(ctx, work)
     limit = variants.named(ctx.cell.variant).limit(ctx.opts.timeout)
     counts, failures, took, hollow = Counts(), [], 0.0, []
+    reports: list[junit.Report] = []
+    browser_ids: set[str] = set()  # the tests the product's plugin found to use Playwright
     for index, paths in enumerate(scenario.runs, 1):
         report = log.with_suffix(f".junit-{index}.xml")  # kept beside the log as evidence
         report.unlink(missing_ok=True)
@@ -423,15 +462,50 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
             return _hung(work, limit), counts, took, failures
         seen = found.read(work / f"found-{index}.json")
         hollow += seen.hollow if seen else []
-        parsed = junit.read(report)
+        browser_ids |= {junit.case_id(t["id"]) for t in (seen.tests if seen else ()) if t["browser"]}
+        parsed = junit.report(report)
         nothing_selected = done.returncode == 5 and selection in ("browser", "other")
-        if not nothing_selected and (parsed is None or (done.returncode not in (0, 1) and not parsed[1])):
+        if not nothing_selected and (parsed is None or (done.returncode not in (0, 1)
+                                                        and not parsed.failures)):
             failures.append(_failure_from_log(log, done.returncode))
-        parsed = parsed or (Counts(), [])
-        counts, failures = counts + parsed[0], failures + parsed[1]
+        parsed = parsed or junit.Report(counts=Counts())
+        counts, failures = counts + parsed.counts, failures + list(parsed.failures)
+        reports.append(parsed)
     verdict = signatures.classify(failures, [] if scenario.name == "control" else ctx.control)
+    verdict = _not_the_cells(verdict, reports, browser_ids)
     verdict = found.hollow(verdict, tuple(hollow) or found.never_awaited(log))
     return verdict, counts, took, failures
+
+
+def _not_the_cells(verdict: Verdict, reports: list[junit.Report], browser_ids: set[str]) -> Verdict:
+    """The verdict once the machine's own shortcomings are told apart from the cell's.
+
+    A port that another process holds makes the run ``infra`` (retried): a suite with a
+    fixed port fails whatever the pins. A test set aside because its browser is not
+    installed here (a Firefox test on a Chromium-only machine) leaves the other tests'
+    verdict standing, and a pass says which were set aside; only when no browser test
+    ran at all is the run ``infra``, since then Playwright was never measured.
+    """
+    port = next((r.port_in_use for r in reports if r.port_in_use), "")
+    if port:
+        return Verdict(outcome=Outcome.INFRA, signature="port-in-use",
+                       message=f"a port the suite needs was in use ({port}); two runs of one "
+                               "suite, or another program, held it at once",
+                       control_signature=verdict.control_signature)
+    aside = [item for r in reports for item in r.set_aside]
+    if not aside:
+        return verdict
+    ran = {t for r in reports for t in r.tests} - {a.rsplit(": ", 1)[0] for a in aside}
+    named = "; ".join(aside[:found.LISTED]) + (
+        f"; and {len(aside) - found.LISTED} more" if len(aside) > found.LISTED else "")
+    if not browser_ids & ran:
+        return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
+                       message=f"no browser test could start its browser: {named}",
+                       control_signature=verdict.control_signature)
+    if verdict.outcome is Outcome.PASS:
+        return dataclasses.replace(verdict, message=f"{len(aside)} test(s) set aside, their "
+                                                    f"browser is not installed here: {named}")
+    return verdict
 
 
 def _hung(work: Path, limit: float) -> Verdict:
@@ -486,7 +560,7 @@ def _pytest_args(ctx: _Cell, junit_xml: Path, paths, limit: float, work: Path,
     return [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *plugins,
             "-p", "matrix_progress", "-o", f"matrix_progress_file={work / 'progress.txt'}",
             "-o", f"faulthandler_timeout={max(1, limit * 0.75):g}",
-            "-q", "-rfE", f"--junitxml={junit_xml}", *paths]
+            *junit.PYTEST_OPTIONS, "-q", "-rfE", f"--junitxml={junit_xml}", *paths]
 
 
 def _suite_chromium(ctx: _Cell) -> Path | None:
@@ -573,8 +647,16 @@ def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, to
         attempt=attempt, variant=ctx.cell.variant, hang=verdict.hang,
         fingerprint=ctx.fingerprint, inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
         suite=ctx.cell.suite or None, found=ctx.found, hollow=verdict.hollow, relaxed=ctx.relaxed,
-        note=found.note(ctx.found) if ctx.found is not None else None,
+        note=_note(ctx),
     )
+
+
+def _note(ctx: _Cell) -> str | None:
+    """How a suite's project was installed and what was found in it; None for a probe."""
+    suite = ctx.opts.suite if ctx.cell.suite else None
+    parts = [suite.installed if suite else "",
+             found.note(ctx.found) if ctx.found is not None else ""]
+    return "; ".join(p for p in parts if p) or None
 
 
 def repro(cell: Cell, scenario: str, prefix: str = "", launcher: str = "nox") -> str:

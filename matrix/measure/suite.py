@@ -69,6 +69,7 @@ class Suite:
     local: tuple[Local, ...] = ()  # the project itself and other folders it installs
     constraints: tuple[str, ...] = ()  # -c files of its requirements file
     test_root: str = "tests"  # relative folder holding the tests ("." if at the top)
+    installed: str = ""  # how the project itself is installed, said in every record's note
 
     @property
     def key(self) -> str:
@@ -91,8 +92,13 @@ class Suite:
         return pins
 
 
-def load(path: Path, requirements_file: str | None = None) -> Suite:
-    """Read the suite at ``path``; :class:`NotASuite` if it is not a pytest project."""
+def load(path: Path, requirements_file: str | None = None, install: bool = True) -> Suite:
+    """Read the suite at ``path``; :class:`NotASuite` if it is not a pytest project.
+
+    The project itself is installed (from a copy) whenever pip would install it, as tox
+    does, so that its entry points register; ``install=False`` (``MATRIX_SUITE_INSTALL``)
+    leaves it out, and a requirements file that names it (``-e .``) is followed as written.
+    """
     root = path.resolve()
     if not root.is_dir():
         raise NotASuite(f"{path} is not a folder; MATRIX_SUITE must name a pytest project's folder.")
@@ -107,21 +113,58 @@ def load(path: Path, requirements_file: str | None = None) -> Suite:
     else:
         found = _from_pyproject(root)
     local = list(found.local)
-    if _installable(root) and not any(item.path == root for item in local):
+    how = installer(root)
+    if any(item.path == root for item in local):
+        installed = f"project installed as {found.source.name} says ({_named(found, root)})"
+    elif how is None:
+        installed = (f"project not installed: {NOT_INSTALLABLE}; its folder and src/ are on "
+                     "PYTHONPATH")
+    elif not install:
+        installed = "project not installed: MATRIX_SUITE_INSTALL=false"
+    else:
         extras = () if (root / "pyproject.toml").is_file() and _pyproject(root).get("project") \
             else SETUP_EXTRAS  # a pyproject's test extras are read above, setup.py's are asked for
         local.insert(0, Local(root, extras=extras))
+        installed = f"project installed from its {how}"
     return Suite(name=_name(root), root=root, requirements=_checked(found.source, found.lines),
                  local=tuple(local), constraints=_checked(found.source, found.constraints),
-                 test_root=test_root)
+                 test_root=test_root, installed=installed)
 
 
-def _installable(root: Path) -> bool:
-    """Whether the folder is a distribution its users install (so its entry points register)."""
-    if (root / "setup.py").is_file() or (root / "setup.cfg").is_file():
-        return True
+NOT_INSTALLABLE = ("pip would not install it (no [project] table with a name and a version, "
+                   "no [build-system], setup.py or setup.cfg)")
+
+
+def installer(root: Path) -> str | None:
+    """How pip would install the folder, in a record's words ("pyproject.toml (...)",
+    "setup.py"); None when it would not.
+
+    A ``pyproject.toml`` without ``[build-system]`` is installable: pip and uv fall back to
+    setuptools' legacy backend (PEP 517/518), which reads a ``[project]`` table. That table
+    needs a version (or a dynamic one): setuptools refuses it otherwise.
+    """
     data = _pyproject(root)
-    return bool(_table(root, data, "project").get("name")) and "build-system" in data
+    backend = _table(root, data, "build-system").get("build-backend")
+    if "build-system" in data:
+        return f"pyproject.toml ([build-system]: {backend or 'setuptools legacy backend'})"
+    for name in ("setup.py", "setup.cfg"):
+        if (root / name).is_file():
+            return name
+    project = _table(root, data, "project")
+    dynamic = project.get("dynamic", [])
+    versioned = "version" in project or (isinstance(dynamic, list) and "version" in dynamic)
+    if project.get("name") and versioned:
+        return "pyproject.toml (no [build-system]: setuptools' legacy backend)"
+    return None
+
+
+def _named(found: Requirements, root: Path) -> str:
+    """The requirement line of ``found`` that installs the project itself."""
+    item = next(item for item in found.local if item.path == root)
+    extras = f"[{','.join(item.extras)}]" if item.extras else ""
+    return f"{'-e ' if item.editable else ''}.{extras}"
+
+
 def _has_tests(root: Path) -> bool:
     if (root / "pytest.ini").is_file() or (root / "conftest.py").is_file():
         return True

@@ -1,0 +1,3 @@
+"""A plugin found only through its entry point (``legacyplug_plugins``)."""
+
+NAME = "legacy"
