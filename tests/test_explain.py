@@ -188,7 +188,7 @@ def test_the_reported_combination_gives_both_code_fixes_from_three_cells_and_non
     assert "needs the browser tests rewritten as async" in text and "session-wide loop" in text
     assert "2. drop pytest-playwright 0.7.1 (Playwright's async API in the suite's own fixtures)" in text
     assert "needs the suite's own fixtures on Playwright's async API (async_playwright()" in text
-    assert "3. keep every pin, then run the e2e tests last or in a separate pytest process" in text
+    assert "3. keep every pin, then run the e2e tests after the async tests or in a separate pytest process" in text
     assert "workarounds not listed" not in text  # none was measured: each would be dominated
     again = FakeBench(table, recorded=set(table))
     decided = explain.explain(start, again, snapshot, budget=12)
@@ -286,11 +286,11 @@ def test_the_findings_line_ranks_fixes_then_workarounds_with_their_evidence(snap
     assert [(c["rank"], c["kind"], c["size"]) for c in line["candidates"]] == [
         (1, "fix", 2), (2, "workaround", 1)]
     assert line["candidates"][0]["needs"].startswith("needs the browser tests rewritten as async")
-    assert line["candidates"][1]["how"] == ["run the e2e tests last"]
+    assert line["candidates"][1]["how"] == ["run the e2e tests after the async tests"]
     assert line["candidates"][1]["summary"] == "pytest-asyncio 0.23.0 -> 0.23.8"
     assert line["start"]["signatures"] == ["y", "loop-already-running"]
     assert line["candidates"][0]["run_ids"] == ["r1"] and line["candidates"][0]["scenarios"]["e2e-first"]
     text = explain_report.report(result)
     assert "1. pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; pytest-asyncio 0.23.0 -> 0.24.0" in text
-    assert "2. pytest-asyncio 0.23.0 -> 0.23.8, then run the e2e tests last  [1 change + how the tests run]" in text
+    assert "2. pytest-asyncio 0.23.0 -> 0.23.8, then run the e2e tests after the async tests  [1 change + how the tests run]" in text
     assert "needs the e2e tests run last" in text

@@ -157,7 +157,7 @@ def test_the_answer_names_a_passing_combination_and_where_the_pins_stand(data) -
     shop = suite.load(EXAMPLES / "shop-sync")
     lines = answer.for_suite("shop-sync", records, shop.declared_pins())
     assert "as-is bug (loop-already-running)" in lines[1]
-    assert lines[3].startswith("  it passes with the browser tests in a separate pytest process")
+    assert lines[3].startswith("  it passes with the browser tests run in a separate pytest process")
     assert lines[4] == ("  pins to write: playwright==1.65.2 pytest==9.2.0 pytest-asyncio==1.5.0 "
                         "pytest-cov==7.1.0 pytest-playwright==0.10.0")
     fixed = answer.for_suite("shop-async", records, suite.load(EXAMPLES / "shop-async").declared_pins())

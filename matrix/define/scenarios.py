@@ -20,9 +20,9 @@ class Scenario:
     browser: bool = True
     playwright: bool = True  # needs Playwright in the cell at all
     description: str = ""
-    #: Runs the same suite another way (its order, its processes): a workaround that is
-    #: reported beside the verdict, never a fix of the versions.
-    workaround: bool = False
+    #: How it runs the same suite another way, as advice ("run the e2e tests <this>"): a
+    #: workaround reported beside the verdict, never a fix of the versions; "" when none.
+    workaround: str = ""
     #: A user's suite: per pytest process, which tests by what they use (``all``,
     #: ``browser``, ``other``) or the browser tests moved ``first`` or ``last``.
     selections: tuple[str, ...] = ()
@@ -35,13 +35,16 @@ ALL: tuple[Scenario, ...] = (
              description="browser tests collected first, as in the reported project"),
     Scenario(name="e2e-first-cov", runs=((E2E, INTEGRATION, UNIT),), coverage=True,
              description="e2e-first with --cov"),
-    Scenario(name="e2e-last", runs=((UNIT, INTEGRATION, E2E),), workaround=True,
+    Scenario(name="e2e-last", runs=((UNIT, INTEGRATION, E2E),),
+             workaround="after the async tests",
              description="browser tests collected last"),
-    Scenario(name="e2e-last-cov", runs=((UNIT, INTEGRATION, E2E),), coverage=True, workaround=True,
+    Scenario(name="e2e-last-cov", runs=((UNIT, INTEGRATION, E2E),), coverage=True,
+             workaround="after the async tests (with --cov)",
              description="e2e-last with --cov"),
     Scenario(name="driver-only", runs=((DRIVER, INTEGRATION, UNIT),), browser=False,
              description="the session playwright fixture used without launching a browser"),
-    Scenario(name="isolated", runs=((E2E,), ASYNC_ONLY), workaround=True,
+    Scenario(name="isolated", runs=((E2E,), ASYNC_ONLY),
+             workaround="in a separate pytest process",
              description="e2e and async tests in separate processes (the known workaround)"),
     Scenario(name="as-is", runs=((),), browser=False, playwright=False,
              description="a user's suite run as its own configuration says (suites only)"),

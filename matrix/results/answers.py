@@ -51,7 +51,7 @@ SEARCH_ORDER = ("pytest-asyncio", "pytest", "python", "plugin", "playwright", "p
 #: Verdicts that say something about the versions (the others are about the harness).
 DECIDED = frozenset({"pass", "bug", "fail", "hollow", "timeout", "flaky"})
 #: Scenarios that run the same suite another way (order, process): a workaround, not a fix.
-WORKAROUNDS = tuple(s.name for s in scenario_catalogue.ALL if s.workaround)
+WORKAROUNDS = {s.name: s.workaround for s in scenario_catalogue.ALL if s.workaround}
 ABSENT = "none"  # an axis the cell does not install (no pytest-cov, no plugin)
 CONTROL = "control"  # the scenario that runs the async tests alone
 #: Exit codes of an answer used as a gate: good, bad, and nothing can be said.

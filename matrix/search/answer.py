@@ -14,9 +14,9 @@ from matrix.results import answers
 from matrix.results.answers import CellResult
 from matrix.results.record import Record
 
-#: The workaround scenarios in words, in the order they are offered.
-WORKAROUND_WORDS = {"isolated": "with the browser tests in a separate pytest process",
-                    "e2e-last": "with the browser tests run after the others"}
+#: The workaround scenarios in words, the separate process offered first.
+WORKAROUND_WORDS = {name: f"with the browser tests run {answers.WORKAROUNDS[name]}"
+                    for name in ("isolated", "e2e-last")}
 
 
 def cells(key: str, records: Iterable[Record]) -> dict[str, CellResult]:

@@ -48,10 +48,8 @@ from matrix.search import pins as pins_mod
 HELP = "where a project's pins stand, from measured records (no env is built)"
 GOOD, BAD, UNKNOWN = answers.GOOD, answers.BAD, answers.UNKNOWN  # 7 is OutputError's
 PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
-#: The workaround scenarios (answers.WORKAROUNDS) in words.
-WORKAROUND_WORDS = {"isolated": "run the e2e tests in a separate pytest process",
-                    "e2e-last": "run the e2e tests after the async tests",
-                    "e2e-last-cov": "run the e2e tests after the async tests (with --cov)"}
+#: The workaround scenarios as advice.
+WORKAROUND_WORDS = {name: f"run the e2e tests {how}" for name, how in answers.WORKAROUNDS.items()}
 SHOWN = 3  # nearest cells and remedies listed
 #: Installed for another pin's sake (coverage under pytest-cov): compared only where a cell
 #: asked for it, or every lock file that holds it would differ from every cell.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
+from matrix.results import answers
 from matrix.results.record import Outcome
 from matrix.search import trials
 from matrix.search.trials import Observation
@@ -19,7 +20,7 @@ from matrix.search.trials import Observation
 #: What a fix must pass unless the command names other scenarios.
 DEFAULT_SCENARIOS = trials.EXPLAIN_SCENARIOS
 #: Scenarios that pass when the suite changes how it runs, and how (run the e2e tests ...).
-WAYS = {"e2e-last": "last", "e2e-last-cov": "last", "isolated": "in a separate pytest process"}
+WAYS = answers.WORKAROUNDS  # the workaround scenarios, as "run the e2e tests <way>"
 #: What a change of the Playwright API asks of the suite, by the plugin it moves to.
 NEEDS = {
     ASYNC_PLUGIN: ("needs the browser tests rewritten as async (async def, await every page "
