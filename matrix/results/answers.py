@@ -383,7 +383,9 @@ class Part:
                 continue
             line = [c for c in pool if all(v is None or _value(c, a) == v
                                            for a, v in wanted.items() if a != axis)]
-            low, high = _neighbours(line, axis, value)
+            low, high = _neighbours(line, axis, value, {_value(c, axis) for c in pool})
+            if low and high and self._changes_at(pool, axis, value, wanted):
+                low = high = []  # the release itself changes a verdict on another line
             if low and high:
                 sides = {self.verdict(c) for c in low + high}
                 if len(sides) > 1:
@@ -398,6 +400,22 @@ class Part:
         if depth <= 0:
             return _unknown(query, "too few measured cells around these pins")
         return self._bridge(query, pool, wanted, depth)
+
+    def _changes_at(self, pool: list[CellResult], axis: str, value: str, wanted: dict) -> bool:
+        """Whether ``value`` of ``axis``, measured on other lines (the other axes that
+        matter held at other values), differs there from a measured neighbour release."""
+        others = [a for a in self.matter if a != axis]
+        lines: dict[tuple, list[CellResult]] = {}
+        for cell in pool:
+            lines.setdefault(tuple(_value(cell, a) for a in others), []).append(cell)
+        for line in lines.values():
+            here = {self.verdict(c) for c in line if _value(c, axis) == value}
+            if not here:
+                continue
+            low, high = _neighbours(line, axis, value, set())
+            if any(self.verdict(c) not in here or len(here) > 1 for c in low + high):
+                return True
+        return False
 
     def what(self) -> str:
         return "the async tests alone" if self.name == CONTROL else "the browser scenarios"
@@ -668,15 +686,20 @@ def distance(a: str | None, b: str | None) -> int:
     return 1000 * abs(p[0] - q[0]) + 10 * abs(p[1] - q[1]) + (p[2] != q[2])
 
 
-def _neighbours(line: list[CellResult], axis: str, value: str
+def _neighbours(line: list[CellResult], axis: str, value: str, measured: set
                 ) -> tuple[list[CellResult], list[CellResult]]:
-    """The cells of ``line`` at the nearest measured release below and above ``value``."""
+    """The cells of ``line`` at the nearest measured release below and above ``value``,
+    when no other release between those two was measured anywhere (``measured``): a
+    release measured elsewhere in between may be where this line changes, and a bracket
+    never spans a change point it cannot see."""
     below = [c for c in line if version_key(c.values.get(axis)) < version_key(value)]
     above = [c for c in line if version_key(c.values.get(axis)) > version_key(value)]
     if not below or not above:
         return [], []
     low = max(version_key(c.values.get(axis)) for c in below)
     high = min(version_key(c.values.get(axis)) for c in above)
+    if any(low < version_key(v) < high and v != value for v in measured):
+        return [], []
     return ([c for c in below if version_key(c.values.get(axis)) == low],
             [c for c in above if version_key(c.values.get(axis)) == high])
 
