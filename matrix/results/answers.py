@@ -29,6 +29,7 @@ release is named as *expected*.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -78,7 +79,7 @@ class CellResult:
     variant: str = BASELINE
     suite: str | None = None
 
-    @property
+    @functools.cached_property
     def verdict(self) -> str:
         """The worst scenario verdict (see :mod:`matrix.results.model`)."""
         return model.cell_outcome(self.scenarios.values())
@@ -109,8 +110,16 @@ class CellResult:
     def part(self, name: str) -> str | None:
         """The verdict of one part of the cell: ``control`` (the async tests alone) or
         ``browser`` (the worst of the other scenarios); None when it did not run."""
-        chosen = [v for s, v in self.scenarios.items() if (s == CONTROL) == (name == CONTROL)]
-        return model.cell_outcome(chosen) if chosen else None
+        return self._parts[name == CONTROL]
+
+    @functools.cached_property
+    def _parts(self) -> tuple[str | None, str | None]:
+        """(browser, control) verdicts, worked out once: inference asks them often."""
+        out = []
+        for control in (False, True):
+            chosen = [v for s, v in self.scenarios.items() if (s == CONTROL) == control]
+            out.append(model.cell_outcome(chosen) if chosen else None)
+        return out[0], out[1]
 
     def passes_when(self, scenario: str) -> bool:
         """Whether the control and ``scenario`` pass (a workaround that holds here)."""
@@ -357,9 +366,17 @@ class Part:
         order = SEARCH_ORDER if self.by_plugin else (*SEARCH_ORDER[:3], "family",
                                                     *SEARCH_ORDER[3:])
         self.matter, self.pairs = mattering(self.cells, name, order, self.by_plugin)
+        self._pools: dict[str, list[CellResult]] = {}
+        self._changes: dict[tuple, bool] = {}
+        self._measured: dict[tuple, list[tuple[tuple, str]]] = {}  # releases of an axis
 
     def pool(self, query: Query) -> list[CellResult]:
-        return [c for c in self.cells if not self.by_plugin or c.family == query.family]
+        """The cells that answer for ``query``: its plugin's, or all of them (control)."""
+        family = query.family if self.by_plugin else ""
+        if family not in self._pools:
+            self._pools[family] = [c for c in self.cells
+                                   if not self.by_plugin or c.family == query.family]
+        return self._pools[family]
 
     def verdict(self, cell: CellResult) -> str:
         return cell.part(self.name) or "unknown"
@@ -383,11 +400,11 @@ class Part:
                 continue
             line = [c for c in pool if all(v is None or _value(c, a) == v
                                            for a, v in wanted.items() if a != axis)]
-            low, high = _neighbours(line, axis, value, {_value(c, axis) for c in pool})
-            if low and high and self._changes_at(pool, axis, value, wanted):
-                low = high = []  # the release itself changes a verdict on another line
+            low, high = _neighbours(line, axis, value)
             if low and high:
                 sides = {self.verdict(c) for c in low + high}
+                if len(sides) == 1 and not self._bridgeable(pool, axis, value, low, high):
+                    continue
                 if len(sides) > 1:
                     a = low[0]
                     b = next(c for c in high if self.verdict(c) != self.verdict(a)) \
@@ -401,9 +418,28 @@ class Part:
             return _unknown(query, "too few measured cells around these pins")
         return self._bridge(query, pool, wanted, depth)
 
-    def _changes_at(self, pool: list[CellResult], axis: str, value: str, wanted: dict) -> bool:
+    def _bridgeable(self, pool: list[CellResult], axis: str, value: str,
+                    low: list[CellResult], high: list[CellResult]) -> bool:
+        """Whether agreeing neighbours may answer for ``value``: no release between them was
+        measured elsewhere (it may be where this line changes, unseen), and ``value`` itself
+        changes no verdict on another line."""
+        lo, hi = version_key(low[0].values.get(axis)), version_key(high[0].values.get(axis))
+        key = (id(pool), axis)
+        if key not in self._measured:
+            self._measured[key] = [(version_key(v), v) for v in {_value(c, axis) for c in pool}]
+        if any(lo < k < hi and v != value for k, v in self._measured[key]):
+            return False
+        return not self._changes_at(pool, axis, value)
+
+    def _changes_at(self, pool: list[CellResult], axis: str, value: str) -> bool:
         """Whether ``value`` of ``axis``, measured on other lines (the other axes that
         matter held at other values), differs there from a measured neighbour release."""
+        key = (id(pool), axis, value)
+        if key not in self._changes:
+            self._changes[key] = self._changes_on_lines(pool, axis, value)
+        return self._changes[key]
+
+    def _changes_on_lines(self, pool: list[CellResult], axis: str, value: str) -> bool:
         others = [a for a in self.matter if a != axis]
         lines: dict[tuple, list[CellResult]] = {}
         for cell in pool:
@@ -412,7 +448,7 @@ class Part:
             here = {self.verdict(c) for c in line if _value(c, axis) == value}
             if not here:
                 continue
-            low, high = _neighbours(line, axis, value, set())
+            low, high = _neighbours(line, axis, value)
             if any(self.verdict(c) not in here or len(here) > 1 for c in low + high):
                 return True
         return False
@@ -459,13 +495,18 @@ class Part:
             mine = query.values.get(axis)
             if mine is None or all(c.values.get(axis) == mine for c in evidence):
                 continue
-            measured = sorted({c.values.get(axis) for c in self.cells
-                               if c.values.get(axis) not in (None, ABSENT)}, key=version_key)
+            newest = self._newest_release(axis)
             past = ""
-            if mine != ABSENT and measured and version_key(mine) > version_key(measured[-1]):
-                past = f"past the newest measured {measured[-1]}; "
+            if mine != ABSENT and newest and version_key(mine) > version_key(newest):
+                past = f"past the newest measured {newest}; "
             out.append(Reason(axis=axis, yours=mine, text=past + self.free_text(axis)))
         return out
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 (a part lives as long as its engine)
+    def _newest_release(self, axis: str) -> str | None:
+        """The newest release of ``axis`` measured (None when none is)."""
+        found = {c.values.get(axis) for c in self.cells} - {None, ABSENT}
+        return max(found, key=version_key, default=None)
 
     def free_text(self, axis: str) -> str:
         """Why ``axis``, which does not matter here, may differ from the evidence."""
@@ -678,28 +719,30 @@ class _Reverse:
 
 def distance(a: str | None, b: str | None) -> int:
     """Version distance: a major counts 1000, a minor 10, a patch 1."""
-    try:
-        x, y = Version(a or ""), Version(b or "")
-    except InvalidVersion:
+    p, q = _release(a), _release(b)
+    if p is None or q is None:
         return 0 if a == b else 1
-    p, q = (x.release + (0, 0, 0))[:3], (y.release + (0, 0, 0))[:3]
     return 1000 * abs(p[0] - q[0]) + 10 * abs(p[1] - q[1]) + (p[2] != q[2])
 
 
-def _neighbours(line: list[CellResult], axis: str, value: str, measured: set
+@functools.lru_cache(maxsize=4096)
+def _release(text: str | None) -> tuple[int, int, int] | None:
+    """(major, minor, patch) of a version, parsed once; None when it is none."""
+    try:
+        return (Version(text or "").release + (0, 0, 0))[:3]
+    except InvalidVersion:
+        return None
+
+
+def _neighbours(line: list[CellResult], axis: str, value: str
                 ) -> tuple[list[CellResult], list[CellResult]]:
-    """The cells of ``line`` at the nearest measured release below and above ``value``,
-    when no other release between those two was measured anywhere (``measured``): a
-    release measured elsewhere in between may be where this line changes, and a bracket
-    never spans a change point it cannot see."""
+    """The cells of ``line`` at the nearest measured release below and above ``value``."""
     below = [c for c in line if version_key(c.values.get(axis)) < version_key(value)]
     above = [c for c in line if version_key(c.values.get(axis)) > version_key(value)]
     if not below or not above:
         return [], []
     low = max(version_key(c.values.get(axis)) for c in below)
     high = min(version_key(c.values.get(axis)) for c in above)
-    if any(low < version_key(v) < high and v != value for v in measured):
-        return [], []
     return ([c for c in below if version_key(c.values.get(axis)) == low],
             [c for c in above if version_key(c.values.get(axis)) == high])
 
