@@ -31,9 +31,11 @@ def load_suite(settings: Options, profile: definition.Profile):
     from matrix.measure import suite
 
     if settings.suite is not None:
-        return suite.load(settings.suite, settings.suite_requirements)
+        return suite.load(settings.suite, settings.suite_requirements,
+                          settings.masked(profile.pass_env))
     if profile.suite is not None:
-        return suite.load(profile.suite, profile.suite_requirements)
+        return suite.load(profile.suite, profile.suite_requirements,
+                          settings.masked(profile.pass_env))
     return None
 
 

@@ -769,3 +769,50 @@ def test_every_reader_gives_a_result_or_one_sentence(tmp_path, text) -> None:
     for reader in readers:
         with contextlib.suppress(MatrixError):
             reader()
+
+
+# ------------------------------------------------------------ values of the suites' environment
+
+PROXY = "http://proxy-7f3a.corp.internal:3128"
+NO_PROXY = "gitlab.corp-7f3a.internal,.svc.cluster.local"
+
+
+def test_meaningful_values_of_the_suites_environment_are_masked_and_no_others() -> None:
+    environ = {"HTTPS_PROXY": PROXY, "MATRIX_CHROMIUM": "/usr/bin/chromium",
+               "PATH": "/usr/bin:/bin:~/.local/bin", "HOME": "/home/someone", "USER": "someone",
+               "LANG": "en_US.UTF-8", "TERM": "xterm-256color", "PYENV_VERSION": "3.13.0 3.12.7",
+               "COLORTERM": "truecolor", "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "headlessly",
+               "DEPLOY_NAME": "team-west-2-prod", "NOT_PASSED": "elsewhere-2-prod"}
+    environ["NO_PROXY"] = NO_PROXY
+    assert masking.environment_values(environ) == {PROXY, NO_PROXY}
+    assert masking.environment_values(environ, ["DEPLOY_*"]) == {PROXY, NO_PROXY,
+                                                                 "team-west-2-prod"}
+    from matrix import options
+
+    settings = options.read(environ)
+    assert PROXY in settings.secrets and "team-west-2-prod" in settings.masked(("DEPLOY_*",))
+
+
+def test_a_line_that_is_no_requirement_is_masked_before_it_is_cut_short(tmp_path, monkeypatch,
+                                                                      capsys) -> None:
+    # cut at 60 characters first, the line would end in the value's first 19 characters:
+    # no longer the whole value, so the console could not find it to mask it
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2\n" + "x" * 40 + f" {NO_PROXY} ??\n")
+    with pytest.raises(ConfigError) as err:
+        pins.read(tmp_path / "requirements.txt", secrets=frozenset({NO_PROXY}))
+    assert NO_PROXY[:12] not in str(err.value) and "***" in str(err.value)
+    (tmp_path / "pyproject.toml").write_text(f'[project]\ndependencies = ["{"x" * 40} {NO_PROXY}"]\n')
+    with pytest.raises(ConfigError) as err:
+        pins.read(tmp_path / "pyproject.toml", secrets=frozenset({NO_PROXY}))
+    assert NO_PROXY[:12] not in str(err.value) and len(str(err.value)) < 250
+    monkeypatch.setenv("NO_PROXY", NO_PROXY)
+    assert main(["check", str(tmp_path / "requirements.txt")]) == ConfigError.return_code
+    assert NO_PROXY[:12] not in capsys.readouterr().err
+
+
+def test_a_suite_requirement_line_is_masked_before_it_is_cut_short(tmp_path) -> None:
+    root = make_suite(tmp_path / "proj")
+    (root / "requirements.txt").write_text("x" * 40 + f" {NO_PROXY} ??\n")
+    with pytest.raises(suite.NotASuite) as err:
+        suite.load(root, "requirements.txt", secrets=frozenset({NO_PROXY}))
+    assert NO_PROXY[:12] not in str(err.value) and "***" in str(err.value)

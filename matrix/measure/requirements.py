@@ -16,6 +16,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from matrix import masking
+
 _OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z-]+)(?:\s*=\s*|\s+)?(.*)$")
 #: ``name @ url``: a named direct reference (PEP 508), unlike a bare URL or path.
 _NAMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
@@ -102,9 +104,11 @@ def _joined(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def quoted(text: str, limit: int = 60) -> str:
-    """A line of a user's file as an error message may show it: cut to ``limit``
-    characters (the console masks secret values and escapes control characters)."""
+def quoted(text: str, secrets: frozenset[str] = frozenset(), limit: int = 60) -> str:
+    """A line of a user's file as an error message may show it: masked, then cut to
+    ``limit`` characters (the console escapes control characters). Masked first: a value
+    cut in two is no longer one the console can find and mask."""
+    text = masking.mask(text, secrets)
     return text if len(text) <= limit else f"{text[:limit]}…"
 
 

@@ -91,8 +91,10 @@ class Suite:
         return pins
 
 
-def load(path: Path, requirements_file: str | None = None) -> Suite:
-    """Read the suite at ``path``; :class:`NotASuite` if it is not a pytest project."""
+def load(path: Path, requirements_file: str | None = None,
+         secrets: frozenset[str] = frozenset()) -> Suite:
+    """Read the suite at ``path``; :class:`NotASuite` if it is not a pytest project. A line
+    quoted from its requirements has ``secrets`` masked before it is cut short."""
     root = path.resolve()
     if not root.is_dir():
         raise NotASuite(f"{path} is not a folder; MATRIX_SUITE must name a pytest project's folder.")
@@ -111,8 +113,9 @@ def load(path: Path, requirements_file: str | None = None) -> Suite:
         extras = () if (root / "pyproject.toml").is_file() and _pyproject(root).get("project") \
             else SETUP_EXTRAS  # a pyproject's test extras are read above, setup.py's are asked for
         local.insert(0, Local(root, extras=extras))
-    return Suite(name=_name(root), root=root, requirements=_checked(found.source, found.lines),
-                 local=tuple(local), constraints=_checked(found.source, found.constraints),
+    return Suite(name=_name(root), root=root,
+                 requirements=_checked(found.source, found.lines, secrets), local=tuple(local),
+                 constraints=_checked(found.source, found.constraints, secrets),
                  test_root=test_root)
 
 
@@ -254,11 +257,11 @@ def _from_pyproject(root: Path) -> Requirements:
     return Requirements(source=root / "pyproject.toml", lines=deps)
 
 
-def _checked(source: Path, lines: list[str]) -> tuple[str, ...]:
+def _checked(source: Path, lines: list[str], secrets: frozenset[str]) -> tuple[str, ...]:
     for line in lines:
         try:
             Requirement(line)
         except InvalidRequirement:  # packaging's reason quotes the whole line again
-            raise NotASuite(f"{source}: {requirements.quoted(line)!r} is not a requirement; "
+            raise NotASuite(f"{source}: {requirements.quoted(line, secrets)!r} is not a requirement; "
                             "fix the line.") from None
     return tuple(dict.fromkeys(lines))

@@ -83,12 +83,13 @@ class Pins:
         return version is None
 
 
-def read(path: Path, python: str | None = None) -> Pins:
+def read(path: Path, python: str | None = None, secrets: frozenset[str] = frozenset()) -> Pins:
     """The pins of the file (or the first known file of the folder) at ``path``; a file of
-    the wrong shape (``project = "x"``, a string ``tool``) is one :class:`ConfigError`."""
+    the wrong shape (``project = "x"``, a string ``tool``) is one :class:`ConfigError`. A
+    line quoted in it has ``secrets`` masked before it is cut short."""
     path = _choose(Path(path))
     try:
-        return _read(path, python)
+        return _read(path, python, secrets)
     except (AttributeError, TypeError, RecursionError) as exc:
         raise ConfigError(f"{path}: not the shape a {path.name} has ({type(exc).__name__}: a "
                           "table, list or text where another was expected); fix or "
@@ -98,17 +99,17 @@ def read(path: Path, python: str | None = None) -> Pins:
                           "readable, or give another file.") from None
 
 
-def _read(path: Path, python: str | None) -> Pins:
+def _read(path: Path, python: str | None, secrets: frozenset[str]) -> Pins:
     name = path.name
     ranges: dict[str, str] = {}
     data = _toml(path) if name in (*LOCKS, "pyproject.toml") else {}
     if name in LOCKS:
         versions = _lock(data, path)
     elif path.suffix in (".txt", ".in"):
-        versions, ranges = _split(_requirements(path))  # pip's -r takes any file name
+        versions, ranges = _split(_requirements(path, secrets))  # pip's -r takes any file name
     elif name == "pyproject.toml":
-        versions, ranges = _split(_pyproject(data, path))
-        poetry_versions, poetry_ranges = _poetry(data.get("tool", {}).get("poetry") or {})
+        versions, ranges = _split(_pyproject(data, path, secrets))
+        poetry_versions, poetry_ranges = _poetry(data.get("tool", {}).get("poetry") or {}, path)
         versions |= poetry_versions
         ranges = {**poetry_ranges, **ranges}
     else:
@@ -180,7 +181,7 @@ def _local(package: dict[str, Any]) -> bool:
     return isinstance(source, dict) and bool({"editable", "virtual", "directory", "path"} & set(source))
 
 
-def _requirements(path: Path) -> list[Requirement]:
+def _requirements(path: Path, secrets: frozenset[str]) -> list[Requirement]:
     """The named requirements of a requirements file and of the ``-r`` and ``-c`` files it
     names (constraints pin what gets installed too); folders and bare URLs name nothing
     under test."""
@@ -193,7 +194,7 @@ def _requirements(path: Path) -> list[Requirement]:
         except InvalidRequirement:
             # packaging's reason quotes the whole line: only its start is shown
             raise ConfigError(f"{line.source} line {line.number}: not a requirement "
-                              f"({requirements.quoted(line.text)!r}); fix the line or give a "
+                              f"({requirements.quoted(line.text, secrets)!r}); fix the line or give a "
                               "lock file.") from None
     return found
 
@@ -202,24 +203,38 @@ def _missing(path: Path) -> ConfigError:
     return ConfigError(f"{path} does not exist; fix the -r or -c line that names it.")
 
 
-def _pyproject(data: dict[str, Any], path: Path) -> list[Requirement]:
+def _pyproject(data: dict[str, Any], path: Path, secrets: frozenset[str]) -> list[Requirement]:
     project = data.get("project") or {}
     strings = list(project.get("dependencies") or [])
     for group in (project.get("optional-dependencies") or {}).values():
         strings += group
     for group in (data.get("dependency-groups") or {}).values():
         strings += [item for item in group if isinstance(item, str)]  # not include-group
-    try:
-        return [Requirement(s) for s in strings]
-    except (InvalidRequirement, TypeError) as exc:
-        raise ConfigError(f"{path}: a dependency is not a requirement ({exc}); fix it.") from None
+    found = []
+    for text in strings:
+        if not isinstance(text, str):
+            raise ConfigError(f"{path}: a dependency is {type(text).__name__}, not a quoted "
+                              "requirement; fix it.")
+        try:
+            found.append(Requirement(text))
+        except InvalidRequirement:
+            # packaging's reason quotes the whole string: only its start is shown, masked
+            raise ConfigError(f"{path}: a dependency is not a requirement "
+                              f"({requirements.quoted(text, secrets)!r}); fix it.") from None
+    return found
 
 
-def _poetry(poetry: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+def _poetry(poetry: dict[str, Any], path: Path) -> tuple[dict[str, str], dict[str, str]]:
     """Poetry's dependencies: exact pins (a bare version is exact in Poetry) and ranges
-    (``^1.2``, ``~1.2``, ``*``, or PEP 440 specifiers), the latter in PEP 440 terms."""
-    tables = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {}]
-    tables += [g.get("dependencies") or {} for g in (poetry.get("group") or {}).values()]
+    (``^1.2``, ``~1.2``, ``*``, or PEP 440 specifiers), the latter in PEP 440 terms; a
+    table of the wrong type is one :class:`ConfigError` naming its key."""
+    groups = _table(path, poetry, "tool.poetry.group", poetry.get("group"))
+    tables = [_table(path, poetry, f"tool.poetry.{key}", poetry.get(key))
+              for key in ("dependencies", "dev-dependencies")]
+    for name, group in groups.items():
+        group = _table(path, poetry, f"tool.poetry.group.{name}", group)
+        tables.append(_table(path, poetry, f"tool.poetry.group.{name}.dependencies",
+                             group.get("dependencies")))
     versions, ranges = {}, {}
     for table in tables:
         for name, spec in table.items():
@@ -232,6 +247,20 @@ def _poetry(poetry: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
             else:
                 ranges[name] = poetry_range(spec)
     return versions, ranges
+
+
+def _table(path: Path, parent: Any, key: str, value: Any) -> dict[str, Any]:
+    """``value`` (``parent``'s ``key``) as a table: none is an empty one; any other type
+    is one sentence naming the key."""
+    if not isinstance(parent, dict):
+        raise ConfigError(f"{path}: {key.rsplit('.', 1)[0]} must be a table, not "
+                          f"{type(parent).__name__}; fix or regenerate the file.")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: {key} must be a table, not {type(value).__name__}; fix "
+                          "or regenerate the file.")
+    return value
 
 
 def poetry_range(spec: str) -> str:
