@@ -816,3 +816,71 @@ def test_a_suite_requirement_line_is_masked_before_it_is_cut_short(tmp_path) -> 
     with pytest.raises(suite.NotASuite) as err:
         suite.load(root, "requirements.txt", secrets=frozenset({NO_PROXY}))
     assert NO_PROXY[:12] not in str(err.value) and "***" in str(err.value)
+
+
+# ------------------------------------------------------------ one sentence and its own code
+
+
+def said(capsys) -> str:
+    """The one line a command wrote to stderr, after checking it came without a traceback."""
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize("snapshot", ['{"schema": 1, "taken_at": 5', "[1]", "\xff", DEEP,
+                                      '{"schema": 1, "taken_at": 5, "since": "", "index": "", '
+                                      '"distributions": {}}',
+                                      '{"schema": 1, "taken_at": "", "since": "", "index": "", '
+                                      '"distributions": {"pytest": [{"version": "x", '
+                                      '"uploaded": ""}]}}'])
+def test_a_malformed_release_snapshot_is_one_sentence_and_exit_4(tmp_path, monkeypatch, capsys,
+                                                                  snapshot) -> None:
+    (tmp_path / "releases.json").write_text(snapshot, errors="surrogateescape")
+    monkeypatch.setenv("MATRIX_RELEASES", str(tmp_path / "releases.json"))
+    monkeypatch.setenv("MATRIX_OUT", str(tmp_path / "out"))
+    from matrix.errors import SnapshotError
+
+    assert main(["list"]) == SnapshotError.return_code == 4
+    assert "take it again with loop-compat releases" in said(capsys)
+
+
+def test_releases_since_not_a_date_is_one_sentence_and_exit_2(capsys) -> None:
+    assert main(["releases", "--since", "notadate"]) == ConfigError.return_code
+    assert "--since 'notadate' is not an ISO date" in said(capsys)
+
+
+def test_whence_given_stdin_that_is_not_utf8_is_one_sentence_and_exit_2(monkeypatch,
+                                                                        capsys) -> None:
+    # strict, as a UTF-8 locale reads stdin; the CLI reads the bytes itself in any locale
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"RuntimeError: \xff\xfe x"),
+                                                       encoding="utf-8"))
+    assert main(["whence", "-"]) == ConfigError.return_code
+    assert "standard input is not UTF-8 text (byte 15)" in said(capsys)
+
+
+def test_a_site_folder_that_cannot_be_made_is_one_sentence_and_exit_7(tmp_path, monkeypatch,
+                                                                       capsys) -> None:
+    monkeypatch.setenv("MATRIX_OUT", str(a_results_folder(tmp_path / "r", a_record())))
+    (tmp_path / "a-file").write_text("notes\n")
+    for site_dir in ("/proc/self/x", str(tmp_path / "a-file" / "site")):
+        assert main(["report", "--site", site_dir]) == OutputError.return_code
+        assert f"the site {site_dir} cannot be written" in said(capsys)
+    assert (tmp_path / "a-file").read_text() == "notes\n"
+
+
+@pytest.mark.parametrize("poetry, says", [
+    ("[tool.poetry]\ndependencies = 5\n", "tool.poetry.dependencies must be a table, not int"),
+    ('[tool.poetry]\ndev-dependencies = ["pytest"]\n', "tool.poetry.dev-dependencies must be a table"),
+    ('[tool.poetry]\ngroup = "dev"\n', "tool.poetry.group must be a table, not str"),
+    ("[tool.poetry.group]\ndev = 1\n", "tool.poetry.group.dev must be a table, not int"),
+    ('[tool.poetry.group.dev]\ndependencies = "pytest"\n',
+     "tool.poetry.group.dev.dependencies must be a table, not str"),
+    ('[tool]\npoetry = "x"\n', "tool.poetry must be a table, not str"),
+    ('[project]\ndependencies = [5]\n', "a dependency is int, not a quoted requirement"),
+])
+def test_check_on_a_poetry_pyproject_of_the_wrong_types_names_the_key(tmp_path, capsys, poetry,
+                                                                      says) -> None:
+    (tmp_path / "pyproject.toml").write_text(poetry)
+    assert main(["check", str(tmp_path / "pyproject.toml")]) == ConfigError.return_code
+    assert says in said(capsys)

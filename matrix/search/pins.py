@@ -109,7 +109,9 @@ def _read(path: Path, python: str | None, secrets: frozenset[str]) -> Pins:
         versions, ranges = _split(_requirements(path, secrets))  # pip's -r takes any file name
     elif name == "pyproject.toml":
         versions, ranges = _split(_pyproject(data, path, secrets))
-        poetry_versions, poetry_ranges = _poetry(data.get("tool", {}).get("poetry") or {}, path)
+        tool = data.get("tool") or {}
+        poetry = _table(path, tool, "tool.poetry", tool.get("poetry"))
+        poetry_versions, poetry_ranges = _poetry(poetry, path)
         versions |= poetry_versions
         ranges = {**poetry_ranges, **ranges}
     else:
