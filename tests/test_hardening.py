@@ -884,3 +884,41 @@ def test_check_on_a_poetry_pyproject_of_the_wrong_types_names_the_key(tmp_path, 
     (tmp_path / "pyproject.toml").write_text(poetry)
     assert main(["check", str(tmp_path / "pyproject.toml")]) == ConfigError.return_code
     assert says in said(capsys)
+
+
+# ------------------------------------------------------------ size
+
+
+def test_reading_a_requirements_file_takes_time_linear_in_its_lines(tmp_path) -> None:
+    # continuation lines were added to the text so far, one copy each: 4 times the lines
+    # took 16 times as long (a 5 MB file four minutes); now about 4 times
+    def seconds(lines: int) -> float:
+        path = tmp_path / f"requirements-{lines}.txt"
+        path.write_text("pytest==8.4.2 \\\n" + "  --hash=sha256:a \\\n" * (lines - 1) + "\n")
+        assert path.stat().st_size < 2**20  # under the cap: what is measured is reading
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            assert pins.read(path).versions == {"pytest": "8.4.2"}
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    assert seconds(50_000) < 8 * seconds(12_500)
+
+
+@pytest.mark.parametrize("name", ["uv.lock", "poetry.lock", "pdm.lock", "pyproject.toml"])
+def test_a_huge_lock_or_pyproject_is_refused_at_once(tmp_path, name) -> None:
+    with (tmp_path / name).open("wb") as f:
+        f.truncate(pins.MAX_TOML_BYTES + 1)  # sparse: large without writing it
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=f"larger than 16 MB, too large for a {name}"):
+        pins.read(tmp_path / name)
+    assert time.monotonic() - started < 1
+
+
+def test_a_huge_python_version_file_is_not_read_whole(tmp_path) -> None:
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2\n")
+    with (tmp_path / ".python-version").open("wb") as f:
+        f.write(b"3.13\n")
+        f.truncate(2**30)
+    assert pins.read(tmp_path / "requirements.txt").python == "3.13"

@@ -147,7 +147,15 @@ def _choose(path: Path) -> Path:
     raise ConfigError(f"{path}: holds no {FORMATS}; give the file, or --installed.")
 
 
+#: Bytes of a lock file or pyproject.toml read at most: the uv.lock of a large workspace is
+#: a few MB; more is no lock file, and parsing it would hold check for minutes.
+MAX_TOML_BYTES = 16 * 2**20
+
+
 def _toml(path: Path) -> dict[str, Any]:
+    if path.stat().st_size > MAX_TOML_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_TOML_BYTES // 2**20} MB, too large for "
+                          f"a {path.name}; give the project's own lock or requirements file.")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
@@ -339,7 +347,8 @@ def _python(given: str | None, folder: Path) -> tuple[str | None, str | None]:
     marker = folder / ".python-version"
     if marker.is_file():
         try:
-            first = marker.read_text(encoding="utf-8").strip().splitlines()
+            with marker.open("rb") as f:  # a version is a few bytes: a huge file is not read
+                first = f.read(1024).decode("utf-8").strip().splitlines()
         except UnicodeDecodeError:
             raise ConfigError(f"{marker} is not UTF-8 text; write the Python version in it "
                               "(such as 3.13), or give --python.") from None
