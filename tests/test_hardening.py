@@ -922,3 +922,19 @@ def test_a_huge_python_version_file_is_not_read_whole(tmp_path) -> None:
         f.write(b"3.13\n")
         f.truncate(2**30)
     assert pins.read(tmp_path / "requirements.txt").python == "3.13"
+
+
+def test_merge_keeps_what_a_newer_version_published_in_a_results_json(tmp_path) -> None:
+    newer = [{**a_record(scenario="e2e-first").to_json(), "flavour": "new"},
+             {**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
+             {**a_record(scenario="isolated").to_json(), "schema": 2}]
+    published = tmp_path / "site" / "results.json"
+    published.parent.mkdir()
+    published.write_text(json.dumps([a_record().to_json(), *newer, 5, {"x": 1}]))
+    out = tmp_path / "out"
+    result = merge.merge([published], out)
+    kept = [json.loads(line) for line in (out / store.RESULTS).read_text().splitlines()]
+    assert all(item in kept for item in newer) and len(kept) == 4
+    assert result.not_understood == 3 and "3 records not understood" in str(result)
+    merge.merge([published], out)  # again: nothing is doubled
+    assert len((out / store.RESULTS).read_text().splitlines()) == 4
