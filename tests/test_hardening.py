@@ -801,7 +801,8 @@ def test_a_line_that_is_no_requirement_is_masked_before_it_is_cut_short(tmp_path
     with pytest.raises(ConfigError) as err:
         pins.read(tmp_path / "requirements.txt", secrets=frozenset({NO_PROXY}))
     assert NO_PROXY[:12] not in str(err.value) and "***" in str(err.value)
-    (tmp_path / "pyproject.toml").write_text(f'[project]\ndependencies = ["{"x" * 40} {NO_PROXY}"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\ndependencies = ["{"x" * 40} {NO_PROXY}"]\n')
     with pytest.raises(ConfigError) as err:
         pins.read(tmp_path / "pyproject.toml", secrets=frozenset({NO_PROXY}))
     assert NO_PROXY[:12] not in str(err.value) and len(str(err.value)) < 250
@@ -871,7 +872,8 @@ def test_a_site_folder_that_cannot_be_made_is_one_sentence_and_exit_7(tmp_path, 
 
 @pytest.mark.parametrize("poetry, says", [
     ("[tool.poetry]\ndependencies = 5\n", "tool.poetry.dependencies must be a table, not int"),
-    ('[tool.poetry]\ndev-dependencies = ["pytest"]\n', "tool.poetry.dev-dependencies must be a table"),
+    ('[tool.poetry]\ndev-dependencies = ["pytest"]\n',
+     "tool.poetry.dev-dependencies must be a table"),
     ('[tool.poetry]\ngroup = "dev"\n', "tool.poetry.group must be a table, not str"),
     ("[tool.poetry.group]\ndev = 1\n", "tool.poetry.group.dev must be a table, not int"),
     ('[tool.poetry.group.dev]\ndependencies = "pytest"\n',

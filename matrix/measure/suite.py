@@ -262,6 +262,6 @@ def _checked(source: Path, lines: list[str], secrets: frozenset[str]) -> tuple[s
         try:
             Requirement(line)
         except InvalidRequirement:  # packaging's reason quotes the whole line again
-            raise NotASuite(f"{source}: {requirements.quoted(line, secrets)!r} is not a requirement; "
-                            "fix the line.") from None
+            raise NotASuite(f"{source}: {requirements.quoted(line, secrets)!r} is not a "
+                            "requirement; fix the line.") from None
     return tuple(dict.fromkeys(lines))

@@ -204,8 +204,8 @@ def _requirements(path: Path, secrets: frozenset[str]) -> list[Requirement]:
         except InvalidRequirement:
             # packaging's reason quotes the whole line: only its start is shown
             raise ConfigError(f"{line.source} line {line.number}: not a requirement "
-                              f"({requirements.quoted(line.text, secrets)!r}); fix the line or give a "
-                              "lock file.") from None
+                              f"({requirements.quoted(line.text, secrets)!r}); fix the line or "
+                              "give a lock file.") from None
     return found
 
 
