@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix import log, masking, options, tasks
-from matrix.errors import MatrixError, OutputError
+from matrix.errors import ConfigError, MatrixError, OutputError
 from matrix.measure import command
 from matrix.define import scenarios
 from matrix.publish import regress
@@ -63,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     streams = sys.stdout, sys.stderr
     _mask_console(args.settings.secrets)
     try:
+        _read_stdin(args)
         return args.func(args) or 0
     except BrokenPipeError:  # `loop-compat list | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
@@ -81,6 +82,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         sys.stdout, sys.stderr = streams
+
+
+def _read_stdin(args: argparse.Namespace) -> None:
+    """A text of ``-`` (``whence -``) is standard input, read here as UTF-8 whatever the
+    locale says: bytes that are no UTF-8 are one sentence, not a traceback or text changed
+    behind the user's back."""
+    if getattr(args, "text", None) != ["-"]:
+        return
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read() if stream is not None else sys.stdin.read()
+    if isinstance(data, str):
+        args.text = [data]
+        return
+    try:
+        args.text = [data.decode("utf-8")]
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"standard input is not UTF-8 text (byte {exc.start + 1}); convert "
+                          "the log to UTF-8 (iconv -t utf-8) or paste the error line "
+                          "itself.") from None
 
 
 def _mask_console(secrets: frozenset[str]) -> None:

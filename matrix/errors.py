@@ -30,6 +30,15 @@ class NothingToDo(MatrixError):
     return_code = 3
 
 
+class SnapshotError(MatrixError):
+    """The releases snapshot (``MATRIX_RELEASES``) is missing, unreadable or not a snapshot:
+    nothing can be planned or answered from it. A code of its own: what to do is not to fix
+    a definition but to take the snapshot again (``loop-compat releases``) or point
+    ``MATRIX_RELEASES`` at one."""
+
+    return_code = 4
+
+
 class IndexUnreachable(MatrixError):
     """The package index could not be reached, so nothing could be resolved."""
 

@@ -7,7 +7,11 @@ Two defences, as tox and CI systems have them:
   names or fnmatch patterns a definition's ``pass-env`` adds; nothing else reaches them;
 - the value of every variable whose name looks secret, and of every variable holding a
   URL with a password (and that password alone), is replaced by ``***`` in everything
-  written: logs, JUnit XML copies, records, the site, the console.
+  written: logs, JUnit XML copies, records, the site, the console;
+- so is every meaningful value of the environment the suites get (a proxy, a browser
+  setting, a ``pass-env`` variable): one that is long enough to say something about this
+  machine or its owner, not a path of the machine and not a common word
+  (:func:`environment_values`).
 
 Every function takes the environment as a parameter and holds no state.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import html
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -35,6 +40,15 @@ _SECRET_WORD = re.compile(r"(?:^|_)PAT(?:_|$)", re.I)  # PAT as a word: not PATH
 #: a tests/ folder in it would be cut from the logs.)
 NOT_SECRET = ("XDG_SESSION_*", "DBUS_SESSION_BUS_ADDRESS", "SESSION_MANAGER", "SSH_AUTH_SOCK",
               "NOX_*")
+#: Values of the suites' environment shorter than this are not masked (``true``, ``:0``,
+#: a user name of a few letters would cut every line they happen to appear in).
+MIN_ENV_VALUE = 8
+#: Settings whose values describe software every machine of a kind shares (a locale, a
+#: terminal, a time zone, a shell), never this machine or its owner: never masked.
+DESCRIPTIVE = ("LANG", "LANGUAGE", "LC_*", "TERM", "COLORTERM", "TZ", "SHELL")
+#: A common word (``chromium``, ``headless``) or a number, version or list of them
+#: (``3.13.0 3.12.7``): masked, every version in a log would be cut out.
+_COMMON = re.compile(r"[a-z]+|[\d.,:;\s]+")
 #: ``scheme://user:password@host``: the password group.
 _URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@", re.I)
 
@@ -69,6 +83,24 @@ def secret_values(environ: Mapping[str, str]) -> frozenset[str]:
             found.add(value)
         found.update(passwords)
     return frozenset(v for v in found if len(v) >= MIN_SECRET)
+
+
+def environment_values(environ: Mapping[str, str], pass_env: Iterable[str] = ()) -> frozenset[str]:
+    """The meaningful values of the environment a suite gets (:func:`allowed_environ`):
+    at least :data:`MIN_ENV_VALUE` characters, not a path of the machine (``PATH``,
+    ``HOME``: masked, every file name in a traceback would go), not a common word or
+    version, and not of a :data:`DESCRIPTIVE` setting."""
+    return frozenset(
+        value for name, value in allowed_environ(environ, pass_env).items()
+        if len(value.strip()) >= MIN_ENV_VALUE and not _is_path(value)
+        and not _COMMON.fullmatch(value.strip())
+        and not any(fnmatch.fnmatchcase(name, p) for p in DESCRIPTIVE))
+
+
+def _is_path(value: str) -> bool:
+    """A path of the machine, or a list of them as ``PATH`` holds (``~`` counts as home)."""
+    parts = [p for p in value.split(os.pathsep) if p]
+    return bool(parts) and all(os.path.isabs(os.path.expanduser(p)) for p in parts)
 
 
 def allowed_environ(environ: Mapping[str, str], pass_env: Iterable[str] = ()) -> dict[str, str]:

@@ -88,9 +88,17 @@ class Options:
 
     @functools.cached_property
     def secrets(self) -> frozenset[str]:
-        """The values masked in every log, JUnit copy, record and console line (the
-        environment is a copy taken once, so they are derived once)."""
-        return masking.secret_values(self.environ)
+        """The values masked in every log, JUnit copy, record and console line: secret
+        ones, and the meaningful values of the environment suites get (the environment is
+        a copy taken once, so they are derived once)."""
+        return masking.secret_values(self.environ) | masking.environment_values(self.environ)
+
+    def masked(self, pass_env: tuple[str, ...] = ()) -> frozenset[str]:
+        """:attr:`secrets` and the meaningful values of the ``pass-env`` variables a
+        definition adds to the suites' environment."""
+        if not pass_env:
+            return self.secrets
+        return self.secrets | masking.environment_values(self.environ, pass_env)
 
     def given(self, env: str) -> str | None:
         """The value a user set for setting ``env`` (None when left to its default)."""

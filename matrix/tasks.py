@@ -7,13 +7,15 @@ and the noxfile and the search commands call the same steps rather than the CLI.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from matrix import locations, log
 from matrix.define import definition, plan, releases
 from matrix.define.cell import Cell
-from matrix.errors import IndexUnreachable
+from matrix.errors import IndexUnreachable, OutputError
 from matrix.measure import runner
 from matrix.define import scenarios
 from matrix.options import Options
@@ -31,9 +33,11 @@ def load_suite(settings: Options, profile: definition.Profile):
     from matrix.measure import suite
 
     if settings.suite is not None:
-        return suite.load(settings.suite, settings.suite_requirements, settings.suite_install)
+        return suite.load(settings.suite, settings.suite_requirements, settings.suite_install,
+                          settings.masked(profile.pass_env))
     if profile.suite is not None:
-        return suite.load(profile.suite, profile.suite_requirements, settings.suite_install)
+        return suite.load(profile.suite, profile.suite_requirements, settings.suite_install,
+                          settings.masked(profile.pass_env))
     return None
 
 
@@ -204,6 +208,22 @@ def build_report(settings: Options, previous: Path | None = None, site_dir: Path
     from matrix.results import sources
 
     records = sources.REFERENCE if reference else settings.out
-    return site.build(records, site_dir or settings.out / "site", previous=previous,
-                      secrets=settings.secrets)
+    site_dir = site_dir or settings.out / "site"
+    _check_site_folder(site_dir)
+    return site.build(records, site_dir, previous=previous, secrets=settings.secrets)
+
+
+def _check_site_folder(site_dir: Path) -> None:
+    """Refuse, before anything is read or written, a site folder whose nearest existing
+    folder takes no new entry (``--site /proc/self/x``: a folder that exists but where
+    nothing can be made, which the build would meet only as it stages the page)."""
+    here = Path(site_dir).absolute().parent
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".site-check-", dir=here))
+    except OSError as exc:
+        raise OutputError(f"the site {site_dir} cannot be written ({exc.strerror} in {here}); "
+                          "give --site (or MATRIX_OUT) a folder this user can write: nothing "
+                          "was written.") from None
 

@@ -769,3 +769,176 @@ def test_every_reader_gives_a_result_or_one_sentence(tmp_path, text) -> None:
     for reader in readers:
         with contextlib.suppress(MatrixError):
             reader()
+
+
+# ------------------------------------------------------------ values of the suites' environment
+
+PROXY = "http://proxy-7f3a.corp.internal:3128"
+NO_PROXY = "gitlab.corp-7f3a.internal,.svc.cluster.local"
+
+
+def test_meaningful_values_of_the_suites_environment_are_masked_and_no_others() -> None:
+    environ = {"HTTPS_PROXY": PROXY, "MATRIX_CHROMIUM": "/usr/bin/chromium",
+               "PATH": "/usr/bin:/bin:~/.local/bin", "HOME": "/home/someone", "USER": "someone",
+               "LANG": "en_US.UTF-8", "TERM": "xterm-256color", "PYENV_VERSION": "3.13.0 3.12.7",
+               "COLORTERM": "truecolor", "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "headlessly",
+               "DEPLOY_NAME": "team-west-2-prod", "NOT_PASSED": "elsewhere-2-prod"}
+    environ["NO_PROXY"] = NO_PROXY
+    assert masking.environment_values(environ) == {PROXY, NO_PROXY}
+    assert masking.environment_values(environ, ["DEPLOY_*"]) == {PROXY, NO_PROXY,
+                                                                 "team-west-2-prod"}
+    from matrix import options
+
+    settings = options.read(environ)
+    assert PROXY in settings.secrets and "team-west-2-prod" in settings.masked(("DEPLOY_*",))
+
+
+def test_a_line_that_is_no_requirement_is_masked_before_it_is_cut_short(tmp_path, monkeypatch,
+                                                                      capsys) -> None:
+    # cut at 60 characters first, the line would end in the value's first 19 characters:
+    # no longer the whole value, so the console could not find it to mask it
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2\n" + "x" * 40 + f" {NO_PROXY} ??\n")
+    with pytest.raises(ConfigError) as err:
+        pins.read(tmp_path / "requirements.txt", secrets=frozenset({NO_PROXY}))
+    assert NO_PROXY[:12] not in str(err.value) and "***" in str(err.value)
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\ndependencies = ["{"x" * 40} {NO_PROXY}"]\n')
+    with pytest.raises(ConfigError) as err:
+        pins.read(tmp_path / "pyproject.toml", secrets=frozenset({NO_PROXY}))
+    assert NO_PROXY[:12] not in str(err.value) and len(str(err.value)) < 250
+    monkeypatch.setenv("NO_PROXY", NO_PROXY)
+    assert main(["check", str(tmp_path / "requirements.txt")]) == ConfigError.return_code
+    assert NO_PROXY[:12] not in capsys.readouterr().err
+
+
+def test_a_suite_requirement_line_is_masked_before_it_is_cut_short(tmp_path) -> None:
+    root = make_suite(tmp_path / "proj")
+    (root / "requirements.txt").write_text("x" * 40 + f" {NO_PROXY} ??\n")
+    with pytest.raises(suite.NotASuite) as err:
+        suite.load(root, "requirements.txt", secrets=frozenset({NO_PROXY}))
+    assert NO_PROXY[:12] not in str(err.value) and "***" in str(err.value)
+
+
+# ------------------------------------------------------------ one sentence and its own code
+
+
+def said(capsys) -> str:
+    """The one line a command wrote to stderr, after checking it came without a traceback."""
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize("snapshot", ['{"schema": 1, "taken_at": 5', "[1]", "\xff", DEEP,
+                                      '{"schema": 1, "taken_at": 5, "since": "", "index": "", '
+                                      '"distributions": {}}',
+                                      '{"schema": 1, "taken_at": "", "since": "", "index": "", '
+                                      '"distributions": {"pytest": [{"version": "x", '
+                                      '"uploaded": ""}]}}'])
+def test_a_malformed_release_snapshot_is_one_sentence_and_exit_4(tmp_path, monkeypatch, capsys,
+                                                                  snapshot) -> None:
+    (tmp_path / "releases.json").write_text(snapshot, errors="surrogateescape")
+    monkeypatch.setenv("MATRIX_RELEASES", str(tmp_path / "releases.json"))
+    monkeypatch.setenv("MATRIX_OUT", str(tmp_path / "out"))
+    from matrix.errors import SnapshotError
+
+    assert main(["list"]) == SnapshotError.return_code == 4
+    assert "take it again with loop-compat releases" in said(capsys)
+
+
+def test_releases_since_not_a_date_is_one_sentence_and_exit_2(capsys) -> None:
+    assert main(["releases", "--since", "notadate"]) == ConfigError.return_code
+    assert "--since 'notadate' is not an ISO date" in said(capsys)
+
+
+def test_whence_given_stdin_that_is_not_utf8_is_one_sentence_and_exit_2(monkeypatch,
+                                                                        capsys) -> None:
+    # strict, as a UTF-8 locale reads stdin; the CLI reads the bytes itself in any locale
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"RuntimeError: \xff\xfe x"),
+                                                       encoding="utf-8"))
+    assert main(["whence", "-"]) == ConfigError.return_code
+    assert "standard input is not UTF-8 text (byte 15)" in said(capsys)
+
+
+def test_a_site_folder_that_cannot_be_made_is_one_sentence_and_exit_7(tmp_path, monkeypatch,
+                                                                       capsys) -> None:
+    monkeypatch.setenv("MATRIX_OUT", str(a_results_folder(tmp_path / "r", a_record())))
+    (tmp_path / "a-file").write_text("notes\n")
+    for site_dir in ("/proc/self/x", str(tmp_path / "a-file" / "site")):
+        assert main(["report", "--site", site_dir]) == OutputError.return_code
+        assert f"the site {site_dir} cannot be written" in said(capsys)
+    assert (tmp_path / "a-file").read_text() == "notes\n"
+
+
+@pytest.mark.parametrize("poetry, says", [
+    ("[tool.poetry]\ndependencies = 5\n", "tool.poetry.dependencies must be a table, not int"),
+    ('[tool.poetry]\ndev-dependencies = ["pytest"]\n',
+     "tool.poetry.dev-dependencies must be a table"),
+    ('[tool.poetry]\ngroup = "dev"\n', "tool.poetry.group must be a table, not str"),
+    ("[tool.poetry.group]\ndev = 1\n", "tool.poetry.group.dev must be a table, not int"),
+    ('[tool.poetry.group.dev]\ndependencies = "pytest"\n',
+     "tool.poetry.group.dev.dependencies must be a table, not str"),
+    ('[tool]\npoetry = "x"\n', "tool.poetry must be a table, not str"),
+    ('[project]\ndependencies = [5]\n', "a dependency is int, not a quoted requirement"),
+])
+def test_check_on_a_poetry_pyproject_of_the_wrong_types_names_the_key(tmp_path, capsys, poetry,
+                                                                      says) -> None:
+    (tmp_path / "pyproject.toml").write_text(poetry)
+    assert main(["check", str(tmp_path / "pyproject.toml")]) == ConfigError.return_code
+    assert says in said(capsys)
+
+
+# ------------------------------------------------------------ size
+
+
+def test_reading_a_requirements_file_takes_time_linear_in_its_lines(tmp_path) -> None:
+    # continuation lines were added to the text so far, one copy each: 4 times the lines
+    # took 16 times as long (a 5 MB file four minutes); now about 4 times
+    def seconds(lines: int) -> float:
+        path = tmp_path / f"requirements-{lines}.txt"
+        path.write_text("pytest==8.4.2 \\\n" + "  --hash=sha256:a \\\n" * (lines - 1) + "\n")
+        assert path.stat().st_size < 2**20  # under the cap: what is measured is reading
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            assert pins.read(path).versions == {"pytest": "8.4.2"}
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    assert seconds(50_000) < 8 * seconds(12_500)
+
+
+@pytest.mark.parametrize("name", ["uv.lock", "poetry.lock", "pdm.lock", "pyproject.toml"])
+def test_a_huge_lock_or_pyproject_is_refused_at_once(tmp_path, name) -> None:
+    with (tmp_path / name).open("wb") as f:
+        f.truncate(pins.MAX_TOML_BYTES + 1)  # sparse: large without writing it
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=f"larger than 16 MB, too large for a {name}"):
+        pins.read(tmp_path / name)
+    assert time.monotonic() - started < 1
+
+
+def test_a_huge_python_version_file_is_not_read_whole(tmp_path) -> None:
+    (tmp_path / "requirements.txt").write_text("pytest==8.4.2\n")
+    with (tmp_path / ".python-version").open("wb") as f:
+        f.write(b"3.13\n")
+        f.truncate(2**31)  # sparse: 2 GB of nothing after the version
+    started = time.monotonic()
+    assert pins.read(tmp_path / "requirements.txt").python == "3.13"
+    assert time.monotonic() - started < 1
+
+
+def test_merge_keeps_what_a_newer_version_published_in_a_results_json(tmp_path) -> None:
+    newer = [{**a_record(scenario="e2e-first").to_json(), "flavour": "new"},
+             {**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
+             {**a_record(scenario="isolated").to_json(), "schema": 2}]
+    published = tmp_path / "site" / "results.json"
+    published.parent.mkdir()
+    published.write_text(json.dumps([a_record().to_json(), *newer, 5, {"x": 1}]))
+    out = tmp_path / "out"
+    result = merge.merge([published], out)
+    kept = [json.loads(line) for line in (out / store.RESULTS).read_text().splitlines()]
+    assert all(item in kept for item in newer) and len(kept) == 4
+    assert result.not_understood == 3 and "3 records not understood" in str(result)
+    merge.merge([published], out)  # again: nothing is doubled
+    assert len((out / store.RESULTS).read_text().splitlines()) == 4

@@ -25,6 +25,7 @@ from matrix.define import index as index_client
 from matrix.define import releases
 from matrix.define.metadata import sdist_requires
 from matrix.define.releases import Dependency, IndexUnreachable, Release
+from matrix.errors import ConfigError
 
 BASE = "https://index.test/pypi"
 NAMES = ("pytest-asyncio", "pytest-playwright-asyncio")
@@ -272,18 +273,18 @@ def test_python_versions() -> None:
 
 
 def test_load_explains_a_missing_snapshot(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="refresh command"):
+    with pytest.raises(releases.SnapshotError, match="refresh command"):
         releases.load(tmp_path / "nope.json")
 
 
 def test_load_refuses_another_schema(tmp_path: Path) -> None:
     (tmp_path / "s.json").write_text(json.dumps({"schema": 99}))
-    with pytest.raises(ValueError, match="regenerate it"):
+    with pytest.raises(releases.SnapshotError, match="regenerate it"):
         releases.load(tmp_path / "s.json")
 
 
 def test_bad_since_is_a_sentence(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="not an ISO date"):
+    with pytest.raises(ConfigError, match="not an ISO date"):
         releases.refresh(tmp_path / "s.json", "last tuesday", index=FakeIndex({}))
 
 

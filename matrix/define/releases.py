@@ -239,19 +239,20 @@ class Snapshot:
     def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
         """Rebuild a snapshot from ``to_json`` output."""
         if data.get("schema") != SCHEMA:
-            raise ValueError(
+            raise SnapshotError(
                 f"the release snapshot has schema {data.get('schema')!r}, this code reads "
-                f"schema {SCHEMA}; regenerate it with the refresh command"
+                f"schema {SCHEMA}; regenerate it with loop-compat releases"
             )
         return cls(
-            taken_at=data["taken_at"],
-            since=data["since"],
-            index=data["index"],
+            taken_at=_text(data["taken_at"], "taken_at"),
+            since=_text(data["since"], "since"),
+            index=_text(data["index"], "index"),
             distributions={
-                name: tuple(_release_from_json(r) for r in rows)
-                for name, rows in data["distributions"].items()
+                _text(name, "a distribution"): tuple(_release_from_json(r) for r in rows)
+                for name, rows in _of(data["distributions"], dict, "distributions").items()
             },
-            skipped=tuple(Skipped(**s) for s in data.get("skipped", ())),
+            skipped=tuple(Skipped(**_of(s, dict, "skipped"))
+                          for s in _of(data.get("skipped", ()), (list, tuple), "skipped")),
         )
 
 
@@ -280,13 +281,30 @@ def _release_json(release: Release) -> dict[str, Any]:
 
 
 def _release_from_json(row: Mapping[str, Any]) -> Release:
+    """One release as ``_release_json`` wrote it; a field of the wrong type is a TypeError
+    here, not a failure deep in planning."""
+    row = _of(row, dict, "a release")
     requires = row.get("requires")
-    return Release(
-        version=row["version"],
-        uploaded=row["uploaded"],
-        requires_python=row.get("requires_python"),
-        requires=None if requires is None else tuple(Dependency.from_json(t) for t in requires),
+    python = row.get("requires_python")
+    release = Release(
+        version=_text(row["version"], "version"),
+        uploaded=_text(row["uploaded"], "uploaded"),
+        requires_python=None if python is None else _text(python, "requires_python"),
+        requires=None if requires is None else tuple(
+            Dependency.from_json(_text(t, "requires")) for t in _of(requires, list, "requires")),
     )
+    release.parsed  # a version that is none (InvalidVersion) is found now
+    return release
+
+
+def _of(value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    if not isinstance(value, kind):
+        raise TypeError(f"{what} is of type {type(value).__name__}")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    return _of(value, str, what)
 
 
 def _sorted_skipped(skipped: Iterable[Skipped]) -> list[Skipped]:
@@ -303,25 +321,63 @@ def load(path: Path = SNAPSHOT_PATH) -> Snapshot:
     try:
         stat = Path(path).stat()
     except FileNotFoundError:
-        raise FileNotFoundError(
+        raise SnapshotError(
             f"no release snapshot at {path}; create it with the refresh command "
-            "(it needs the package index once)"
+            "(loop-compat releases; it needs the package index once)"
         ) from None
+    except OSError as exc:
+        raise SnapshotError(_unusable(path, exc.strerror)) from None
+    if stat.st_size > MAX_SNAPSHOT_BYTES:
+        raise SnapshotError(_unusable(path, f"larger than {MAX_SNAPSHOT_BYTES // 2**20} MB"))
     return _parsed(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+#: Bytes of a snapshot read at most (the shipped one is about 0.3 MB).
+MAX_SNAPSHOT_BYTES = 64 * 2**20
+
+
+class SnapshotError(errors.SnapshotError):
+    """The snapshot cannot be used; the message says what to do next."""
 
 
 @functools.lru_cache(maxsize=8)
 def _parsed(path: str, mtime_ns: int, size: int) -> Snapshot:
-    return Snapshot.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+    return _snapshot(path, lambda data: Snapshot.from_json(data))
+
+
+def _snapshot(path: str | Path, build: Any) -> Any:
+    """``build(data)`` of the snapshot file's JSON; any way the file is not a snapshot (cut,
+    not UTF-8, nested too deep, a field missing or of the wrong type) is one
+    :class:`SnapshotError`."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON {type(data).__name__} where an object is expected")
+        return build(data)
+    except OSError as exc:
+        raise SnapshotError(_unusable(path, exc.strerror)) from None
+    except SnapshotError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        reason = "nested too deep" if isinstance(exc, RecursionError) else (
+            f"{type(exc).__name__}: {str(exc)[:120]}")
+        raise SnapshotError(_unusable(path, f"not a release snapshot: {reason}")) from None
+
+
+def _unusable(path: str | Path, reason: str | None) -> str:
+    return (f"the release snapshot {path} cannot be used ({reason}); take it again with "
+            "loop-compat releases, or point MATRIX_RELEASES at a snapshot it wrote")
 
 
 def as_of(source: Path, taken_at: str, folder: Path) -> Path:
     """The snapshot file ``source`` as it would have been taken at ``taken_at`` (releases
     uploaded later left out), written into ``folder``: yesterday's snapshot, today."""
-    data = json.loads(Path(source).read_text(encoding="utf-8"))
-    data["taken_at"] = taken_at
-    data["distributions"] = {d: [r for r in rs if r["uploaded"] <= taken_at]
-                             for d, rs in data["distributions"].items()}
+    def earlier(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "taken_at": taken_at,
+                "distributions": {d: [r for r in rs if r["uploaded"] <= taken_at]
+                                  for d, rs in data["distributions"].items()}}
+
+    data = _snapshot(source, earlier)
     path = folder / f"releases-{taken_at[:13]}.json"
     path.write_text(json.dumps(data))
     return path
@@ -518,8 +574,9 @@ def _parse_since(since: str) -> dt.datetime:
     try:
         return _parse_time(since if "T" in since else f"{since}T00:00:00Z")
     except ValueError:
-        raise ValueError(
-            f"since={since!r} is not an ISO date such as 2023-01-01 or 2023-01-01T00:00:00Z"
+        raise errors.ConfigError(
+            f"--since {since!r} is not an ISO date; give one such as 2023-01-01 or "
+            "2023-01-01T00:00:00Z"
         ) from None
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from matrix import masking
+
 _OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z-]+)(?:\s*=\s*|\s+)?(.*)$")
 #: ``name @ url``: a named direct reference (PEP 508), unlike a bare URL or path.
 _NAMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
@@ -88,23 +90,30 @@ def read(path: Path, missing: Callable[[Path], Exception], constraint: bool = Fa
 def _joined(text: str) -> list[tuple[int, str]]:
     """The file's logical lines (a line ending in a backslash goes on), each with the number
     of the line it starts on."""
+    # The pieces of a logical line are joined once it ends: adding each piece to the text
+    # so far copied it again for every continuation line (quadratic: a 1 MB file of
+    # backslashes took seconds, and memory many times its size).
     out: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
+    start, pieces = 0, []
     for number, raw in enumerate(text.splitlines(), 1):
-        start, text_so_far = pending or (number, "")
+        if not pieces:
+            start = number
         if raw.endswith("\\"):
-            pending = (start, text_so_far + raw[:-1] + " ")
+            pieces += (raw[:-1], " ")
             continue
-        out.append((start, text_so_far + raw))
-        pending = None
-    if pending:
-        out.append(pending)
+        pieces.append(raw)
+        out.append((start, "".join(pieces)))
+        pieces = []
+    if pieces:
+        out.append((start, "".join(pieces)))
     return out
 
 
-def quoted(text: str, limit: int = 60) -> str:
-    """A line of a user's file as an error message may show it: cut to ``limit``
-    characters (the console masks secret values and escapes control characters)."""
+def quoted(text: str, secrets: frozenset[str] = frozenset(), limit: int = 60) -> str:
+    """A line of a user's file as an error message may show it: masked, then cut to
+    ``limit`` characters (the console escapes control characters). Masked first: a value
+    cut in two is no longer one the console can find and mask."""
+    text = masking.mask(text, secrets)
     return text if len(text) <= limit else f"{text[:limit]}…"
 
 

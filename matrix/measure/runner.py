@@ -69,8 +69,8 @@ class RunOptions:
 
     @property
     def secrets(self) -> frozenset[str]:
-        """The values masked in every log, JUnit copy and record."""
-        return self.settings.secrets
+        """The values masked in every log, JUnit copy and record (``pass-env`` ones too)."""
+        return self.settings.masked(self.pass_env)
 
 
 @dataclasses.dataclass(kw_only=True)

@@ -92,12 +92,14 @@ class Suite:
         return pins
 
 
-def load(path: Path, requirements_file: str | None = None, install: bool = True) -> Suite:
+def load(path: Path, requirements_file: str | None = None, install: bool = True,
+         secrets: frozenset[str] = frozenset()) -> Suite:
     """Read the suite at ``path``; :class:`NotASuite` if it is not a pytest project.
 
     The project itself is installed (from a copy) whenever pip would install it, as tox
     does, so that its entry points register; ``install=False`` (``MATRIX_SUITE_INSTALL``)
     leaves it out, and a requirements file that names it (``-e .``) is followed as written.
+    A line quoted from its requirements has ``secrets`` masked before it is cut short.
     """
     root = path.resolve()
     if not root.is_dir():
@@ -126,8 +128,9 @@ def load(path: Path, requirements_file: str | None = None, install: bool = True)
             else SETUP_EXTRAS  # a pyproject's test extras are read above, setup.py's are asked for
         local.insert(0, Local(root, extras=extras))
         installed = f"project installed from its {how}"
-    return Suite(name=_name(root), root=root, requirements=_checked(found.source, found.lines),
-                 local=tuple(local), constraints=_checked(found.source, found.constraints),
+    return Suite(name=_name(root), root=root,
+                 requirements=_checked(found.source, found.lines, secrets), local=tuple(local),
+                 constraints=_checked(found.source, found.constraints, secrets),
                  test_root=test_root, installed=installed)
 
 
@@ -297,11 +300,11 @@ def _from_pyproject(root: Path) -> Requirements:
     return Requirements(source=root / "pyproject.toml", lines=deps)
 
 
-def _checked(source: Path, lines: list[str]) -> tuple[str, ...]:
+def _checked(source: Path, lines: list[str], secrets: frozenset[str]) -> tuple[str, ...]:
     for line in lines:
         try:
             Requirement(line)
         except InvalidRequirement:  # packaging's reason quotes the whole line again
-            raise NotASuite(f"{source}: {requirements.quoted(line)!r} is not a requirement; "
-                            "fix the line.") from None
+            raise NotASuite(f"{source}: {requirements.quoted(line, secrets)!r} is not a "
+                            "requirement; fix the line.") from None
     return tuple(dict.fromkeys(lines))

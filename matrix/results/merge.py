@@ -87,10 +87,20 @@ def _read(source: Path) -> tuple[list[Record], list[str]]:
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read ({exc.strerror}); make it readable or "
                           "leave it out of the merge.") from None
-    if data.lstrip().startswith(b"["):  # a published results.json: records only
-        return store.read(path), []
     records: list[Record] = []
     foreign: list[str] = []
+    if (items := _published(data)) is not None:
+        # a published results.json: an item not understood is kept too, as one line of
+        # JSON (the array's own bytes are not lines to keep)
+        for number, item in enumerate(items, 1):
+            kind, found = store.understand_item(item)
+            if kind == "record":
+                records.append(found)
+            elif kind == "foreign":
+                foreign.append(json.dumps(item, sort_keys=True))
+            else:
+                log.warning(f"{path} item {number} is not a whole record ({found}); skipped")
+        return records, foreign
     for number, raw in enumerate(data.split(b"\n"), 1):
         if not raw.strip():
             continue
@@ -106,6 +116,19 @@ def _read(source: Path) -> tuple[list[Record], list[str]]:
         else:
             log.warning(f"{path} line {number} is not a whole record ({item}); skipped")
     return records, foreign
+
+
+def _published(data: bytes) -> list | None:
+    """The items of a published ``results.json`` (one JSON array), or None for anything
+    else: JSON Lines, whose first line may start with ``[`` and is then read line by line
+    like :func:`store.parse` does."""
+    if not data.lstrip().startswith(b"["):
+        return None
+    try:
+        items = json.loads(data.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+    return items if isinstance(items, list) else None
 
 
 def _merged_plan(sources: list[Path]) -> dict | None:

@@ -173,7 +173,12 @@ def understand(line: str | None) -> tuple[str, Any]:
     field or outcome: to be kept as it is, never rewritten), or ``("bad", reason)``."""
     if line is None:
         return "bad", "not UTF-8"
-    data = _json(line)
+    return understand_item(_json(line))
+
+
+def understand_item(data: Any) -> tuple[str, Any]:
+    """:func:`understand` for one parsed item (a line's JSON, or an item of a published
+    ``results.json``; an Exception for one that did not parse)."""
     if isinstance(data, Exception):
         return "bad", data
     if not isinstance(data, dict):

@@ -417,7 +417,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``loop-compat check``: print where the pins stand; exit 0 good, 1 bad, 8 unknown."""
-    pins = pins_mod.installed(args.python) if args.installed else pins_mod.read(args.path, args.python)
+    pins = (pins_mod.installed(args.python) if args.installed
+            else pins_mod.read(args.path, args.python, args.settings.secrets))
     source = sources.load(args.source, None if args.source else args.settings.out)
     found = lookup(pins, source)
     if pins.ranges or not pins.versions:

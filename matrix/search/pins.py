@@ -83,12 +83,13 @@ class Pins:
         return version is None
 
 
-def read(path: Path, python: str | None = None) -> Pins:
+def read(path: Path, python: str | None = None, secrets: frozenset[str] = frozenset()) -> Pins:
     """The pins of the file (or the first known file of the folder) at ``path``; a file of
-    the wrong shape (``project = "x"``, a string ``tool``) is one :class:`ConfigError`."""
+    the wrong shape (``project = "x"``, a string ``tool``) is one :class:`ConfigError`. A
+    line quoted in it has ``secrets`` masked before it is cut short."""
     path = _choose(Path(path))
     try:
-        return _read(path, python)
+        return _read(path, python, secrets)
     except (AttributeError, TypeError, RecursionError) as exc:
         raise ConfigError(f"{path}: not the shape a {path.name} has ({type(exc).__name__}: a "
                           "table, list or text where another was expected); fix or "
@@ -98,17 +99,19 @@ def read(path: Path, python: str | None = None) -> Pins:
                           "readable, or give another file.") from None
 
 
-def _read(path: Path, python: str | None) -> Pins:
+def _read(path: Path, python: str | None, secrets: frozenset[str]) -> Pins:
     name = path.name
     ranges: dict[str, str] = {}
     data = _toml(path) if name in (*LOCKS, "pyproject.toml") else {}
     if name in LOCKS:
         versions = _lock(data, path)
     elif path.suffix in (".txt", ".in"):
-        versions, ranges = _split(_requirements(path))  # pip's -r takes any file name
+        versions, ranges = _split(_requirements(path, secrets))  # pip's -r takes any file name
     elif name == "pyproject.toml":
-        versions, ranges = _split(_pyproject(data, path))
-        poetry_versions, poetry_ranges = _poetry(data.get("tool", {}).get("poetry") or {})
+        versions, ranges = _split(_pyproject(data, path, secrets))
+        tool = data.get("tool") or {}
+        poetry = _table(path, tool, "tool.poetry", tool.get("poetry"))
+        poetry_versions, poetry_ranges = _poetry(poetry, path)
         versions |= poetry_versions
         ranges = {**poetry_ranges, **ranges}
     else:
@@ -144,7 +147,15 @@ def _choose(path: Path) -> Path:
     raise ConfigError(f"{path}: holds no {FORMATS}; give the file, or --installed.")
 
 
+#: Bytes of a lock file or pyproject.toml read at most: the uv.lock of a large workspace is
+#: a few MB; more is no lock file, and parsing it would hold check for minutes.
+MAX_TOML_BYTES = 16 * 2**20
+
+
 def _toml(path: Path) -> dict[str, Any]:
+    if path.stat().st_size > MAX_TOML_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_TOML_BYTES // 2**20} MB, too large for "
+                          f"a {path.name}; give the project's own lock or requirements file.")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
@@ -180,7 +191,7 @@ def _local(package: dict[str, Any]) -> bool:
     return isinstance(source, dict) and bool({"editable", "virtual", "directory", "path"} & set(source))
 
 
-def _requirements(path: Path) -> list[Requirement]:
+def _requirements(path: Path, secrets: frozenset[str]) -> list[Requirement]:
     """The named requirements of a requirements file and of the ``-r`` and ``-c`` files it
     names (constraints pin what gets installed too); folders and bare URLs name nothing
     under test."""
@@ -193,8 +204,8 @@ def _requirements(path: Path) -> list[Requirement]:
         except InvalidRequirement:
             # packaging's reason quotes the whole line: only its start is shown
             raise ConfigError(f"{line.source} line {line.number}: not a requirement "
-                              f"({requirements.quoted(line.text)!r}); fix the line or give a "
-                              "lock file.") from None
+                              f"({requirements.quoted(line.text, secrets)!r}); fix the line or "
+                              "give a lock file.") from None
     return found
 
 
@@ -202,24 +213,38 @@ def _missing(path: Path) -> ConfigError:
     return ConfigError(f"{path} does not exist; fix the -r or -c line that names it.")
 
 
-def _pyproject(data: dict[str, Any], path: Path) -> list[Requirement]:
+def _pyproject(data: dict[str, Any], path: Path, secrets: frozenset[str]) -> list[Requirement]:
     project = data.get("project") or {}
     strings = list(project.get("dependencies") or [])
     for group in (project.get("optional-dependencies") or {}).values():
         strings += group
     for group in (data.get("dependency-groups") or {}).values():
         strings += [item for item in group if isinstance(item, str)]  # not include-group
-    try:
-        return [Requirement(s) for s in strings]
-    except (InvalidRequirement, TypeError) as exc:
-        raise ConfigError(f"{path}: a dependency is not a requirement ({exc}); fix it.") from None
+    found = []
+    for text in strings:
+        if not isinstance(text, str):
+            raise ConfigError(f"{path}: a dependency is {type(text).__name__}, not a quoted "
+                              "requirement; fix it.")
+        try:
+            found.append(Requirement(text))
+        except InvalidRequirement:
+            # packaging's reason quotes the whole string: only its start is shown, masked
+            raise ConfigError(f"{path}: a dependency is not a requirement "
+                              f"({requirements.quoted(text, secrets)!r}); fix it.") from None
+    return found
 
 
-def _poetry(poetry: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+def _poetry(poetry: dict[str, Any], path: Path) -> tuple[dict[str, str], dict[str, str]]:
     """Poetry's dependencies: exact pins (a bare version is exact in Poetry) and ranges
-    (``^1.2``, ``~1.2``, ``*``, or PEP 440 specifiers), the latter in PEP 440 terms."""
-    tables = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {}]
-    tables += [g.get("dependencies") or {} for g in (poetry.get("group") or {}).values()]
+    (``^1.2``, ``~1.2``, ``*``, or PEP 440 specifiers), the latter in PEP 440 terms; a
+    table of the wrong type is one :class:`ConfigError` naming its key."""
+    groups = _table(path, poetry, "tool.poetry.group", poetry.get("group"))
+    tables = [_table(path, poetry, f"tool.poetry.{key}", poetry.get(key))
+              for key in ("dependencies", "dev-dependencies")]
+    for name, group in groups.items():
+        group = _table(path, poetry, f"tool.poetry.group.{name}", group)
+        tables.append(_table(path, poetry, f"tool.poetry.group.{name}.dependencies",
+                             group.get("dependencies")))
     versions, ranges = {}, {}
     for table in tables:
         for name, spec in table.items():
@@ -232,6 +257,20 @@ def _poetry(poetry: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
             else:
                 ranges[name] = poetry_range(spec)
     return versions, ranges
+
+
+def _table(path: Path, parent: Any, key: str, value: Any) -> dict[str, Any]:
+    """``value`` (``parent``'s ``key``) as a table: none is an empty one; any other type
+    is one sentence naming the key."""
+    if not isinstance(parent, dict):
+        raise ConfigError(f"{path}: {key.rsplit('.', 1)[0]} must be a table, not "
+                          f"{type(parent).__name__}; fix or regenerate the file.")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: {key} must be a table, not {type(value).__name__}; fix "
+                          "or regenerate the file.")
+    return value
 
 
 def poetry_range(spec: str) -> str:
@@ -308,7 +347,8 @@ def _python(given: str | None, folder: Path) -> tuple[str | None, str | None]:
     marker = folder / ".python-version"
     if marker.is_file():
         try:
-            first = marker.read_text(encoding="utf-8").strip().splitlines()
+            with marker.open("rb") as f:  # a version is a few bytes: a huge file is not read
+                first = f.read(1024).decode("utf-8").strip().splitlines()
         except UnicodeDecodeError:
             raise ConfigError(f"{marker} is not UTF-8 text; write the Python version in it "
                               "(such as 3.13), or give --python.") from None
