@@ -31,6 +31,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from matrix import errors
 from matrix.define.index import DEFAULT_INDEX, Index, IndexUnreachable
 from matrix.define.versions import version_key
 
