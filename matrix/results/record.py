@@ -85,6 +85,9 @@ class Record:
     hollow: tuple[str, ...] = ()  # "test id: why" for every test that passed hollow
     relaxed: tuple[str, ...] = ()  # the suite's own pins that gave way to resolve
     note: str | None = None  # what the reader should know (e.g. no browser test found)
+    #: Every distinct failure signature of the run, its own first: kept in the record where
+    #: the JUnit XML beside the log is not (the reference dataset ships no logs).
+    signatures: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready dict (outcome as its string value)."""
@@ -120,7 +123,7 @@ class Record:
 
 #: Fields a record leaves out when they are empty (a user's suite's; probe records stay as
 #: they were).
-OPTIONAL = ("suite", "found", "hollow", "relaxed", "note")
+OPTIONAL = ("suite", "found", "hollow", "relaxed", "note", "signatures")
 
 #: Characters of a message kept in a record and on the page (the log keeps everything).
 MAX_RECORD_MESSAGE = 2000
@@ -243,7 +246,7 @@ _CHECKS: dict[str, _Check] = {
     "schema": partial(_whole, least=1),
     # a user's suite:
     "suite": partial(_text, optional=True), "note": partial(_text, optional=True),
-    "found": _counted, "hollow": _texts, "relaxed": _texts,
+    "found": _counted, "hollow": _texts, "relaxed": _texts, "signatures": _texts,
     # carried over from an earlier run (incremental runs):
     "inputs": _text, "measured_in": partial(_text, optional=True), "carried_over": _flag,
     "variant": partial(_text, empty=False), "hang": lambda name, value: _hang(name, value),

@@ -67,7 +67,10 @@ def provenance(records: Iterable[Record], chromium: str | None) -> dict[str, Any
 def pack(results: Path, dest: Path = sources.REFERENCE, chromium: str | None = None) -> Path:
     """Copy the latest record of every scenario of ``results`` into ``dest`` and write its
     provenance; returns the records file written."""
-    records = list(model.latest(store.read(results)).values())
+    # each record keeps the signatures its JUnit XML showed: the logs stay behind
+    records = [dataclasses.replace(r, signatures=store.failure_signatures(results, r))
+               if r.outcome.value not in ("pass",) and r.log else r
+               for r in model.latest(store.read(results)).values()]
     if not records:
         raise MatrixError(f"{results}: no records to pack; run the reference profile first "
                           "(nox -s reference).")

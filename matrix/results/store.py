@@ -217,3 +217,21 @@ def read_published(path: Path) -> list[Record]:
     except OSError as exc:
         log.warning(f"{path} cannot be read ({exc}); nothing is carried over")
         return []
+
+
+def failure_signatures(out: Path, record: Record) -> tuple[str, ...]:
+    """Every distinct failure signature of a scenario run: the record's own first, then the
+    others in JUnit order, read from the XML kept beside its log (the record's own list
+    where it carries one, just its signature with neither)."""
+    from matrix.measure import junit  # the XML reader; measure reads results, not back
+
+    if record.signatures:
+        return record.signatures
+    found = [record.signature] if record.signature else []
+    unusable = (Outcome.PASS, Outcome.UNRESOLVABLE, Outcome.NO_INTERPRETER, Outcome.INFRA)
+    if record.log and record.outcome not in unusable:
+        log_file = out / record.log
+        for report in sorted(log_file.parent.glob(f"{log_file.stem}.junit-*.xml")):
+            parsed = junit.read(report)
+            found += [f.signature for f in parsed[1]] if parsed else []
+    return tuple(dict.fromkeys(found))

@@ -190,15 +190,8 @@ class Observation:
 
 
 def signature_set(out: Path, record: Record) -> tuple[str, ...]:
-    """Every distinct failure signature of a scenario run: the record's own first, then the
-    others in JUnit order, read from the XML kept beside its log (just its own without one)."""
-    found = [record.signature] if record.signature else []
-    if record.log and record.outcome not in (Outcome.PASS, *UNUSABLE):
-        log = out / record.log
-        for report in sorted(log.parent.glob(f"{log.stem}.junit-*.xml")):
-            parsed = junit.read(report)
-            found += [f.signature for f in parsed[1]] if parsed else []
-    return tuple(dict.fromkeys(found))
+    """Every distinct failure signature of a scenario run (:func:`store.failure_signatures`)."""
+    return store.failure_signatures(out, record)
 
 
 def observe(cell: Cell, records: Sequence[Record], out: Path, *, ran: bool) -> Observation:
