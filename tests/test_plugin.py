@@ -119,6 +119,26 @@ def test_json_and_the_github_annotation(pytester, monkeypatch) -> None:
                                      "running loop: test_a.py::test_e2e (fixture 'fake_page'")
 
 
+def test_the_summary_is_built_without_garbage_collection(pytester, monkeypatch) -> None:
+    """A collection while the section is built would reap the failed tests' never-awaited
+    coroutines there, and their warnings would join the run's count; on a real suite
+    (datasette-cluster-map, browser tests first) "2 warnings" became "5 warnings"."""
+    import gc
+    seen = []
+    real = loop_compat.Watcher.finding
+
+    def finding(self):
+        seen.append(gc.isenabled())
+        return real(self)
+
+    monkeypatch.setattr(loop_compat.Watcher, "finding", finding)
+    pytester.makeconftest(LEAVES_A_LOOP)
+    pytester.makepyfile(test_a=TESTS)
+    result = pytester.runpytest_inprocess(*PLUGIN, *INNER)
+    assert "loop-compat: event loop conflict" in result.stdout.str()
+    assert seen == [False] and gc.isenabled()
+
+
 def test_json_without_a_conflict_says_so(pytester) -> None:
     pytester.makepyfile(test_a="def test_ok():\n    pass\n")
     path = pytester.path / "loop.json"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import gc
 import importlib.metadata
 import json
 import logging
@@ -183,6 +184,19 @@ class Watcher:
         path = self.config.getoption("loop_compat_json")
         if not self.hits and not path:
             return
+        # No garbage collection while the section is built: reading the records would
+        # otherwise collect the failed tests' never-awaited coroutines here, and their
+        # RuntimeWarnings would join the run's warnings count (pytest's "warnings summary
+        # (final)"); they are collected after, as without the plugin.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._summary(terminalreporter, path)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _summary(self, terminalreporter: Any, path: str | None) -> None:
         try:
             finding = self.finding()
             if path:
