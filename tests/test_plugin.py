@@ -120,9 +120,10 @@ def test_json_and_the_github_annotation(pytester, monkeypatch) -> None:
 
 
 def test_the_summary_is_built_without_garbage_collection(pytester, monkeypatch) -> None:
-    """A collection while the section is built would reap the failed tests' never-awaited
-    coroutines there, and their warnings would join the run's count; on a real suite
-    (datasette-cluster-map, browser tests first) "2 warnings" became "5 warnings"."""
+    """A collection while the section is built, or right after it inside pytest's terminal
+    summary, would reap the failed tests' never-awaited coroutines there, and their warnings
+    would join the run's count; on a real suite (datasette-cluster-map, browser tests
+    first) "1 warning" became "4 warnings". Collection is back on after the run."""
     import gc
     seen = []
     real = loop_compat.Watcher.finding
