@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import gc
 import importlib.metadata
 import json
 import logging
@@ -130,6 +131,7 @@ class Watcher:
         self.current: str | None = None
         self.guard = False  # the guard is installed
         self.refusal: str | None = None  # why it was asked for and refused
+        self.paused_gc = False  # garbage collection paused from the summary to unconfigure
 
     def _leftover(self) -> bool:
         loop = asyncio._get_running_loop()
@@ -183,6 +185,22 @@ class Watcher:
         path = self.config.getoption("loop_compat_json")
         if not self.hits and not path:
             return
+        # No garbage collection from here to the end of the session: reading the records
+        # would otherwise collect the failed tests' never-awaited coroutines inside pytest's
+        # terminal summary, and their RuntimeWarnings would join the run's warnings count
+        # (its "warnings summary (final)"); switched back on at unconfigure, so they are
+        # collected after the summary, as without the plugin.
+        if gc.isenabled() and not self.paused_gc:
+            gc.disable()
+            self.paused_gc = True
+        self._summary(terminalreporter, path)
+
+    def pytest_unconfigure(self) -> None:
+        if self.paused_gc:
+            self.paused_gc = False
+            gc.enable()
+
+    def _summary(self, terminalreporter: Any, path: str | None) -> None:
         try:
             finding = self.finding()
             if path:
