@@ -225,13 +225,15 @@ def failure_signatures(out: Path, record: Record) -> tuple[str, ...]:
     where it carries one, just its signature with neither)."""
     from matrix.measure import junit  # the XML reader; measure reads results, not back
 
-    if record.signatures:
-        return record.signatures
     found = [record.signature] if record.signature else []
     unusable = (Outcome.PASS, Outcome.UNRESOLVABLE, Outcome.NO_INTERPRETER, Outcome.INFRA)
+    reports = []
     if record.log and record.outcome not in unusable:
         log_file = out / record.log
-        for report in sorted(log_file.parent.glob(f"{log_file.stem}.junit-*.xml")):
-            parsed = junit.read(report)
-            found += [f.signature for f in parsed[1]] if parsed else []
+        reports = sorted(log_file.parent.glob(f"{log_file.stem}.junit-*.xml"))
+    if not reports:
+        return tuple(dict.fromkeys([*found, *record.signatures]))
+    for report in reports:
+        parsed = junit.read(report)
+        found += [f.signature for f in parsed[1]] if parsed else []
     return tuple(dict.fromkeys(found))
