@@ -71,10 +71,15 @@ def _fixes(answer: check.Answer, verdict: answers.Answer, rows: list[remedies.Ro
         if here and all(r.state == "works" for r in here):
             out.append(f"{row.what} [{row.key}]: works with pytest-asyncio "
                        f"{versions.get(ASYNCIO)} (measured on {len(here)} cells)")
+    for name, passed, ran in verdict.workarounds() if verdict.kind == "inferred" else ():
+        if passed:
+            out.append(f"{check.WORKAROUND_WORDS[name]}: passes in {passed} of the {ran} "
+                       f"nearest measured cells that ran {name}")
     fix = verdict.fix
     if fix is not None:
         pins = " ".join(f"{d}=={v}" for d, v in fix.query.pins().items())
-        out.append(f"{fix.text()}: {fix.answer.label} ({pins})")
+        change = f"; {fix.code_change}" if fix.code_change else ""
+        out.append(f"{fix.text()}: {fix.answer.label} ({pins}){change}")
     return list(dict.fromkeys(out))
 
 

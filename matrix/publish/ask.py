@@ -103,6 +103,7 @@ def _entry(engine: answers.Engine, query: answers.Query, index: Mapping[str, int
 
 def _fix(fix: answers.Fix, index: Mapping[str, int]) -> dict[str, Any]:
     return {"text": fix.text(), "support": fix.answer.label, "pins": fix.query.pins(),
+            "code_change": fix.code_change,
             "set": {("plugin" if a == "family" else a): _picker(fix.query, a)
                     for a, _, _ in fix.changes},
             "evidence": [index[c.cell_id] for c in fix.answer.evidence[:answers.SHOWN]]}

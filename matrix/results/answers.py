@@ -252,6 +252,18 @@ class Fix:
     query: Query
     answer: Answer
 
+    @property
+    def code_change(self) -> str | None:
+        """What the suite's code must change with the plugin, in words (None: nothing)."""
+        switch = next((c for c in self.changes if c[0] == "family"), None)
+        if switch is None:
+            return None
+        if self.query.family == ASYNC_PLUGIN:
+            return ("the browser tests then take the async plugin's fixtures: async def "
+                    "tests that await the page (a code change)")
+        return ("the suite then starts Playwright's async API in fixtures of its own, and its "
+                "browser tests await the page (a code change)")
+
     def text(self) -> str:
         """The changes in words, in the order of the distributions."""
         parts = []
@@ -276,6 +288,20 @@ class Answer:
     why: str = ""  # an unknown's or unresolvable's reason in one sentence
     between: tuple[CellResult, CellResult, str] | None = None  # (a, b, axis)
     fix: Fix | None = None
+
+    def workarounds(self) -> list[tuple[str, int, int]]:
+        """The workaround scenarios measured on the evidence cells of the query's plugin:
+        ``(scenario, cells where it and the control pass, cells that ran it)``, for a bad
+        answer only (a workaround runs the same pins another way)."""
+        if self.verdict == "pass" or self.kind not in ("measured", "inferred"):
+            return []
+        mine = [c for c in self.evidence if c.family == self.query.family]
+        out = []
+        for name in WORKAROUNDS:
+            ran = [c for c in mine if name in c.scenarios]
+            if ran:
+                out.append((name, sum(c.passes_when(name) for c in ran), len(ran)))
+        return out
 
     @property
     def exit_code(self) -> int:

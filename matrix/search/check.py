@@ -454,6 +454,9 @@ def render_answer(found: Answer, answer: answers.Answer) -> str:
         lines += _meaning_lines(signature_ids(found.matches))
     else:
         lines += answer.lines()[1:]
+        lines += [f"  measured nearby: {WORKAROUND_WORDS[name]} passes in {passed} of the "
+                  f"{ran} evidence cells that ran {name}"
+                  for name, passed, ran in answer.workarounds() if passed]
         if answer.expected_signature:
             lines += _meaning_lines([answer.expected_signature])
     if answer.fix:
@@ -462,6 +465,7 @@ def render_answer(found: Answer, answer: answers.Answer) -> str:
                       f"{', '.join(c.cell_id for c in fix.answer.evidence[:answers.SHOWN])})",
                   f"  pins to write: {' '.join(f'{d}=={v}' for d, v in fix.query.pins().items())}"
                   + (f" (Python {p.python})" if p.python else "")]
+        lines += [f"  {fix.code_change}"] if fix.code_change else []
         changed = {"plugin" if c[0] == "family" else c[0] for c in fix.changes}
         lines += [f"  kept: {r.axis} {r.yours} ({r.text})" for r in fix.answer.reasons
                   if r.axis not in changed and r.yours not in (None, answers.ABSENT)][:4]

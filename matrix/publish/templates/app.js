@@ -630,6 +630,7 @@
       fp.appendChild(el("code", null, PIN_ORDER.filter(function (k) { return pins[k]; })
         .map(function (k) { return k + "==" + pins[k]; }).join(" ")));
       box.appendChild(fp);
+      if (a.fix.code_change) { box.appendChild(el("p", "ask-code-change", a.fix.code_change)); }
     } else if (a.verdict !== "pass" && (a.kind === "measured" || a.kind === "inferred")) {
       box.appendChild(el("p", "ask-fix", "No change of the pins that matter is measured or inferred to pass."));
     }
