@@ -18,10 +18,11 @@ then refuses with one line and the run is as without it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 #: (module, class, attribute) wrapped; a property is wrapped through its getter.
@@ -93,21 +94,28 @@ def _loop_of(obj: Any) -> asyncio.AbstractEventLoop | None:
     return loop
 
 
+@contextlib.contextmanager
+def _marked(loop: asyncio.AbstractEventLoop | None) -> Iterator[None]:
+    """Playwright's ``loop`` marked as the thread's running loop for the span of the block
+    (unless another is marked, or it is closed), and the previous mark put back after."""
+    before = asyncio._get_running_loop()
+    if loop is not None and before is None and not loop.is_closed():
+        asyncio._set_running_loop(loop)  # the dispatcher resumes the loop in this call
+    try:
+        yield
+    finally:
+        if asyncio._get_running_loop() is not before:
+            asyncio._set_running_loop(before)
+
+
 def _confined(func: Callable[..., Any]) -> Callable[..., Any]:
     """``func`` with Playwright's loop marked running only while it runs."""
     @functools.wraps(func)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        before = asyncio._get_running_loop()
-        loop = _loop_of(self)
-        if loop is not None and before is None and not loop.is_closed():
-            asyncio._set_running_loop(loop)  # the dispatcher resumes the loop in this call
-        CALLS.count += 1
-        try:
+        with _marked(_loop_of(self)):
+            CALLS.count += 1
             return func(self, *args, **kwargs)
-        finally:
-            if asyncio._get_running_loop() is not before:
-                asyncio._set_running_loop(before)
     return call
 
 
@@ -117,16 +125,9 @@ def _exiting(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        before = asyncio._get_running_loop()
-        loop = getattr(self, "_loop", None)
         fiber = getattr(self, "_dispatcher_fiber", None) or getattr(  # 1.63+, then older
             getattr(self, "_connection", None), "_dispatcher_fiber", None)
         alive = fiber is not None and not getattr(fiber, "dead", True)
-        if loop is not None and before is None and alive and not loop.is_closed():
-            asyncio._set_running_loop(loop)
-        try:
+        with _marked(getattr(self, "_loop", None) if alive else None):
             return func(self, *args, **kwargs)
-        finally:
-            if asyncio._get_running_loop() is not before:
-                asyncio._set_running_loop(before)
     return call

@@ -746,8 +746,8 @@ class _Reverse:
 def distance(a: str | None, b: str | None) -> int:
     """Version distance: a major counts 1000, a minor 10, a patch 1."""
     p, q = _release(a), _release(b)
-    if p is None or q is None:
-        return 0 if a == b else 1
+    if p is None or q is None:  # installed on one side only: more than a patch away
+        return 0 if a == b else 5
     return 1000 * abs(p[0] - q[0]) + 10 * abs(p[1] - q[1]) + (p[2] != q[2])
 
 
