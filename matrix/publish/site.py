@@ -56,7 +56,7 @@ from matrix.define.cell import BASELINE, plugin_of
 from matrix.define.versions import version_key
 from matrix.publish import ask, table
 from matrix.results import answers, model, sources, store
-from matrix.results import signatures as catalogue
+from matrix.results import signatures as signature_catalogue
 from matrix.errors import MatrixError, OutputError
 from matrix.results import remedies as remedy_rows
 from matrix.results.record import Record
@@ -513,7 +513,7 @@ def _row_key(cell: Mapping[str, Any]) -> tuple:
 
 def _col_key(cell: Mapping[str, Any]) -> tuple:
     plugin = cell["plugin"]
-    rank = table.PLUGINS.index(plugin) if plugin in table.PLUGINS else len(table.PLUGINS)
+    rank = table.PLUGIN_ORDER.index(plugin) if plugin in table.PLUGIN_ORDER else len(table.PLUGIN_ORDER)
     return (rank, plugin, *(version_key(cell[k]) for k in
                             ("plugin_version", "playwright", "pytest-cov", "coverage")))
 
@@ -1001,7 +1001,7 @@ def ask_data(analysis: Analysis) -> dict[str, Any]:
     best = {plugin: {"cell_id": rec["best"]["cell_id"], "text": table.describe(rec["best"])}
             for plugin, rec in analysis.recs.items() if rec["best"]}
     pythons = {c["python"] for c in analysis.cells if c["python"]}
-    return {"signatures": catalogue.export(), "best": best,
+    return {"signatures": signature_catalogue.export(), "best": best,
             "grids": {p: f"grid-py{_slug(p)}-section" for p in sorted(pythons)},
             "provenance": analysis.provenance, **analysis.asked}
 

@@ -42,7 +42,7 @@ from matrix.define.versions import version_key
 
 from matrix.define.cell import ASYNC_PLUGIN, NATIVE, NONE, SYNC_PLUGIN, plugin_of
 from matrix.results import answers, model, signatures, store
-from matrix.results.model import BAD, DECIDED, SEVERITY, scenario_rank
+from matrix.results.model import BAD_OUTCOMES, DECIDED, SEVERITY, scenario_rank
 from matrix.results.record import OPTIONAL, Record
 
 __all__ = [
@@ -60,7 +60,8 @@ INCOMPATIBLE, NOT_RUN = "incompatible", "not-run"
 #: Every state a cell can be in, in the order the legend lists them.
 STATES = (*SEVERITY[::-1], INCOMPATIBLE, NOT_RUN)
 SYNC, ASYNC = SYNC_PLUGIN, ASYNC_PLUGIN
-PLUGINS = (SYNC, ASYNC, NATIVE)
+#: The ways to drive Playwright, in the order the page lists them (grids, recommendations).
+PLUGIN_ORDER = (SYNC, ASYNC, NATIVE)
 PLUGIN_LABELS = {
     SYNC: "pytest-playwright (sync)",
     ASYNC: "pytest-playwright-asyncio",
@@ -79,7 +80,7 @@ _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Record))
 
 
 @dataclasses.dataclass(frozen=True)
-class Explanation:
+class SignatureMeaning:
     """What a loop-conflict signature means and what is known to fix it."""
 
     text: str  # as the user sees it in pytest's output
@@ -89,8 +90,8 @@ class Explanation:
 
 #: The loop-conflict catalogue (one source: matrix.results.signatures). Which releases produce
 #: each one is measured, not listed here.
-SIGNATURES: dict[str, Explanation] = {
-    sig.id: Explanation(sig.example, sig.meaning, sig.fixes)
+SIGNATURES: dict[str, SignatureMeaning] = {
+    sig.id: SignatureMeaning(sig.example, sig.meaning, sig.fixes)
     for sig in signatures.CATALOGUE if sig.loop_conflict
 }
 
@@ -288,7 +289,7 @@ def cell_order(cell: Mapping[str, Any]) -> tuple:
     pytest, coverage, then id (so equal requests still sort the same way every time)."""
     plugin = cell["plugin"]
     return (version_key(cell["python"]),
-            PLUGINS.index(plugin) if plugin in PLUGINS else len(PLUGINS),
+            PLUGIN_ORDER.index(plugin) if plugin in PLUGIN_ORDER else len(PLUGIN_ORDER),
             *(version_key(cell.get(axis)) for axis in
               ("plugin_version", "playwright", "pytest-asyncio", "pytest", "pytest-cov",
                "coverage")),
@@ -324,7 +325,7 @@ def recommendations(cells: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """
     rows = cell_dicts(cells)
     out: dict[str, dict[str, Any]] = {}
-    for plugin in PLUGINS:
+    for plugin in PLUGIN_ORDER:
         mine = [c for c in rows if c["plugin"] == plugin]
         if not mine:
             continue
@@ -554,9 +555,9 @@ def _verdict_map(scenarios: pd.DataFrame) -> dict[tuple[str, str], tuple[str, st
 def _change(old: tuple | None, new: tuple | None) -> str | None:
     if old is None or new is None:
         return "new" if old is None else "gone"
-    if old[0] == "pass" and new[0] in BAD:
+    if old[0] == "pass" and new[0] in BAD_OUTCOMES:
         return "regressed"
-    if old[0] in BAD and new[0] == "pass":
+    if old[0] in BAD_OUTCOMES and new[0] == "pass":
         return "fixed"
     return "changed" if old != new else None
 
