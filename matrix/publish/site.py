@@ -51,7 +51,7 @@ import plotly.io as pio
 import plotly.offline
 from markupsafe import Markup
 
-from matrix import masking
+from matrix import masking, processes
 from matrix.define.cell import BASELINE, plugin_of
 from matrix.define.versions import version_key
 from matrix.publish import ask, table
@@ -167,13 +167,9 @@ def _clear_leftovers(site_dir: Path) -> None:
         return
     for path in site_dir.parent.iterdir():
         name, _, pid = path.name.rpartition("-")
-        if name in (f".{site_dir.name}.building", f".{site_dir.name}.old") and pid.isdigit():
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                shutil.rmtree(path, ignore_errors=True)
-            except PermissionError:  # alive, another user's
-                pass
+        if (name in (f".{site_dir.name}.building", f".{site_dir.name}.old") and pid.isdigit()
+                and not processes.alive(int(pid))):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 #: What a build writes at the top of the site; anything else there (a CNAME, the run's

@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import logging
 import math
 import types
 from collections.abc import Iterable, Mapping
@@ -40,6 +39,7 @@ from typing import Any
 import pandas as pd
 from matrix.define.versions import version_key
 
+from matrix import log
 from matrix.define.cell import ASYNC_PLUGIN, NATIVE, NONE, SYNC_PLUGIN, plugin_of
 from matrix.results import answers, model, signatures, store
 from matrix.results.model import BAD_OUTCOMES, DECIDED, SEVERITY, scenario_rank
@@ -52,8 +52,6 @@ __all__ = [
     "read_previous", "read_records", "recommendations", "scenario_verdicts", "smallest_fixes",
     "transition_summary", "transitions", "version_key",
 ]
-
-log = logging.getLogger(__name__)
 
 #: Outcomes from worst to best; a cell's verdict is the first one any scenario has.
 INCOMPATIBLE, NOT_RUN = "incompatible", "not-run"
@@ -126,7 +124,7 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     warnings = [f"{path.name} line {number}: skipped, not a whole record "
                 f"({type(exc).__name__}: {str(exc)[:120]})" for number, exc in skipped]
     for warning in warnings:
-        log.warning("%s", warning)
+        log.warning(warning)
     return [_as_dict(record) for record in typed], warnings
 
 
@@ -170,7 +168,7 @@ def read_plan(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
             raise TypeError("cells is not a list of cells")
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         warning = f"{path.name}: ignored, unreadable ({type(exc).__name__}: {str(exc)[:120]})"
-        log.warning("%s", warning)
+        log.warning(warning)
         return None, [warning]
     return plan, []
 
@@ -628,7 +626,7 @@ def read_findings(path: Path, kind: str) -> tuple[list[dict[str, Any]], list[str
             except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 warnings.append(f"{path.name} line {number}: skipped, not a whole finding "
                                 f"({type(exc).__name__}: {str(exc)[:120]})")
-                log.warning("%s", warnings[-1])
+                log.warning(warnings[-1])
     found.sort(key=lambda f: (f["started_at"] or "", f.get("axis") or "",
                               json.dumps(f, sort_keys=True)))
     return found, warnings
