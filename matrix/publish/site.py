@@ -55,7 +55,7 @@ from matrix import masking, processes
 from matrix.define.cell import BASELINE, plugin_of
 from matrix.define.versions import version_key
 from matrix.publish import ask, table
-from matrix.results import answers, model, sources, store
+from matrix.results import answers, findings, model, sources, store
 from matrix.results import signatures as signature_catalogue
 from matrix.errors import MatrixError, OutputError
 from matrix.results import remedies as remedy_rows
@@ -318,9 +318,9 @@ def suites(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _read_searches(root: Path) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
     """The bisect and explain findings of a results folder, and the lines skipped."""
     found, warnings = {}, []
-    for kind, name in table.FINDINGS.items():
+    for kind, name in findings.FILES.items():
         path = store.own(root, name)  # never read through a link
-        found[kind], skipped = table.read_findings(path, kind) if path else ([], [])
+        found[kind], skipped = findings.read_findings(path, kind) if path else ([], [])
         warnings += skipped
     return found, warnings
 
@@ -396,11 +396,11 @@ def remedies_summary(rows: Iterable[remedy_rows.Row]) -> list[dict[str, Any]]:
             for r in rows]
 
 
-def bisect_summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
+def bisect_summary(found: list[dict[str, Any]]) -> dict[str, Any]:
     """What bisect found: per axis, each search's first bad release (and last good), and
     every change point with the signatures that appear or disappear there."""
     first_bad: dict[str, list[dict[str, Any]]] = {}
-    for finding in findings:
+    for finding in found:
         if finding["changes"]:
             change = finding["changes"][0]
             first_bad.setdefault(finding["axis"], []).append(
@@ -408,15 +408,15 @@ def bisect_summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
                 | {"last_good": change["last_good"], "first_bad": change["first_bad"]})
     keys = ("axis", "python", "pins", "last_good", "first_bad", "last_good_cell",
             "first_bad_cell", "differ", "appears", "disappears", "run_id")
-    points = [{k: p[k] for k in keys} for p in table.change_points(findings)]
-    return {"searches": len(findings), "first_bad": first_bad, "change_points": points}
+    points = [{k: p[k] for k in keys} for p in findings.change_points(found)]
+    return {"searches": len(found), "first_bad": first_bad, "change_points": points}
 
 
-def explain_summary(findings: list[dict[str, Any]]) -> dict[str, Any]:
+def explain_summary(found_here: list[dict[str, Any]]) -> dict[str, Any]:
     """Per cell explain started from: the smallest known fix (None when it found none),
     the other ranked candidates in brief, and the search's run."""
     out = {}
-    for cell_id, found in table.smallest_fixes(findings).items():
+    for cell_id, found in findings.smallest_fixes(found_here).items():
         brief = [{k: c[k] for k in ("rank", "kind", "summary", "how", "size", "cell_id")}
                  for c in found["candidates"]]
         out[cell_id] = {"run_id": found["run_id"], "started_at": found["started_at"],
@@ -729,7 +729,7 @@ def signatures(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
     scen = analysis.scenarios
     seen = sorted(set(scen.loc[scen["outcome"] == "bug", "signature"].dropna()))
     loop_ids = list(table.SIGNATURES) + [s for s in seen if s not in table.SIGNATURES]
-    moves = _bisect_moves(table.change_points(analysis.bisect))
+    moves = _bisect_moves(findings.change_points(analysis.bisect))
     loop = []
     for sig in loop_ids:
         hit = scen[scen["signature"] == sig]
@@ -827,7 +827,7 @@ def bisect_view(analysis: Analysis) -> list[dict[str, Any]]:
     pins it held, its first change point, what holds across its range, and every change
     point with both sides' keys."""
     here = {c["cell_id"] for c in analysis.cells}
-    points = table.change_points(analysis.bisect)
+    points = findings.change_points(analysis.bisect)
     by_axis: dict[str, list[dict[str, Any]]] = {}
     for number, finding in enumerate(analysis.bisect, 1):
         mine = [_point_view(p, here) for p in points if p["finding"] == number]
@@ -873,7 +873,7 @@ def fix_views(analysis: Analysis) -> dict[str, dict[str, Any]]:
     return {cell: {"fix": found["fix"], "run_id": found["run_id"],
                    "when": _when(found["started_at"]),
                    "more": max(0, len(found["candidates"]) - 1)}
-            for cell, found in table.smallest_fixes(analysis.explain).items() if cell in here}
+            for cell, found in findings.smallest_fixes(analysis.explain).items() if cell in here}
 
 
 def changes_view(changes: Mapping[str, Any], cells: Iterable[Mapping[str, Any]]) -> dict:
