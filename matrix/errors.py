@@ -30,6 +30,17 @@ class NothingToDo(MatrixError):
     return_code = 3
 
 
+class EarlierResultsError(MatrixError):
+    """Earlier results (a previous run's folder, ``results.jsonl``, a published
+    ``results.json`` or ``summary.json``) are missing, unreadable or malformed. Commands
+    that compare with them stop (exit 1); those for which they are context (the page's
+    changes, carrying results over) say so once and go on."""
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing  # nothing there at all: a first run has no previous one
+
+
 class IndexUnreachable(MatrixError):
     """The package index could not be reached, so nothing could be resolved."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from matrix.define.versions import version_key
+from matrix.errors import EarlierResultsError
 from matrix.publish import table
 
 DATA = Path(__file__).parent / "data"
@@ -247,14 +248,14 @@ def test_previous_from_a_folder_holding_a_results_file(tmp_path):
     ("results.json", "{not json"), ("results.json", "[1, 2]"), ("results.json", '{"a": 1}'),
     ("summary.json", '{"scenarios": [{"cell_id": "x"}]}'), ("results.jsonl", "garbage\n"),
 ])
-def test_malformed_previous_raises_previous_error(tmp_path, name, text):
+def test_malformed_previous_raises_earlier_results_error(tmp_path, name, text):
     (tmp_path / name).write_text(text)
-    with pytest.raises(table.PreviousError):
+    with pytest.raises(EarlierResultsError):
         table.read_previous(tmp_path / name)
 
 
 def test_a_previous_folder_without_results_raises(tmp_path):
-    with pytest.raises(table.PreviousError, match="holds none of"):
+    with pytest.raises(EarlierResultsError, match="holds none of"):
         table.read_previous(tmp_path)
 
 

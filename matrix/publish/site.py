@@ -57,7 +57,7 @@ from matrix.define.versions import version_key
 from matrix.publish import ask, table
 from matrix.results import answers, findings, model, sources, store
 from matrix.results import signatures as signature_catalogue
-from matrix.errors import MatrixError, OutputError
+from matrix.errors import EarlierResultsError, MatrixError, OutputError
 from matrix.results import remedies as remedy_rows
 from matrix.results.record import Record
 
@@ -332,7 +332,7 @@ def _changes(scenarios: pd.DataFrame, previous: Path | None) -> dict[str, Any]:
         before = table.read_previous(Path(previous))
         found = table.diff(scenarios, before)
     except Exception as exc:  # noqa: BLE001 - a previous run is context, never a blocker
-        reason = str(exc) if isinstance(exc, table.PreviousError) else (
+        reason = str(exc) if isinstance(exc, EarlierResultsError) else (
             f"{type(exc).__name__} while reading it")
         return {"status": "error", "reason": reason}
     return {"status": "compared", "date": before.date, "source": before.source, **found}

@@ -39,12 +39,13 @@ from matrix.define.versions import version_key
 
 from matrix import log
 from matrix.define.cell import ASYNC_PLUGIN, NATIVE, NONE, SYNC_PLUGIN, plugin_of
-from matrix.results import answers, model, signatures, store
+from matrix.errors import EarlierResultsError
+from matrix.results import answers, model, signatures, sources, store
 from matrix.results.model import BAD_OUTCOMES, DECIDED, SEVERITY, scenario_rank
 from matrix.results.record import OPTIONAL, Record
 
 __all__ = [
-    "AXES", "SEVERITY", "SIGNATURES", "Previous", "PreviousError", "cell_dicts", "cell_order",
+    "AXES", "SEVERITY", "SIGNATURES", "Previous", "cell_dicts", "cell_order",
     "cell_verdicts", "describe", "diff", "evidence", "fixes", "frame", "read_plan",
     "read_previous", "read_records", "recommendations", "scenario_verdicts",
     "transition_summary", "transitions", "version_key",
@@ -123,13 +124,6 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     for warning in warnings:
         log.warning(warning)
     return [_as_dict(record) for record in typed], warnings
-
-
-def _parse_record(line: str) -> dict[str, Any]:
-    data = json.loads(line)
-    if not isinstance(data, dict):
-        raise TypeError("a JSON object was expected")
-    return _as_dict(Record.from_json(data))
 
 
 def record_of(record: Mapping[str, Any]) -> Record:
@@ -464,10 +458,6 @@ def transition_summary(found: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
 # ---------------------------------------------------------------- changes between runs
 
 
-class PreviousError(ValueError):
-    """The previous results could not be read; the message says why, in one sentence."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Previous:
     """A previous run's scenario verdicts (cell_id, scenario, outcome, signature)."""
@@ -477,49 +467,20 @@ class Previous:
     source: str  # file name it came from
 
 
-PREVIOUS_FILES = ("results.jsonl", "results.json", "summary.json")
-
-
 def read_previous(path: Path) -> Previous:
-    """Read a previous run from a folder or file holding ``results.jsonl`` (a results
-    folder), ``results.json`` or ``summary.json`` (a published site). Raises
-    :class:`PreviousError` for anything missing or malformed."""
-    if path.is_dir():
-        found = [path / name for name in PREVIOUS_FILES if (path / name).is_file()]
-        if not found:
-            raise PreviousError(f"{path.name}/ holds none of {', '.join(PREVIOUS_FILES)}")
-        path = found[0]
-    if not path.is_file():
-        raise PreviousError(f"{path.name} does not exist")
-    try:
-        if path.suffix == ".jsonl":
-            return _previous_from_records(read_records(path)[0], path.name)
-        return _previous_from_json(json.loads(path.read_text(encoding="utf-8")), path.name)
-    except PreviousError:
-        raise
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-        raise PreviousError(f"{path.name} is malformed ({type(exc).__name__}: "
-                            f"{str(exc)[:120]})") from exc
-
-
-def _previous_from_json(data: Any, source: str) -> Previous:
-    if isinstance(data, list):  # a site's results.json: every record
-        return _previous_from_records([_parse_record(json.dumps(r)) for r in data], source)
-    if isinstance(data, dict) and isinstance(data.get("scenarios"), list):  # summary.json
-        rows = [{k: r[k] for k in ("cell_id", "scenario", "outcome")} | {
-            "signature": r.get("signature")} for r in data["scenarios"]]
-        date = (data.get("run") or {}).get("finished")
-        return Previous(pd.DataFrame(rows, columns=["cell_id", "scenario", "outcome",
-                                                    "signature"]), date, source)
-    raise PreviousError(f"{source} is neither a list of records nor a summary")
-
-
-def _previous_from_records(records: list[dict[str, Any]], source: str) -> Previous:
-    if not records:
-        raise PreviousError(f"{source} holds no readable record")
-    verdicts = scenario_verdicts(frame(records))
-    date = max((r["started_at"] for r in records if r.get("started_at")), default=None)
-    return Previous(verdicts[["cell_id", "scenario", "outcome", "signature"]], date, source)
+    """A previous run's verdicts from a folder or file holding ``results.jsonl`` (a results
+    folder), ``results.json`` or ``summary.json`` (a published site), read by
+    :func:`matrix.results.sources.read_earlier`. Raises :class:`EarlierResultsError` for
+    anything missing or malformed."""
+    earlier = sources.read_earlier(path, summary=True)
+    columns = ["cell_id", "scenario", "outcome", "signature"]
+    if earlier.verdicts is not None:
+        return Previous(pd.DataFrame(earlier.verdicts, columns=columns), earlier.date,
+                        earlier.source)
+    if not earlier.records:
+        raise EarlierResultsError(f"{earlier.source} holds no readable record")
+    verdicts = scenario_verdicts(frame([_as_dict(r) for r in earlier.records]))
+    return Previous(verdicts[columns], earlier.date, earlier.source)
 
 
 def diff(current: pd.DataFrame, previous: Previous) -> dict[str, list[dict[str, Any]]]:

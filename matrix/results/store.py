@@ -195,20 +195,3 @@ def _foreign(data: dict[str, Any]) -> bool:
     newer = isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA
     unknown_outcome = data["outcome"] not in {o.value for o in Outcome}
     return newer or unknown_outcome or bool(data.keys() - KNOWN_FIELDS)
-
-
-def read_published(path: Path) -> list[Record]:
-    """Every whole record of earlier results: a results folder, its ``results.jsonl``, a
-    published site folder or its ``results.json`` (a JSON list of records, which
-    :func:`parse` reads too). A missing or unreadable source is a warning and no record: it
-    only means nothing is carried over."""
-    if path.is_dir():
-        path = next((path / n for n in (RESULTS, "results.json") if (path / n).is_file()), path / RESULTS)
-    if not path.is_file():
-        log.warning(f"{path} does not exist; nothing is carried over")
-        return []
-    try:
-        return read(path)
-    except OSError as exc:
-        log.warning(f"{path} cannot be read ({exc}); nothing is carried over")
-        return []
