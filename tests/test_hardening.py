@@ -30,7 +30,7 @@ from matrix.define.cell import Cell
 from matrix.errors import ConfigError, MatrixError, OutputError
 from matrix.measure import suite
 from matrix.define import scenarios
-from matrix.publish import site, table
+from matrix.publish import site
 from matrix.results import findings, merge, sources, store
 from matrix.search import pins
 from matrix.results.record import Counts, Outcome, Record

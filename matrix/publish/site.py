@@ -54,7 +54,12 @@ from markupsafe import Markup
 from matrix import masking, processes
 from matrix.define.cell import BASELINE, plugin_of
 from matrix.define.versions import version_key
-from matrix.publish import ask, table
+from matrix.publish import ask
+from matrix.publish.analysis import (
+    ASYNC, AXIS_LABELS, COUNTS, INCOMPATIBLE, NATIVE, NONE, NOT_RUN, PLUGIN_LABELS,
+    PLUGIN_ORDER, SEVERITY, SIGNATURES, SYNC, _clean, cell_dicts, cell_verdicts,
+    describe, diff, evidence, fixes, frame, read_plan, read_previous, read_records,
+    recommendations, record_of, scenario_verdicts, transition_summary, transitions)
 from matrix.results import answers, findings, model, sources, store
 from matrix.results import signatures as signature_catalogue
 from matrix.errors import EarlierResultsError, MatrixError, OutputError
@@ -75,12 +80,12 @@ STATE_STYLE: dict[str, tuple[str, str, str]] = {
     "infra": ("#6c7a89", "?", "infra: the harness could not run it"),
     "unresolvable": ("#aab2bc", "∅", "unresolvable: the resolver refused the pins"),
     "no-interpreter": ("#cfd4da", "–", "no interpreter on the machine"),
-    table.INCOMPATIBLE: ("#e6e9ed", "⊘", "declared incompatible (metadata; not run)"),
-    table.NOT_RUN: ("#f3f4f6", "…", "planned, not run yet"),
+    INCOMPATIBLE: ("#e6e9ed", "⊘", "declared incompatible (metadata; not run)"),
+    NOT_RUN: ("#f3f4f6", "…", "planned, not run yet"),
 }
 STATE_CODE = {state: code for code, state in enumerate(STATE_STYLE)}
-SHORT_PLUGIN = {table.SYNC: "sync", table.ASYNC: "async", table.NATIVE: "no plugin",
-                table.NONE: "control"}
+SHORT_PLUGIN = {SYNC: "sync", ASYNC: "async", NATIVE: "no plugin",
+                NONE: "control"}
 TEMPLATES = Path(__file__).with_name("templates")
 ASSETS = ("app.js", "style.css", "favicon.svg")
 #: The records table's columns: key, heading, kind and whether it is shown (see the file).
@@ -236,7 +241,7 @@ def _results_file(path: Path) -> tuple[Path, Path]:
 def analyse(results: Path, plan_path: Path | None, previous: Path | None = None) -> Analysis:
     """Read records, plan and the findings beside the records, and compute verdicts,
     recommendations, boundaries, changes."""
-    records, warnings = table.read_records(results)
+    records, warnings = read_records(results)
     searches, search_warnings = _read_searches(results.parent)
     # Built from the records alone, not their file order: shards merged and one run agree.
     records.sort(key=lambda r: (r["cell_id"], r["scenario"], r.get("attempt", 1), r["started_at"]))
@@ -245,21 +250,21 @@ def analyse(results: Path, plan_path: Path | None, previous: Path | None = None)
     # A user's suite is shown on its own, with its own answer: never pooled with the probes.
     probes = [r for r in records if not answers.suite_of(r)]
     records = probes + [r for r in records if answers.suite_of(r)]
-    plan, plan_warnings = table.read_plan(plan_path) if plan_path else (None, [])
+    plan, plan_warnings = read_plan(plan_path) if plan_path else (None, [])
     if plan:  # a suite's planned cells are not probe cells either
         plan = plan | {"cells": [c for c in plan.get("cells", []) if not c.get("suite")]}
     plan, not_applicable = _split_plan(plan)
     typed = [Record.from_json(r) for r in records + varied]
-    df = table.frame(probes)
-    scenarios = table.scenario_verdicts(df)
-    cells_df = table.cell_verdicts(scenarios, plan)
-    recs = table.recommendations(cells_df)
+    df = frame(probes)
+    scenarios = scenario_verdicts(df)
+    cells_df = cell_verdicts(scenarios, plan)
+    recs = recommendations(cells_df)
     return Analysis(
-        records=records, df=df, scenarios=scenarios, cells=table.cell_dicts(cells_df),
-        recs=recs, fixes=table.fixes(scenarios, recs),
-        transitions=table.transitions(cells_df),
+        records=records, df=df, scenarios=scenarios, cells=cell_dicts(cells_df),
+        recs=recs, fixes=fixes(scenarios, recs),
+        transitions=transitions(cells_df),
         changes=_changes(scenarios, previous),
-        evidence=table.evidence(df, scenarios, cells_df, plan),
+        evidence=evidence(df, scenarios, cells_df, plan),
         warnings=warnings + plan_warnings + search_warnings, suites=suites(records), **searches,
         provenance=_provenance(results.parent), variant_records=varied,
         not_applicable=not_applicable,
@@ -299,7 +304,7 @@ def suites(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each user's suite: its cells with their scenario verdicts, and its own answer."""
     from matrix.search import answer as suite_answer
 
-    typed = [table.record_of(r) for r in records if answers.suite_of(r)]
+    typed = [record_of(r) for r in records if answers.suite_of(r)]
     out = []
     for key in sorted({answers.suite_of(r) for r in records if answers.suite_of(r)}):
         mine = suite_answer.cells(key, typed)
@@ -329,8 +334,8 @@ def _changes(scenarios: pd.DataFrame, previous: Path | None) -> dict[str, Any]:
     if previous is None:
         return {"status": "none"}
     try:
-        before = table.read_previous(Path(previous))
-        found = table.diff(scenarios, before)
+        before = read_previous(Path(previous))
+        found = diff(scenarios, before)
     except Exception as exc:  # noqa: BLE001 - a previous run is context, never a blocker
         reason = str(exc) if isinstance(exc, EarlierResultsError) else (
             f"{type(exc).__name__} while reading it")
@@ -362,7 +367,7 @@ def summary(analysis: Analysis) -> dict[str, Any]:
     """The machine-readable answer: what summary.json holds."""
     scenario_rows = [
         {"cell_id": r["cell_id"], "scenario": r["scenario"], "outcome": r["outcome"],
-         "signature": table._clean(r["signature"]), "attempts": int(r["attempts"])}
+         "signature": _clean(r["signature"]), "attempts": int(r["attempts"])}
         for r in analysis.scenarios[["cell_id", "scenario", "outcome", "signature",
                                      "attempts"]].to_dict("records")
     ]
@@ -372,7 +377,7 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "run": {"run_ids": ev["run_ids"], "profile": ev["profile"], "started": ev["started"],
                 "finished": ev["finished"], "snapshot_time": ev["snapshot_time"]},
         "evidence": ev,
-        "verdict_order": list(table.SEVERITY),
+        "verdict_order": list(SEVERITY),
         "recommendations": analysis.recs,
         "fixes": analysis.fixes,
         "cells": analysis.cells,
@@ -437,7 +442,7 @@ def badge(rec: Mapping[str, Any]) -> dict[str, Any]:
         message, color = "no passing combination", "red"
     else:
         message, color = "not measured", "lightgrey"
-    label = rec["plugin"] if rec["plugin"] != table.NATIVE else "playwright async api"
+    label = rec["plugin"] if rec["plugin"] != NATIVE else "playwright async api"
     return {"schemaVersion": 1, "label": label, "message": message, "color": color}
 
 
@@ -509,7 +514,7 @@ def _row_key(cell: Mapping[str, Any]) -> tuple:
 
 def _col_key(cell: Mapping[str, Any]) -> tuple:
     plugin = cell["plugin"]
-    rank = table.PLUGIN_ORDER.index(plugin) if plugin in table.PLUGIN_ORDER else len(table.PLUGIN_ORDER)
+    rank = PLUGIN_ORDER.index(plugin) if plugin in PLUGIN_ORDER else len(PLUGIN_ORDER)
     return (rank, plugin, *(version_key(cell[k]) for k in
                             ("plugin_version", "playwright", "pytest-cov", "coverage")))
 
@@ -544,7 +549,7 @@ def _layout(cells: list[dict[str, Any]]) -> tuple[list, list, dict[tuple[int, in
 
 
 def _worse(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    order = list(table.SEVERITY) + [table.INCOMPATIBLE, table.NOT_RUN]
+    order = list(SEVERITY) + [INCOMPATIBLE, NOT_RUN]
     return (order.index(a["verdict"]), a["cell_id"]) < (order.index(b["verdict"]), b["cell_id"])
 
 
@@ -663,9 +668,9 @@ def answer(analysis: Analysis) -> list[dict[str, Any]]:
             "remedies": [{"what": r.what, "key": r.key, "where": ", ".join(r.works_on)}
                          for r in remedy_rows.working(analysis.remedies, plugin)
                          ] if analysis.variant_records else [],
-            "best": table.describe(best) if best else None,
+            "best": describe(best) if best else None,
             "best_href": cell_href(best["cell_id"]) if best else None,
-            "by_python": [{"python": py, "text": table.describe(c), "href": cell_href(c["cell_id"])}
+            "by_python": [{"python": py, "text": describe(c), "href": cell_href(c["cell_id"])}
                           for py, c in rec["by_python"].items()],
             "badge": badge(rec),
         })
@@ -687,7 +692,7 @@ def remedies_view(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]
                       for f in row.families]
         rows.append({"key": row.key, "what": row.what, "attempt": row.attempt,
                      "kind": row.kind, "families": families,
-                     "plugin": table.PLUGIN_LABELS.get(row.plugin, row.plugin)})
+                     "plugin": PLUGIN_LABELS.get(row.plugin, row.plugin)})
     reasons: dict[str, int] = {}
     for cell in analysis.not_applicable:
         reason = cell.get("reason") or "the variant does not apply"
@@ -728,13 +733,13 @@ def signatures(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
     meaning and the measured releases; then every other failure, grouped."""
     scen = analysis.scenarios
     seen = sorted(set(scen.loc[scen["outcome"] == "bug", "signature"].dropna()))
-    loop_ids = list(table.SIGNATURES) + [s for s in seen if s not in table.SIGNATURES]
+    loop_ids = list(SIGNATURES) + [s for s in seen if s not in SIGNATURES]
     moves = _bisect_moves(findings.change_points(analysis.bisect))
     loop = []
     for sig in loop_ids:
         hit = scen[scen["signature"] == sig]
         loop.append({"id": sig, "anchor": f"sig-{_slug(sig)}",
-                     "explanation": table.SIGNATURES.get(sig), "scenarios": len(hit),
+                     "explanation": SIGNATURES.get(sig), "scenarios": len(hit),
                      "scenario_names": sorted(set(hit["scenario"]), key=model.scenario_rank),
                      "cells": _cell_links(hit["cell_id"]), "releases": _releases(hit),
                      "workaround": _isolated_rescue(scen, hit), "bisect": moves.get(sig, [])})
@@ -786,20 +791,20 @@ def _other_failures(scen: pd.DataFrame, loop_ids: set[str]) -> list[dict[str, An
 
 def _context_text(context: Mapping[str, Any]) -> str:
     plugin = context.get("plugin")
-    parts = [table.PLUGIN_LABELS.get(plugin, plugin)]
-    parts += [f"{table.AXIS_LABELS.get(k, k)} {v}" for k, v in context.items() if k != "plugin"]
+    parts = [PLUGIN_LABELS.get(plugin, plugin)]
+    parts += [f"{AXIS_LABELS.get(k, k)} {v}" for k, v in context.items() if k != "plugin"]
     return " · ".join(parts)
 
 
 def boundaries(analysis: Analysis) -> list[dict[str, Any]]:
     """First bad / last good along each axis, merged across contexts, grouped by axis."""
     by_axis: dict[str, list[dict[str, Any]]] = {}
-    for entry in table.transition_summary(analysis.transitions):
+    for entry in transition_summary(analysis.transitions):
         contexts = [{"text": _context_text(c["context"]),
                      "before_href": cell_href(c["before_cell"]),
                      "after_href": cell_href(c["after_cell"])} for c in entry["contexts"]]
         by_axis.setdefault(entry["axis"], []).append(entry | {"contexts": contexts})
-    return [{"axis": axis, "label": table.AXIS_LABELS.get(axis, axis), "entries": entries}
+    return [{"axis": axis, "label": AXIS_LABELS.get(axis, axis), "entries": entries}
             for axis, entries in by_axis.items()]
 
 
@@ -814,7 +819,7 @@ def _pins_text(python: str, pins: Mapping[str, str]) -> str:
 
 def _sig_link(sig: str) -> dict[str, Any]:
     """A signature, with the anchor of its entry when the catalogue has one."""
-    return {"id": sig, "href": f"#sig-{_slug(sig)}" if sig in table.SIGNATURES else None}
+    return {"id": sig, "href": f"#sig-{_slug(sig)}" if sig in SIGNATURES else None}
 
 
 def _point_anchor(point: Mapping[str, Any]) -> str:
@@ -832,7 +837,7 @@ def bisect_view(analysis: Analysis) -> list[dict[str, Any]]:
     for number, finding in enumerate(analysis.bisect, 1):
         mine = [_point_view(p, here) for p in points if p["finding"] == number]
         by_axis.setdefault(finding["axis"], []).append(_search_view(number, finding, mine))
-    return [{"axis": axis, "label": table.AXIS_LABELS.get(axis, axis), "searches": searches}
+    return [{"axis": axis, "label": AXIS_LABELS.get(axis, axis), "searches": searches}
             for axis, searches in by_axis.items()]
 
 
@@ -934,7 +939,7 @@ def _record_row(record: Mapping[str, Any], current: bool, logs: Mapping[str, str
         "started_at", "repro", "run_id", "control_signature", "probe")})
     row.update(plugin=plugin, plugin_version=version, current=int(current),
                python_full=record.get("python"), log=logs.get(record.get("log") or ""),
-               tests="/".join(str(tests.get(k, 0)) for k in table.COUNTS),
+               tests="/".join(str(tests.get(k, 0)) for k in COUNTS),
                resolved="\n".join(f"{k} {v}" for k, v in sorted(resolved.items())) or None)
     return row
 
@@ -943,7 +948,7 @@ def _order(kind: str, key: str):
     if kind == "v":
         return version_key
     if key == "outcome":
-        return lambda v: (table.SEVERITY.index(v) if v in table.SEVERITY else 99, v)
+        return lambda v: (SEVERITY.index(v) if v in SEVERITY else 99, v)
     if key == "scenario":
         return model.scenario_rank
     return str
@@ -985,7 +990,7 @@ def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
              for c in analysis.cells]
     return {"records": _encode(rows), "cells": cells,
             "states": {s: list(style) for s, style in STATE_STYLE.items()},
-            "catalogue": {sig: f"sig-{_slug(sig)}" for sig in table.SIGNATURES},
+            "catalogue": {sig: f"sig-{_slug(sig)}" for sig in SIGNATURES},
             "scenarioHelp": _scenario_help(), "fixes": fix_views(analysis),
             "ask": ask_data(analysis)}
 
@@ -994,7 +999,7 @@ def ask_data(analysis: Analysis) -> dict[str, Any]:
     """What the box at the top needs to answer in the page: the one catalogue of signatures
     and its normalisation (exported, never copied into the script), each plugin's newest
     passing combination, the grid of each Python, and the dataset's provenance."""
-    best = {plugin: {"cell_id": rec["best"]["cell_id"], "text": table.describe(rec["best"])}
+    best = {plugin: {"cell_id": rec["best"]["cell_id"], "text": describe(rec["best"])}
             for plugin, rec in analysis.recs.items() if rec["best"]}
     pythons = {c["python"] for c in analysis.cells if c["python"]}
     return {"signatures": signature_catalogue.export(), "best": best,

@@ -1,4 +1,4 @@
-"""The table: records read into pandas, and what the published site says about them.
+"""The analysis: records read into pandas, and what the published site says about them.
 
 Words used here and on the site:
 
