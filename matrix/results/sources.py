@@ -96,12 +96,9 @@ def read_earlier(path: Path, *, summary: bool = False) -> Earlier:
 
 def _earlier(text: str, path: Path, summary: bool) -> Earlier:
     """Records or a summary from the text of ``path`` (see :func:`read_earlier`)."""
-    if path.suffix == ".json":
+    if path.suffix != ".jsonl":  # a page's results.json or summary.json (or a copy)
         shape = "a list of records" + (" nor a summary" if summary else "")
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:  # a page's 404 saved under the name
-            raise EarlierResultsError(f"{path.name} is not {shape} ({type(exc).__name__})") from None
+        data = json.loads(text)  # not JSON (a page's 404 saved under the name): malformed
         if summary and isinstance(data, dict) and isinstance(data.get("scenarios"), list):
             rows = [{k: r[k] for k in ("cell_id", "scenario", "outcome")}
                     | {"signature": r.get("signature")} for r in data["scenarios"]]
@@ -109,10 +106,10 @@ def _earlier(text: str, path: Path, summary: bool) -> Earlier:
         if not isinstance(data, list):
             raise EarlierResultsError(f"{path.name} is not {shape}")
     records, skipped = store.parse(text)
+    if skipped and not records:  # not a results file at all: one sentence, not a line each
+        raise EarlierResultsError(f"{path.name} holds no readable record")
     for number, exc in skipped:
         log.warning(f"{path} line {number} is not a whole record ({exc}); skipped")
-    if skipped and not records:
-        raise EarlierResultsError(f"{path.name} holds no readable record")
     date = max((r.started_at for r in records if r.started_at), default=None)
     return Earlier(records, None, date, path.name)
 
