@@ -15,6 +15,7 @@ import pytest
 from matrix.define.versions import version_key
 from matrix.errors import EarlierResultsError
 from matrix.publish import analysis
+from matrix.results.record import Record
 
 DATA = Path(__file__).parent / "data"
 SYNC_0238 = "py3.13-pytest8.4.2-asyncio0.23.8-sync0.7.1-pw1.55.0-cov7.0.0"
@@ -31,7 +32,7 @@ FIXTURE_DEF = "AttributeError: 'FixtureDef' object has no attribute 'unittest'"
 def load(name: str = "run1"):
     records, warnings = analysis.read_records(DATA / f"records-{name}.jsonl")
     plan, _ = analysis.read_plan(DATA / f"plan-{name}.json")
-    df = analysis.frame(records)
+    df = analysis.frame(records)  # read, so already records
     scenarios = analysis.scenario_verdicts(df)
     cells = analysis.cell_verdicts(scenarios, plan)
     return records, warnings, df, scenarios, cells
@@ -52,6 +53,11 @@ def verdict(scenarios, cell_id, scenario):
     row = scenarios[(scenarios["cell_id"] == cell_id) & (scenarios["scenario"] == scenario)]
     assert len(row) == 1
     return row.iloc[0]
+
+
+def typed(records):
+    """The records the analysis works on, from their JSON."""
+    return [Record.from_json(r) for r in records]
 
 
 def record(**overrides):
@@ -85,14 +91,14 @@ def test_malformed_lines_are_skipped_and_whole_records_kept(tmp_path):
     path = tmp_path / "results.jsonl"
     path.write_text("\n".join(lines) + "\n")
     records, warnings = analysis.read_records(path)
-    assert [r["cell_id"] for r in records] == ["a", "c"]
+    assert [r.cell_id for r in records] == ["a", "c"]
     assert [w.split(":")[0] for w in warnings] == [
         "results.jsonl line 2", "results.jsonl line 3", "results.jsonl line 4",
         "results.jsonl line 6"]
 
 
 def test_versions_stay_strings(tmp_path):
-    df = analysis.frame([record()])
+    df = analysis.frame(typed([record()]))
     assert df.loc[0, "requested.python"] == "3.10"
     assert df.loc[0, "python"] == "3.10.14"
     assert df.loc[0, "plugin"] == analysis.ASYNC and df.loc[0, "plugin_version"] == "0.9.0"
@@ -158,14 +164,14 @@ def test_declared_incompatible_cells_keep_the_plans_reason(run1):
 def test_a_cell_is_its_worst_scenario(worse, better):
     records = [record(scenario="control", outcome=better),
                record(scenario="isolated", outcome=worse, signature="s")]
-    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(records)))
+    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed(records))))
     assert cells.loc[0, "verdict"] == worse
 
 
 def test_records_win_over_the_plan():
     plan = {"cells": [{"cell_id": "c1", "requested": {}, "status": "incompatible",
                        "reason": "metadata"}]}
-    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame([record()])), plan)
+    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed([record()]))), plan)
     assert cells["verdict"].tolist() == ["pass"]
 
 
@@ -185,7 +191,7 @@ def test_newest_compares_versions_not_text():
     records = [record(cell_id=f"c{v}", requested=record()["requested"] | {
         "pytest-playwright-asyncio": v}) for v in ("0.9.0", "0.10.0", "0.7.1")]
     recs = analysis.recommendations(analysis.cell_verdicts(analysis.scenario_verdicts(
-        analysis.frame(records))))
+        analysis.frame(typed(records)))))
     assert recs[analysis.ASYNC]["best"]["plugin_version"] == "0.10.0"
 
 
@@ -218,7 +224,7 @@ def test_undecided_cells_are_stepped_over():
     req = record()["requested"]
     records = [record(cell_id=f"c{v}", outcome=o, requested=req | {"pytest-asyncio": v})
                for v, o in (("0.24.0", "pass"), ("1.0.0", "timeout"), ("1.2.0", "bug"))]
-    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(records)))
+    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed(records))))
     assert summary_of(cells) == {("pytest-asyncio", "0.24.0", "1.2.0", "pass", "bug")}
 
 

@@ -47,7 +47,7 @@ from matrix.results.record import OPTIONAL, Record
 __all__ = [
     "AXES", "SEVERITY", "SIGNATURES", "Previous", "cell_dicts", "cell_order",
     "cell_verdicts", "describe", "diff", "evidence", "fixes", "frame", "read_plan",
-    "read_previous", "read_records", "recommendations", "scenario_verdicts",
+    "read_previous", "read_records", "record_json", "recommendations", "scenario_verdicts",
     "transition_summary", "transitions", "version_key",
 ]
 
@@ -112,7 +112,7 @@ def _clean(value: Any) -> Any:
 # ---------------------------------------------------------------- reading
 
 
-def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def read_records(path: Path) -> tuple[list[Record], list[str]]:
     """Every whole record of a ``results.jsonl`` file, and a warning per skipped line.
 
     A line cut mid-write (an interrupted run) or otherwise malformed is skipped with a
@@ -123,18 +123,14 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
                 f"({type(exc).__name__}: {str(exc)[:120]})" for number, exc in skipped]
     for warning in warnings:
         log.warning(warning)
-    return [_as_dict(record) for record in typed], warnings
+    return typed, warnings
 
 
-def record_of(record: Mapping[str, Any]) -> Record:
-    """The typed record of a dict read by :func:`read_records`."""
-    return Record.from_json(dict(record))
+def record_json(typed: Record) -> dict[str, Any]:
+    """A record as the site's ``results.json`` holds it: every field, defaults filled in.
 
-
-def _as_dict(typed: Record) -> dict[str, Any]:
-    # The typed record rejects unknown outcomes and missing fields; reading its fields
-    # back (not Record.to_json, whose deep copy costs seconds at 10,000 records) gives
-    # the same dict with every default filled in.
+    Only the exports need the dict: reading the fields back (not Record.to_json, whose
+    deep copy costs seconds at 10,000 records) gives the same dict."""
     record = {name: getattr(typed, name) for name in _FIELD_NAMES}
     record["outcome"] = typed.outcome.value
     record["tests"] = {name: getattr(typed.tests, name) for name in COUNTS}
@@ -164,12 +160,12 @@ def read_plan(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
     return plan, []
 
 
-def frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+def frame(records: Iterable[Record]) -> pd.DataFrame:
     """One row per record: the record's fields, with ``requested.<dist>``,
     ``resolved.<dist>`` and ``tests.<count>`` flattened into columns, plus ``seq`` (the
     record's position in the file), ``plugin`` and ``plugin_version``.
 
-    Versions stay strings: the frame is built from parsed JSON, never through a reader
+    Versions stay strings: the frame is built from the records, never through a reader
     that would turn "3.10" into 3.1.
     """
     rows = [_flat(seq, record) for seq, record in enumerate(records)]
@@ -184,13 +180,16 @@ def frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return df
 
 
-def _flat(seq: int, record: Mapping[str, Any]) -> dict[str, Any]:
+def _flat(seq: int, record: Record) -> dict[str, Any]:
+    """One record as a frame row (the edge where a record becomes a dict: pandas')."""
     row: dict[str, Any] = {"seq": seq}
-    row.update({field: record.get(field) for field in RECORD_FIELDS})
-    row["plugin"], row["plugin_version"] = plugin_of(record.get("requested") or {})
-    for group in ("requested", "resolved", "tests"):
-        for key, value in (record.get(group) or {}).items():
+    row.update({field: getattr(record, field) for field in RECORD_FIELDS})
+    row["outcome"] = record.outcome.value
+    row["plugin"], row["plugin_version"] = plugin_of(record.requested or {})
+    for group in ("requested", "resolved"):
+        for key, value in (getattr(record, group) or {}).items():
             row[f"{group}.{key}"] = value
+    row.update({f"tests.{name}": getattr(record.tests, name) for name in COUNTS})
     return row
 
 
@@ -479,7 +478,7 @@ def read_previous(path: Path) -> Previous:
                         earlier.source)
     if not earlier.records:
         raise EarlierResultsError(f"{earlier.source} holds no readable record")
-    verdicts = scenario_verdicts(frame([_as_dict(r) for r in earlier.records]))
+    verdicts = scenario_verdicts(frame(earlier.records))
     return Previous(verdicts[columns], earlier.date, earlier.source)
 
 

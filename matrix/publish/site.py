@@ -59,7 +59,7 @@ from matrix.publish.analysis import (
     ASYNC, AXIS_LABELS, COUNTS, INCOMPATIBLE, NATIVE, NONE, NOT_RUN, PLUGIN_LABELS,
     PLUGIN_ORDER, SEVERITY, SIGNATURES, SYNC, _clean, cell_dicts, cell_verdicts,
     describe, diff, evidence, fixes, frame, read_plan, read_previous, read_records,
-    recommendations, record_of, scenario_verdicts, transition_summary, transitions)
+    recommendations, record_json, scenario_verdicts, transition_summary, transitions)
 from matrix.results import answers, findings, model, sources, store
 from matrix.results import signatures as signature_catalogue
 from matrix.errors import EarlierResultsError, MatrixError, OutputError
@@ -98,7 +98,7 @@ LIST_CAP = 200  # entries per list on the page; the JSON files always hold every
 class Analysis:
     """Everything the page and the JSON files are made from."""
 
-    records: list[dict[str, Any]]
+    records: list[Record]  # baseline records, probes first, then users' suites
     df: pd.DataFrame
     scenarios: pd.DataFrame
     cells: list[dict[str, Any]]
@@ -114,7 +114,7 @@ class Analysis:
     suites: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # users' own suites
     # Cells run with a variant (a changed probe) are kept out of the grids, the verdicts
     # and the recommendations: they answer "does this remedy work", in their own section.
-    variant_records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    variant_records: list[Record] = dataclasses.field(default_factory=list)
     remedies: list[remedy_rows.Row] = dataclasses.field(default_factory=list)
     not_applicable: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     #: The ask box's answers, computed by the answer engine and whence (matrix.publish.ask).
@@ -244,9 +244,9 @@ def analyse(results: Path, plan_path: Path | None, previous: Path | None = None)
     records, warnings = read_records(results)
     searches, search_warnings = _read_searches(results.parent)
     # Built from the records alone, not their file order: shards merged and one run agree.
-    records.sort(key=lambda r: (r["cell_id"], r["scenario"], r.get("attempt", 1), r["started_at"]))
-    varied = [r for r in records if r.get("variant", BASELINE) != BASELINE]
-    records = [r for r in records if r.get("variant", BASELINE) == BASELINE]
+    records.sort(key=_record_order)
+    varied = [r for r in records if r.variant != BASELINE]
+    records = [r for r in records if r.variant == BASELINE]
     # A user's suite is shown on its own, with its own answer: never pooled with the probes.
     probes = [r for r in records if not answers.suite_of(r)]
     records = probes + [r for r in records if answers.suite_of(r)]
@@ -254,7 +254,7 @@ def analyse(results: Path, plan_path: Path | None, previous: Path | None = None)
     if plan:  # a suite's planned cells are not probe cells either
         plan = plan | {"cells": [c for c in plan.get("cells", []) if not c.get("suite")]}
     plan, not_applicable = _split_plan(plan)
-    typed = [Record.from_json(r) for r in records + varied]
+    typed = records + varied
     df = frame(probes)
     scenarios = scenario_verdicts(df)
     cells_df = cell_verdicts(scenarios, plan)
@@ -271,6 +271,11 @@ def analyse(results: Path, plan_path: Path | None, previous: Path | None = None)
         remedies=remedy_rows.rows(typed),
         asked={"versions": ask.versions_data(typed), "errors": ask.errors_data(typed, results.parent)},
     )
+
+
+def _record_order(record: Record) -> tuple:
+    """Records by cell, scenario, attempt and start: shards merged and one run agree."""
+    return (record.cell_id, record.scenario, record.attempt, record.started_at)
 
 
 def _split_plan(plan: dict[str, Any] | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -300,11 +305,11 @@ def _suite_views(found: list[dict[str, Any]], logs: Mapping[str, str]) -> list[d
                            for c in s["cells"]]} for s in found]
 
 
-def suites(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def suites(records: list[Record]) -> list[dict[str, Any]]:
     """Each user's suite: its cells with their scenario verdicts, and its own answer."""
     from matrix.search import answer as suite_answer
 
-    typed = [record_of(r) for r in records if answers.suite_of(r)]
+    typed = [r for r in records if answers.suite_of(r)]
     out = []
     for key in sorted({answers.suite_of(r) for r in records if answers.suite_of(r)}):
         mine = suite_answer.cells(key, typed)
@@ -352,9 +357,8 @@ def _dump(data: Any) -> str:
 
 def _write_exports(site_dir: Path, analysis: Analysis) -> None:
     """results.json (every record), results.csv (flattened) and summary.json."""
-    every = sorted(analysis.records + analysis.variant_records, key=lambda r: (
-        r["cell_id"], r["scenario"], r.get("attempt", 1), r["started_at"]))
-    lines = (json.dumps(r, sort_keys=True, ensure_ascii=False) for r in every)
+    every = sorted(analysis.records + analysis.variant_records, key=_record_order)
+    lines = (json.dumps(record_json(r), sort_keys=True, ensure_ascii=False) for r in every)
     body = ",\n".join(lines)
     (site_dir / "results.json").write_text(f"[\n{body}\n]\n" if body else "[]\n",
                                            encoding="utf-8")
@@ -459,7 +463,7 @@ def _write_assets(site_dir: Path) -> None:
     (site_dir / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
 
 
-def _copy_logs(records: Iterable[Mapping[str, Any]], root: Path, stage: Path,
+def _copy_logs(records: Iterable[Record], root: Path, stage: Path,
                in_place: bool) -> dict[str, str]:
     """Put the logs the records name into ``stage/logs``; returns record path -> site
     path for those that exist. A path that leaves the results folder is never followed:
@@ -467,7 +471,7 @@ def _copy_logs(records: Iterable[Mapping[str, Any]], root: Path, stage: Path,
     folder (``in_place``) the logs are already there and nothing is copied."""
     root = root.resolve()
     placed: dict[str, str] = {}
-    for name in sorted({r["log"] for r in records if isinstance(r.get("log"), str)}):
+    for name in sorted({r.log for r in records if isinstance(r.log, str)}):
         source = (root / name).resolve()
         if not source.is_relative_to(root / "logs" if in_place else root) or not source.is_file():
             continue
@@ -927,19 +931,20 @@ def script_json(data: Any) -> Markup:
     return Markup(text)
 
 
-def _record_row(record: Mapping[str, Any], current: bool, logs: Mapping[str, str]) -> dict:
-    requested = record.get("requested") or {}
+def _record_row(record: Record, current: bool, logs: Mapping[str, str]) -> dict:
+    """One record as a row of the page's records table."""
+    requested = record.requested or {}
     plugin, version = plugin_of(requested)
-    tests = record.get("tests") or {}
-    resolved = record.get("resolved") or {}
+    resolved = record.resolved or {}
     row = {dist: requested.get(dist) for dist in
            ("python", "pytest", "pytest-asyncio", "playwright", "pytest-cov")}
-    row.update({key: record.get(key) for key in (
-        "cell_id", "scenario", "attempt", "outcome", "signature", "message", "duration_s",
+    row.update({key: getattr(record, key) for key in (
+        "cell_id", "scenario", "attempt", "signature", "message", "duration_s",
         "started_at", "repro", "run_id", "control_signature", "probe")})
-    row.update(plugin=plugin, plugin_version=version, current=int(current),
-               python_full=record.get("python"), log=logs.get(record.get("log") or ""),
-               tests="/".join(str(tests.get(k, 0)) for k in COUNTS),
+    row.update(outcome=record.outcome.value, plugin=plugin, plugin_version=version,
+               current=int(current), python_full=record.python,
+               log=logs.get(record.log or ""),
+               tests="/".join(str(getattr(record.tests, k)) for k in COUNTS),
                resolved="\n".join(f"{k} {v}" for k, v in sorted(resolved.items())) or None)
     return row
 
