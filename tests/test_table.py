@@ -14,7 +14,7 @@ import pytest
 
 from matrix.define.versions import version_key
 from matrix.errors import EarlierResultsError
-from matrix.publish import analysis
+from matrix.publish import analysis, boundaries, changes
 from matrix.results.record import Record
 
 DATA = Path(__file__).parent / "data"
@@ -210,7 +210,7 @@ def test_fixes_are_derived_from_the_records(run1):
 
 def summary_of(cells):
     return {(t["axis"], t["before"], t["after"], t["before_verdict"], t["after_verdict"])
-            for t in analysis.transition_summary(analysis.transitions(cells))}
+            for t in boundaries.transition_summary(boundaries.transitions(cells))}
 
 
 def test_first_bad_and_last_good(run1):
@@ -233,9 +233,9 @@ def test_undecided_cells_are_stepped_over():
 
 def test_diff_against_the_previous_run():
     _, _, _, scenarios, _ = load("run2")
-    previous = analysis.read_previous(DATA / "records-run1.jsonl")
+    previous = changes.read_previous(DATA / "records-run1.jsonl")
     assert previous.date == "2026-11-20T04:24:49Z"
-    found = analysis.diff(scenarios, previous)
+    found = changes.diff(scenarios, previous)
     assert [(c["cell_id"], c["scenario"], c["before"], c["after"]) for c in found["regressed"]] \
         == [(SYNC_312, "isolated", "pass", "timeout")]
     assert {(c["cell_id"], c["after"]) for c in found["fixed"]} == {(ASYNC_312, "pass")}
@@ -247,7 +247,7 @@ def test_diff_against_the_previous_run():
 
 def test_previous_from_a_folder_holding_a_results_file(tmp_path):
     (tmp_path / "results.jsonl").write_text((DATA / "records-run1.jsonl").read_text())
-    assert analysis.read_previous(tmp_path).source == "results.jsonl"
+    assert changes.read_previous(tmp_path).source == "results.jsonl"
 
 
 @pytest.mark.parametrize(("name", "text"), [
@@ -257,12 +257,12 @@ def test_previous_from_a_folder_holding_a_results_file(tmp_path):
 def test_malformed_previous_raises_earlier_results_error(tmp_path, name, text):
     (tmp_path / name).write_text(text)
     with pytest.raises(EarlierResultsError):
-        analysis.read_previous(tmp_path / name)
+        changes.read_previous(tmp_path / name)
 
 
 def test_a_previous_folder_without_results_raises(tmp_path):
     with pytest.raises(EarlierResultsError, match="holds none of"):
-        analysis.read_previous(tmp_path)
+        changes.read_previous(tmp_path)
 
 
 # ---------------------------------------------------------------- evidence

@@ -25,7 +25,6 @@ Words used here and on the site:
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import math
 import types
@@ -39,16 +38,15 @@ from matrix.define.versions import version_key
 
 from matrix import log
 from matrix.define.cell import ASYNC_PLUGIN, NATIVE, NONE, SYNC_PLUGIN, plugin_of
-from matrix.errors import EarlierResultsError
-from matrix.results import answers, model, signatures, sources, store
-from matrix.results.model import BAD_OUTCOMES, DECIDED, SEVERITY, scenario_rank
+from matrix.results import answers, model, signatures, store
+from matrix.results.model import SEVERITY, scenario_rank
+from matrix.results import remedies as remedy_rows
 from matrix.results.record import OPTIONAL, Record
 
 __all__ = [
-    "AXES", "SEVERITY", "SIGNATURES", "Previous", "cell_dicts", "cell_order",
-    "cell_verdicts", "describe", "diff", "evidence", "fixes", "frame", "read_plan",
-    "read_previous", "read_records", "record_json", "recommendations", "scenario_verdicts",
-    "transition_summary", "transitions", "version_key",
+    "AXES", "SEVERITY", "SIGNATURES", "Analysis", "cell_dicts", "cell_order",
+    "cell_verdicts", "clean", "describe", "evidence", "fixes", "frame", "read_plan",
+    "read_records", "record_json", "recommendations", "scenario_verdicts", "version_key",
 ]
 
 #: Outcomes from worst to best; a cell's verdict is the first one any scenario has.
@@ -95,16 +93,16 @@ SIGNATURES: dict[str, SignatureMeaning] = {
 # ---------------------------------------------------------------- versions
 
 
-def _present(value: Any) -> bool:
+def present(value: Any) -> bool:
     """Not None, NaN (pandas' missing) or empty."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return False
     return value != ""
 
 
-def _clean(value: Any) -> Any:
+def clean(value: Any) -> Any:
     """pandas' missing values back to None, numpy scalars to Python ones (for JSON)."""
-    if not _present(value):
+    if not present(value):
         return None
     return value.item() if hasattr(value, "item") else value
 
@@ -140,6 +138,11 @@ def record_json(typed: Record) -> dict[str, Any]:
         elif isinstance(record[name], tuple):
             record[name] = list(record[name])
     return record
+
+
+def record_order(record: Record) -> tuple:
+    """Records by cell, scenario, attempt and start: shards merged and one run agree."""
+    return (record.cell_id, record.scenario, record.attempt, record.started_at)
 
 
 def read_plan(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
@@ -202,7 +205,7 @@ def scenario_verdicts(df: pd.DataFrame) -> pd.DataFrame:
     and ``attempts`` (how many records it has)."""
     columns = ["seq", "cell_id", "scenario", "started_at", "attempt", "outcome", "run_id",
                "signature", "message"]
-    rows = [types.SimpleNamespace(**{k: _clean(v) for k, v in row.items()})
+    rows = [types.SimpleNamespace(**{k: clean(v) for k, v in row.items()})
             for row in df[columns].to_dict("records")]
     found = model.verdicts(rows)
     keys = ["cell_id", "scenario"]
@@ -244,14 +247,14 @@ def _measured_cell(group: list[dict[str, Any]]) -> dict[str, Any]:
     ranked = sorted(group, key=lambda r: (SEVERITY.index(r["outcome"]),
                                           scenario_rank(r["scenario"])))
     worst = ranked[0]
-    signatures = sorted({r["signature"] for r in ranked if _present(r["signature"])})
+    signatures = sorted({r["signature"] for r in ranked if present(r["signature"])})
     row = _requested_columns(
         {k[len("requested."):]: v for k, v in worst.items() if k.startswith("requested.")})
     row.update(cell_id=worst["cell_id"], verdict=worst["outcome"],
-               signature=_clean(worst["signature"]), message=_clean(worst["message"]),
+               signature=clean(worst["signature"]), message=clean(worst["message"]),
                signatures=signatures, scenarios=len(ranked),
                passing=sum(r["outcome"] == "pass" for r in ranked), reason=None,
-               python_full=_clean(worst["python"]))
+               python_full=clean(worst["python"]))
     return row
 
 
@@ -265,9 +268,9 @@ def _planned_cell(planned: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _requested_columns(requested: Mapping[str, Any]) -> dict[str, Any]:
-    clean = {k: _clean(v) for k, v in requested.items()}
-    plugin, version = plugin_of({k: v for k, v in clean.items() if v})
-    row = {axis: clean.get(axis) for axis in AXES if axis != "plugin_version"}
+    given = {k: clean(v) for k, v in requested.items()}
+    plugin, version = plugin_of({k: v for k, v in given.items() if v})
+    row = {axis: given.get(axis) for axis in AXES if axis != "plugin_version"}
     row.update(plugin=plugin, plugin_version=version)
     return row
 
@@ -286,7 +289,7 @@ def cell_order(cell: Mapping[str, Any]) -> tuple:
 
 def cell_dicts(cells: pd.DataFrame) -> list[dict[str, Any]]:
     """The cells as plain dicts with None for missing values (ready for JSON)."""
-    return [{k: (v if isinstance(v, list) else _clean(v)) for k, v in row.items()}
+    return [{k: (v if isinstance(v, list) else clean(v)) for k, v in row.items()}
             for row in cells.to_dict("records")]
 
 
@@ -387,136 +390,6 @@ def _workarounds(scenarios: pd.DataFrame, plugin: str) -> list[str]:
     return lines
 
 
-# ---------------------------------------------------------------- version boundaries
-
-
-def transitions(cells: pd.DataFrame) -> list[dict[str, Any]]:
-    """Where the verdict changes along one axis with everything else fixed.
-
-    For each axis, cells with a decided verdict (pass, bug or fail) are grouped by every
-    other axis and the plugin, sorted by the axis' version, and each neighbouring pair
-    whose verdicts differ is one transition: ``breaks`` (last good -> first bad),
-    ``fixes`` (last bad -> first good) or ``changes`` (bug <-> fail, or one loop-conflict
-    signature to another). Cells that did not
-    decide (timeout, infra, unresolvable, ...) are stepped over, so a pair is the
-    narrowest measured range.
-    """
-    rows = [c for c in cell_dicts(cells) if c["verdict"] in DECIDED]
-    out = []
-    for axis in AXES:
-        others = [a for a in AXES if a != axis]
-        lines: dict[tuple, list[dict[str, Any]]] = {}
-        for cell in rows:
-            if _present(cell[axis]):
-                key = (cell["plugin"], *(cell[a] or "" for a in others))
-                lines.setdefault(key, []).append(cell)
-        for line in sorted(lines.values(), key=lambda cs: cell_order(cs[0])):
-            line.sort(key=lambda c: (version_key(c[axis]), c["cell_id"]))
-            out += [_transition(axis, others, a, b) for a, b in itertools.pairwise(line)
-                    if _differ(a, b) and a[axis] != b[axis]]
-    return out
-
-
-def _differ(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    # Two loop conflicts with different signatures are a change too: which release gives
-    # which error is part of what the matrix measures.
-    return a["verdict"] != b["verdict"] or (a["verdict"] == "bug" and a["signature"] != b["signature"])
-
-
-def _transition(axis: str, others: list[str], before: dict, after: dict) -> dict[str, Any]:
-    if before["verdict"] == "pass":
-        kind = "breaks"
-    else:
-        kind = "fixes" if after["verdict"] == "pass" else "changes"
-    context = {"plugin": before["plugin"]}
-    context.update({a: before[a] for a in others if _present(before[a])})
-    return {"axis": axis, "kind": kind, "before": before[axis], "after": after[axis],
-            "before_verdict": before["verdict"], "after_verdict": after["verdict"],
-            "before_signature": before["signature"], "after_signature": after["signature"],
-            "before_cell": before["cell_id"], "after_cell": after["cell_id"],
-            "context": context}
-
-
-def transition_summary(found: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Transitions that share axis, versions, verdicts and signatures, merged into one
-    entry listing the contexts (the fixed other versions) where each was seen."""
-    merged: dict[tuple, dict[str, Any]] = {}
-    for t in found:
-        fields = ("axis", "kind", "before", "after", "before_verdict", "after_verdict",
-                  "before_signature", "after_signature")
-        entry = merged.setdefault(tuple(t[k] or "" for k in fields),
-                                  {k: t[k] for k in fields} | {"contexts": []})
-        entry["contexts"].append({"context": t["context"], "before_cell": t["before_cell"],
-                                  "after_cell": t["after_cell"]})
-    return sorted(merged.values(), key=lambda e: (
-        AXES.index(e["axis"]), version_key(e["before"]), version_key(e["after"]),
-        e["before_verdict"], e["after_verdict"], e["before_signature"] or "",
-        e["after_signature"] or ""))
-
-
-# ---------------------------------------------------------------- changes between runs
-
-
-@dataclasses.dataclass(frozen=True)
-class Previous:
-    """A previous run's scenario verdicts (cell_id, scenario, outcome, signature)."""
-
-    scenarios: pd.DataFrame
-    date: str | None  # the newest started_at of that run
-    source: str  # file name it came from
-
-
-def read_previous(path: Path) -> Previous:
-    """A previous run's verdicts from a folder or file holding ``results.jsonl`` (a results
-    folder), ``results.json`` or ``summary.json`` (a published site), read by
-    :func:`matrix.results.sources.read_earlier`. Raises :class:`EarlierResultsError` for
-    anything missing or malformed."""
-    earlier = sources.read_earlier(path, summary=True)
-    columns = ["cell_id", "scenario", "outcome", "signature"]
-    if earlier.verdicts is not None:
-        return Previous(pd.DataFrame(earlier.verdicts, columns=columns), earlier.date,
-                        earlier.source)
-    if not earlier.records:
-        raise EarlierResultsError(f"{earlier.source} holds no readable record")
-    verdicts = scenario_verdicts(frame(earlier.records))
-    return Previous(verdicts[columns], earlier.date, earlier.source)
-
-
-def diff(current: pd.DataFrame, previous: Previous) -> dict[str, list[dict[str, Any]]]:
-    """Scenario verdicts compared by ``(cell_id, scenario)``: ``regressed`` (passed, now
-    bug/fail/timeout/flaky), ``fixed`` (the reverse), ``changed`` (any other change of
-    outcome or signature, e.g. bug -> fail or pass -> infra), ``new`` and ``gone``."""
-    before, after = _verdict_map(previous.scenarios), _verdict_map(current)
-    out: dict[str, list[dict[str, Any]]] = {k: [] for k in
-                                            ("regressed", "fixed", "changed", "new", "gone")}
-    for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], scenario_rank(k[1]))):
-        old, new = before.get(key), after.get(key)
-        kind = _change(old, new)
-        if kind:
-            out[kind].append({"cell_id": key[0], "scenario": key[1],
-                              "before": old[0] if old else None,
-                              "before_signature": old[1] if old else None,
-                              "after": new[0] if new else None,
-                              "after_signature": new[1] if new else None})
-    return out
-
-
-def _verdict_map(scenarios: pd.DataFrame) -> dict[tuple[str, str], tuple[str, str | None]]:
-    return {(r["cell_id"], r["scenario"]): (r["outcome"], _clean(r["signature"]))
-            for r in scenarios[["cell_id", "scenario", "outcome", "signature"]]
-            .to_dict("records")}
-
-
-def _change(old: tuple | None, new: tuple | None) -> str | None:
-    if old is None or new is None:
-        return "new" if old is None else "gone"
-    if old[0] == "pass" and new[0] in BAD_OUTCOMES:
-        return "regressed"
-    if old[0] in BAD_OUTCOMES and new[0] == "pass":
-        return "fixed"
-    return "changed" if old != new else None
-
-
 # ---------------------------------------------------------------- evidence
 
 
@@ -554,3 +427,33 @@ def _seconds_between(first: str | None, last: str | None) -> float | None:
     except ValueError:
         return None
     return round((end - start).total_seconds(), 1)
+
+
+# ---------------------------------------------------------------- the analysis
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """Everything the page and the JSON files are made from."""
+
+    records: list[Record]  # baseline records, probes first, then users' suites
+    df: pd.DataFrame
+    scenarios: pd.DataFrame
+    cells: list[dict[str, Any]]
+    recs: dict[str, dict[str, Any]]
+    fixes: dict[str, list[str]]
+    transitions: list[dict[str, Any]]
+    changes: dict[str, Any]
+    evidence: dict[str, Any]
+    warnings: list[str]
+    bisect: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # oldest first
+    explain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    provenance: dict[str, Any] | None = None  # of a dataset measured elsewhere (the reference)
+    suites: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # users' own suites
+    # Cells run with a variant (a changed probe) are kept out of the grids, the verdicts
+    # and the recommendations: they answer "does this remedy work", in their own section.
+    variant_records: list[Record] = dataclasses.field(default_factory=list)
+    remedies: list[remedy_rows.Row] = dataclasses.field(default_factory=list)
+    not_applicable: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: The ask box's answers, computed by the answer engine and whence (matrix.publish.ask).
+    asked: dict[str, Any] = dataclasses.field(default_factory=dict)

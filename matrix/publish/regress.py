@@ -32,8 +32,8 @@ from typing import Any
 
 from matrix import log
 from matrix.define import scenarios
-from matrix.results import model, signatures, sources, store
-from matrix.errors import ConfigError, EarlierResultsError, MatrixError, NothingToDo
+from matrix.results import model, signatures, sources
+from matrix.errors import ConfigError, EarlierResultsError, NothingToDo
 from matrix.results.record import Outcome, Record
 
 LABEL = "compat-regression"
