@@ -180,11 +180,11 @@ def test_records_win_over_the_plan():
 
 def test_recommendations_per_plugin(run1):
     recs = analysis.recommendations(run1[4])
-    assert recs[analysis.SYNC]["best"] is None and recs[analysis.SYNC]["measured"] == 6
-    assert recs[analysis.ASYNC]["best"]["cell_id"] == ASYNC_NEWEST
-    assert recs[analysis.ASYNC]["passing"] == 3
-    assert recs[analysis.NATIVE]["best"]["cell_id"] == NATIVE_NEWEST
-    assert list(recs[analysis.ASYNC]["by_python"]) == ["3.13"]
+    assert recs[analysis.SYNC].best is None and recs[analysis.SYNC].measured == 6
+    assert recs[analysis.ASYNC].best["cell_id"] == ASYNC_NEWEST
+    assert recs[analysis.ASYNC].passing == 3
+    assert recs[analysis.NATIVE].best["cell_id"] == NATIVE_NEWEST
+    assert list(recs[analysis.ASYNC].by_python) == ["3.13"]
 
 
 def test_newest_compares_versions_not_text():
@@ -192,7 +192,7 @@ def test_newest_compares_versions_not_text():
         "pytest-playwright-asyncio": v}) for v in ("0.9.0", "0.10.0", "0.7.1")]
     recs = analysis.recommendations(analysis.cell_verdicts(analysis.scenario_verdicts(
         analysis.frame(typed(records)))))
-    assert recs[analysis.ASYNC]["best"]["plugin_version"] == "0.10.0"
+    assert recs[analysis.ASYNC].best["plugin_version"] == "0.10.0"
 
 
 def test_fixes_are_derived_from_the_records(run1):

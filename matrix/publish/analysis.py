@@ -44,7 +44,7 @@ from matrix.results import remedies as remedy_rows
 from matrix.results.record import OPTIONAL, Record
 
 __all__ = [
-    "AXES", "SEVERITY", "SIGNATURES", "Analysis", "cell_dicts", "cell_order",
+    "AXES", "SEVERITY", "SIGNATURES", "Analysis", "Recommendation", "cell_dicts", "cell_order",
     "cell_verdicts", "clean", "describe", "evidence", "fixes", "frame", "read_plan",
     "read_records", "record_json", "recommendations", "scenario_verdicts", "version_key",
 ]
@@ -306,7 +306,26 @@ def _newest(cell: Mapping[str, Any]) -> tuple:
     return (*answers.newest_key({**cell, "plugin": cell.get("plugin_version")}), cell["cell_id"])
 
 
-def recommendations(cells: pd.DataFrame) -> dict[str, dict[str, Any]]:
+@dataclasses.dataclass(frozen=True)
+class Recommendation:
+    """One Playwright plugin's answer: its newest passing combination (None when no measured
+    cell of it passes), the newest passing one per Python, and how many of its cells were
+    measured and passed. A combination is a dict (``cell_id``, plugin and versions): it
+    goes to summary.json as it is."""
+
+    plugin: str
+    label: str
+    best: dict[str, Any] | None
+    by_python: dict[str, dict[str, Any]]
+    measured: int
+    passing: int
+
+    def to_json(self) -> dict[str, Any]:
+        """What summary.json holds for it."""
+        return dataclasses.asdict(self)
+
+
+def recommendations(cells: pd.DataFrame) -> dict[str, Recommendation]:
     """Per Playwright plugin present: the newest combination whose every scenario passes.
 
     "Newest" compares, in order, the plugin's version, pytest-asyncio, pytest, playwright,
@@ -315,21 +334,19 @@ def recommendations(cells: pd.DataFrame) -> dict[str, dict[str, Any]]:
     combination for each Python version.
     """
     rows = cell_dicts(cells)
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Recommendation] = {}
     for plugin in PLUGIN_ORDER:
         mine = [c for c in rows if c["plugin"] == plugin]
         if not mine:
             continue
         passing = sorted((c for c in mine if c["verdict"] == "pass"), key=_newest)
         by_python = {c["python"]: _combo(c) for c in passing}  # sorted: the newest wins
-        out[plugin] = {
-            "plugin": plugin,
-            "label": PLUGIN_LABELS[plugin],
-            "best": _combo(passing[-1]) if passing else None,
-            "by_python": dict(sorted(by_python.items(), key=lambda kv: version_key(kv[0]))),
-            "measured": sum(c["verdict"] not in (INCOMPATIBLE, NOT_RUN) for c in mine),
-            "passing": len(passing),
-        }
+        out[plugin] = Recommendation(
+            plugin=plugin, label=PLUGIN_LABELS[plugin],
+            best=_combo(passing[-1]) if passing else None,
+            by_python=dict(sorted(by_python.items(), key=lambda kv: version_key(kv[0]))),
+            measured=sum(c["verdict"] not in (INCOMPATIBLE, NOT_RUN) for c in mine),
+            passing=len(passing))
     return out
 
 
@@ -350,7 +367,7 @@ def describe(combo: Mapping[str, Any]) -> str:
 NO_FIX = "no measured combination passes every scenario yet; see the signatures below"
 
 
-def fixes(scenarios: pd.DataFrame, recs: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+def fixes(scenarios: pd.DataFrame, recs: Mapping[str, Recommendation]) -> dict[str, list[str]]:
     """Per plugin, the one-line fixes the records support, the first being the headline.
 
     Each line is derived from measured outcomes: pinning the plugin's own newest passing
@@ -360,17 +377,22 @@ def fixes(scenarios: pd.DataFrame, recs: Mapping[str, Mapping[str, Any]]) -> dic
     out: dict[str, list[str]] = {}
     for plugin, rec in recs.items():
         lines = []
-        if rec["best"]:
-            lines.append(f"use {describe(rec['best'])}")
-        if plugin != ASYNC and recs.get(ASYNC, {}).get("best") and not rec["best"]:
-            best = recs[ASYNC]["best"]
+        if rec.best:
+            lines.append(f"use {describe(rec.best)}")
+        if plugin != ASYNC and _best(recs, ASYNC) and not rec.best:
+            best = _best(recs, ASYNC)
             lines.append(f"switch from {plugin if plugin != NATIVE else 'the bare async API'}"
                          f" to {describe(best)}")
         lines += _workarounds(scenarios, plugin)
-        if plugin == SYNC and recs.get(NATIVE, {}).get("best") and not rec["best"]:
-            lines.append(f"or drive {describe(recs[NATIVE]['best'])}")
+        if plugin == SYNC and _best(recs, NATIVE) and not rec.best:
+            lines.append(f"or drive {describe(_best(recs, NATIVE))}")
         out[plugin] = lines or [NO_FIX]
     return out
+
+
+def _best(recs: Mapping[str, Recommendation], plugin: str) -> dict[str, Any] | None:
+    """The newest passing combination of ``plugin``, None when it has none or no cell."""
+    return recs[plugin].best if plugin in recs else None
 
 
 def _workarounds(scenarios: pd.DataFrame, plugin: str) -> list[str]:
@@ -440,7 +462,7 @@ class Analysis:
     df: pd.DataFrame
     scenarios: pd.DataFrame
     cells: list[dict[str, Any]]
-    recs: dict[str, dict[str, Any]]
+    recs: dict[str, Recommendation]
     fixes: dict[str, list[str]]
     transitions: list[dict[str, Any]]
     changes: dict[str, Any]

@@ -17,7 +17,7 @@ from typing import Any
 import plotly.offline
 
 from matrix.publish.analysis import (
-    NATIVE, SEVERITY, Analysis, clean, record_json, record_order)
+    NATIVE, SEVERITY, Analysis, Recommendation, clean, record_json, record_order)
 from matrix.publish.staging import link_or_copy
 from matrix.results import findings, store
 from matrix.results import remedies as remedy_rows
@@ -67,7 +67,7 @@ def summary(analysis: Analysis) -> dict[str, Any]:
                 "finished": ev["finished"], "snapshot_time": ev["snapshot_time"]},
         "evidence": ev,
         "verdict_order": list(SEVERITY),
-        "recommendations": analysis.recs,
+        "recommendations": {plugin: rec.to_json() for plugin, rec in analysis.recs.items()},
         "fixes": analysis.fixes,
         "cells": analysis.cells,
         "scenarios": scenario_rows,
@@ -118,24 +118,24 @@ def explain_summary(found_here: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def badge(rec: Mapping[str, Any]) -> dict[str, Any]:
+def badge(rec: Recommendation) -> dict[str, Any]:
     """A shields.io endpoint badge for one plugin's recommended combination."""
-    best = rec["best"]
+    best = rec.best
     if best:
         parts = [best["plugin_version"]]
         parts += [f"{dist} {best[dist]}" for dist in ("pytest-asyncio", "pytest", "playwright")
                   if best.get(dist)]
         parts.append(f"py{best['python']}" if best.get("python") else None)
         message, color = " | ".join(p for p in parts if p), "brightgreen"
-    elif rec["measured"]:
+    elif rec.measured:
         message, color = "no passing combination", "red"
     else:
         message, color = "not measured", "lightgrey"
-    label = rec["plugin"] if rec["plugin"] != NATIVE else "playwright async api"
+    label = rec.plugin if rec.plugin != NATIVE else "playwright async api"
     return {"schemaVersion": 1, "label": label, "message": message, "color": color}
 
 
-def write_badges(site_dir: Path, recs: Mapping[str, Mapping[str, Any]]) -> None:
+def write_badges(site_dir: Path, recs: Mapping[str, Recommendation]) -> None:
     folder = site_dir / "badges"
     folder.mkdir()
     for plugin, rec in recs.items():

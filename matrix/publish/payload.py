@@ -120,8 +120,8 @@ def ask_data(analysis: Analysis) -> dict[str, Any]:
     """What the box at the top needs to answer in the page: the one catalogue of signatures
     and its normalisation (exported, never copied into the script), each plugin's newest
     passing combination, the grid of each Python, and the dataset's provenance."""
-    best = {plugin: {"cell_id": rec["best"]["cell_id"], "text": describe(rec["best"])}
-            for plugin, rec in analysis.recs.items() if rec["best"]}
+    best = {plugin: {"cell_id": rec.best["cell_id"], "text": describe(rec.best)}
+            for plugin, rec in analysis.recs.items() if rec.best}
     pythons = {c["python"] for c in analysis.cells if c["python"]}
     return {"signatures": signature_catalogue.export(), "best": best,
             "grids": {p: f"grid-py{slug(p)}-section" for p in sorted(pythons)},

@@ -38,10 +38,10 @@ def answer(analysis: Analysis) -> list[dict[str, Any]]:
     measured remedies that work for its users (smallest first)."""
     out = []
     for plugin, rec in analysis.recs.items():
-        best = rec["best"]
+        best = rec.best
         out.append({
-            "plugin": plugin, "label": rec["label"], "measured": rec["measured"],
-            "passing": rec["passing"], "fixes": analysis.fixes.get(plugin, []),
+            "plugin": plugin, "label": rec.label, "measured": rec.measured,
+            "passing": rec.passing, "fixes": analysis.fixes.get(plugin, []),
             # only once variants were measured: before, the fixes above say as much
             "remedies": [{"what": r.what, "key": r.key, "where": ", ".join(r.works_on)}
                          for r in remedy_rows.working(analysis.remedies, plugin)
@@ -49,7 +49,7 @@ def answer(analysis: Analysis) -> list[dict[str, Any]]:
             "best": describe(best) if best else None,
             "best_href": cell_href(best["cell_id"]) if best else None,
             "by_python": [{"python": py, "text": describe(c), "href": cell_href(c["cell_id"])}
-                          for py, c in rec["by_python"].items()],
+                          for py, c in rec.by_python.items()],
             "badge": badge(rec),
         })
     return out
