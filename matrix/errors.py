@@ -39,6 +39,20 @@ class SnapshotError(MatrixError):
     return_code = 4
 
 
+class EarlierResultsError(MatrixError):
+    """Earlier results (a previous run's folder, ``results.jsonl``, a published
+    ``results.json`` or ``summary.json``) are missing, unreadable or malformed. Commands
+    that compare with them stop (exit 9: give results this version wrote, or leave the
+    option out); those for which they are context (the page's changes, carrying results
+    over) say so once and go on."""
+
+    return_code = 9
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing  # nothing there at all: a first run has no previous one
+
+
 class IndexUnreachable(MatrixError):
     """The package index could not be reached, so nothing could be resolved."""
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from matrix import locations, log
 from matrix.define import definition, plan, releases
 from matrix.define.cell import Cell
-from matrix.errors import IndexUnreachable, OutputError
+from matrix.errors import EarlierResultsError, IndexUnreachable, OutputError
 from matrix.measure import runner
 from matrix.define import scenarios
 from matrix.options import Options
-from matrix.results import model, progress, store
+from matrix.results import model, progress, sources, store
 from matrix.results.record import Outcome, Record
 
 
@@ -77,8 +77,15 @@ def search_options(settings: Options, *, timeout: float, reruns: int) -> runner.
 
 
 def earlier_records(settings: Options) -> tuple[Record, ...]:
-    """The records of ``--previous`` / ``MATRIX_PREVIOUS``, for carrying over; none if unset."""
-    return tuple(store.read_published(settings.previous)) if settings.previous else ()
+    """The records of ``--previous`` / ``MATRIX_PREVIOUS``, for carrying over; none if unset
+    or unreadable (then nothing is carried over, and the warning says why)."""
+    if not settings.previous:
+        return ()
+    try:
+        return tuple(sources.read_earlier(settings.previous).records)
+    except EarlierResultsError as exc:
+        log.warning(f"{exc}; nothing is carried over")
+        return ()
 
 
 def run_cell(settings: Options, cell_id: str, wanted: Sequence[str] = (),
@@ -205,7 +212,6 @@ def build_report(settings: Options, previous: Path | None = None, site_dir: Path
     """Build the static site from the records of the results folder (or of the reference
     dataset shipped in the package)."""
     from matrix.publish import site
-    from matrix.results import sources
 
     records = sources.REFERENCE if reference else settings.out
     site_dir = site_dir or settings.out / "site"

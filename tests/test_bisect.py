@@ -24,7 +24,7 @@ from matrix import options as matrix_options
 from matrix.search import bisect, trials
 from matrix.define import definition, releases
 from matrix.measure import runner
-from matrix.results import store
+from matrix.results import findings, store
 from matrix.search.bisect import search
 from matrix.search.trials import Observation
 from matrix.define.cell import Cell
@@ -316,14 +316,19 @@ def test_the_report_and_the_findings_line_name_each_change_and_its_repro(table, 
     assert "of the 5 a full grid of this range needs; 1 min 15 s" in text
     finding = bisect.finding_json(found, axis, "3.13", OTHERS, ["control", "e2e-first"], "set",
                                   run_id="r1", started_at="2026-11-25T00:00:00Z", took=75, ran=3)
-    trials.append_finding(tmp_path / bisect.FINDINGS, finding)
-    (line,) = trials.read_findings(tmp_path / bisect.FINDINGS)
+    findings.append_finding(tmp_path / bisect.FINDINGS, finding)
+    (line,) = _lines(tmp_path / bisect.FINDINGS)
     assert [(c["last_good"], c["first_bad"]) for c in line["changes"]] == [("1.0.0", "1.1.0"),
                                                                           ("1.1.1", "1.2.0")]
     assert line["measured"][0]["scenarios"]["e2e-first"]["signatures"] == [
         "loop-another-running", "loop-already-running"]
     assert (line["grid_size"], line["cells_measured"]) == (5, len(found.observed))
 
+
+
+def _lines(path) -> list[dict]:
+    """The findings file as written, line by line (what the writer put there)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 def test_the_command_line_takes_the_documented_form() -> None:
     parser = argparse.ArgumentParser()
@@ -353,7 +358,7 @@ def test_a_real_short_bisect_finds_the_runner_releases(tmp_path, monkeypatch) ->
     base = runner.RunOptions(settings=settings, timeout=args.timeout, reruns=args.reruns,
                              exclude_newer=releases.load().taken_at)
     assert bisect.run(args, base) == 0
-    (finding,) = trials.read_findings(tmp_path / bisect.FINDINGS)
+    (finding,) = _lines(tmp_path / bisect.FINDINGS)
     assert [(c["last_good"], c["first_bad"]) for c in finding["changes"]] == [("1.0.0", "1.1.0"),
                                                                              ("1.1.1", "1.2.0")]
     sigs = {m["version"]: set(m["scenarios"]["e2e-first"]["signatures"]) for m in finding["measured"]}

@@ -7,11 +7,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from matrix import options
 from matrix.define.cell import Cell
 from matrix.measure import runner
 from matrix.define import scenarios
-from matrix.results import store
+from matrix.errors import EarlierResultsError
+from matrix.results import sources, store
 from matrix.results.record import Counts, Outcome, Record
 
 CELL = Cell.make("3.13", {"pytest-asyncio": "1.1.0"})
@@ -62,7 +65,8 @@ def test_an_equal_earlier_record_is_carried_over_marked_with_the_run_it_was_meas
 
 def test_records_of_a_published_results_json_are_read_back(tmp_path, data):
     records = store.read(data / "golden" / "results.jsonl")
-    published = store.read_published(data / "golden" / "expected" / "results.json")
+    published = sources.read_earlier(data / "golden" / "expected" / "results.json").records
     assert sorted((r.cell_id, r.scenario, r.attempt, r.outcome) for r in published) == sorted(
         (r.cell_id, r.scenario, r.attempt, r.outcome) for r in records)
-    assert store.read_published(tmp_path / "missing.json") == []
+    with pytest.raises(EarlierResultsError, match="missing.json does not exist"):
+        sources.read_earlier(tmp_path / "missing.json")

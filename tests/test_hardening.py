@@ -30,8 +30,8 @@ from matrix.define.cell import Cell
 from matrix.errors import ConfigError, MatrixError, OutputError
 from matrix.measure import suite
 from matrix.define import scenarios
-from matrix.publish import site, table
-from matrix.results import merge, sources, store
+from matrix.publish import site
+from matrix.results import findings, merge, sources, store
 from matrix.search import pins
 from matrix.results.record import Counts, Outcome, Record
 
@@ -718,7 +718,7 @@ def test_a_definition_or_finding_nested_too_deep_is_one_sentence(tmp_path) -> No
     with pytest.raises(ConfigError, match="nested too deep"):
         load_text(tmp_path, f"reruns = {DEEP}\n")
     (tmp_path / "bisect.jsonl").write_text(DEEP + "\n")
-    found, warnings = table.read_findings(tmp_path / "bisect.jsonl", "bisect")
+    found, warnings = findings.read_findings(tmp_path / "bisect.jsonl", "bisect")
     assert found == [] and "line 1: skipped" in warnings[0]
 
 
@@ -755,8 +755,8 @@ def test_every_reader_gives_a_result_or_one_sentence(tmp_path, text) -> None:
     (tmp_path / "m.toml").write_text(text, errors="surrogateescape")
     readers = [lambda: definition.load(tmp_path / "m.toml"),
                lambda: store.parse(text),
-               lambda: table.read_findings(tmp_path / "m.toml", "bisect"),
-               lambda: table.read_findings(tmp_path / "m.toml", "explain"),
+               lambda: findings.read_findings(tmp_path / "m.toml", "bisect"),
+               lambda: findings.read_findings(tmp_path / "m.toml", "explain"),
                lambda: sources.load(str(tmp_path / "m.toml"), None)]
     for name in ("uv.lock", "poetry.lock", "pdm.lock", "requirements.txt", "pyproject.toml"):
         folder = tmp_path / name.replace(".", "-")

@@ -17,14 +17,14 @@ import pytest
 
 from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN
 from matrix.define.versions import version_key
-from matrix.publish import site
+from matrix.publish import exports, site
 from matrix import options
 from matrix.results import model, reference, signatures, sources, store
 from matrix.results.record import Outcome
 from matrix.search import whence
 
 README = Path(__file__).parent.parent / "README.md"
-APP_JS = Path(site.TEMPLATES) / "app.js"
+APP_JS = Path(exports.TEMPLATES) / "app.js"
 
 
 @pytest.fixture(autouse=True)

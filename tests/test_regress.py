@@ -203,7 +203,7 @@ def test_a_published_results_json_reads_like_the_jsonl(previous, current, tmp_pa
     (site / "results.json").write_text(f"[\n{rows}\n]\n")
     assert regress.plan(site, current) == regress.plan(previous, current)
     (site / "results.json").write_text("<html>not found</html>")
-    with pytest.raises(regress.MatrixError, match=r"results\.json is not a list of records"):
+    with pytest.raises(regress.EarlierResultsError, match=r"results\.json is malformed"):
         regress.load(site)
 
 

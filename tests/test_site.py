@@ -14,7 +14,7 @@ import plotly.offline
 import pytest
 from site_fixtures import results_folder, searched_folder
 
-from matrix.publish import site
+from matrix.publish import payload, site
 from matrix.errors import MatrixError
 
 DATA = Path(__file__).parent / "data"
@@ -124,7 +124,7 @@ def test_hostile_ids_and_versions_are_escaped_too(tmp_path):
 
 
 def test_script_json_escapes_what_could_end_the_element():
-    text = str(site.script_json({"m": "</script><!-- & \u2028"}))
+    text = str(payload.script_json({"m": "</script><!-- & \u2028"}))
     assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
     assert json.loads(text) == {"m": "</script><!-- & \u2028"}
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from matrix.define.versions import version_key
-from matrix.publish import table
+from matrix.errors import EarlierResultsError
+from matrix.publish import analysis, boundaries, changes
+from matrix.results.record import Record
 
 DATA = Path(__file__).parent / "data"
 SYNC_0238 = "py3.13-pytest8.4.2-asyncio0.23.8-sync0.7.1-pw1.55.0-cov7.0.0"
@@ -28,11 +30,11 @@ FIXTURE_DEF = "AttributeError: 'FixtureDef' object has no attribute 'unittest'"
 
 
 def load(name: str = "run1"):
-    records, warnings = table.read_records(DATA / f"records-{name}.jsonl")
-    plan, _ = table.read_plan(DATA / f"plan-{name}.json")
-    df = table.frame(records)
-    scenarios = table.scenario_verdicts(df)
-    cells = table.cell_verdicts(scenarios, plan)
+    records, warnings = analysis.read_records(DATA / f"records-{name}.jsonl")
+    plan, _ = analysis.read_plan(DATA / f"plan-{name}.json")
+    df = analysis.frame(records)  # read, so already records
+    scenarios = analysis.scenario_verdicts(df)
+    cells = analysis.cell_verdicts(scenarios, plan)
     return records, warnings, df, scenarios, cells
 
 
@@ -42,7 +44,7 @@ def run1():
 
 
 def cell(cells, cell_id):
-    rows = table.cell_dicts(cells[cells["cell_id"] == cell_id])
+    rows = analysis.cell_dicts(cells[cells["cell_id"] == cell_id])
     assert len(rows) == 1, cell_id
     return rows[0]
 
@@ -51,6 +53,11 @@ def verdict(scenarios, cell_id, scenario):
     row = scenarios[(scenarios["cell_id"] == cell_id) & (scenarios["scenario"] == scenario)]
     assert len(row) == 1
     return row.iloc[0]
+
+
+def typed(records):
+    """The records the analysis works on, from their JSON."""
+    return [Record.from_json(r) for r in records]
 
 
 def record(**overrides):
@@ -72,7 +79,7 @@ def record(**overrides):
 
 
 def test_a_line_cut_mid_write_is_skipped_with_its_line_number():
-    records, warnings = table.read_records(DATA / "records-run2.jsonl")
+    records, warnings = analysis.read_records(DATA / "records-run2.jsonl")
     assert len(records) == 101
     assert len(warnings) == 1 and "line 102" in warnings[0]
 
@@ -83,26 +90,26 @@ def test_malformed_lines_are_skipped_and_whole_records_kept(tmp_path):
              json.dumps(record(cell_id="c"))]
     path = tmp_path / "results.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    records, warnings = table.read_records(path)
-    assert [r["cell_id"] for r in records] == ["a", "c"]
+    records, warnings = analysis.read_records(path)
+    assert [r.cell_id for r in records] == ["a", "c"]
     assert [w.split(":")[0] for w in warnings] == [
         "results.jsonl line 2", "results.jsonl line 3", "results.jsonl line 4",
         "results.jsonl line 6"]
 
 
 def test_versions_stay_strings(tmp_path):
-    df = table.frame([record()])
+    df = analysis.frame(typed([record()]))
     assert df.loc[0, "requested.python"] == "3.10"
     assert df.loc[0, "python"] == "3.10.14"
-    assert df.loc[0, "plugin"] == table.ASYNC and df.loc[0, "plugin_version"] == "0.9.0"
+    assert df.loc[0, "plugin"] == analysis.ASYNC and df.loc[0, "plugin_version"] == "0.9.0"
     assert df.loc[0, "tests.passed"] == 1
 
 
 def test_unreadable_plan_is_ignored_with_a_warning(tmp_path):
     path = tmp_path / "plan.json"
     path.write_text('{"cells": 3}')
-    assert table.read_plan(path)[0] is None and "plan.json" in table.read_plan(path)[1][0]
-    assert table.read_plan(tmp_path / "missing.json") == (None, [])
+    assert analysis.read_plan(path)[0] is None and "plan.json" in analysis.read_plan(path)[1][0]
+    assert analysis.read_plan(tmp_path / "missing.json") == (None, [])
 
 
 @pytest.mark.parametrize(("low", "high"), [
@@ -153,18 +160,18 @@ def test_declared_incompatible_cells_keep_the_plans_reason(run1):
     assert "pytest-asyncio>=0.24.0" in found["reason"] and found["scenarios"] == 0
 
 
-@pytest.mark.parametrize("worse,better", list(zip(table.SEVERITY, table.SEVERITY[1:])))
+@pytest.mark.parametrize("worse,better", list(zip(analysis.SEVERITY, analysis.SEVERITY[1:])))
 def test_a_cell_is_its_worst_scenario(worse, better):
     records = [record(scenario="control", outcome=better),
                record(scenario="isolated", outcome=worse, signature="s")]
-    cells = table.cell_verdicts(table.scenario_verdicts(table.frame(records)))
+    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed(records))))
     assert cells.loc[0, "verdict"] == worse
 
 
 def test_records_win_over_the_plan():
     plan = {"cells": [{"cell_id": "c1", "requested": {}, "status": "incompatible",
                        "reason": "metadata"}]}
-    cells = table.cell_verdicts(table.scenario_verdicts(table.frame([record()])), plan)
+    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed([record()]))), plan)
     assert cells["verdict"].tolist() == ["pass"]
 
 
@@ -172,30 +179,30 @@ def test_records_win_over_the_plan():
 
 
 def test_recommendations_per_plugin(run1):
-    recs = table.recommendations(run1[4])
-    assert recs[table.SYNC]["best"] is None and recs[table.SYNC]["measured"] == 6
-    assert recs[table.ASYNC]["best"]["cell_id"] == ASYNC_NEWEST
-    assert recs[table.ASYNC]["passing"] == 3
-    assert recs[table.NATIVE]["best"]["cell_id"] == NATIVE_NEWEST
-    assert list(recs[table.ASYNC]["by_python"]) == ["3.13"]
+    recs = analysis.recommendations(run1[4])
+    assert recs[analysis.SYNC].best is None and recs[analysis.SYNC].measured == 6
+    assert recs[analysis.ASYNC].best["cell_id"] == ASYNC_NEWEST
+    assert recs[analysis.ASYNC].passing == 3
+    assert recs[analysis.NATIVE].best["cell_id"] == NATIVE_NEWEST
+    assert list(recs[analysis.ASYNC].by_python) == ["3.13"]
 
 
 def test_newest_compares_versions_not_text():
     records = [record(cell_id=f"c{v}", requested=record()["requested"] | {
         "pytest-playwright-asyncio": v}) for v in ("0.9.0", "0.10.0", "0.7.1")]
-    recs = table.recommendations(table.cell_verdicts(table.scenario_verdicts(
-        table.frame(records))))
-    assert recs[table.ASYNC]["best"]["plugin_version"] == "0.10.0"
+    recs = analysis.recommendations(analysis.cell_verdicts(analysis.scenario_verdicts(
+        analysis.frame(typed(records)))))
+    assert recs[analysis.ASYNC].best["plugin_version"] == "0.10.0"
 
 
 def test_fixes_are_derived_from_the_records(run1):
     _, _, _, scenarios, cells = run1
-    found = table.fixes(scenarios, table.recommendations(cells))
-    sync = found[table.SYNC]
+    found = analysis.fixes(scenarios, analysis.recommendations(cells))
+    sync = found[analysis.SYNC]
     assert sync[0].startswith("switch from pytest-playwright to pytest-playwright-asyncio "
                               "0.10.0 with pytest-asyncio 1.3.0")
     assert "separate process" in sync[1] and "passes in 5 of the 5 cells" in sync[1]
-    assert found[table.ASYNC][0].startswith("use pytest-playwright-asyncio 0.10.0")
+    assert found[analysis.ASYNC][0].startswith("use pytest-playwright-asyncio 0.10.0")
 
 
 # ---------------------------------------------------------------- boundaries
@@ -203,7 +210,7 @@ def test_fixes_are_derived_from_the_records(run1):
 
 def summary_of(cells):
     return {(t["axis"], t["before"], t["after"], t["before_verdict"], t["after_verdict"])
-            for t in table.transition_summary(table.transitions(cells))}
+            for t in boundaries.transition_summary(boundaries.transitions(cells))}
 
 
 def test_first_bad_and_last_good(run1):
@@ -217,7 +224,7 @@ def test_undecided_cells_are_stepped_over():
     req = record()["requested"]
     records = [record(cell_id=f"c{v}", outcome=o, requested=req | {"pytest-asyncio": v})
                for v, o in (("0.24.0", "pass"), ("1.0.0", "timeout"), ("1.2.0", "bug"))]
-    cells = table.cell_verdicts(table.scenario_verdicts(table.frame(records)))
+    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed(records))))
     assert summary_of(cells) == {("pytest-asyncio", "0.24.0", "1.2.0", "pass", "bug")}
 
 
@@ -226,9 +233,9 @@ def test_undecided_cells_are_stepped_over():
 
 def test_diff_against_the_previous_run():
     _, _, _, scenarios, _ = load("run2")
-    previous = table.read_previous(DATA / "records-run1.jsonl")
+    previous = changes.read_previous(DATA / "records-run1.jsonl")
     assert previous.date == "2026-11-20T04:24:49Z"
-    found = table.diff(scenarios, previous)
+    found = changes.diff(scenarios, previous)
     assert [(c["cell_id"], c["scenario"], c["before"], c["after"]) for c in found["regressed"]] \
         == [(SYNC_312, "isolated", "pass", "timeout")]
     assert {(c["cell_id"], c["after"]) for c in found["fixed"]} == {(ASYNC_312, "pass")}
@@ -240,22 +247,22 @@ def test_diff_against_the_previous_run():
 
 def test_previous_from_a_folder_holding_a_results_file(tmp_path):
     (tmp_path / "results.jsonl").write_text((DATA / "records-run1.jsonl").read_text())
-    assert table.read_previous(tmp_path).source == "results.jsonl"
+    assert changes.read_previous(tmp_path).source == "results.jsonl"
 
 
 @pytest.mark.parametrize(("name", "text"), [
     ("results.json", "{not json"), ("results.json", "[1, 2]"), ("results.json", '{"a": 1}'),
     ("summary.json", '{"scenarios": [{"cell_id": "x"}]}'), ("results.jsonl", "garbage\n"),
 ])
-def test_malformed_previous_raises_previous_error(tmp_path, name, text):
+def test_malformed_previous_raises_earlier_results_error(tmp_path, name, text):
     (tmp_path / name).write_text(text)
-    with pytest.raises(table.PreviousError):
-        table.read_previous(tmp_path / name)
+    with pytest.raises(EarlierResultsError):
+        changes.read_previous(tmp_path / name)
 
 
 def test_a_previous_folder_without_results_raises(tmp_path):
-    with pytest.raises(table.PreviousError, match="holds none of"):
-        table.read_previous(tmp_path)
+    with pytest.raises(EarlierResultsError, match="holds none of"):
+        changes.read_previous(tmp_path)
 
 
 # ---------------------------------------------------------------- evidence
@@ -263,7 +270,7 @@ def test_a_previous_folder_without_results_raises(tmp_path):
 
 def test_evidence_counts(run1):
     _, _, df, scenarios, cells = run1
-    ev = table.evidence(df, scenarios, cells, {"profile": "quick", "snapshot_time": "t"})
+    ev = analysis.evidence(df, scenarios, cells, {"profile": "quick", "snapshot_time": "t"})
     assert (ev["records"], ev["scenarios"], ev["cells"]) == (98, 95, 19)
     assert (ev["retries"], ev["retried_scenarios"], ev["flaky"]) == (3, 2, 2)
     assert ev["cell_verdicts"]["incompatible"] == 1 and ev["cell_verdicts"]["not-run"] == 1
@@ -271,8 +278,8 @@ def test_evidence_counts(run1):
 
 
 def test_no_records_at_all():
-    df = table.frame([])
-    scenarios = table.scenario_verdicts(df)
-    cells = table.cell_verdicts(scenarios, None)
-    assert len(cells) == 0 and table.recommendations(cells) == {}
-    assert table.evidence(df, scenarios, cells, None)["records"] == 0
+    df = analysis.frame([])
+    scenarios = analysis.scenario_verdicts(df)
+    cells = analysis.cell_verdicts(scenarios, None)
+    assert len(cells) == 0 and analysis.recommendations(cells) == {}
+    assert analysis.evidence(df, scenarios, cells, None)["records"] == 0

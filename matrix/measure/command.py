@@ -154,17 +154,6 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def alive(pid: int) -> bool:
-    """Whether a process with this id exists (another user's counts as alive)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def tie_to_parent() -> None:
     """Make this process stop like a Ctrl-C when its parent dies (nox killed alone), so its
     ``finally`` blocks kill the pytest process groups and remove the work folders."""

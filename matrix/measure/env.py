@@ -20,12 +20,12 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from matrix.measure import command, requirements
-from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN, Cell
+from matrix.define.cell import PLUGINS, Cell
 from matrix.measure.interpreters import NO_DOWNLOADS, Interpreter
 
 READY = ".matrix-ready"
 RECIPE = "uv-sync-compiled"  # how envs are built: a change makes new envs, never mixed ones
-PLUGINS = {SYNC_PLUGIN, ASYNC_PLUGIN}
+PLUGIN_SET = frozenset(PLUGINS)  # for set algebra with a cell's pins
 _PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;]+)")
 _NETWORK = re.compile(
     r"Failed to fetch|Could not connect|error sending request|dns error|Connection refused|"
@@ -101,8 +101,8 @@ def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str
 def _not_pinned(cell: Cell, lines: tuple[str, ...]) -> tuple[str, ...]:
     """The lines that are not about a distribution the cell pins (folders always stay)."""
     pinned = {dist for dist, _ in cell.pins}
-    if pinned & PLUGINS:  # the cell says which Playwright plugin; the suite's other one goes
-        pinned |= PLUGINS
+    if pinned & PLUGIN_SET:  # the cell says which Playwright plugin; the suite's other one goes
+        pinned |= PLUGIN_SET
     return tuple(r for r in lines if _name(r) not in pinned)
 
 

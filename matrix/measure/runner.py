@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from matrix import masking
+from matrix import masking, processes
 from matrix.log import info as log_info  # "log" names each scenario's log file here
 from matrix.measure import browser, command, env, found, interpreters, junit
 from matrix.results import signatures, store
@@ -619,7 +619,7 @@ def remove_stale_work(tmp: Path | None = None) -> int:
     removed = 0
     for folder in Path(tmp or tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
         pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not command.alive(int(pid)):
+        if pid.isdigit() and not processes.alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed

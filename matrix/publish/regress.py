@@ -32,8 +32,8 @@ from typing import Any
 
 from matrix import log
 from matrix.define import scenarios
-from matrix.results import model, signatures, store
-from matrix.errors import ConfigError, MatrixError, NothingToDo
+from matrix.results import model, signatures, sources
+from matrix.errors import ConfigError, EarlierResultsError, NothingToDo
 from matrix.results.record import Outcome, Record
 
 LABEL = "compat-regression"
@@ -196,24 +196,15 @@ def _comment(note: str, after: Sequence[Record], before: Sequence[Record],
 
 
 def load(path: Path) -> list[Record]:
-    """The records of a results folder, ``results.jsonl`` or a site's ``results.json``.
-
-    A folder means its ``results.jsonl``, else its ``results.json``; a missing path
-    gives no record (a first run has no previous page to compare with).
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = path / store.RESULTS if (path / store.RESULTS).exists() else path / "results.json"
-    if not path.is_file():
-        return []
-    if path.suffix != ".json":
-        return store.read(path)  # tolerates a line cut mid-write
+    """The records of a results folder, ``results.jsonl`` or a site's ``results.json``
+    (see :func:`matrix.results.sources.read_earlier`). A missing path gives no record (a
+    first run has no previous page to compare with); a malformed one stops the command."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [Record.from_json(row) for row in data]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise MatrixError(f"{path.name} is not a list of records ({type(exc).__name__}); "
-                          "give a results folder, results.jsonl or a site's results.json") from exc
+        return sources.read_earlier(Path(path)).records
+    except EarlierResultsError as exc:
+        if exc.missing:
+            return []
+        raise
 
 
 def _existing(path: Path) -> list[Issue]:

@@ -29,7 +29,7 @@ from matrix.define.scenarios import NAMES as SCENARIOS  # the order they run and
 SEVERITY = ("bug", "fail", "hollow", "timeout", "flaky", "infra", "unresolvable", "no-interpreter",
             "pass")
 DECIDED = frozenset({"pass", "bug", "fail"})  # outcomes that say something about the versions
-BAD = frozenset({"bug", "fail", "hollow", "timeout", "flaky"})
+BAD_OUTCOMES = frozenset({"bug", "fail", "hollow", "timeout", "flaky"})
 
 Key = tuple[str, str]
 

@@ -16,14 +16,15 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from matrix import fetch
-from matrix.errors import ConfigError
+from matrix import fetch, log
+from matrix.errors import ConfigError, EarlierResultsError
 from matrix.results import store
 from matrix.results.record import Record
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 PROVENANCE = "provenance.json"
 PUBLISHED = "results.json"
+SUMMARY = "summary.json"
 FETCH_TIMEOUT = 20  # seconds a read may wait; the whole request has fetch.DEADLINE_S
 
 
@@ -51,6 +52,66 @@ def provenance_text(p: dict[str, Any]) -> str:
             f"{p.get('cells')} cells measured on {machine.get('cores')} cores, "
             f"{machine.get('os')}, Python {machine.get('python')}, "
             f"{p.get('chromium') or 'Chromium unknown'}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Earlier:
+    """The results of an earlier run: its records, or (from a ``summary.json``, which holds
+    none) its scenario verdicts."""
+
+    records: list[Record]
+    verdicts: list[dict[str, Any]] | None  # cell_id, scenario, outcome, signature; summary only
+    date: str | None  # when it finished: the summary's, else the newest record's start
+    source: str  # the file's name
+
+
+def read_earlier(path: Path, *, summary: bool = False) -> Earlier:
+    """The one reader of earlier results: a results folder or a published site folder
+    (its ``results.jsonl``, else ``results.json``, else, with ``summary``, ``summary.json``)
+    or one of those files. A line or item that is not a whole record is skipped with a
+    warning naming it; anything else wrong raises :class:`EarlierResultsError`, one sentence
+    naming the file."""
+    path = Path(path)
+    names = (store.RESULTS, PUBLISHED, SUMMARY) if summary else (store.RESULTS, PUBLISHED)
+    if path.is_dir():
+        found = [path / n for n in names if (path / n).is_file()]
+        if not found:
+            raise EarlierResultsError(f"{path.name}/ holds none of {', '.join(names)}",
+                                      missing=True)
+        path = found[0]
+    if not path.is_file():
+        raise EarlierResultsError(f"{path.name} does not exist", missing=True)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise EarlierResultsError(f"{path.name} cannot be read ({exc.strerror})") from None
+    try:
+        return _earlier(text, path, summary)
+    except EarlierResultsError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise EarlierResultsError(f"{path.name} is malformed ({type(exc).__name__}: "
+                                  f"{str(exc)[:120]})") from None
+
+
+def _earlier(text: str, path: Path, summary: bool) -> Earlier:
+    """Records or a summary from the text of ``path`` (see :func:`read_earlier`)."""
+    if path.suffix != ".jsonl":  # a page's results.json or summary.json (or a copy)
+        shape = "a list of records" + (" nor a summary" if summary else "")
+        data = json.loads(text)  # not JSON (a page's 404 saved under the name): malformed
+        if summary and isinstance(data, dict) and isinstance(data.get("scenarios"), list):
+            rows = [{k: r[k] for k in ("cell_id", "scenario", "outcome")}
+                    | {"signature": r.get("signature")} for r in data["scenarios"]]
+            return Earlier([], rows, (data.get("run") or {}).get("finished"), path.name)
+        if not isinstance(data, list):
+            raise EarlierResultsError(f"{path.name} is not {shape}")
+    records, skipped = store.parse(text)
+    if skipped and not records:  # not a results file at all: one sentence, not a line each
+        raise EarlierResultsError(f"{path.name} holds no readable record")
+    for number, exc in skipped:
+        log.warning(f"{path} line {number} is not a whole record ({exc}); skipped")
+    date = max((r.started_at for r in records if r.started_at), default=None)
+    return Earlier(records, None, date, path.name)
 
 
 def load(given: str | None, out: Path | None) -> Source:

@@ -202,23 +202,6 @@ def _foreign(data: dict[str, Any]) -> bool:
     return newer or unknown_outcome or bool(data.keys() - KNOWN_FIELDS)
 
 
-def read_published(path: Path) -> list[Record]:
-    """Every whole record of earlier results: a results folder, its ``results.jsonl``, a
-    published site folder or its ``results.json`` (a JSON list of records, which
-    :func:`parse` reads too). A missing or unreadable source is a warning and no record: it
-    only means nothing is carried over."""
-    if path.is_dir():
-        path = next((path / n for n in (RESULTS, "results.json") if (path / n).is_file()), path / RESULTS)
-    if not path.is_file():
-        log.warning(f"{path} does not exist; nothing is carried over")
-        return []
-    try:
-        return read(path)
-    except OSError as exc:
-        log.warning(f"{path} cannot be read ({exc}); nothing is carried over")
-        return []
-
-
 def failure_signatures(out: Path, record: Record) -> tuple[str, ...]:
     """Every distinct failure signature of a scenario run: the record's own first, then the
     others in JUnit order, read from the XML kept beside its log (the record's own list

@@ -43,6 +43,7 @@ from matrix.define.cell import DISTRIBUTIONS, Cell
 from matrix.errors import ConfigError
 from matrix.measure import runner
 from matrix.define import scenarios
+from matrix.results import findings
 from matrix.results.record import Outcome, Record
 from matrix.search import trials
 from matrix.search.trials import Observation, describe_pins
@@ -68,9 +69,9 @@ counted as such; releases that cannot be measured are stepped around, and said s
 Recorded results are reused; new cells are measured and recorded like any other. The
 findings are appended to <results>/bisect.jsonl, which whence and the report read.
 """
-FINDINGS = "bisect.jsonl"
+FINDINGS = findings.FILES[findings.BISECT]
 DEFAULT_SCENARIOS = trials.BISECT_SCENARIOS
-SCHEMA = 1
+SCHEMA = findings.SCHEMAS[findings.BISECT]
 
 
 # --------------------------------------------------------------------------- the releases
@@ -353,7 +354,7 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     log.answer(report(found, axis, args.compare, ran=bench.ran, took=took))
     finding = finding_json(found, axis, python, others, bench.wanted, args.compare,
                            run_id=opts.run_id, started_at=began, took=took, ran=bench.ran)
-    trials.append_finding(opts.out / FINDINGS, finding)
+    findings.append_finding(opts.out / FINDINGS, finding)
     log.info(f"findings appended to {opts.out / FINDINGS}")
     return 0
 

@@ -37,17 +37,16 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from matrix.define import releases
-from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, SYNC_PLUGIN
+from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, PLUGINS, SYNC_PLUGIN
 from matrix import log
 from matrix.results import answers, model, signatures, sources
-from matrix.results.model import BAD as BAD_VERDICTS
+from matrix.results.model import BAD_OUTCOMES as BAD_VERDICTS
 from matrix.results.model import SEVERITY, ScenarioVerdict
 from matrix.results.record import Record
 from matrix.search import pins as pins_mod
 
 HELP = "where a project's pins stand, from measured records (no env is built)"
 GOOD, BAD, UNKNOWN = answers.GOOD, answers.BAD, answers.UNKNOWN  # 7 is OutputError's
-PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
 #: The workaround scenarios as advice.
 WORKAROUND_WORDS = {name: f"run the e2e tests {how}" for name, how in answers.WORKAROUNDS.items()}
 SHOWN = 3  # nearest cells and remedies listed

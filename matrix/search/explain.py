@@ -54,6 +54,7 @@ from matrix.define.cell import plugin_of as cell_plugin
 from matrix.errors import ConfigError
 from matrix.measure import runner
 from matrix.define import scenarios
+from matrix.results import findings
 from matrix.results.record import Outcome
 from matrix.search import trials
 from matrix.search.explain_report import finding_json, report
@@ -85,7 +86,7 @@ Recorded cells are read first, and the search stops as soon as the smallest fix 
 known; at most --max-cells new cells are run. The findings are appended to
 <results>/explain.jsonl, which whence and the report read.
 """
-FINDINGS = "explain.jsonl"
+FINDINGS = findings.FILES[findings.EXPLAIN]
 #: Within one size, which axes are tried first.
 ORDER = {"swap": 0, "pytest-asyncio": 1, "pytest": 2, "no-cov": 3, "plugin": 4, "playwright": 5,
          "pytest-cov": 6, "coverage": 7, "python": 8, "native": 9}
@@ -418,7 +419,7 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     result = explain(start, bench, snapshot, budget=args.max_cells)
     took = time.monotonic() - started
     log.answer(report(result, took=took))
-    trials.append_finding(opts.out / FINDINGS, finding_json(result, bench.wanted, run_id=opts.run_id,
+    findings.append_finding(opts.out / FINDINGS, finding_json(result, bench.wanted, run_id=opts.run_id,
                                                             started_at=began, took=took))
     log.info(f"findings appended to {opts.out / FINDINGS}")
     return 0

@@ -11,11 +11,12 @@ import dataclasses
 from collections.abc import Sequence
 
 from matrix.define import scenarios
+from matrix.results import findings
 from matrix.search import trials
 from matrix.search.explanation import (DEFAULT_SCENARIOS, MECHANISM, WAYS, WORKAROUND_NEEDS,
                                        Explanation, Trial, sync_conflict)
 
-SCHEMA = 2  # of a findings line
+SCHEMA = findings.SCHEMAS[findings.EXPLAIN]  # of a findings line
 
 
 # --------------------------------------------------------------------------- the report

@@ -391,22 +391,3 @@ def duration(seconds: float) -> str:
 def now() -> str:
     """The current UTC time as records write it."""
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-def append_finding(path: Path, finding: Mapping) -> None:
-    """Append one finding as one JSON line, under a lock (bisect.jsonl, explain.jsonl)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        f.write(json.dumps(finding, sort_keys=True, ensure_ascii=False) + "\n")
-        f.flush()
-
-
-def read_findings(path: Path) -> list[dict]:
-    """Every whole line of a findings file (``bisect.jsonl`` or ``explain.jsonl``)."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        with contextlib.suppress(ValueError):
-            out.append(json.loads(line)) if line.strip() else None
-    return out

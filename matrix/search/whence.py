@@ -28,7 +28,7 @@ from pathlib import Path
 from matrix import log
 from matrix.search import bisect, check, explain, trials
 from matrix.search.check import value as version_of
-from matrix.results import answers, model, remedies, signatures, sources, store
+from matrix.results import answers, findings, model, remedies, signatures, sources, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.define.versions import version_key
 from matrix.errors import ConfigError
@@ -126,44 +126,33 @@ def _runs(ordered: list[str], shown: set[str]) -> list[tuple[str, str, int]]:
 # --------------------------------------------------------------------------- findings
 
 
-def bisect_notes(signature: str, findings: Iterable[Mapping]) -> list[str]:
-    """Where bisect saw the signature appear or disappear along an axis."""
+def bisect_notes(signature: str, found: Iterable[Mapping]) -> list[str]:
+    """Where bisect saw the signature appear or disappear along an axis (``found`` as
+    :func:`matrix.results.findings.read_findings` gives them, oldest first)."""
     notes: dict[tuple, str] = {}  # the newest bisect's word on each change point
-    for finding in findings:
-        measured = {m["version"]: m for m in finding.get("measured", ())}
-        where = trials.describe_pins(finding.get("python", ""), finding.get("pins", {}))
-        for change in finding.get("changes", ()):
-            before = _shows(signature, measured.get(change["last_good"]))
-            after = _shows(signature, measured.get(change["first_bad"]))
-            if before != after:
-                verb = "appears at" if after else "disappears at"
-                key = (finding["axis"], change["last_good"], change["first_bad"], where)
-                notes[key] = (f"{finding['axis']} {change['last_good']} -> {change['first_bad']}: "
-                              f"it {verb} {change['first_bad']} ({where}; bisect run {finding['run_id']})")
+    for point in findings.change_points(found):
+        if signature in point["appears"] or signature in point["disappears"]:
+            verb = "appears at" if signature in point["appears"] else "disappears at"
+            where = trials.describe_pins(point["python"], point["pins"])
+            key = (point["axis"], point["last_good"], point["first_bad"], where)
+            notes[key] = (f"{point['axis']} {point['last_good']} -> {point['first_bad']}: "
+                          f"it {verb} {point['first_bad']} ({where}; bisect run {point['run_id']})")
     return list(notes.values())
 
 
-def _shows(signature: str, measured: Mapping | None) -> bool:
-    scenarios = (measured or {}).get("scenarios", {})
-    return any(signature == s.get("signature") or signature in s.get("signatures", ())
-               for s in scenarios.values())
-
-
-def explain_notes(signature: str, findings: Iterable[Mapping], limit: int = 3) -> list[str]:
+def explain_notes(signature: str, found: Iterable[Mapping], limit: int = 3) -> list[str]:
     """The best fixes and workarounds explain found (newest finding per combination) for
     combinations that show it."""
-    newest = {f.get("start", {}).get("cell_id"): f for f in findings}  # the last one per start
     notes = []
-    for finding in newest.values():
-        start = finding.get("start", {})
-        if signature not in start.get("signatures", ()):
+    for cell_id, fix in findings.smallest_fixes(found).items():
+        if signature not in fix["start_signatures"]:
             continue
-        notes.append(f"for {start.get('cell_id')} (explain run {finding.get('run_id')}):")
-        for c in finding.get("candidates", ())[:limit]:
-            how = f", then {' or '.join(c['how'])}" if c.get("how") else ""
+        notes.append(f"for {cell_id} (explain run {fix['run_id']}):")
+        for c in fix["candidates"][:limit]:
+            how = f", then {' or '.join(c['how'])}" if c["how"] else ""
             notes.append(f"  {c['rank']}. {c['kind']}: {c['summary']}{how}  [evidence: {c['cell_id']}, "
-                         f"runs {', '.join(c.get('run_ids', ()))}]")
-        if not finding.get("candidates"):
+                         f"runs {', '.join(c['run_ids'])}]")
+        if not fix["candidates"]:
             notes.append("  no fix or workaround found within its budget")
     return notes
 
@@ -231,10 +220,10 @@ def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record],
         count = sum(n for *_, n in runs)
         lines.append(f"  {key:26} {shown}   ({count} measured version{'s' if count != 1 else ''})")
     lines += remedy_lines(found, records, match.signature)
-    notes = bisect_notes(match.signature, trials.read_findings(folder / bisect.FINDINGS))
+    notes = bisect_notes(match.signature, findings.read_findings(folder / bisect.FINDINGS, findings.BISECT)[0])
     if notes:
         lines += ["", "where bisect saw it change:"] + [f"  {n}" for n in notes]
-    notes = explain_notes(match.signature, trials.read_findings(folder / explain.FINDINGS))
+    notes = explain_notes(match.signature, findings.read_findings(folder / explain.FINDINGS, findings.EXPLAIN)[0])
     if notes:
         lines += ["", "fixes found by explain:"] + [f"  {n}" for n in notes]
     return "\n".join(lines)
