@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from matrix.cli import main
 from matrix.define import definition, releases
 from matrix.errors import MatrixError
-from matrix.publish import table
+from matrix.results import findings
 from matrix.results import merge, sources, store
 from matrix.results.record import Counts, Outcome, Record
 from matrix.search import pins
@@ -220,7 +220,7 @@ FINDING = st.tuples(st.sampled_from(["bisect", "explain"]), st.dictionaries(
                                 ANY_JSON_TEXT), max_size=5))
 def test_findings_are_read_or_skipped_with_a_warning(folder, kind, lines) -> None:
     path = write(folder, f"{kind}.jsonl", "\n".join(lines))
-    found, warnings = table.read_findings(path, kind)
+    found, warnings = findings.read_findings(path, kind)
     assert all(isinstance(w, str) and "\n" not in w for w in warnings)
 
 
