@@ -82,8 +82,16 @@ def _stop_on_plan_error(session: nox.Session) -> None:
 def cell(session: nox.Session, cell: str) -> None:
     """One cell: its uv env, then every scenario, each recorded as it finishes."""
     _stop_on_plan_error(session)
-    session.run(sys.executable, "-m", "matrix", "cell", cell, *session.posargs, external=True,
-                success_codes=RESULT_CODES)
+    session.run(
+        sys.executable,
+        "-m",
+        "matrix",
+        "cell",
+        cell,
+        *session.posargs,
+        external=True,
+        success_codes=RESULT_CODES,
+    )
 
 
 @nox.session(python=False, default=False, requires=["cell"])
@@ -103,8 +111,20 @@ def report(session: nox.Session) -> None:
 def _matrix(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
     # The report needs pandas and plotly: uv runs it in an env of its cache, shared safely by
     # runs in parallel (a nox venv installed by two runs at once breaks), the code editable.
-    session.run("uv", "run", "--quiet", "--no-project", "--with-editable", str(ROOT),
-                "python", "-m", "matrix", *args, env=env, external=True)
+    session.run(
+        "uv",
+        "run",
+        "--quiet",
+        "--no-project",
+        "--with-editable",
+        str(ROOT),
+        "python",
+        "-m",
+        "matrix",
+        *args,
+        env=env,
+        external=True,
+    )
 
 
 @nox.session(python=False, default=False)
@@ -156,6 +176,14 @@ def bench(session: nox.Session) -> None:
     """
     session.install("-e", ".[test]")
     session.run("python", "bench/bench.py", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check, with the rules written in pyproject.toml."""
+    session.install("ruff>=0.15")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
 
 
 @nox.session

@@ -62,15 +62,28 @@ import site_bench  # noqa: E402  (bench/site_bench.py: reused, not rewritten)
 
 SECTIONS = ("overhead", "naive", "parallel", "site", "incremental", "explain", "plan", "plugin")
 #: Repetitions per section when --reps is not given: about 30 minutes on 2 cores.
-DEFAULT_REPS = {"overhead": 3, "naive": 3, "parallel": 2, "site": 3, "incremental": 2, "explain": 1,
-                "plan": 3, "plugin": 5}
+DEFAULT_REPS = {
+    "overhead": 3,
+    "naive": 3,
+    "parallel": 2,
+    "site": 3,
+    "incremental": 2,
+    "explain": 1,
+    "plan": 3,
+    "plugin": 5,
+}
 MAX_PLUGIN_RATIO = 1.10  # the pytest plugin on a suite without the conflict: wall time with/without
 MAX_PLAN_S = 1.5  # full profile: listing the cells, and a cell process up to its first command
 INCREMENTAL_TOML = ROOT / "tests" / "data" / "incremental.toml"
 #: An hour before and after pytest 8.4.2 was uploaded (2025-09-04T14:34:20Z).
 BEFORE, AFTER = "2025-09-04T14:00:00Z", "2025-09-04T15:00:00Z"
-REPORTED = ("python=3.13", "pytest=8.4.2", "pytest-asyncio=1.3.0", "pytest-playwright=0.7.1",
-            "playwright=1.56.0")
+REPORTED = (
+    "python=3.13",
+    "pytest=8.4.2",
+    "pytest-asyncio=1.3.0",
+    "pytest-playwright=0.7.1",
+    "playwright=1.56.0",
+)
 MAX_OVERHEAD_SHARE, MIN_SPEEDUP, MAX_PARALLEL_RATIO = 0.15, 5.0, 1.3
 #: Settings of the caller's that would change what the child runs measure.
 _DROPPED = ("MATRIX_", "NOX_", "PYTEST_", "COV_CORE")
@@ -173,10 +186,15 @@ def pyenv_version_value(current: str, installed: Sequence[str]) -> str:
     shims answer only for the versions listed there (the matrix needs no such help). A
     process started through a shim already has ``PYENV_VERSION`` set to that one version.
     """
+
     def modern(v: str) -> bool:
         parts = v.split(".")
-        return len(parts) == 3 and all(p.isdigit() for p in parts) and parts[0] == "3" \
+        return (
+            len(parts) == 3
+            and all(p.isdigit() for p in parts)
+            and parts[0] == "3"
             and int(parts[1]) >= 9
+        )
 
     first = [v for v in current.split(":") if v]
     return ":".join(dict.fromkeys([*first, *filter(modern, installed)]))
@@ -291,8 +309,11 @@ def child_env() -> dict[str, str]:
     what is measured, with one Chromium and every pyenv interpreter findable by both sides."""
     from matrix.measure import browser
 
-    env = {k: v for k, v in os.environ.items()
-           if k in _KEPT or not (k.startswith(_DROPPED) or k in ("VIRTUAL_ENV", "PYTHONPATH"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in _KEPT or not (k.startswith(_DROPPED) or k in ("VIRTUAL_ENV", "PYTHONPATH"))
+    }
     env["UV_PYTHON_DOWNLOADS"] = "never"
     chromium = browser.find()
     if chromium:
@@ -322,16 +343,27 @@ def run_nox(ctx: Context, label: str, args: list[str], env: dict[str, str]) -> N
     before = os.getloadavg()[0]
     start = time.perf_counter()
     with log.open("w") as out:
-        code = subprocess.run([sys.executable, "-m", "nox", "--report", str(report), *args],
-                              cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                              stderr=subprocess.STDOUT, check=False).returncode
+        code = subprocess.run(
+            [sys.executable, "-m", "nox", "--report", str(report), *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        ).returncode
     wall = time.perf_counter() - start
     sessions = session_durations(json.loads(report.read_text())) if report.exists() else {}
     if code != 0:
         _say(f"{label}: nox exited with {code}; see {log}")
-    return NoxRun(label=label, wall_s=round(wall, 2), returncode=code, sessions=sessions,
-                  load=(round(before, 2), round(os.getloadavg()[0], 2)),
-                  log=str(log.relative_to(ctx.work)))
+    return NoxRun(
+        label=label,
+        wall_s=round(wall, 2),
+        returncode=code,
+        sessions=sessions,
+        load=(round(before, 2), round(os.getloadavg()[0], 2)),
+        log=str(log.relative_to(ctx.work)),
+    )
 
 
 def _say(message: str) -> None:
@@ -354,17 +386,28 @@ def read_records(out: Path) -> list[dict]:
 # ---------------------------------------------------------------- the two sides
 
 
-def run_product(ctx: Context, label: str, *, config: Path, cells: Sequence[str] | None,
-                envs: Path | None = None, jobs: str = "1", extra: Sequence[str] = ()
-                ) -> ProductRun:
+def run_product(
+    ctx: Context,
+    label: str,
+    *,
+    config: Path,
+    cells: Sequence[str] | None,
+    envs: Path | None = None,
+    jobs: str = "1",
+    extra: Sequence[str] = (),
+) -> ProductRun:
     """The matrix's cell sessions with a fresh results folder (and fresh envs unless given).
 
     ``cells=None`` selects them as a user does, ``-t cells``; else by name.
     """
     base = _fresh(ctx.work / label)
     out, envs = base / "out", envs or base / "envs"
-    env = {**ctx.env, "MATRIX_CONFIG": str(config), "MATRIX_OUT": str(out),
-           "MATRIX_ENVS": str(envs)}
+    env = {
+        **ctx.env,
+        "MATRIX_CONFIG": str(config),
+        "MATRIX_OUT": str(out),
+        "MATRIX_ENVS": str(envs),
+    }
     if config == QUICK_TOML:
         env["MATRIX_PROFILE"] = "quick"
     select = ["-t", "cells"] if cells is None else ["-s", *[f"cell({c})" for c in cells]]
@@ -376,15 +419,26 @@ def run_product(ctx: Context, label: str, *, config: Path, cells: Sequence[str] 
     for record in records:
         outcomes[record["outcome"]] += 1
     shutil.rmtree(base / "envs", ignore_errors=True)  # links into uv's cache: cheap to redo
-    return ProductRun(nox=run, pytest_s=pytest_seconds(records), tests=tests_run(records),
-                      cells=per_cell, outcomes=dict(outcomes))
+    return ProductRun(
+        nox=run,
+        pytest_s=pytest_seconds(records),
+        tests=tests_run(records),
+        cells=per_cell,
+        outcomes=dict(outcomes),
+    )
 
 
 def _cell_time(run: NoxRun, records: list[dict], out: Path, envs: Path, cell: str) -> CellTime:
     mine = [r for r in records if r["cell_id"] == cell]
     resolve, env = env_timings(out, envs, cell)
-    return CellTime(cell=cell, wall_s=run.sessions[cell], pytest_s=pytest_seconds(mine),
-                    resolve_s=resolve, env_s=env, tests=tests_run(mine))
+    return CellTime(
+        cell=cell,
+        wall_s=run.sessions[cell],
+        pytest_s=pytest_seconds(mine),
+        resolve_s=resolve,
+        env_s=env,
+        tests=tests_run(mine),
+    )
 
 
 def run_naive(ctx: Context, label: str, *, sessions: Sequence[str] | None) -> NaiveRun:
@@ -393,11 +447,13 @@ def run_naive(ctx: Context, label: str, *, sessions: Sequence[str] | None) -> Na
     base = _fresh(ctx.work / label)
     env = {**ctx.env, "MATRIX_CONFIG": str(BENCH_TOML), "NAIVE_OUT": str(base / "out")}
     select = ["-s", *sessions] if sessions else []
-    run = run_nox(ctx, label, ["-f", str(NAIVE_NOXFILE), "--envdir", str(base / "envs"),
-                               *select], env)
+    run = run_nox(
+        ctx, label, ["-f", str(NAIVE_NOXFILE), "--envdir", str(base / "envs"), *select], env
+    )
     shutil.rmtree(base / "envs", ignore_errors=True)  # about 100 MB per session
-    return NaiveRun(nox=run, pytest_s=naive_pytest_seconds(base / "out"),
-                    tests=junit_tests(base / "out"))
+    return NaiveRun(
+        nox=run, pytest_s=naive_pytest_seconds(base / "out"), tests=junit_tests(base / "out")
+    )
 
 
 def naive_pytest_seconds(out: Path) -> float:
@@ -411,8 +467,9 @@ def naive_pytest_seconds(out: Path) -> float:
 
 def naive_sessions(cells: Sequence[str]) -> list[str]:
     """The hand-written noxfile's session names for these cells."""
-    return [f"probe({case.id})" for case in _naive_module().read_cases(BENCH_TOML)
-            if case.cell in cells]
+    return [
+        f"probe({case.id})" for case in _naive_module().read_cases(BENCH_TOML) if case.cell in cells
+    ]
 
 
 def _naive_module():
@@ -446,15 +503,18 @@ def measure_cells(ctx: Context, reps: int, with_naive: bool) -> dict:
     sessions = None if ctx.all_cells else naive_sessions(ctx.cells)
     controls = [s for s in naive_sessions(ctx.cells) if s.endswith("-control)")]
     _say("warming up the caches (untimed)")
-    warm = [run_product(ctx, "warm-product", config=BENCH_TOML, cells=cells,
-                        extra=["--scenario", "control"]).nox]
+    warm = [
+        run_product(
+            ctx, "warm-product", config=BENCH_TOML, cells=cells, extra=["--scenario", "control"]
+        ).nox
+    ]
     if with_naive:
         warm.append(run_naive(ctx, "warm-naive", sessions=controls).nox)
     product: list[ProductRun] = []
     naive: list[NaiveRun] = []
     for rep in range(1, reps + 1):
         # Alternate which side goes first, so a drift in the machine's load hits both.
-        for side in (("product", "naive") if rep % 2 else ("naive", "product")):
+        for side in ("product", "naive") if rep % 2 else ("naive", "product"):
             if side == "product":
                 product.append(run_product(ctx, f"product-{rep}", config=BENCH_TOML, cells=cells))
                 _say(f"matrix, rep {rep}/{reps}: {seconds(product[-1].nox.wall_s)}")
@@ -469,13 +529,21 @@ def measure_parallel(ctx: Context, reps: int) -> dict:
     a fresh results folder (nothing skipped as already recorded) and the same envs."""
     envs = ctx.work / "quick-envs"  # kept between runs (and bench runs): envs are not measured
     _say("building the quick profile's envs (untimed)")
-    warm = run_product(ctx, "warm-quick", config=QUICK_TOML, cells=None, envs=envs, jobs="auto",
-                       extra=["--scenario", "control"]).nox
+    warm = run_product(
+        ctx,
+        "warm-quick",
+        config=QUICK_TOML,
+        cells=None,
+        envs=envs,
+        jobs="auto",
+        extra=["--scenario", "control"],
+    ).nox
     runs: dict[str, list[ProductRun]] = {"1": [], "auto": []}
     for rep in range(1, reps + 1):
-        for jobs in (("1", "auto") if rep % 2 else ("auto", "1")):
-            run = run_product(ctx, f"quick-j{jobs}-{rep}", config=QUICK_TOML, cells=None,
-                              envs=envs, jobs=jobs)
+        for jobs in ("1", "auto") if rep % 2 else ("auto", "1"):
+            run = run_product(
+                ctx, f"quick-j{jobs}-{rep}", config=QUICK_TOML, cells=None, envs=envs, jobs=jobs
+            )
             runs[jobs].append(run)
             _say(f"quick profile -j {jobs}, rep {rep}/{reps}: {seconds(run.nox.wall_s)}")
     return {"warmup": [warm], "sequential": runs["1"], "parallel": runs["auto"]}
@@ -485,17 +553,27 @@ def measure_site(ctx: Context, reps: int, sizes: Sequence[int]) -> list[dict]:
     """``site``: each size's results generated once, then built (each build in a fresh
     process, see site_bench) and opened in Chromium ``reps`` times, sizes alternating."""
     folder = _fresh(ctx.work / "site")
-    rows = [{"records": site_bench.generate(folder / f"results-{n}", n), "size": n,
-             "builds": [], "pages": []} for n in sizes]
+    rows = [
+        {
+            "records": site_bench.generate(folder / f"results-{n}", n),
+            "size": n,
+            "builds": [],
+            "pages": [],
+        }
+        for n in sizes
+    ]
     for rep in range(1, reps + 1):
-        for row in (rows if rep % 2 else rows[::-1]):
+        for row in rows if rep % 2 else rows[::-1]:
             site_dir = folder / f"site-{row['size']}"
             shutil.rmtree(site_dir, ignore_errors=True)
-            row["builds"].append(site_bench.measure_build(folder / f"results-{row['size']}",
-                                                          site_dir))
+            row["builds"].append(
+                site_bench.measure_build(folder / f"results-{row['size']}", site_dir)
+            )
             row["pages"].append(_page(site_dir / "index.html"))
-            _say(f"site, {row['records']} records, rep {rep}/{reps}: "
-                 f"{seconds(row['builds'][-1]['build_s'])}")
+            _say(
+                f"site, {row['records']} records, rep {rep}/{reps}: "
+                f"{seconds(row['builds'][-1]['build_s'])}"
+            )
     for row in rows:
         row.update(site_bench.site_size(folder / f"site-{row['size']}"))
     shutil.rmtree(folder, ignore_errors=True)
@@ -526,11 +604,21 @@ def run_matrix(ctx: Context, label: str, args: Sequence[str], **settings: str) -
     load = os.getloadavg()[0]
     start = time.perf_counter()
     with log.open("w") as f:
-        done = subprocess.run([sys.executable, "-m", "matrix", *args], cwd=ROOT, env=env,
-                              stdout=f, stderr=subprocess.STDOUT, check=False)
-    return {"label": label, "wall_s": round(time.perf_counter() - start, 3),
-            "returncode": done.returncode, "load": (load, os.getloadavg()[0]),
-            "log": str(log.relative_to(ctx.work))}
+        done = subprocess.run(
+            [sys.executable, "-m", "matrix", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    return {
+        "label": label,
+        "wall_s": round(time.perf_counter() - start, 3),
+        "returncode": done.returncode,
+        "load": (load, os.getloadavg()[0]),
+        "log": str(log.relative_to(ctx.work)),
+    }
 
 
 def measure_incremental(ctx: Context, reps: int) -> dict:
@@ -540,22 +628,40 @@ def measure_incremental(ctx: Context, reps: int) -> dict:
     work = _fresh(ctx.work / "incremental")
     before, after = snapshot_at(BEFORE, work), snapshot_at(AFTER, work)
     common = {"MATRIX_CONFIG": INCREMENTAL_TOML}
-    first = run_matrix(ctx, "incremental/first", ["run"], **common, MATRIX_OUT=work / "first",
-                       MATRIX_ENVS=work / "envs-first", MATRIX_RELEASES=before, MATRIX_RUN_ID="first")
+    first = run_matrix(
+        ctx,
+        "incremental/first",
+        ["run"],
+        **common,
+        MATRIX_OUT=work / "first",
+        MATRIX_ENVS=work / "envs-first",
+        MATRIX_RELEASES=before,
+        MATRIX_RUN_ID="first",
+    )
     samples: dict[str, list] = {"incremental": [], "fresh": []}
     for rep in range(reps):
-        for side in (("incremental", "fresh") if rep % 2 == 0 else ("fresh", "incremental")):
+        for side in ("incremental", "fresh") if rep % 2 == 0 else ("fresh", "incremental"):
             out = _fresh(work / f"{side}-{rep}")
             if side == "incremental":
                 shutil.rmtree(out)
                 shutil.copytree(work / "first", out)
             envs = _fresh(work / f"envs-{side}-{rep}")
-            run = run_matrix(ctx, f"incremental/{side}-{rep}", ["run"], **common, MATRIX_OUT=out,
-                             MATRIX_ENVS=envs, MATRIX_RELEASES=after, MATRIX_RUN_ID=f"{side}-{rep}")
+            run = run_matrix(
+                ctx,
+                f"incremental/{side}-{rep}",
+                ["run"],
+                **common,
+                MATRIX_OUT=out,
+                MATRIX_ENVS=envs,
+                MATRIX_RELEASES=after,
+                MATRIX_RUN_ID=f"{side}-{rep}",
+            )
             mine = [r for r in read_records(out) if r["run_id"] == f"{side}-{rep}"]
-            run |= {"measured": len({r["cell_id"] for r in mine if not r.get("carried_over")}),
-                    "carried": len({r["cell_id"] for r in mine if r.get("carried_over")}),
-                    "verdicts": sorted((r["cell_id"], r["scenario"], r["outcome"]) for r in mine)}
+            run |= {
+                "measured": len({r["cell_id"] for r in mine if not r.get("carried_over")}),
+                "carried": len({r["cell_id"] for r in mine if r.get("carried_over")}),
+                "verdicts": sorted((r["cell_id"], r["scenario"], r["outcome"]) for r in mine),
+            }
             samples[side].append(run)
             shutil.rmtree(envs, ignore_errors=True)
     return {"first": first, **samples}
@@ -570,11 +676,24 @@ def measure_explain(ctx: Context, reps: int) -> list[dict]:
         settings = {"MATRIX_OUT": work / "out", "MATRIX_ENVS": work / "envs"}
         for label in ("empty", "recorded"):
             run = run_matrix(ctx, f"explain-{rep}/{label}", ["explain", *REPORTED], **settings)
-            findings = [json.loads(x) for x in (work / "out" / "explain.jsonl").read_text().splitlines()
-                        if x.strip()] if (work / "out" / "explain.jsonl").exists() else []
+            findings = (
+                [
+                    json.loads(x)
+                    for x in (work / "out" / "explain.jsonl").read_text().splitlines()
+                    if x.strip()
+                ]
+                if (work / "out" / "explain.jsonl").exists()
+                else []
+            )
             last = findings[-1] if findings else {}
-            rows.append(run | {"state": label, "cells_run": last.get("cells_run"),
-                               "listed": [c["summary"] for c in last.get("candidates", [])]})
+            rows.append(
+                run
+                | {
+                    "state": label,
+                    "cells_run": last.get("cells_run"),
+                    "listed": [c["summary"] for c in last.get("candidates", [])],
+                }
+            )
         shutil.rmtree(work / "envs", ignore_errors=True)
     return rows
 
@@ -583,12 +702,17 @@ def summarise_incremental(samples: dict) -> dict:
     """Medians of both sides, their ratio, and whether they agree cell for cell."""
     inc, fresh = samples["incremental"], samples["fresh"]
     i_wall, f_wall = median(r["wall_s"] for r in inc), median(r["wall_s"] for r in fresh)
-    return {"incremental_wall_s": i_wall, "fresh_wall_s": f_wall, "speedup": ratio(f_wall, i_wall),
-            "samples": [len(inc), len(fresh)], "first_wall_s": samples["first"]["wall_s"],
-            "measured": sorted({r["measured"] for r in inc}),
-            "carried": sorted({r["carried"] for r in inc}),
-            "fresh_measured": sorted({r["measured"] for r in fresh}),
-            "same_verdicts": all(r["verdicts"] == fresh[0]["verdicts"] for r in inc + fresh)}
+    return {
+        "incremental_wall_s": i_wall,
+        "fresh_wall_s": f_wall,
+        "speedup": ratio(f_wall, i_wall),
+        "samples": [len(inc), len(fresh)],
+        "first_wall_s": samples["first"]["wall_s"],
+        "measured": sorted({r["measured"] for r in inc}),
+        "carried": sorted({r["carried"] for r in inc}),
+        "fresh_measured": sorted({r["measured"] for r in fresh}),
+        "same_verdicts": all(r["verdicts"] == fresh[0]["verdicts"] for r in inc + fresh),
+    }
 
 
 def summarise_explain(rows: Sequence[dict]) -> dict:
@@ -596,11 +720,15 @@ def summarise_explain(rows: Sequence[dict]) -> dict:
     empty = [r for r in rows if r["state"] == "empty" and r["returncode"] == 0]
     again = [r for r in rows if r["state"] == "recorded" and r["returncode"] == 0]
     wall = median(r["wall_s"] for r in empty)
-    return {"empty_wall_s": wall, "empty_cells": sorted({r["cells_run"] for r in empty}),
-            "recorded_wall_s": median(r["wall_s"] for r in again),
-            "recorded_cells": sorted({r["cells_run"] for r in again}),
-            "listed": empty[0]["listed"] if empty else [], "target_wall_s": 120.0,
-            "met": None if wall is None else wall <= 120.0}
+    return {
+        "empty_wall_s": wall,
+        "empty_cells": sorted({r["cells_run"] for r in empty}),
+        "recorded_wall_s": median(r["wall_s"] for r in again),
+        "recorded_cells": sorted({r["cells_run"] for r in again}),
+        "listed": empty[0]["listed"] if empty else [],
+        "target_wall_s": 120.0,
+        "met": None if wall is None else wall <= 120.0,
+    }
 
 
 def succeeded(runs: Sequence[ProductRun | NaiveRun]) -> list:
@@ -623,17 +751,21 @@ def summarise_overhead(runs: Sequence[ProductRun]) -> dict:
 def _overhead_row(cell: str, samples: Sequence[CellTime]) -> dict:
     """Shares are taken per sample (its setup and wall come from the same run), then the
     median: steadier on a loaded machine than a ratio of two separate medians."""
+
     def share(part: Callable[[CellTime], float | None]) -> float | None:
         return median(ratio(part(s), s.wall_s) for s in samples)
 
-    return {"cell": cell, "samples": len(samples),
-            "wall_s": median(s.wall_s for s in samples),
-            "pytest_s": median(s.pytest_s for s in samples),
-            "resolve_s": median(s.resolve_s for s in samples),
-            "env_s": median(s.env_s for s in samples),
-            "setup_s": median(s.setup_s for s in samples),
-            "setup_share": share(lambda s: s.setup_s),
-            "non_pytest_share": share(lambda s: round(s.wall_s - s.pytest_s, 3))}
+    return {
+        "cell": cell,
+        "samples": len(samples),
+        "wall_s": median(s.wall_s for s in samples),
+        "pytest_s": median(s.pytest_s for s in samples),
+        "resolve_s": median(s.resolve_s for s in samples),
+        "env_s": median(s.env_s for s in samples),
+        "setup_s": median(s.setup_s for s in samples),
+        "setup_share": share(lambda s: s.setup_s),
+        "non_pytest_share": share(lambda s: round(s.wall_s - s.pytest_s, 3)),
+    }
 
 
 def summarise_naive(product: Sequence[ProductRun], naive: Sequence[NaiveRun]) -> dict:
@@ -646,14 +778,17 @@ def summarise_naive(product: Sequence[ProductRun], naive: Sequence[NaiveRun]) ->
     speedup = ratio(n_wall, p_wall)
     n_pytest = median(r.pytest_s for r in naive)
     return {
-        "product_wall_s": p_wall, "naive_wall_s": n_wall, "speedup": speedup,
+        "product_wall_s": p_wall,
+        "naive_wall_s": n_wall,
+        "speedup": speedup,
         "paired_speedups": [ratio(n.nox.wall_s, p.nox.wall_s) for p, n in pairs],
         "samples": [len(product), len(naive)],
         "product_pytest_s": median(r.pytest_s for r in product),
         "naive_pytest_s": n_pytest,
         # The best any tool could do here: nothing outside pytest, pytest as quick as pip's.
         "speedup_ceiling": ratio(n_wall, n_pytest),
-        "product_outside_pytest_s": p_other, "naive_outside_pytest_s": n_other,
+        "product_outside_pytest_s": p_other,
+        "naive_outside_pytest_s": n_other,
         "speedup_outside_pytest": ratio(n_other, p_other),
         "product_tests": sorted({r.tests for r in product}),
         "naive_tests": sorted({r.tests for r in naive}),
@@ -662,8 +797,9 @@ def summarise_naive(product: Sequence[ProductRun], naive: Sequence[NaiveRun]) ->
     }
 
 
-def summarise_parallel(sequential: Sequence[ProductRun], parallel: Sequence[ProductRun],
-                       cores: int) -> dict:
+def summarise_parallel(
+    sequential: Sequence[ProductRun], parallel: Sequence[ProductRun], cores: int
+) -> dict:
     """Parallel against sequential, and against the ideal: the sequential runs' pytest
     time (uncontended, so the stricter yardstick) spread evenly over the cores."""
     sequential, parallel = succeeded(sequential), succeeded(parallel)
@@ -672,9 +808,13 @@ def summarise_parallel(sequential: Sequence[ProductRun], parallel: Sequence[Prod
     ideal = None if pytest_sum is None else round(pytest_sum / cores, 3)
     against_ideal = ratio(par, ideal)
     return {
-        "sequential_wall_s": seq, "parallel_wall_s": par, "parallel_over_sequential": ratio(par, seq),
-        "samples": [len(sequential), len(parallel)], "cores": cores,
-        "pytest_sum_s": pytest_sum, "ideal_s": ideal,
+        "sequential_wall_s": seq,
+        "parallel_wall_s": par,
+        "parallel_over_sequential": ratio(par, seq),
+        "samples": [len(sequential), len(parallel)],
+        "cores": cores,
+        "pytest_sum_s": pytest_sum,
+        "ideal_s": ideal,
         "parallel_over_ideal": against_ideal,
         "parallel_runs_pytest_sum_s": median(r.pytest_s for r in parallel),
         "target_max_ratio": MAX_PARALLEL_RATIO,
@@ -685,14 +825,22 @@ def summarise_parallel(sequential: Sequence[ProductRun], parallel: Sequence[Prod
 def summarise_site(rows: Sequence[dict]) -> dict:
     """Medians per size, and how build time and memory grow from the smallest to the largest."""
     sizes = [_site_row(row) for row in rows]
-    out: dict = {"sizes": sizes, "target_build_s": site_bench.TARGET_BUILD_S,
-                 "target_usable_s": site_bench.TARGET_USABLE_S}
+    out: dict = {
+        "sizes": sizes,
+        "target_build_s": site_bench.TARGET_BUILD_S,
+        "target_usable_s": site_bench.TARGET_USABLE_S,
+    }
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
-        out["growth"] = {key: {"ratio": ratio(large[key], small[key]),
-                               "exponent": growth_exponent(small["records"], small[key],
-                                                           large["records"], large[key])}
-                         for key in ("build_s", "peak_rss_mb", "peak_traced_mb", "usable_s")}
+        out["growth"] = {
+            key: {
+                "ratio": ratio(large[key], small[key]),
+                "exponent": growth_exponent(
+                    small["records"], small[key], large["records"], large[key]
+                ),
+            }
+            for key in ("build_s", "peak_rss_mb", "peak_traced_mb", "usable_s")
+        }
         out["growth"]["records_ratio"] = ratio(large["records"], small["records"])
     if sizes:  # the targets are for the largest size
         large = sizes[-1]
@@ -703,8 +851,11 @@ def summarise_site(rows: Sequence[dict]) -> dict:
 
 def summarise_plan(samples: dict) -> dict:
     """Medians of each plan measure, before and after the plan was written once per run."""
-    return {side: {key: median(values) for key, values in found.items() if key != "cells"}
-            | {"cells": max(found["cells"], default=None)} for side, found in samples.items()}
+    return {
+        side: {key: median(values) for key, values in found.items() if key != "cells"}
+        | {"cells": max(found["cells"], default=None)}
+        for side, found in samples.items()
+    }
 
 
 def _at_most(value: float | None, limit: float) -> bool | None:
@@ -713,11 +864,16 @@ def _at_most(value: float | None, limit: float) -> bool | None:
 
 def _site_row(row: dict) -> dict:
     pages = [p for p in row["pages"] if p]
-    return {"records": row["records"],
-            **{key: median(b.get(key) for b in row["builds"])
-               for key in ("build_s", "peak_rss_mb", "peak_traced_mb")},
-            "usable_s": median(p["usable_s"] for p in pages),
-            "site_mb": row.get("site_mb"), "index_mb": row.get("index_mb")}
+    return {
+        "records": row["records"],
+        **{
+            key: median(b.get(key) for b in row["builds"])
+            for key in ("build_s", "peak_rss_mb", "peak_traced_mb")
+        },
+        "usable_s": median(p["usable_s"] for p in pages),
+        "site_mb": row.get("site_mb"),
+        "index_mb": row.get("index_mb"),
+    }
 
 
 # ---------------------------------------------------------------- the table (pure)
@@ -726,9 +882,15 @@ def _site_row(row: dict) -> dict:
 def table_rows(summary: dict) -> list[tuple[str, str, str, str]]:
     """(measure, medians, target, result) for every section that was measured."""
     rows = [_overhead_row_text(cell) for cell in summary.get("overhead", {}).get("cells", [])]
-    sections = {"naive": _naive_rows, "parallel": _parallel_rows, "site": _site_rows,
-                "incremental": _incremental_rows, "explain": _explain_rows, "plan": _plan_rows,
-                "plugin": _plugin_rows}
+    sections = {
+        "naive": _naive_rows,
+        "parallel": _parallel_rows,
+        "site": _site_rows,
+        "incremental": _incremental_rows,
+        "explain": _explain_rows,
+        "plan": _plan_rows,
+        "plugin": _plugin_rows,
+    }
     for name, rows_of in sections.items():
         rows += rows_of(summary[name]) if name in summary else []
     return rows
@@ -737,29 +899,45 @@ def table_rows(summary: dict) -> list[tuple[str, str, str, str]]:
 def _plan_rows(s: dict) -> list[tuple[str, str, str, str]]:
     before, after = s.get("before", {}), s["after"]
     rows = []
-    for key, words in (("list_cold", "full profile: nox -l -t cells --json, first of a run"),
-                       ("list_warm", "full profile: nox -l -t cells --json, plan written"),
-                       ("cell_start", "full profile: a cell process up to its first command")):
+    for key, words in (
+        ("list_cold", "full profile: nox -l -t cells --json, first of a run"),
+        ("list_warm", "full profile: nox -l -t cells --json, plan written"),
+        ("cell_start", "full profile: a cell process up to its first command"),
+    ):
         value = f"before {seconds(before.get(key))}, after {seconds(after[key])}"
-        rows.append((words, value, f"<= {seconds(MAX_PLAN_S)}",
-                     verdict(_at_most(after[key], MAX_PLAN_S))))
+        rows.append(
+            (words, value, f"<= {seconds(MAX_PLAN_S)}", verdict(_at_most(after[key], MAX_PLAN_S)))
+        )
     return rows
 
 
 def _plugin_rows(s: dict) -> list[tuple[str, str, str, str]]:
-    value = (f"with {seconds(s['median_with'])}, without {seconds(s['median_without'])} = "
-             f"{times(s['ratio'])}" + ("" if s["silent"] else "; it printed output"))
-    return [(f"pytest plugin on a suite without the conflict ({s['tests']} tests)", value,
-             f"<= {times(MAX_PLUGIN_RATIO)}, silent",
-             verdict(None if s["ratio"] is None else s["ratio"] <= MAX_PLUGIN_RATIO and s["silent"]))]
+    value = (
+        f"with {seconds(s['median_with'])}, without {seconds(s['median_without'])} = "
+        f"{times(s['ratio'])}" + ("" if s["silent"] else "; it printed output")
+    )
+    return [
+        (
+            f"pytest plugin on a suite without the conflict ({s['tests']} tests)",
+            value,
+            f"<= {times(MAX_PLUGIN_RATIO)}, silent",
+            verdict(None if s["ratio"] is None else s["ratio"] <= MAX_PLUGIN_RATIO and s["silent"]),
+        )
+    ]
 
 
 def _overhead_row_text(cell: dict) -> tuple[str, str, str, str]:
-    value = (f"setup {seconds(cell['setup_s'])} = {percent(cell['setup_share'])} of "
-             f"{seconds(cell['wall_s'])} (pytest {seconds(cell['pytest_s'])}, "
-             f"all but pytest {percent(cell['non_pytest_share'])})")
-    return (f"overhead {cell['cell']}", value, f"<= {percent(MAX_OVERHEAD_SHARE)}",
-            verdict(_at_most(cell["setup_share"], MAX_OVERHEAD_SHARE)))
+    value = (
+        f"setup {seconds(cell['setup_s'])} = {percent(cell['setup_share'])} of "
+        f"{seconds(cell['wall_s'])} (pytest {seconds(cell['pytest_s'])}, "
+        f"all but pytest {percent(cell['non_pytest_share'])})"
+    )
+    return (
+        f"overhead {cell['cell']}",
+        value,
+        f"<= {percent(MAX_OVERHEAD_SHARE)}",
+        verdict(_at_most(cell["setup_share"], MAX_OVERHEAD_SHARE)),
+    )
 
 
 def _quotient(top: float | None, bottom: float | None, value: float | None) -> str:
@@ -771,72 +949,124 @@ def _naive_rows(s: dict) -> list[tuple[str, str, str, str]]:
     tests = f"{'/'.join(map(str, s['naive_tests']))} / {'/'.join(map(str, s['product_tests']))}"
     pytest_times = f"{seconds(s['naive_pytest_s'])} / {seconds(s['product_pytest_s'])}"
     return [
-        (f"naive noxfile / nox -t cells, wall (n={'/'.join(map(str, s['samples']))})",
-         _quotient(s["naive_wall_s"], s["product_wall_s"], s["speedup"]),
-         f">= {times(MIN_SPEEDUP)}", verdict(s["met"])),
-        ("  the same outside pytest",
-         _quotient(s["naive_outside_pytest_s"], s["product_outside_pytest_s"],
-                   s["speedup_outside_pytest"]), "", "info"),
+        (
+            f"naive noxfile / nox -t cells, wall (n={'/'.join(map(str, s['samples']))})",
+            _quotient(s["naive_wall_s"], s["product_wall_s"], s["speedup"]),
+            f">= {times(MIN_SPEEDUP)}",
+            verdict(s["met"]),
+        ),
+        (
+            "  the same outside pytest",
+            _quotient(
+                s["naive_outside_pytest_s"],
+                s["product_outside_pytest_s"],
+                s["speedup_outside_pytest"],
+            ),
+            "",
+            "info",
+        ),
         ("  pytest time, naive / matrix", pytest_times, "", "info"),
-        ("  ceiling: naive wall / naive pytest",
-         _quotient(s["naive_wall_s"], s["naive_pytest_s"], s["speedup_ceiling"]), "", "info"),
+        (
+            "  ceiling: naive wall / naive pytest",
+            _quotient(s["naive_wall_s"], s["naive_pytest_s"], s["speedup_ceiling"]),
+            "",
+            "info",
+        ),
         ("  tests run, naive / matrix", tests, "equal", verdict(same)),
     ]
 
 
 def _parallel_rows(s: dict) -> list[tuple[str, str, str, str]]:
-    ideal = (f"{seconds(s['parallel_wall_s'])} / ({seconds(s['pytest_sum_s'])} / {s['cores']})"
-             f" = {times(s['parallel_over_ideal'])}")
+    ideal = (
+        f"{seconds(s['parallel_wall_s'])} / ({seconds(s['pytest_sum_s'])} / {s['cores']})"
+        f" = {times(s['parallel_over_ideal'])}"
+    )
     return [
-        (f"quick -j auto / -j 1, wall (n={'/'.join(map(str, s['samples'][::-1]))})",
-         _quotient(s["parallel_wall_s"], s["sequential_wall_s"], s["parallel_over_sequential"]),
-         "", "info"),
-        ("quick -j auto / (pytest sum / cores)", ideal, f"<= {times(MAX_PARALLEL_RATIO)}",
-         verdict(s["met"])),
+        (
+            f"quick -j auto / -j 1, wall (n={'/'.join(map(str, s['samples'][::-1]))})",
+            _quotient(s["parallel_wall_s"], s["sequential_wall_s"], s["parallel_over_sequential"]),
+            "",
+            "info",
+        ),
+        (
+            "quick -j auto / (pytest sum / cores)",
+            ideal,
+            f"<= {times(MAX_PARALLEL_RATIO)}",
+            verdict(s["met"]),
+        ),
     ]
 
 
 def _incremental_rows(s: dict) -> list[tuple[str, str, str, str]]:
     return [
-        (f"one new release: fresh / incremental run, wall (n={'/'.join(map(str, s['samples'][::-1]))})",
-         _quotient(s["fresh_wall_s"], s["incremental_wall_s"], s["speedup"]), "", "info"),
-        ("  cells measured / carried over (fresh: measured)",
-         f"{'/'.join(map(str, s['measured']))} / {'/'.join(map(str, s['carried']))} "
-         f"(fresh {'/'.join(map(str, s['fresh_measured']))})", "", "info"),
-        ("  verdicts, incremental and fresh", "equal" if s["same_verdicts"] else "DIFFER",
-         "equal", verdict(s["same_verdicts"])),
+        (
+            "one new release: fresh / incremental run, wall "
+            f"(n={'/'.join(map(str, s['samples'][::-1]))})",
+            _quotient(s["fresh_wall_s"], s["incremental_wall_s"], s["speedup"]),
+            "",
+            "info",
+        ),
+        (
+            "  cells measured / carried over (fresh: measured)",
+            f"{'/'.join(map(str, s['measured']))} / {'/'.join(map(str, s['carried']))} "
+            f"(fresh {'/'.join(map(str, s['fresh_measured']))})",
+            "",
+            "info",
+        ),
+        (
+            "  verdicts, incremental and fresh",
+            "equal" if s["same_verdicts"] else "DIFFER",
+            "equal",
+            verdict(s["same_verdicts"]),
+        ),
     ]
 
 
 def _explain_rows(s: dict) -> list[tuple[str, str, str, str]]:
     return [
-        ("explain, reported combination, empty folder",
-         f"{seconds(s['empty_wall_s'])}, {'/'.join(map(str, s['empty_cells']))} cells",
-         "<= 2 min", verdict(s["met"])),
-        ("explain, the same when the records decide",
-         f"{seconds(s['recorded_wall_s'])}, {'/'.join(map(str, s['recorded_cells']))} cells",
-         "0 cells", verdict(s["recorded_cells"] == [0])),
+        (
+            "explain, reported combination, empty folder",
+            f"{seconds(s['empty_wall_s'])}, {'/'.join(map(str, s['empty_cells']))} cells",
+            "<= 2 min",
+            verdict(s["met"]),
+        ),
+        (
+            "explain, the same when the records decide",
+            f"{seconds(s['recorded_wall_s'])}, {'/'.join(map(str, s['recorded_cells']))} cells",
+            "0 cells",
+            verdict(s["recorded_cells"] == [0]),
+        ),
     ]
 
 
 def _site_rows(s: dict) -> list[tuple[str, str, str, str]]:
     rows = []
     for size in s["sizes"]:
-        value = (f"build {seconds(size['build_s'])}, peak RSS {size['peak_rss_mb']} MB "
-                 f"(traced {size['peak_traced_mb']} MB), usable {seconds(size['usable_s'])}")
+        value = (
+            f"build {seconds(size['build_s'])}, peak RSS {size['peak_rss_mb']} MB "
+            f"(traced {size['peak_traced_mb']} MB), usable {seconds(size['usable_s'])}"
+        )
         rows.append((f"site, {size['records']} records", value, "", "info"))
     if rows:  # the targets are for the largest size
-        target = (f"build <= {seconds(s['target_build_s'])}, "
-                  f"usable <= {seconds(s['target_usable_s'])}")
+        target = (
+            f"build <= {seconds(s['target_build_s'])}, usable <= {seconds(s['target_usable_s'])}"
+        )
         result = f"{verdict(s.get('build_met'))}, {verdict(s.get('usable_met'))}"
         rows[-1] = (*rows[-1][:2], target, result)
     growth = s.get("growth")
     if growth:
-        rows.append((f"site growth, records x{growth['records_ratio']:g}",
-                     ", ".join(f"{key.rsplit('_', 1)[0]} {times(g['ratio'])} (n^{g['exponent']})"
-                               for key, g in growth.items()
-                               if key != "records_ratio" and g["ratio"] is not None),
-                     "", "info"))
+        rows.append(
+            (
+                f"site growth, records x{growth['records_ratio']:g}",
+                ", ".join(
+                    f"{key.rsplit('_', 1)[0]} {times(g['ratio'])} (n^{g['exponent']})"
+                    for key, g in growth.items()
+                    if key != "records_ratio" and g["ratio"] is not None
+                ),
+                "",
+                "info",
+            )
+        )
     return rows
 
 
@@ -856,12 +1086,18 @@ def machine_info() -> dict:
     from matrix.measure import browser
 
     chromium = browser.find()
-    return {"cores": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(), "cpu": _cpu_model(),
-            "nox": dist("nox"), "uv": _output(["uv", "--version"]).removeprefix("uv ") or None,
-            "virtualenv": dist("virtualenv"), "playwright": dist("playwright"),
-            "chromium": _output([chromium, "--version"]) if chromium else None,
-            "load_at_start": os.getloadavg()}
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "nox": dist("nox"),
+        "uv": _output(["uv", "--version"]).removeprefix("uv ") or None,
+        "virtualenv": dist("virtualenv"),
+        "playwright": dist("playwright"),
+        "chromium": _output([chromium, "--version"]) if chromium else None,
+        "load_at_start": os.getloadavg(),
+    }
 
 
 def _cpu_model() -> str | None:
@@ -874,18 +1110,37 @@ def _cpu_model() -> str | None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, help="repetitions of every section (default: "
-                        + ", ".join(f"{k} {v}" for k, v in DEFAULT_REPS.items()) + ")")
-    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS),
-                        help="the sections to run (default: all)")
+    parser.add_argument(
+        "--reps",
+        type=int,
+        help="repetitions of every section (default: "
+        + ", ".join(f"{k} {v}" for k, v in DEFAULT_REPS.items())
+        + ")",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SECTIONS,
+        default=list(SECTIONS),
+        help="the sections to run (default: all)",
+    )
     parser.add_argument("--cells", type=int, help="use only the first N cells of bench.toml")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000],
-                        help="record counts of the site section (default: %(default)s)")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1000, 10000],
+        help="record counts of the site section (default: %(default)s)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.json")
     # Not .nox/bench: that is the bench session's own env.
-    parser.add_argument("--work", type=Path, default=ROOT / ".nox" / "bench-work",
-                        help="scratch folder, on the same filesystem as uv's cache so envs "
-                             "are linked from it (default: .nox/bench-work)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=ROOT / ".nox" / "bench-work",
+        help="scratch folder, on the same filesystem as uv's cache so envs "
+        "are linked from it (default: .nox/bench-work)",
+    )
     args = parser.parse_args(argv)
     if args.reps is not None and args.reps < 1:
         parser.error("--reps must be at least 1")
@@ -896,25 +1151,31 @@ def run(args: argparse.Namespace) -> dict:
     """Every chosen section: raw samples and summaries."""
     reps = {k: args.reps or v for k, v in DEFAULT_REPS.items()}
     cells = bench_cells()
-    chosen = tuple(cells[:args.cells] if args.cells else cells)
-    ctx = Context(work=args.work.absolute(), env=child_env(), cells=chosen,
-                  all_cells=len(chosen) == len(cells))
+    chosen = tuple(cells[: args.cells] if args.cells else cells)
+    ctx = Context(
+        work=args.work.absolute(),
+        env=child_env(),
+        cells=chosen,
+        all_cells=len(chosen) == len(cells),
+    )
     samples: dict = {}
     summary: dict = {}
     if {"overhead", "naive"} & set(args.only):
         with_naive = "naive" in args.only
-        samples["cells"] = measure_cells(ctx, reps["naive" if with_naive else "overhead"],
-                                         with_naive)
+        samples["cells"] = measure_cells(
+            ctx, reps["naive" if with_naive else "overhead"], with_naive
+        )
         if "overhead" in args.only:
             summary["overhead"] = summarise_overhead(samples["cells"]["product"])
         if with_naive:
-            summary["naive"] = summarise_naive(samples["cells"]["product"],
-                                               samples["cells"]["naive"])
+            summary["naive"] = summarise_naive(
+                samples["cells"]["product"], samples["cells"]["naive"]
+            )
     if "parallel" in args.only:
         samples["parallel"] = measure_parallel(ctx, reps["parallel"])
-        summary["parallel"] = summarise_parallel(samples["parallel"]["sequential"],
-                                                 samples["parallel"]["parallel"],
-                                                 os.cpu_count() or 1)
+        summary["parallel"] = summarise_parallel(
+            samples["parallel"]["sequential"], samples["parallel"]["parallel"], os.cpu_count() or 1
+        )
     if "site" in args.only:
         samples["site"] = measure_site(ctx, reps["site"], args.sizes)
         summary["site"] = summarise_site(samples["site"])
@@ -930,8 +1191,13 @@ def run(args: argparse.Namespace) -> dict:
     if "plugin" in args.only:
         samples["plugin"] = plugin_bench.measure(ctx.work, ctx.env, reps["plugin"])
         summary["plugin"] = {k: v for k, v in samples["plugin"].items() if k != "samples"}
-    return {"cells": list(chosen), "reps": reps, "pyenv_version": ctx.env.get("PYENV_VERSION"),
-            "summary": summary, "samples": samples}
+    return {
+        "cells": list(chosen),
+        "reps": reps,
+        "pyenv_version": ctx.env.get("PYENV_VERSION"),
+        "summary": summary,
+        "samples": samples,
+    }
 
 
 def failed_runs(samples: dict) -> list[str]:
@@ -964,13 +1230,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     total = round(time.perf_counter() - started, 1)
     rows = table_rows(result["summary"]) + [("total bench time", seconds(total), "", "info")]
     print(format_table(("measure", "medians", "target", "result"), rows))
-    report = {"schema": 1, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "total_s": total, "machine": machine, "failed_runs": failed,
-              **{k: v for k, v in result.items() if k != "samples"},
-              "samples": _jsonable(result["samples"])}
+    report = {
+        "schema": 1,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "total_s": total,
+        "machine": machine,
+        "failed_runs": failed,
+        **{k: v for k, v in result.items() if k != "samples"},
+        "samples": _jsonable(result["samples"]),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"[bench] written to {args.out}" + (f"; FAILED runs: {', '.join(failed)}" if failed else ""))
+    print(
+        f"[bench] written to {args.out}" + (f"; FAILED runs: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

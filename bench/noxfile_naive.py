@@ -51,9 +51,15 @@ SCENARIOS: dict[str, tuple[tuple[str, ...], ...]] = {
     "driver-only": ((DRIVER, INTEGRATION, UNIT),),
     "isolated": ((E2E,), ASYNC_ONLY),
 }
-SHORT = {"pytest": "pytest", "pytest-asyncio": "asyncio", "pytest-playwright": "sync",
-         "pytest-playwright-asyncio": "async", "playwright": "pw", "pytest-cov": "cov",
-         "coverage": "coverage"}
+SHORT = {
+    "pytest": "pytest",
+    "pytest-asyncio": "asyncio",
+    "pytest-playwright": "sync",
+    "pytest-playwright-asyncio": "async",
+    "playwright": "pw",
+    "pytest-cov": "cov",
+    "coverage": "coverage",
+}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -98,11 +104,15 @@ class Case:
 
 def scenarios_for(pins: dict[str, str]) -> list[str]:
     """The scenarios that fit a cell: Playwright ones need Playwright, -cov ones pytest-cov."""
-    with_playwright = any(d in pins for d in ("playwright", "pytest-playwright",
-                                              "pytest-playwright-asyncio"))
-    return [name for name in SCENARIOS
-            if name == "control" or (with_playwright and (
-                "pytest-cov" in pins or not name.endswith("-cov")))]
+    with_playwright = any(
+        d in pins for d in ("playwright", "pytest-playwright", "pytest-playwright-asyncio")
+    )
+    return [
+        name
+        for name in SCENARIOS
+        if name == "control"
+        or (with_playwright and ("pytest-cov" in pins or not name.endswith("-cov")))
+    ]
 
 
 def read_cases(config: Path) -> list[Case]:
@@ -113,8 +123,10 @@ def read_cases(config: Path) -> list[Case]:
     for table in cells:
         pins = {k: str(v) for k, v in table.items() if k != "python"}
         ordered = tuple(sorted(pins.items(), key=lambda kv: order.index(kv[0])))
-        cases += [Case(python=str(table["python"]), pins=ordered, scenario=name)
-                  for name in scenarios_for(pins)]
+        cases += [
+            Case(python=str(table["python"]), pins=ordered, scenario=name)
+            for name in scenarios_for(pins)
+        ]
     return cases
 
 
@@ -140,11 +152,19 @@ def probe(session: nox.Session, case: str) -> None:
     for index, paths in enumerate(case.runs, 1):
         started = time.perf_counter()
         # Exit code 1 is failing tests: a result (the loop bug), not a broken session.
-        session.run("pytest", *pytest_args(case, paths, out / case.id / f"junit-{index}.xml"),
-                    env=probe_env(tmp), success_codes=[0, 1])
+        session.run(
+            "pytest",
+            *pytest_args(case, paths, out / case.id / f"junit-{index}.xml"),
+            env=probe_env(tmp),
+            success_codes=[0, 1],
+        )
         with (out / "timings.jsonl").open("a") as f:
-            f.write(json.dumps({"case": case.id, "run": index,
-                                "seconds": time.perf_counter() - started}) + "\n")
+            f.write(
+                json.dumps(
+                    {"case": case.id, "run": index, "seconds": time.perf_counter() - started}
+                )
+                + "\n"
+            )
 
 
 def copy_probe(case: Case, tmp: Path) -> Path:
@@ -153,15 +173,23 @@ def copy_probe(case: Case, tmp: Path) -> Path:
     project = tmp / "project"
     shutil.rmtree(project, ignore_errors=True)
     for layer in dict.fromkeys([PROBES / "control", PROBES / case.probe]):
-        shutil.copytree(layer, project, symlinks=False, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+        shutil.copytree(
+            layer,
+            project,
+            symlinks=False,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"),
+        )
     return project
 
 
 def probe_env(tmp: Path) -> dict[str, str]:
     """What the matrix sets for a probe: the Chromium to launch, no downloads, no bytecode."""
-    env = {"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1",
-           "COVERAGE_FILE": str(tmp / ".coverage")}
+    env = {
+        "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "COVERAGE_FILE": str(tmp / ".coverage"),
+    }
     chromium = os.environ.get("MATRIX_CHROMIUM") or shutil.which("chromium")
     if chromium:
         env["MATRIX_CHROMIUM"] = chromium

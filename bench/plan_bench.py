@@ -29,16 +29,28 @@ def baseline_checkout(work: Path) -> Path | None:
     target = work / "baseline"
     if (target / "noxfile.py").is_file():
         return target
-    done = subprocess.run(["git", "worktree", "add", "--force", "--detach", str(target), BASELINE],
-                          cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "worktree", "add", "--force", "--detach", str(target), BASELINE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return target if done.returncode == 0 else None
 
 
 def listing_seconds(root: Path, env: dict[str, str]) -> tuple[float, int]:
     """Wall time of ``nox -l -t cells --json`` in ``root``, and how many cells it listed."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "nox", "-l", "-t", "cells", "--json"], cwd=root,
-                          env=env, capture_output=True, text=True, check=False, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "nox", "-l", "-t", "cells", "--json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     took = time.perf_counter() - start
     return round(took, 3), done.stdout.count('"session"') if done.returncode == 0 else -1
 
@@ -46,9 +58,15 @@ def listing_seconds(root: Path, env: dict[str, str]) -> tuple[float, int]:
 def cell_start_seconds(root: Path, env: dict[str, str], cell_id: str) -> float | None:
     """Seconds from starting ``python -m matrix cell`` to its first echoed command."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "matrix", "cell", cell_id, "--fresh"],
-                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matrix", "cell", cell_id, "--fresh"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     took = None
     try:
         for line in proc.stderr:
@@ -62,8 +80,15 @@ def cell_start_seconds(root: Path, env: dict[str, str], cell_id: str) -> float |
 
 
 def first_cell(root: Path, env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "nox", "-l", "-t", "cells", "--json"], cwd=root,
-                          env=env, capture_output=True, text=True, check=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "nox", "-l", "-t", "cells", "--json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
     import json
 
     return json.loads(done.stdout)[0]["call_spec"]["cell"]
@@ -72,20 +97,27 @@ def first_cell(root: Path, env: dict[str, str]) -> str:
 def measure(work: Path, env: dict[str, str], reps: int) -> dict:
     """Samples of every measure, before and after, alternating within each repetition."""
     sides = {"after": ROOT, "before": baseline_checkout(work)}
-    samples: dict[str, dict[str, list]] = {side: {"list_cold": [], "list_warm": [],
-                                                  "cell_start": [], "cells": []}
-                                           for side, root in sides.items() if root}
-    for rep in range(reps):
+    samples: dict[str, dict[str, list]] = {
+        side: {"list_cold": [], "list_warm": [], "cell_start": [], "cells": []}
+        for side, root in sides.items()
+        if root
+    }
+    for _rep in range(reps):
         for side, found in samples.items():
             out = work / f"plan-{side}"
             shutil.rmtree(out, ignore_errors=True)
-            mine = {**env, "MATRIX_PROFILE": "full", "MATRIX_OUT": str(out),
-                    "MATRIX_ENVS": str(work / "plan-envs")}
+            mine = {
+                **env,
+                "MATRIX_PROFILE": "full",
+                "MATRIX_OUT": str(out),
+                "MATRIX_ENVS": str(work / "plan-envs"),
+            }
             cold, cells = listing_seconds(sides[side], mine)
             warm, _ = listing_seconds(sides[side], mine)
             found["list_cold"].append(cold)
             found["list_warm"].append(warm)
             found["cells"].append(cells)
-            found["cell_start"].append(cell_start_seconds(sides[side], mine,
-                                                          first_cell(sides[side], mine)))
+            found["cell_start"].append(
+                cell_start_seconds(sides[side], mine, first_cell(sides[side], mine))
+            )
     return samples

@@ -25,13 +25,40 @@ def _env(work: Path, env: dict[str, str]) -> Path:
     """The env with the pins and the plugin's wheel."""
     wheel_dir, venv = work / "plugin-wheel", work / "plugin-env"
     shutil.rmtree(wheel_dir, ignore_errors=True)
-    subprocess.run(["uv", "build", "--wheel", "--quiet", "-o", str(wheel_dir), str(ROOT / "plugin")],
-                   check=True, env=env)
-    subprocess.run(["uv", "venv", "--quiet", "--clear", "--python", "3.13", "--no-python-downloads",
-                    str(venv)], check=True, env=env)
+    subprocess.run(
+        ["uv", "build", "--wheel", "--quiet", "-o", str(wheel_dir), str(ROOT / "plugin")],
+        check=True,
+        env=env,
+    )
+    subprocess.run(
+        [
+            "uv",
+            "venv",
+            "--quiet",
+            "--clear",
+            "--python",
+            "3.13",
+            "--no-python-downloads",
+            str(venv),
+        ],
+        check=True,
+        env=env,
+    )
     python = venv / "bin" / "python"
-    subprocess.run(["uv", "pip", "install", "--quiet", "--python", str(python), *PINS,
-                    *map(str, wheel_dir.glob("*.whl"))], check=True, env=env)
+    subprocess.run(
+        [
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            *PINS,
+            *map(str, wheel_dir.glob("*.whl")),
+        ],
+        check=True,
+        env=env,
+    )
     return python
 
 
@@ -50,8 +77,13 @@ def _suite(work: Path) -> Path:
 
 def _once(python: Path, project: Path, env: dict[str, str], *args: str) -> tuple[float, str, int]:
     start = time.perf_counter()
-    done = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=project, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     return time.perf_counter() - start, done.stdout, done.returncode
 
 
@@ -70,8 +102,14 @@ def measure(work: Path, env: dict[str, str], reps: int) -> dict:
             failed += code != 0
             silent &= side == "without" or "loop-compat" not in out
     medians = {side: statistics.median(values) for side, values in samples.items()}
-    return {"samples": samples, "median_with": medians["with"],
-            "median_without": medians["without"],
-            "ratio": medians["with"] / medians["without"] if medians["without"] else None,
-            "silent": silent, "failed_runs": failed, "tests": 7 * COPIES,
-            "returncode": 1 if failed else 0, "label": "plugin overhead"}
+    return {
+        "samples": samples,
+        "median_with": medians["with"],
+        "median_without": medians["without"],
+        "ratio": medians["with"] / medians["without"] if medians["without"] else None,
+        "silent": silent,
+        "failed_runs": failed,
+        "tests": 7 * COPIES,
+        "returncode": 1 if failed else 0,
+        "label": "plugin overhead",
+    }

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix import log, masking, options, tasks
+from matrix.define import scenarios
 from matrix.errors import ConfigError, MatrixError, OutputError
 from matrix.measure import command
-from matrix.define import scenarios
 from matrix.publish import regress
 from matrix.results import store
 
@@ -48,9 +48,11 @@ per scenario), logs/<cell>/ (each scenario's full log) and site/index.html (the 
 _ROLE = re.compile(r":[a-z]+:`(~?)([^`]+)`")
 #: A parenthesis that only names an internal module: nothing a user can act on.
 _MODULE_ASIDE = re.compile(r"(\s*)\((?::[a-z]+:)?`{1,2}~?matrix\.[\w.]+`{1,2}\)(\S*) ?")
-PREVIOUS_HELP = ("earlier results (a results folder, results.jsonl or a published results.json; "
-                 "default $MATRIX_PREVIOUS) whose records are carried over where a cell resolves "
-                 "to the same installation")
+PREVIOUS_HELP = (
+    "earlier results (a results folder, results.jsonl or a published results.json; "
+    "default $MATRIX_PREVIOUS) whose records are carried over where a cell resolves "
+    "to the same installation"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,8 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     carry = args.previous if args.func in (cmd_run, cmd_cell) else None  # not report's
     args.settings = options.read(verbosity=args.verbose - args.quiet, previous=carry)
-    log.configure(verbosity=args.settings.verbosity,
-                  github_actions=args.settings.github_actions)
+    log.configure(verbosity=args.settings.verbosity, github_actions=args.settings.github_actions)
     streams = sys.stdout, sys.stderr
     _mask_console(args.settings.secrets)
     try:
@@ -98,9 +99,11 @@ def _read_stdin(args: argparse.Namespace) -> None:
     try:
         args.text = [data.decode("utf-8")]
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"standard input is not UTF-8 text (byte {exc.start + 1}); convert "
-                          "the log to UTF-8 (iconv -t utf-8) or paste the error line "
-                          "itself.") from None
+        raise ConfigError(
+            f"standard input is not UTF-8 text (byte {exc.start + 1}); convert "
+            "the log to UTF-8 (iconv -t utf-8) or paste the error line "
+            "itself."
+        ) from None
 
 
 def _mask_console(secrets: frozenset[str]) -> None:
@@ -111,29 +114,39 @@ def _mask_console(secrets: frozenset[str]) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="loop-compat", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="loop-compat",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
-    parser.add_argument("-q", "--quiet", action="count", default=0,
-                        help="warnings and errors only")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="warnings and errors only")
     sub = parser.add_subparsers(required=True, metavar="command")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         # ``loop-compat <name> --help`` opens with the same words as the list of commands
         return sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
 
-    cmd = command("run", help="run every cell of the profile, then status and the report "
-                  "(what nox -s matrix does)")
-    cmd.add_argument("--fresh", action="store_true",
-                     help="run even cells already recorded; carry nothing over")
+    cmd = command(
+        "run",
+        help="run every cell of the profile, then status and the report (what nox -s matrix does)",
+    )
+    cmd.add_argument(
+        "--fresh", action="store_true", help="run even cells already recorded; carry nothing over"
+    )
     cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_run)
     cmd = command("cell", help="run one cell of the plan (what each nox cell session does)")
     cmd.add_argument("cell_id")
-    cmd.add_argument("--scenario", action="append", choices=scenarios.NAMES,
-                     help="run only this scenario (and the control); repeatable")
-    cmd.add_argument("--fresh", action="store_true",
-                     help="run even if already recorded; carry nothing over")
+    cmd.add_argument(
+        "--scenario",
+        action="append",
+        choices=scenarios.NAMES,
+        help="run only this scenario (and the control); repeatable",
+    )
+    cmd.add_argument(
+        "--fresh", action="store_true", help="run even if already recorded; carry nothing over"
+    )
     cmd.add_argument("--previous", type=Path, help=PREVIOUS_HELP)
     cmd.set_defaults(func=cmd_cell)
     cmd = command("list", help="list the planned cells")
@@ -144,34 +157,52 @@ def _parser() -> argparse.ArgumentParser:
     cmd = command("status", help="print progress and the outcome of every recorded cell")
     cmd.set_defaults(func=cmd_status)
     cmd = command("releases", help="ask the package index for releases; write the snapshot")
-    cmd.add_argument("--since", default="2023-01-01", help="oldest upload date kept (default %(default)s)")
+    cmd.add_argument(
+        "--since", default="2023-01-01", help="oldest upload date kept (default %(default)s)"
+    )
     cmd.set_defaults(func=cmd_releases)
     cmd = command("merge", help="merge results folders (shards, runs) into one")
     cmd.add_argument("sources", nargs="+", type=Path, help="results folders or results.jsonl files")
-    cmd.add_argument("--out", type=Path, help="the merged results folder (default: $MATRIX_OUT or reports)")
+    cmd.add_argument(
+        "--out", type=Path, help="the merged results folder (default: $MATRIX_OUT or reports)"
+    )
     cmd.set_defaults(func=cmd_merge)
-    cmd = command("regressions", help="plan the regression issues (open, comment, "
-                  "reopen, close) from the previous run and this one")
+    cmd = command(
+        "regressions",
+        help="plan the regression issues (open, comment, "
+        "reopen, close) from the previous run and this one",
+    )
     regress.add_arguments(cmd)
     cmd.set_defaults(func=regress.run)
     cmd = command("report", help="build the static site from the records")
     cmd.add_argument("--previous", type=Path, help="results of a previous run to compare with")
     cmd.add_argument("--site", type=Path, help="site folder (default: <results>/site)")
-    cmd.add_argument("--reference", action="store_true",
-                     help="build the page of the reference dataset shipped in the package "
-                          "(into <results>/site unless --site says otherwise)")
+    cmd.add_argument(
+        "--reference",
+        action="store_true",
+        help="build the page of the reference dataset shipped in the package "
+        "(into <results>/site unless --site says otherwise)",
+    )
     cmd.set_defaults(func=cmd_report)
-    cmd = command("reference", help="pack a results folder of the reference profile "
-                  "into the package's reference dataset (what nox -s reference ends with)")
+    cmd = command(
+        "reference",
+        help="pack a results folder of the reference profile "
+        "into the package's reference dataset (what nox -s reference ends with)",
+    )
     cmd.add_argument("results", type=Path, help="the results folder the reference profile ran into")
     cmd.set_defaults(func=cmd_reference)
     for name in SEARCH_COMMANDS:
         module = importlib.import_module(f"matrix.search.{name}")
-        cmd = sub.add_parser(name, help=module.HELP, description=_description(module),
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=_description(module),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(cmd)
-        cmd.set_defaults(func=_searching(module.run) if name in ("bisect", "explain")
-                         else module.run)
+        cmd.set_defaults(
+            func=_searching(module.run) if name in ("bisect", "explain") else module.run
+        )
     return parser
 
 
@@ -204,8 +235,9 @@ def _role_text(match: re.Match[str]) -> str:
 
 def _searching(run):
     """A search command (bisect, explain), given the run options built here, once."""
-    return lambda args: run(args, tasks.search_options(args.settings, timeout=args.timeout,
-                                                       reruns=args.reruns))
+    return lambda args: run(
+        args, tasks.search_options(args.settings, timeout=args.timeout, reruns=args.reruns)
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -240,8 +272,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     the_plan = tasks.load_plan(args.settings)
-    log.answer(f"{the_plan.profile.source}: profile '{the_plan.profile.name}' is valid, "
-               f"{len(the_plan.cells)} cells")
+    log.answer(
+        f"{the_plan.profile.source}: profile '{the_plan.profile.name}' is valid, "
+        f"{len(the_plan.cells)} cells"
+    )
     return 0
 
 
@@ -259,8 +293,10 @@ def cmd_releases(args: argparse.Namespace) -> int:
     snapshot = releases.refresh(path, since=args.since, index=args.settings.index)
     for dist, found in snapshot.distributions.items():
         newest = found[-1]
-        log.answer(f"{dist}: {len(found)} releases, newest {newest.version} "
-                   f"(Requires-Python {newest.requires_python or 'any'})")
+        log.answer(
+            f"{dist}: {len(found)} releases, newest {newest.version} "
+            f"(Requires-Python {newest.requires_python or 'any'})"
+        )
     for skipped in snapshot.skipped:
         log.warning(f"skipped {skipped.distribution} {skipped.version}: {skipped.reason}")
     log.info(f"snapshot taken at {snapshot.taken_at} written to {path}")
@@ -275,8 +311,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    index = tasks.build_report(args.settings, previous=args.previous, site_dir=args.site,
-                               reference=args.reference)
+    index = tasks.build_report(
+        args.settings, previous=args.previous, site_dir=args.site, reference=args.reference
+    )
     log.info(f"report written to {index}")
     return 0
 

@@ -64,19 +64,36 @@ class OutputError(MatrixError):
 
     return_code = 7
     #: errno values that mean "this machine cannot take the output", never a defect here.
-    ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
-                        errno.ENOTDIR, errno.EEXIST, errno.EISDIR})
+    ERRNOS = frozenset(
+        {
+            errno.ENOSPC,
+            errno.EDQUOT,
+            errno.EROFS,
+            errno.EACCES,
+            errno.EPERM,
+            errno.ENOTDIR,
+            errno.EEXIST,
+            errno.EISDIR,
+        }
+    )
 
     @classmethod
-    def from_os_error(cls, exc: OSError, doing: str,
-                      kept: str = "everything written before is kept") -> OutputError:
+    def from_os_error(
+        cls, exc: OSError, doing: str, kept: str = "everything written before is kept"
+    ) -> OutputError:
         """One sentence for a failed write while ``doing`` (e.g. "writing the site")."""
         where = f" ({exc.filename})" if exc.filename else ""
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return cls(f"no space left on the device while {doing}{where}; free some space "
-                       f"and rerun: {kept}.")
+            return cls(
+                f"no space left on the device while {doing}{where}; free some space "
+                f"and rerun: {kept}."
+            )
         if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-            return cls(f"{exc.filename or 'a path'} is a file where a folder is needed while "
-                       f"{doing}; point MATRIX_OUT (or --site) at a folder: {kept}.")
-        return cls(f"{exc.filename or 'the output'} cannot be written ({exc.strerror}) while "
-                   f"{doing}; make it writable or point MATRIX_OUT at another folder: {kept}.")
+            return cls(
+                f"{exc.filename or 'a path'} is a file where a folder is needed while "
+                f"{doing}; point MATRIX_OUT (or --site) at a folder: {kept}."
+            )
+        return cls(
+            f"{exc.filename or 'the output'} cannot be written ({exc.strerror}) while "
+            f"{doing}; make it writable or point MATRIX_OUT at another folder: {kept}."
+        )

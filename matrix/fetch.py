@@ -47,8 +47,13 @@ class Reply:
     data: bytes
 
 
-def get(request: urllib.request.Request | str, *, deadline: float | None = None,
-        cap: int | None = None, read_timeout: float = 20.0) -> Reply:
+def get(
+    request: urllib.request.Request | str,
+    *,
+    deadline: float | None = None,
+    cap: int | None = None,
+    read_timeout: float = 20.0,
+) -> Reply:
     """GET ``request`` within ``deadline`` seconds, reading at most ``cap`` bytes.
 
     ``urllib.error.HTTPError`` (a reply with an error status) is raised as urlopen raises
@@ -81,8 +86,10 @@ def _fetch(request, ends: float, cap: int, read_timeout: float) -> Reply:
         while chunk := response.read(_CHUNK):
             size += len(chunk)
             if size > cap:
-                raise TooLarge(f"the reply is larger than {cap // 2**20 or cap} "
-                             f"{'MB' if cap >= 2**20 else 'bytes'}, the most read")
+                raise TooLarge(
+                    f"the reply is larger than {cap // 2**20 or cap} "
+                    f"{'MB' if cap >= 2**20 else 'bytes'}, the most read"
+                )
             if time.monotonic() > ends:
                 raise Failed("no whole reply within the deadline")
             chunks.append(chunk)

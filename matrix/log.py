@@ -69,8 +69,9 @@ def answer(text: str) -> None:
 #: What a terminal or a GitHub page would obey rather than show: C0 and C1 controls (ESC
 #: starts the sequences that set a title or clear the screen), DEL, and the Unicode
 #: controls that reorder or split lines (bidi overrides, line and paragraph separators).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029"
-                      "\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 _BREAKS = re.compile("[\n\t]")
 
 

@@ -32,14 +32,18 @@ MASK = "***"
 #: Shorter values are not masked: replacing every "1" or "on" would destroy the logs.
 MIN_SECRET = 4
 #: A name piece that marks a variable as secret (AWS_SECRET_ACCESS_KEY, GH_PAT, SENTRY_DSN...).
-_SECRET_PART = re.compile(r"KEY|SECRET|TOKEN|PASS|CREDENTIAL|PRIVATE|AUTH|COOKIE|SESSION|DSN",
-                          re.I)
+_SECRET_PART = re.compile(r"KEY|SECRET|TOKEN|PASS|CREDENTIAL|PRIVATE|AUTH|COOKIE|SESSION|DSN", re.I)
 _SECRET_WORD = re.compile(r"(?:^|_)PAT(?:_|$)", re.I)  # PAT as a word: not PATH, PATTERN
 #: Names that look secret but hold what a desktop session or nox sets: never credentials.
 #: (nox's NOX_CURRENT_SESSION holds a session name such as "tests": masked, every path with
 #: a tests/ folder in it would be cut from the logs.)
-NOT_SECRET = ("XDG_SESSION_*", "DBUS_SESSION_BUS_ADDRESS", "SESSION_MANAGER", "SSH_AUTH_SOCK",
-              "NOX_*")
+NOT_SECRET = (
+    "XDG_SESSION_*",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "SESSION_MANAGER",
+    "SSH_AUTH_SOCK",
+    "NOX_*",
+)
 #: Values of the suites' environment shorter than this are not masked (``true``, ``:0``,
 #: a user name of a few letters would cut every line they happen to appear in).
 MIN_ENV_VALUE = 8
@@ -55,14 +59,43 @@ _URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@", re.I)
 #: What every suite and probe gets: a run, locale, temp folder, terminal, proxies and
 #: certificates, the display, and the browser and interpreter settings the product uses.
 ALLOWED = (
-    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ",
-    "TMPDIR", "TEMP", "TMP", "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "CI",
-    "http_proxy", "https_proxy", "no_proxy", "all_proxy",
-    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
-    "DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR",
-    "MATRIX_CHROMIUM", "PLAYWRIGHT_BROWSERS_PATH", "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD",
-    "PYENV_ROOT", "PYENV_VERSION", "UV_CACHE_DIR",
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "LC_*",
+    "TZ",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "TERM",
+    "COLORTERM",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "CI",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XDG_RUNTIME_DIR",
+    "MATRIX_CHROMIUM",
+    "PLAYWRIGHT_BROWSERS_PATH",
+    "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD",
+    "PYENV_ROOT",
+    "PYENV_VERSION",
+    "UV_CACHE_DIR",
 )
 
 
@@ -91,10 +124,13 @@ def environment_values(environ: Mapping[str, str], pass_env: Iterable[str] = ())
     ``HOME``: masked, every file name in a traceback would go), not a common word or
     version, and not of a :data:`DESCRIPTIVE` setting."""
     return frozenset(
-        value for name, value in allowed_environ(environ, pass_env).items()
-        if len(value.strip()) >= MIN_ENV_VALUE and not _is_path(value)
+        value
+        for name, value in allowed_environ(environ, pass_env).items()
+        if len(value.strip()) >= MIN_ENV_VALUE
+        and not _is_path(value)
         and not _COMMON.fullmatch(value.strip())
-        and not any(fnmatch.fnmatchcase(name, p) for p in DESCRIPTIVE))
+        and not any(fnmatch.fnmatchcase(name, p) for p in DESCRIPTIVE)
+    )
 
 
 def _is_path(value: str) -> bool:
@@ -107,8 +143,11 @@ def allowed_environ(environ: Mapping[str, str], pass_env: Iterable[str] = ()) ->
     """The part of ``environ`` a suite may see: :data:`ALLOWED` and the ``pass-env``
     names or fnmatch patterns (case-sensitive, as variable names are)."""
     patterns = (*ALLOWED, *pass_env)
-    return {name: value for name, value in environ.items()
-            if any(fnmatch.fnmatchcase(name, p) for p in patterns)}
+    return {
+        name: value
+        for name, value in environ.items()
+        if any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    }
 
 
 def _forms(value: str) -> set[str]:
@@ -117,10 +156,22 @@ def _forms(value: str) -> set[str]:
     script = as_json
     for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
         script = script.replace(char, escape)
-    entities = (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                .replace('"', "&#34;").replace("'", "&#39;"))
-    return {value, as_json, json.dumps(value)[1:-1], script, entities,
-            html.escape(value, quote=False), html.escape(value, quote=True)}
+    entities = (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
+    return {
+        value,
+        as_json,
+        json.dumps(value)[1:-1],
+        script,
+        entities,
+        html.escape(value, quote=False),
+        html.escape(value, quote=True),
+    }
 
 
 @lru_cache(maxsize=8)
@@ -143,7 +194,8 @@ def mask(text: str, values: frozenset[str]) -> str:
     if not values or not text:
         return text
     return mask_bytes(text.encode("utf-8", "surrogateescape"), values).decode(
-        "utf-8", "surrogateescape")
+        "utf-8", "surrogateescape"
+    )
 
 
 def mask_data(data: Any, values: frozenset[str]) -> Any:

@@ -41,11 +41,18 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = tuple(
     Setting(field=name, env=s["env"], default=s.get("default"), help=s["help"])
-    for name, s in tomllib.loads((PACKAGE / "settings.toml").read_text(encoding="utf-8")).items())
+    for name, s in tomllib.loads((PACKAGE / "settings.toml").read_text(encoding="utf-8")).items()
+)
 BY_ENV = {s.env: s for s in SETTINGS}
 #: Settings a record's ``repro`` command must carry to rerun the same cell.
-REPRO_SETTINGS = ("MATRIX_CONFIG", "MATRIX_PROFILE", "MATRIX_OUT", "MATRIX_SUITE",
-                  "MATRIX_SUITE_REQUIREMENTS", "MATRIX_SUITE_INSTALL")
+REPRO_SETTINGS = (
+    "MATRIX_CONFIG",
+    "MATRIX_PROFILE",
+    "MATRIX_OUT",
+    "MATRIX_SUITE",
+    "MATRIX_SUITE_REQUIREMENTS",
+    "MATRIX_SUITE_INSTALL",
+)
 #: Values of a yes/no setting that mean no (anything else means yes).
 FALSE = frozenset({"false", "0", "no", "off"})
 
@@ -83,8 +90,9 @@ class Options:
     @property
     def browsers_path(self) -> Path:
         """Where Playwright keeps the browsers it downloaded."""
-        return Path(self.environ.get("PLAYWRIGHT_BROWSERS_PATH")
-                    or self.home / ".cache" / "ms-playwright")
+        return Path(
+            self.environ.get("PLAYWRIGHT_BROWSERS_PATH") or self.home / ".cache" / "ms-playwright"
+        )
 
     @functools.cached_property
     def secrets(self) -> frozenset[str]:
@@ -116,8 +124,11 @@ class Options:
             config, profile = definition
             pairs = {"MATRIX_CONFIG": config, "MATRIX_PROFILE": profile, "MATRIX_OUT": self.out}
         else:
-            values = {"MATRIX_CONFIG": self.config, "MATRIX_OUT": self.out,
-                      "MATRIX_SUITE": self.suite}
+            values = {
+                "MATRIX_CONFIG": self.config,
+                "MATRIX_OUT": self.out,
+                "MATRIX_SUITE": self.suite,
+            }
             pairs = {k: values.get(k) or v for k in REPRO_SETTINGS if (v := self.given(k))}
         return "".join(f"{k}={shlex.quote(str(v))} " for k, v in pairs.items())
 
@@ -126,22 +137,27 @@ class Options:
         return {**self.environ, "MATRIX_RUN_ID": self.run_id, **extra}
 
 
-def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0,
-         **overrides) -> Options:
+def read(environ: Mapping[str, str] | None = None, *, verbosity: int = 0, **overrides) -> Options:
     """The options from ``environ`` (the process environment by default) and ``overrides``
     (command-line values by field name, which win; None means "not given")."""
     env = dict(os.environ if environ is None else environ)
     raw = {s.field: env.get(s.env) or s.default for s in SETTINGS}
     raw.update({k: v for k, v in overrides.items() if v is not None})
     return Options(
-        config=_absolute(raw["config"]), profile=raw["profile"] or None,
-        out=_absolute(raw["out"]), shard=raw["shard"] or None,
-        envs=_absolute(raw["envs"]), chromium=raw["chromium"] or None,
+        config=_absolute(raw["config"]),
+        profile=raw["profile"] or None,
+        out=_absolute(raw["out"]),
+        shard=raw["shard"] or None,
+        envs=_absolute(raw["envs"]),
+        chromium=raw["chromium"] or None,
         probes=_absolute(raw["probes"] or locations.PROBES),
-        suite=_absolute(raw["suite"]), suite_requirements=raw["suite_requirements"] or None,
+        suite=_absolute(raw["suite"]),
+        suite_requirements=raw["suite_requirements"] or None,
         suite_install=_flag(raw["suite_install"]),
-        releases=_path(raw["releases"]) or PACKAGE / "releases.json", index=raw["index"],
-        run_id=raw["run_id"] or new_run_id(), previous=_path(raw["previous"]),
+        releases=_path(raw["releases"]) or PACKAGE / "releases.json",
+        index=raw["index"],
+        run_id=raw["run_id"] or new_run_id(),
+        previous=_path(raw["previous"]),
         verbosity=verbosity,
         github_actions=env.get("GITHUB_ACTIONS") == "true",
         environ=types.MappingProxyType(env),

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matrix import locations, log
-from matrix.define import definition, plan, releases
+from matrix.define import definition, plan, releases, scenarios
 from matrix.define.cell import Cell
 from matrix.errors import EarlierResultsError, IndexUnreachable, OutputError
 from matrix.measure import runner
-from matrix.define import scenarios
 from matrix.options import Options
 from matrix.results import model, progress, sources, store
 from matrix.results.record import Outcome, Record
@@ -33,22 +32,37 @@ def load_suite(settings: Options, profile: definition.Profile):
     from matrix.measure import suite
 
     if settings.suite is not None:
-        return suite.load(settings.suite, settings.suite_requirements, settings.suite_install,
-                          settings.masked(profile.pass_env))
+        return suite.load(
+            settings.suite,
+            settings.suite_requirements,
+            settings.suite_install,
+            settings.masked(profile.pass_env),
+        )
     if profile.suite is not None:
-        return suite.load(profile.suite, profile.suite_requirements, settings.suite_install,
-                          settings.masked(profile.pass_env))
+        return suite.load(
+            profile.suite,
+            profile.suite_requirements,
+            settings.suite_install,
+            settings.masked(profile.pass_env),
+        )
     return None
 
 
-def load_plan(settings: Options, profile: definition.Profile | None = None,
-              the_suite=None) -> plan.Plan:
+def load_plan(
+    settings: Options, profile: definition.Profile | None = None, the_suite=None
+) -> plan.Plan:
     """This run's plan: written once per run and read back by every cell process."""
     profile = profile or load_profile(settings)
     if the_suite is None:
         the_suite = load_suite(settings, profile)
-    return plan.current(profile, settings.releases, settings.out, share=settings.shard,
-                        suite=the_suite.key if the_suite else "", load_snapshot=releases.load)
+    return plan.current(
+        profile,
+        settings.releases,
+        settings.out,
+        share=settings.shard,
+        suite=the_suite.key if the_suite else "",
+        load_snapshot=releases.load,
+    )
 
 
 def launcher() -> str:
@@ -57,23 +71,41 @@ def launcher() -> str:
     return "nox" if locations.in_checkout() else "loop-compat"
 
 
-def run_options(settings: Options, the_suite, *, exclude_newer: str | None, timeout: float,
-                reruns: int, repro_prefix: str | None = None,
-                pass_env: tuple[str, ...] = ()) -> runner.RunOptions:
+def run_options(
+    settings: Options,
+    the_suite,
+    *,
+    exclude_newer: str | None,
+    timeout: float,
+    reruns: int,
+    repro_prefix: str | None = None,
+    pass_env: tuple[str, ...] = (),
+) -> runner.RunOptions:
     """How cells are run: the one place run options are built (the search commands give
     their own repro prefix, which names the definition of the cells they searched)."""
     return runner.RunOptions(
-        settings=settings, suite=the_suite, timeout=timeout, reruns=reruns,
-        exclude_newer=exclude_newer, repro=launcher(), pass_env=pass_env,
-        repro_prefix=settings.repro_prefix() if repro_prefix is None else repro_prefix)
+        settings=settings,
+        suite=the_suite,
+        timeout=timeout,
+        reruns=reruns,
+        exclude_newer=exclude_newer,
+        repro=launcher(),
+        pass_env=pass_env,
+        repro_prefix=settings.repro_prefix() if repro_prefix is None else repro_prefix,
+    )
 
 
 def search_options(settings: Options, *, timeout: float, reruns: int) -> runner.RunOptions:
     """Run options for the cells a search (bisect, explain) measures: the snapshot's time
     and the suite in force (``MATRIX_SUITE``, else the profile's ``suite`` key)."""
     the_suite = load_suite(settings, None if settings.suite else load_profile(settings))
-    return run_options(settings, the_suite, exclude_newer=releases.load(settings.releases).taken_at,
-                       timeout=timeout, reruns=reruns)
+    return run_options(
+        settings,
+        the_suite,
+        exclude_newer=releases.load(settings.releases).taken_at,
+        timeout=timeout,
+        reruns=reruns,
+    )
 
 
 def earlier_records(settings: Options) -> tuple[Record, ...]:
@@ -88,8 +120,13 @@ def earlier_records(settings: Options) -> tuple[Record, ...]:
         return ()
 
 
-def run_cell(settings: Options, cell_id: str, wanted: Sequence[str] = (),
-             fresh: bool = False, earlier: Sequence[Record] | None = None) -> list[Record]:
+def run_cell(
+    settings: Options,
+    cell_id: str,
+    wanted: Sequence[str] = (),
+    fresh: bool = False,
+    earlier: Sequence[Record] | None = None,
+) -> list[Record]:
     """Measure one cell of the plan (the scenarios ``wanted``, default the profile's);
     records of ``earlier`` (default: ``--previous``) and of the results folder whose inputs
     are equal are carried over instead of measured, unless ``fresh``."""
@@ -98,8 +135,14 @@ def run_cell(settings: Options, cell_id: str, wanted: Sequence[str] = (),
     the_suite = load_suite(settings, profile)
     the_plan = load_plan(settings, profile, the_suite)
     cell = the_plan.find(cell_id)
-    opts = run_options(settings, the_suite, exclude_newer=the_plan.snapshot_time,
-                       timeout=profile.timeout, reruns=profile.reruns, pass_env=profile.pass_env)
+    opts = run_options(
+        settings,
+        the_suite,
+        exclude_newer=the_plan.snapshot_time,
+        timeout=profile.timeout,
+        reruns=profile.reruns,
+        pass_env=profile.pass_env,
+    )
     store.check_writable(settings.out)  # before any env is built
     chosen = scenarios.for_cell(cell, tuple(wanted or profile.scenarios), the_suite)
     plan.write(the_plan, settings.out, settings.run_id)
@@ -110,8 +153,9 @@ def run_cell(settings: Options, cell_id: str, wanted: Sequence[str] = (),
         # cell's records as they were appended; a long folder is not parsed twice a cell.
         # (Records that cells running in parallel append meanwhile show in the next line.)
         here = store.read(settings.out, warn=not (fresh or wanted))
-        records = _run_unless_recorded(cell, chosen, opts, fresh=fresh or bool(wanted),
-                                       earlier=earlier, here=here)
+        records = _run_unless_recorded(
+            cell, chosen, opts, fresh=fresh or bool(wanted), earlier=earlier, here=here
+        )
     log.info(f"progress: {progress_line(the_plan, the_suite, [*here, *records], settings.run_id)}")
     check_index(records)
     return records
@@ -121,20 +165,30 @@ def check_index(records: Sequence[Record]) -> None:
     """Raise :class:`IndexUnreachable` if any of ``records`` could not reach the index."""
     unreachable = [r for r in records if r.signature == "index-unreachable"]
     if unreachable:
-        raise IndexUnreachable(f"{unreachable[0].message}; check the network or the index "
-                               "setting (UV_INDEX_URL) and rerun: these cells will be run again.")
+        raise IndexUnreachable(
+            f"{unreachable[0].message}; check the network or the index "
+            "setting (UV_INDEX_URL) and rerun: these cells will be run again."
+        )
 
 
-def _run_unless_recorded(cell: Cell, chosen, opts: runner.RunOptions, fresh: bool,
-                         earlier: Sequence[Record] = (), here: Sequence[Record] = ()) -> list[Record]:
+def _run_unless_recorded(
+    cell: Cell,
+    chosen,
+    opts: runner.RunOptions,
+    fresh: bool,
+    earlier: Sequence[Record] = (),
+    here: Sequence[Record] = (),
+) -> list[Record]:
     """Resume what this folder holds (``here``) from identical inputs (same snapshot too);
     otherwise resolve and run, carrying over records of earlier runs whose inputs are equal."""
     fingerprint = runner.fingerprint(cell, [s.name for s in chosen], opts)
     here = [] if fresh else here
     done = _recorded(cell.id, fingerprint, here)
     if all(s.name in done for s in chosen):
-        log.info(f"{cell.id}: already recorded for this definition, snapshot and probe "
-                 "code; skipped (pass --fresh to run it again)")
+        log.info(
+            f"{cell.id}: already recorded for this definition, snapshot and probe "
+            "code; skipped (pass --fresh to run it again)"
+        )
         return []
     records = runner.run_cell(cell, chosen, opts, done, previous=[*earlier, *here])
     for record in records:
@@ -149,8 +203,11 @@ def _recorded(cell_id: str, fingerprint: str, records: Sequence[Record]) -> froz
 
     A suite found to have no browser test has nothing to record for the browser scenarios.
     """
-    mine = [r for r in records if r.cell_id == cell_id and r.fingerprint == fingerprint
-            and r.outcome is not Outcome.INFRA]
+    mine = [
+        r
+        for r in records
+        if r.cell_id == cell_id and r.fingerprint == fingerprint and r.outcome is not Outcome.INFRA
+    ]
     done = {r.scenario for r in mine}
     if any(r.found and r.found.get("browser") == 0 for r in mine):
         done |= set(scenarios.BROWSER_ONLY)
@@ -159,12 +216,16 @@ def _recorded(cell_id: str, fingerprint: str, records: Sequence[Record]) -> froz
 
 def progress_line(the_plan: plan.Plan, the_suite, records: Sequence[Record], run_id: str) -> str:
     """Cells done (every scenario they run recorded) of all, outcomes, time left."""
-    wanted = {c.id: [s.name for s in scenarios.for_cell(c, the_plan.profile.scenarios, the_suite)]
-              for c in the_plan.cells}
+    wanted = {
+        c.id: [s.name for s in scenarios.for_cell(c, the_plan.profile.scenarios, the_suite)]
+        for c in the_plan.cells
+    }
     # a suite found to have no browser test runs none of the browser scenarios
     bare = {r.cell_id for r in records if r.found and r.found.get("browser") == 0}
-    wanted = {cid: [n for n in names if cid not in bare or n not in scenarios.BROWSER_ONLY]
-              for cid, names in wanted.items()}
+    wanted = {
+        cid: [n for n in names if cid not in bare or n not in scenarios.BROWSER_ONLY]
+        for cid, names in wanted.items()
+    }
     return progress.line(wanted, records, run_id)
 
 
@@ -195,8 +256,9 @@ def status(settings: Options) -> tuple[list[str], list[Record]]:
     found = model.verdicts(records)  # a pass retried after a failure in one run is flaky
     lines = []
     for cell in the_plan.cells:
-        row = [f"{s}={found[(cell.id, s)].outcome}" for s in scenarios.NAMES
-               if (cell.id, s) in found]
+        row = [
+            f"{s}={found[(cell.id, s)].outcome}" for s in scenarios.NAMES if (cell.id, s) in found
+        ]
         lines.append(f"{cell.id}: {' '.join(row) or 'not run'}")
     lines.append(f"progress: {progress_line(the_plan, the_suite, records, settings.run_id)}")
     if the_suite is not None:
@@ -207,8 +269,12 @@ def status(settings: Options) -> tuple[list[str], list[Record]]:
     return lines, [r for key, r in latest.items() if key[0] in planned]
 
 
-def build_report(settings: Options, previous: Path | None = None, site_dir: Path | None = None,
-                 reference: bool = False) -> Path:
+def build_report(
+    settings: Options,
+    previous: Path | None = None,
+    site_dir: Path | None = None,
+    reference: bool = False,
+) -> Path:
     """Build the static site from the records of the results folder (or of the reference
     dataset shipped in the package)."""
     from matrix.publish import site
@@ -229,7 +295,8 @@ def _check_site_folder(site_dir: Path) -> None:
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".site-check-", dir=here))
     except OSError as exc:
-        raise OutputError(f"the site {site_dir} cannot be written ({exc.strerror} in {here}); "
-                          "give --site (or MATRIX_OUT) a folder this user can write: nothing "
-                          "was written.") from None
-
+        raise OutputError(
+            f"the site {site_dir} cannot be written ({exc.strerror} in {here}); "
+            "give --site (or MATRIX_OUT) a folder this user can write: nothing "
+            "was written."
+        ) from None

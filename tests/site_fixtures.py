@@ -28,21 +28,23 @@ def results_folder(tmp: Path, run: str, *, logs: int = 5) -> Path:
     return folder
 
 
-def searched_folder(tmp: Path, name: str = "searched", *, bisect: str | None = None,
-                    explain: str | None = None) -> Path:
+def searched_folder(
+    tmp: Path, name: str = "searched", *, bisect: str | None = None, explain: str | None = None
+) -> Path:
     """A results folder as real searches left it: the records a real bisect along
     pytest-asyncio (bisect-grid.jsonl) and a real explain of the reported project
     (explain-reported.jsonl) produced, and the findings they appended. ``bisect`` and
     ``explain`` replace a findings file's text (tests cut, add or reorder lines)."""
     folder = tmp / name
     folder.mkdir()
-    records = [(DATA / f).read_text(encoding="utf-8")
-               for f in ("bisect-grid.jsonl", "explain-reported.jsonl")]
+    records = [
+        (DATA / f).read_text(encoding="utf-8")
+        for f in ("bisect-grid.jsonl", "explain-reported.jsonl")
+    ]
     (folder / "results.jsonl").write_text("".join(records), encoding="utf-8")
     for kind, text in (("bisect", bisect), ("explain", explain)):
         golden = (DATA / f"{kind}-findings.jsonl").read_text(encoding="utf-8")
-        (folder / f"{kind}.jsonl").write_text(golden if text is None else text,
-                                              encoding="utf-8")
+        (folder / f"{kind}.jsonl").write_text(golden if text is None else text, encoding="utf-8")
     return folder
 
 

@@ -44,20 +44,29 @@ def check(capsys, tmp_path, pins: str, *args: str) -> tuple[int, str]:
 
 
 def test_todays_newest_releases_are_an_inferred_bug_fixed_by_the_plugin_alone(capsys, tmp_path):
-    code, out = check(capsys, tmp_path, "pytest==9.2.0 pytest-asyncio==1.5.0 "
-                      "pytest-playwright==0.10.0 playwright==1.65.3 pytest-cov==7.1.0")
+    code, out = check(
+        capsys,
+        tmp_path,
+        "pytest==9.2.0 pytest-asyncio==1.5.0 "
+        "pytest-playwright==0.10.0 playwright==1.65.3 pytest-cov==7.1.0",
+    )
     assert code == 1 and out.rstrip().endswith("verdict: bug (inferred) (exit 1)")
     assert "\n  evidence (measured cells):\n    bug   " in out
     assert "\n  playwright 1.65.3: past the newest measured " in out  # said so
     assert "smallest fix: pytest-playwright 0.10.0 -> pytest-playwright-asyncio 0.10.0 (" in out
     pins = out.split("pins to write: ")[1].splitlines()[0]
-    assert pins == ("pytest==9.2.0 pytest-asyncio==1.5.0 pytest-playwright-asyncio==0.10.0 "
-                    "playwright==1.65.3 pytest-cov==7.1.0")  # playwright 1.65.3 kept
+    assert pins == (
+        "pytest==9.2.0 pytest-asyncio==1.5.0 pytest-playwright-asyncio==0.10.0 "
+        "playwright==1.65.3 pytest-cov==7.1.0"
+    )  # playwright 1.65.3 kept
 
 
 def test_an_older_sync_pin_set_is_an_inferred_bug_with_a_plugin_only_fix(capsys, tmp_path):
-    code, out = check(capsys, tmp_path, "pytest==8.4.1 pytest-asyncio==1.1.0 "
-                      "pytest-playwright==0.7.0 playwright==1.54.0")
+    code, out = check(
+        capsys,
+        tmp_path,
+        "pytest==8.4.1 pytest-asyncio==1.1.0 pytest-playwright==0.7.0 playwright==1.54.0",
+    )
     assert code == 1 and "verdict: bug (inferred)" in out
     fix = out.split("smallest fix: ")[1].split(" (")[0]
     assert fix.startswith("pytest-playwright 0.7.0 -> pytest-playwright-asyncio ")
@@ -66,29 +75,47 @@ def test_an_older_sync_pin_set_is_an_inferred_bug_with_a_plugin_only_fix(capsys,
 
 
 def test_an_async_plugin_pin_set_between_passing_cells_is_an_inferred_pass(capsys, tmp_path):
-    code, out = check(capsys, tmp_path, "pytest==8.3.4 pytest-asyncio==0.25.3 "
-                      "pytest-playwright-asyncio==0.7.0 playwright==1.52.0")
+    code, out = check(
+        capsys,
+        tmp_path,
+        "pytest==8.3.4 pytest-asyncio==0.25.3 pytest-playwright-asyncio==0.7.0 playwright==1.52.0",
+    )
     assert code == 0 and out.rstrip().endswith("verdict: pass (inferred) (exit 0)")
     assert "smallest fix" not in out
 
 
 def test_pins_declared_metadata_refuses_are_unresolvable_before_any_record(capsys, tmp_path):
     # the records given say nothing of these pins: the snapshot's metadata answers
-    code, out = check(capsys, tmp_path, "pytest-asyncio==0.23.0 pytest-playwright-asyncio==0.7.1",
-                      "--from", str(FLAKY))
+    code, out = check(
+        capsys,
+        tmp_path,
+        "pytest-asyncio==0.23.0 pytest-playwright-asyncio==0.7.1",
+        "--from",
+        str(FLAKY),
+    )
     assert code == 1
     assert "verdict: unresolvable: " in out and "pytest-asyncio>=0.24.0" in out
 
 
-def test_pins_between_a_measured_pass_and_fail_are_unknown_with_the_bisect_command(capsys,
-                                                                                   tmp_path):
+def test_pins_between_a_measured_pass_and_fail_are_unknown_with_the_bisect_command(
+    capsys, tmp_path
+):
     # pytest-asyncio 0.21.0's async tests pass under pytest 7.4.4 and fail under 8.2.2
-    code, out = check(capsys, tmp_path, "pytest==8.0.2 pytest-asyncio==0.21.0 playwright==1.48.0",
-                      "--python", "3.9", "--from", str(PART))
+    code, out = check(
+        capsys,
+        tmp_path,
+        "pytest==8.0.2 pytest-asyncio==0.21.0 playwright==1.48.0",
+        "--python",
+        "3.9",
+        "--from",
+        str(PART),
+    )
     assert code == 8
     assert "verdict: unknown: between pytest 7.4.4 (pass) and 8.2.2 (fail)" in out
-    assert ("settle it: loop-compat bisect python=3.9 playwright=1.48.0 pytest-asyncio=0.21.0 "
-            "--axis pytest --from 7.4.4 --to 8.2.2") in out
+    assert (
+        "settle it: loop-compat bisect python=3.9 playwright=1.48.0 pytest-asyncio=0.21.0 "
+        "--axis pytest --from 7.4.4 --to 8.2.2"
+    ) in out
 
 
 # --------------------------------------------------------------------------- inference
@@ -104,8 +131,9 @@ def test_an_inferred_verdict_names_its_evidence_and_why_each_pin_may_differ() ->
     query = answers.Query(family=sync.family, values={**sync.values, "playwright": "1.53.0"})
     answer = found.answer(query)
     assert (answer.kind, answer.verdict) == ("inferred", "bug")
-    assert answer.evidence and all(c.verdict == "bug" for c in answer.evidence
-                                   if c.family == sync.family)
+    assert answer.evidence and all(
+        c.verdict == "bug" for c in answer.evidence if c.family == sync.family
+    )
     reasons = {r.axis: r.text for r in answer.reasons}
     assert "playwright" in reasons
     assert answer.expected_signature and answer.expected_signature == answer.evidence[0].signature
@@ -122,9 +150,17 @@ def test_a_measured_cell_answers_for_itself() -> None:
 def test_never_past_the_newest_release_of_an_axis_that_matters(capsys, tmp_path) -> None:
     found = engine()
     assert "pytest" in found.matter["control"]
-    query = answers.Query(family="native-async", values={
-        "python": "3.9", "pytest": "7.4.4", "pytest-asyncio": "0.20.3", "playwright": "1.48.0",
-        "plugin": "none", "pytest-cov": "none"})
+    query = answers.Query(
+        family="native-async",
+        values={
+            "python": "3.9",
+            "pytest": "7.4.4",
+            "pytest-asyncio": "0.20.3",
+            "playwright": "1.48.0",
+            "plugin": "none",
+            "pytest-cov": "none",
+        },
+    )
     answer = found.answer(query)
     assert answer.kind == "unknown" and "pytest-asyncio 0.20.3 is past the oldest" in answer.why
 
@@ -142,8 +178,13 @@ def test_validation_counts_a_wrong_inference_and_lists_it() -> None:
     sync = [c for c in found if c.family == "pytest-playwright" and c.verdict == "bug"]
     # the same pins measured twice with opposite verdicts: whichever is hidden, the other
     # answers for it, wrongly
-    twin = dataclasses.replace(sync[0], cell_id=sync[0].cell_id + "-twin", scenarios={
-        name: dataclasses.replace(v, outcome="pass") for name, v in sync[0].scenarios.items()})
+    twin = dataclasses.replace(
+        sync[0],
+        cell_id=sync[0].cell_id + "-twin",
+        scenarios={
+            name: dataclasses.replace(v, outcome="pass") for name, v in sync[0].scenarios.items()
+        },
+    )
     result = answers.validate([*found, twin])
     wrong = {c.cell_id for c, _ in result.wrong}
     assert {sync[0].cell_id, twin.cell_id} <= wrong
@@ -169,9 +210,15 @@ def test_a_retried_pass_after_a_failure_in_one_run_is_flaky_everywhere(capsys, t
     (cell,) = answers.cells(records)
     assert cell.verdict == "flaky" and not cell.passes
     # check
-    code, out = check(capsys, tmp_path, "pytest==8.4.2 pytest-asyncio==0.24.0 "
-                      "pytest-playwright-asyncio==0.7.1 playwright==1.56.0",
-                      "--python", "3.13", "--from", str(FLAKY))
+    code, out = check(
+        capsys,
+        tmp_path,
+        "pytest==8.4.2 pytest-asyncio==0.24.0 pytest-playwright-asyncio==0.7.1 playwright==1.56.0",
+        "--python",
+        "3.13",
+        "--from",
+        str(FLAKY),
+    )
     assert code == 1 and "verdict: flaky (measured)" in out
     # the page: its answer card recommends nothing, its ask box says flaky
     folder = tmp_path / "results"
@@ -193,7 +240,8 @@ def test_status_shows_the_verdict_not_the_latest_attempt(capsys, tmp_path, monke
     cell = records[0]
     definition = tmp_path / "one.toml"
     definition.write_text(
-        "[[cell]]\n" + "\n".join(f'{k} = "{v}"' for k, v in cell.requested.items()) + "\n")
+        "[[cell]]\n" + "\n".join(f'{k} = "{v}"' for k, v in cell.requested.items()) + "\n"
+    )
     out = tmp_path / "out"
     out.mkdir()
     (out / store.RESULTS).write_bytes(FLAKY.read_bytes())
@@ -212,23 +260,34 @@ def _definitions() -> dict[str, list[str]]:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
-            names = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else [
-                t.id for t in getattr(node, "targets", [getattr(node, "target", None)])
-                if isinstance(t, ast.Name)] if isinstance(node, (ast.Assign, ast.AnnAssign)) else []
+            names = (
+                [node.name]
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+                else [
+                    t.id
+                    for t in getattr(node, "targets", [getattr(node, "target", None)])
+                    if isinstance(t, ast.Name)
+                ]
+                if isinstance(node, (ast.Assign, ast.AnnAssign))
+                else []
+            )
             for name in names:
                 found.setdefault(name, []).append(str(path.relative_to(MATRIX)))
     return found
 
 
-@pytest.mark.parametrize("name, home", [
-    ("version_key", "define/versions.py"),
-    ("newest_key", "results/answers.py"),
-    ("newest", "results/answers.py"),
-    ("suite_of", "results/answers.py"),
-    ("WORKAROUNDS", "results/answers.py"),
-    ("plugin_of", "define/cell.py"),
-    ("verdicts", "results/model.py"),
-])
+@pytest.mark.parametrize(
+    "name, home",
+    [
+        ("version_key", "define/versions.py"),
+        ("newest_key", "results/answers.py"),
+        ("newest", "results/answers.py"),
+        ("suite_of", "results/answers.py"),
+        ("WORKAROUNDS", "results/answers.py"),
+        ("plugin_of", "define/cell.py"),
+        ("verdicts", "results/model.py"),
+    ],
+)
 def test_each_rule_has_one_definition(name, home) -> None:
     assert _definitions().get(name) == [home]
 
@@ -244,15 +303,24 @@ def test_one_version_order_everywhere() -> None:
     assert answers.version_key is versions.version_key
     ordered = sorted(["1.10.0", None, "1.9.0", "none", "", "1.9.0.post1"], key=versions.version_key)
     assert ordered[:2] in ([None, ""], ["", None]) and ordered[2:] == [
-        "1.9.0", "1.9.0.post1", "1.10.0", "none"]
+        "1.9.0",
+        "1.9.0.post1",
+        "1.10.0",
+        "none",
+    ]
 
 
 def test_the_page_and_check_read_one_engine() -> None:
     records = list(sources.reference().records)
     data = ask.versions_data(records)
     found = answers.Engine(answers.cells(records), releases.load())
-    chosen = {"python": "3.13", "pytest": "9.2.0", "pytest-asyncio": "1.5.0",
-              "plugin": "pytest-playwright 0.10.0", "playwright": "1.65.2"}
+    chosen = {
+        "python": "3.13",
+        "pytest": "9.2.0",
+        "pytest-asyncio": "1.5.0",
+        "plugin": "pytest-playwright 0.10.0",
+        "playwright": "1.65.2",
+    }
     key = ask.key_of(chosen, data["keyed"])
     entry = data["answers"][key]
     said = found.answer(ask.query_of(chosen))

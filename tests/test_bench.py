@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from matrix.define import definition, plan
-from matrix.define import scenarios
+from matrix.define import definition, plan, scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -39,18 +38,30 @@ def product_cells():
 
 
 def cell_time(cell="c1", wall=20.0, pytest_s=18.0, resolve=0.5, env=0.5, tests=10):
-    return bench.CellTime(cell=cell, wall_s=wall, pytest_s=pytest_s, resolve_s=resolve,
-                          env_s=env, tests=tests)
+    return bench.CellTime(
+        cell=cell, wall_s=wall, pytest_s=pytest_s, resolve_s=resolve, env_s=env, tests=tests
+    )
 
 
 def nox_run(label="run", wall=10.0, code=0, sessions=None):
-    return bench.NoxRun(label=label, wall_s=wall, returncode=code, sessions=sessions or {},
-                        load=(0.5, 0.5), log=f"logs/{label}.log")
+    return bench.NoxRun(
+        label=label,
+        wall_s=wall,
+        returncode=code,
+        sessions=sessions or {},
+        load=(0.5, 0.5),
+        log=f"logs/{label}.log",
+    )
 
 
 def product_run(wall, pytest_s, tests=66, cells=(), code=0):
-    return bench.ProductRun(nox=nox_run(wall=wall, code=code), pytest_s=pytest_s, tests=tests,
-                            cells=tuple(cells), outcomes={"pass": 1})
+    return bench.ProductRun(
+        nox=nox_run(wall=wall, code=code),
+        pytest_s=pytest_s,
+        tests=tests,
+        cells=tuple(cells),
+        outcomes={"pass": 1},
+    )
 
 
 def naive_run(wall, pytest_s, tests=66, code=0):
@@ -58,8 +69,13 @@ def naive_run(wall, pytest_s, tests=66, code=0):
 
 
 def record(cell="c1", scenario="control", duration=1.0, attempt=1, tests=None):
-    return {"cell_id": cell, "scenario": scenario, "duration_s": duration, "attempt": attempt,
-            "tests": tests or {"passed": 1, "failed": 0, "errors": 0, "skipped": 0}}
+    return {
+        "cell_id": cell,
+        "scenario": scenario,
+        "duration_s": duration,
+        "attempt": attempt,
+        "tests": tests or {"passed": 1, "failed": 0, "errors": 0, "skipped": 0},
+    }
 
 
 # ---------------------------------------------------------------- numbers
@@ -113,16 +129,20 @@ def test_units():
 
 
 def test_pytest_seconds_counts_an_unrecorded_first_attempt_again():
-    records = [record(scenario="control", duration=1.0),
-               record(scenario="e2e-first", duration=4.0, attempt=2),  # same answer twice
-               record(scenario="e2e-last", duration=3.0, attempt=1),  # flaky: both kept
-               record(scenario="e2e-last", duration=5.0, attempt=2)]
+    records = [
+        record(scenario="control", duration=1.0),
+        record(scenario="e2e-first", duration=4.0, attempt=2),  # same answer twice
+        record(scenario="e2e-last", duration=3.0, attempt=1),  # flaky: both kept
+        record(scenario="e2e-last", duration=5.0, attempt=2),
+    ]
     assert bench.pytest_seconds(records) == 1.0 + 8.0 + 8.0
 
 
 def test_pytest_seconds_keeps_cells_apart():
-    records = [record(cell="a", scenario="x", duration=2.0, attempt=2),
-               record(cell="b", scenario="x", duration=1.0)]
+    records = [
+        record(cell="a", scenario="x", duration=2.0, attempt=2),
+        record(cell="b", scenario="x", duration=1.0),
+    ]
     assert bench.pytest_seconds(records) == 5.0
 
 
@@ -132,15 +152,27 @@ def test_tests_run_adds_every_kind():
 
 
 def test_session_durations_keyed_by_parameter():
-    report = {"sessions": [
-        {"name": "cell", "args": {"cell": "py3.13-x"}, "duration": 12.3456},
-        {"name": "lint", "args": {}, "duration": 1.0}]}
+    report = {
+        "sessions": [
+            {"name": "cell", "args": {"cell": "py3.13-x"}, "duration": 12.3456},
+            {"name": "lint", "args": {}, "duration": 1.0},
+        ]
+    }
     assert bench.session_durations(report) == {"py3.13-x": 12.346, "lint": 1.0}
 
 
 def test_pyenv_version_keeps_the_active_first_and_adds_modern_cpythons():
-    installed = ["2.7.18", "3.8.18", "3.9.18", "3.11.7", "3.12.1", "3.13.0", "3.13t-dev",
-                 "pypy3.10-7.3.17", "system"]
+    installed = [
+        "2.7.18",
+        "3.8.18",
+        "3.9.18",
+        "3.11.7",
+        "3.12.1",
+        "3.13.0",
+        "3.13t-dev",
+        "pypy3.10-7.3.17",
+        "system",
+    ]
     assert bench.pyenv_version_value("3.11.7", installed) == "3.11.7:3.9.18:3.12.1:3.13.0"
     assert bench.pyenv_version_value("system:3.12.1", ["3.12.1"]) == "system:3.12.1"
     assert bench.pyenv_version_value("", ["3.10.13"]) == "3.10.13"
@@ -149,7 +181,8 @@ def test_pyenv_version_keeps_the_active_first_and_adds_modern_cpythons():
 def test_junit_tests_reads_both_report_shapes(tmp_path: Path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "junit-1.xml").write_text(
-        '<testsuites><testsuite name="pytest" tests="7" failures="1"/></testsuites>')
+        '<testsuites><testsuite name="pytest" tests="7" failures="1"/></testsuites>'
+    )
     (tmp_path / "b.xml").write_text('<testsuite name="pytest" tests="3"/>')
     assert bench.junit_tests(tmp_path) == 10
 
@@ -160,9 +193,13 @@ def test_env_timings_from_the_files_a_cell_leaves(tmp_path: Path):
     logs.mkdir(parents=True)
     (envs / "abc").mkdir(parents=True)
     lock = "pytest==8.4.2\n"
-    files = {logs / "requirements.in": 100.0, logs / "requirements.txt": 100.5,
-             envs / "abc.txt": 100.6, envs / "abc" / ".matrix-ready": 101.4,
-             envs / "other.txt": 100.0}
+    files = {
+        logs / "requirements.in": 100.0,
+        logs / "requirements.txt": 100.5,
+        envs / "abc.txt": 100.6,
+        envs / "abc" / ".matrix-ready": 101.4,
+        envs / "other.txt": 100.0,
+    }
     for path, mtime in files.items():
         path.write_text("other\n" if path.name == "other.txt" else lock)
         os.utime(path, (mtime, mtime))
@@ -174,8 +211,10 @@ def test_env_timings_from_the_files_a_cell_leaves(tmp_path: Path):
 
 
 def test_overhead_summary_takes_per_sample_shares():
-    runs = [product_run(20, 18, cells=[cell_time(wall=20.0, pytest_s=18.0)]),
-            product_run(40, 30, cells=[cell_time(wall=40.0, pytest_s=30.0, env=3.5)])]
+    runs = [
+        product_run(20, 18, cells=[cell_time(wall=20.0, pytest_s=18.0)]),
+        product_run(40, 30, cells=[cell_time(wall=40.0, pytest_s=30.0, env=3.5)]),
+    ]
     summary = bench.summarise_overhead(runs)
     (row,) = summary["cells"]
     assert row["wall_s"] == 30.0 and row["setup_s"] == 2.5
@@ -217,11 +256,15 @@ def test_parallel_summary_against_the_sequential_pytest_time_per_core():
 
 def test_failed_runs_are_left_out_of_every_summary():
     """A run that crashed half way is fast for the wrong reason."""
-    s = bench.summarise_parallel([product_run(150, 140), product_run(14, 0, code=1)],
-                                 [product_run(130, 240), product_run(50, 80, code=1)], cores=2)
+    s = bench.summarise_parallel(
+        [product_run(150, 140), product_run(14, 0, code=1)],
+        [product_run(130, 240), product_run(50, 80, code=1)],
+        cores=2,
+    )
     assert (s["sequential_wall_s"], s["parallel_wall_s"], s["samples"]) == (150, 130, [1, 1])
-    n = bench.summarise_naive([product_run(70, 60, code=1), product_run(80, 70)],
-                              [naive_run(140, 40), naive_run(150, 45)])
+    n = bench.summarise_naive(
+        [product_run(70, 60, code=1), product_run(80, 70)], [naive_run(140, 40), naive_run(150, 45)]
+    )
     assert n["product_wall_s"] == 80 and n["paired_speedups"] == [round(150 / 80, 3)]
     assert n["samples"] == [1, 2]
     crashed = product_run(5, 1, cells=[cell_time(wall=5.0)], code=1)
@@ -229,14 +272,25 @@ def test_failed_runs_are_left_out_of_every_summary():
 
 
 def test_site_summary_growth_between_smallest_and_largest():
-    rows = [{"records": 1000, "builds": [{"build_s": 1.0, "peak_rss_mb": 100.0,
-                                          "peak_traced_mb": 20.0}],
-             "pages": [{"usable_s": 0.5}], "site_mb": 5.0, "index_mb": 0.5},
-            {"records": 10000, "builds": [{"build_s": 9.0, "peak_rss_mb": 200.0,
-                                           "peak_traced_mb": 200.0},
-                                          {"build_s": 11.0, "peak_rss_mb": 210.0,
-                                           "peak_traced_mb": 200.0}],
-             "pages": [None, None], "site_mb": 50.0, "index_mb": 5.0}]
+    rows = [
+        {
+            "records": 1000,
+            "builds": [{"build_s": 1.0, "peak_rss_mb": 100.0, "peak_traced_mb": 20.0}],
+            "pages": [{"usable_s": 0.5}],
+            "site_mb": 5.0,
+            "index_mb": 0.5,
+        },
+        {
+            "records": 10000,
+            "builds": [
+                {"build_s": 9.0, "peak_rss_mb": 200.0, "peak_traced_mb": 200.0},
+                {"build_s": 11.0, "peak_rss_mb": 210.0, "peak_traced_mb": 200.0},
+            ],
+            "pages": [None, None],
+            "site_mb": 50.0,
+            "index_mb": 5.0,
+        },
+    ]
     s = bench.summarise_site(rows)
     assert s["sizes"][1]["build_s"] == 10.0
     assert s["growth"]["build_s"] == {"ratio": 10.0, "exponent": 1.0}
@@ -261,11 +315,17 @@ def test_table_rows_name_each_target_and_its_verdict():
 
 
 def test_failed_runs_found_anywhere_in_the_samples():
-    samples = {"cells": {"warmup": [nox_run("w", code=0)],
-                         "product": [bench.ProductRun(nox=nox_run("p1", code=1), pytest_s=1,
-                                                      tests=1, cells=(), outcomes={})],
-                         "naive": [bench.NaiveRun(nox=nox_run("n1", code=2), pytest_s=1,
-                                                  tests=1)]}}
+    samples = {
+        "cells": {
+            "warmup": [nox_run("w", code=0)],
+            "product": [
+                bench.ProductRun(
+                    nox=nox_run("p1", code=1), pytest_s=1, tests=1, cells=(), outcomes={}
+                )
+            ],
+            "naive": [bench.NaiveRun(nox=nox_run("n1", code=2), pytest_s=1, tests=1)],
+        }
+    }
     assert bench.failed_runs(samples) == ["p1", "n1"]
 
 
@@ -311,8 +371,16 @@ def test_bench_cells_cover_every_probe_and_coverage():
 def test_naive_pytest_args_match_the_matrix(tmp_path: Path):
     case = next(c for c in naive.read_cases(BENCH / "bench.toml") if c.coverage)
     args = naive.pytest_args(case, case.runs[0], tmp_path / "j.xml")
-    assert args == ["-p", "no:cacheprovider", "-q", "-rfE", f"--junitxml={tmp_path / 'j.xml'}",
-                    *case.runs[0], "--cov=app", "--cov-report="]
+    assert args == [
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rfE",
+        f"--junitxml={tmp_path / 'j.xml'}",
+        *case.runs[0],
+        "--cov=app",
+        "--cov-report=",
+    ]
 
 
 def test_naive_scenarios_without_playwright_or_coverage():
@@ -326,7 +394,8 @@ def test_naive_session_ids_are_unique_and_name_their_cell():
     assert len(ids) == len(set(ids)) == 24
     assert bench.naive_sessions([product_cells()[1].id]) == [
         f"probe({product_cells()[1].id}-{name})"
-        for name in ("control", "e2e-first", "e2e-last", "driver-only", "isolated")]
+        for name in ("control", "e2e-first", "e2e-last", "driver-only", "isolated")
+    ]
 
 
 # ---------------------------------------------------------------- the real thing, small
@@ -336,10 +405,21 @@ def test_naive_session_ids_are_unique_and_name_their_cell():
 def test_overhead_of_one_cell(tmp_path: Path):
     """One repetition of the overhead section on one cell (about 40 s): real nox, real envs."""
     out = tmp_path / "bench.json"
-    args = [sys.executable, str(BENCH / "bench.py"), "--reps", "1", "--only", "overhead",
-            "--cells", "1", "--out", str(out), "--work", str(tmp_path / "work")]
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False,
-                          timeout=600)
+    args = [
+        sys.executable,
+        str(BENCH / "bench.py"),
+        "--reps",
+        "1",
+        "--only",
+        "overhead",
+        "--cells",
+        "1",
+        "--out",
+        str(out),
+        "--work",
+        str(tmp_path / "work"),
+    ]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     (cell,) = report["summary"]["overhead"]["cells"]

@@ -11,7 +11,8 @@ def test_a_matrix_chromium_that_is_not_executable_gets_its_own_sentence(tmp_path
     assert browser.find(str(wrong)) is None
     assert browser.missing_reason(str(wrong)) == (
         f"MATRIX_CHROMIUM={wrong} is not an executable; point it at a Chromium binary "
-        "(Debian: /usr/bin/chromium) or unset it to use the one on PATH")
+        "(Debian: /usr/bin/chromium) or unset it to use the one on PATH"
+    )
 
 
 def test_without_matrix_chromium_the_hint_says_how_to_get_one() -> None:

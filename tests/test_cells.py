@@ -26,8 +26,14 @@ def run(config: Path, out: Path, *args: str, **env: str) -> subprocess.Completed
     """``python -m matrix <args>`` (default ``run``) on ``config`` into ``out``."""
     full_env = {**os.environ, "MATRIX_CONFIG": str(config), "MATRIX_OUT": str(out), **env}
     full_env.pop("MATRIX_PROFILE", None)
-    return subprocess.run([sys.executable, "-m", "matrix", *(args or ("run",))], cwd=ROOT,
-                          env=full_env, capture_output=True, text=True, timeout=1800)
+    return subprocess.run(
+        [sys.executable, "-m", "matrix", *(args or ("run",))],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
 
 
 def by_scenario(out: Path, cell_prefix: str) -> dict:
@@ -35,7 +41,9 @@ def by_scenario(out: Path, cell_prefix: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def reported(tmp_path_factory, ) -> Path:
+def reported(
+    tmp_path_factory,
+) -> Path:
     out = tmp_path_factory.mktemp("reported")
     proc = run(ROOT / "tests/data/reported.toml", out)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -59,8 +67,15 @@ def test_reported_versions_show_the_bug_only_where_the_control_is_clean(reported
 def test_reported_fix_passes_every_scenario_coverage_included(reported) -> None:
     for asyncio_version in ("0.24.0", "1.5.0"):
         records = by_scenario(reported, f"py3.13-pytest8.4.2-asyncio{asyncio_version}-async0.7.1")
-        assert set(records) == {"control", "e2e-first", "e2e-first-cov", "e2e-last",
-                                "e2e-last-cov", "driver-only", "isolated"}
+        assert set(records) == {
+            "control",
+            "e2e-first",
+            "e2e-first-cov",
+            "e2e-last",
+            "e2e-last-cov",
+            "driver-only",
+            "isolated",
+        }
         assert {s: r.outcome for s, r in records.items()} == dict.fromkeys(records, Outcome.PASS)
         assert records["e2e-first-cov"].resolved["pytest-cov"] == "7.0.0"
         assert records["e2e-first"].tests.passed >= 5
@@ -72,7 +87,8 @@ def test_records_carry_what_reproduces_and_explains_them(reported) -> None:
     assert record.resolved["playwright"] == "1.49.1" and "greenlet" in record.resolved
     assert record.repro.endswith(
         "nox -s 'cell(py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0)' "
-        "-- --scenario e2e-first")
+        "-- --scenario e2e-first"
+    )
     assert "This event loop is already running" in (reported / record.log).read_text()
     assert record.tests.failed > 0 and record.duration_s > 0
 
@@ -92,8 +108,11 @@ def test_unresolvable_pins_and_a_missing_interpreter_are_states_of_their_own(tmp
 
 def test_a_hanging_probe_is_killed_at_its_limit_with_nothing_left_behind(tmp_path) -> None:
     started = time.monotonic()
-    proc = run(ROOT / "tests/data/hang.toml", tmp_path / "out",
-               MATRIX_PROBES=str(ROOT / "tests/data/probes"))
+    proc = run(
+        ROOT / "tests/data/hang.toml",
+        tmp_path / "out",
+        MATRIX_PROBES=str(ROOT / "tests/data/probes"),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     [record] = store.read(tmp_path / "out")
     assert record.outcome is Outcome.TIMEOUT
@@ -103,13 +122,25 @@ def test_a_hanging_probe_is_killed_at_its_limit_with_nothing_left_behind(tmp_pat
     assert leftovers.returncode == 1, leftovers.stdout
 
 
-@pytest.mark.parametrize("name", ["unknown-key.toml", "unknown-dist.toml", "malformed-version.toml"])
+@pytest.mark.parametrize(
+    "name", ["unknown-key.toml", "unknown-dist.toml", "malformed-version.toml"]
+)
 def test_nox_refuses_a_bad_definition_in_one_sentence_with_exit_code_2(tmp_path, name) -> None:
     config = ROOT / "tests/data/bad" / name
-    env = {**os.environ, "MATRIX_CONFIG": str(config), "MATRIX_OUT": str(tmp_path / "out"),
-           "MATRIX_ENVS": str(tmp_path / "envs")}
-    proc = subprocess.run([sys.executable, "-m", "nox", "-s", "matrix"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "MATRIX_CONFIG": str(config),
+        "MATRIX_OUT": str(tmp_path / "out"),
+        "MATRIX_ENVS": str(tmp_path / "envs"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "nox", "-s", "matrix"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2
     [line] = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
     assert str(config) in line

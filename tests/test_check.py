@@ -56,7 +56,9 @@ def run_check(capsys, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("form", FORMATS)
-def test_the_reported_project_is_measured_bug_with_its_signature_and_smallest_fix(capsys, form) -> None:
+def test_the_reported_project_is_measured_bug_with_its_signature_and_smallest_fix(
+    capsys, form
+) -> None:
     started = time.process_time()  # CPU: a loaded machine's wall clock says nothing
     code, out, _ = run_check(capsys, str(CHECK / f"{form}-{REPORTED}"))
     elapsed = time.process_time() - started
@@ -66,11 +68,15 @@ def test_the_reported_project_is_measured_bug_with_its_signature_and_smallest_fi
     assert "e2e-first      bug            loop-already-running" in out
     assert "AttributeError: 'FixtureDef' object has no attribute 'unittest'" in out
     assert "known fix: use pytest-playwright-asyncio" in out
-    assert ("\nsmallest fix: pytest-asyncio 0.23.0 -> 0.24.0, "
-            "pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1 (pass (measured) "
-            "there: ") in out
-    assert ("pins to write: pytest==8.4.2 pytest-asyncio==0.24.0 pytest-playwright-asyncio==0.7.1 "
-            "playwright==1.49.1 pytest-cov==7.0.0 (Python 3.13)") in out
+    assert (
+        "\nsmallest fix: pytest-asyncio 0.23.0 -> 0.24.0, "
+        "pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1 (pass (measured) "
+        "there: "
+    ) in out
+    assert (
+        "pins to write: pytest==8.4.2 pytest-asyncio==0.24.0 pytest-playwright-asyncio==0.7.1 "
+        "playwright==1.49.1 pytest-cov==7.0.0 (Python 3.13)"
+    ) in out
     assert "records: " in out and "reference dataset, run " in out
     assert out.rstrip().endswith("verdict: bug (measured) (exit 1)")
 
@@ -108,8 +114,11 @@ def test_measured_only_answers_from_exact_matches_alone(capsys) -> None:
 def verdicts_within(admits) -> list[str]:
     """The verdicts of the reference cells whose requested versions ``admits``."""
     found = check.by_cell(sources.reference().records)
-    return [model.cell_outcome(scen.values()) for scen in found.values()
-            if admits(next(iter(scen.values())).latest.requested)]
+    return [
+        model.cell_outcome(scen.values())
+        for scen in found.values()
+        if admits(next(iter(scen.values())).latest.requested)
+    ]
 
 
 def test_ranges_are_answered_by_every_measured_cell_within_them(capsys) -> None:
@@ -141,18 +150,26 @@ def test_a_range_that_admits_a_passing_cell_is_told_to_pin_it(capsys) -> None:
     assert code == check.BAD
     assert "within these ranges: 2 measured cells: 1 fail, 1 pass" in out
     assert "measured: fail  py3.13-pytest8.4.2-asyncio0.23.0-pw1.55.0-cov7.0.0" in out
-    assert ("\nsmallest fix: pin it: pytest==8.1.1 pytest-asyncio==0.23.0 playwright==1.55.0 "
-            "pytest-cov==7.0.0 (Python 3.13)\n") in out
+    assert (
+        "\nsmallest fix: pin it: pytest==8.1.1 pytest-asyncio==0.23.0 playwright==1.55.0 "
+        "pytest-cov==7.0.0 (Python 3.13)\n"
+    ) in out
 
 
 def test_json_gives_the_same_answer_for_machines(capsys) -> None:
     code, out, _ = run_check(capsys, str(CHECK / f"req-{REPORTED}"), "--json")
     answer = json.loads(out)
-    assert code == 1 and (answer["verdict"], answer["status"], answer["exit_code"]) == ("bug", "bad", 1)
+    assert code == 1 and (answer["verdict"], answer["status"], answer["exit_code"]) == (
+        "bug",
+        "bad",
+        1,
+    )
     (match,) = answer["matches"]
     assert match["scenarios"]["e2e-first"] == {
-        "outcome": "bug", "signature": "loop-already-running",
-        "message": "RuntimeError: This event loop is already running"}
+        "outcome": "bug",
+        "signature": "loop-already-running",
+        "message": "RuntimeError: This event loop is already running",
+    }
     assert answer["signatures"][0]["id"] == "loop-already-running"
     assert answer["smallest_fix"]["requested"]["pytest-playwright-asyncio"] == "0.7.1"
     assert answer["source"]["kind"] == "reference" and answer["source"]["provenance"]["cells"] >= 80
@@ -167,7 +184,9 @@ def test_python_given_on_the_command_line_wins_over_python_version(capsys) -> No
 
 def test_the_local_results_folder_answers_before_the_reference(capsys, fresh_clone) -> None:
     fresh_clone.mkdir()
-    kept = [r for r in sources.reference().records if "asyncio0.24.0-async0.7.1-pw1.56.0" in r.cell_id]
+    kept = [
+        r for r in sources.reference().records if "asyncio0.24.0-async0.7.1-pw1.56.0" in r.cell_id
+    ]
     for record in kept:
         store.append(fresh_clone, record)
     code, out, _ = run_check(capsys, str(CHECK / f"req-{REPORTED}"))
@@ -190,15 +209,17 @@ def test_a_published_results_json_file_and_its_address_are_read_alike(capsys, tm
 
 
 def test_a_reference_dataset_published_beside_a_page_is_read_with_its_provenance(
-        capsys, tmp_path) -> None:
+    capsys, tmp_path
+) -> None:
     # What the scheduled job publishes: <page>/reference/results.jsonl and provenance.json.
     published = tmp_path / "site" / "reference"
     published.mkdir(parents=True)
     for name in (store.RESULTS, sources.PROVENANCE):
         (published / name).write_bytes((sources.REFERENCE / name).read_bytes())
     run_id = json.loads((published / sources.PROVENANCE).read_text())["run_id"]
-    code, out, _ = run_check(capsys, str(CHECK / f"uv-{REPORTED}"), "--from",
-                             str(published / store.RESULTS))
+    code, out, _ = run_check(
+        capsys, str(CHECK / f"uv-{REPORTED}"), "--from", str(published / store.RESULTS)
+    )
     assert code == 1 and f"(reference dataset, run {run_id} on " in out
 
     with served(tmp_path) as address:
@@ -207,23 +228,31 @@ def test_a_reference_dataset_published_beside_a_page_is_read_with_its_provenance
     assert code == 1 and f"records from {url} (reference dataset, run {run_id} on " in out
 
 
-@pytest.mark.parametrize("source,words", [
-    ("ftp://example.org/results.json", "only http(s) addresses"),
-    ("no/such/folder", "no such file or folder"),
-])
+@pytest.mark.parametrize(
+    "source,words",
+    [
+        ("ftp://example.org/results.json", "only http(s) addresses"),
+        ("no/such/folder", "no such file or folder"),
+    ],
+)
 def test_a_source_that_cannot_be_read_is_one_sentence_and_exit_2(capsys, source, words) -> None:
     code, out, err = run_check(capsys, str(CHECK / f"req-{FIXED}"), "--from", source)
     assert code == 2 and out == "" and words in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("name,words", [
-    ("bad-toml/uv.lock", "uv.lock: not valid TOML"),
-    ("bad-lock/poetry.lock", "poetry.lock: package entry 1 has no name or version"),
-    ("bad-requirements", "requirements.txt line 2: not a requirement"),
-    ("unknown-format/Pipfile.lock", "Pipfile.lock: not a format check reads"),
-    ("nowhere", "nowhere: no such file or folder"),
-])
-def test_malformed_and_unknown_files_are_one_sentence_naming_the_file_and_exit_2(capsys, name, words) -> None:
+@pytest.mark.parametrize(
+    "name,words",
+    [
+        ("bad-toml/uv.lock", "uv.lock: not valid TOML"),
+        ("bad-lock/poetry.lock", "poetry.lock: package entry 1 has no name or version"),
+        ("bad-requirements", "requirements.txt line 2: not a requirement"),
+        ("unknown-format/Pipfile.lock", "Pipfile.lock: not a format check reads"),
+        ("nowhere", "nowhere: no such file or folder"),
+    ],
+)
+def test_malformed_and_unknown_files_are_one_sentence_naming_the_file_and_exit_2(
+    capsys, name, words
+) -> None:
     code, out, err = run_check(capsys, str(CHECK / name))
     assert code == 2 and out == ""
     assert err.startswith("error: ") and words in err and err.count("\n") == 1
@@ -231,15 +260,24 @@ def test_malformed_and_unknown_files_are_one_sentence_naming_the_file_and_exit_2
 
 def test_pyproject_exact_pins_are_read_as_pins_and_ranges_as_ranges() -> None:
     found = pins.read(CHECK / f"uv-{REPORTED}" / "pyproject.toml")
-    assert found.versions == {"pytest": "8.4.2", "pytest-asyncio": "0.23.0", "pytest-playwright": "0.7.1",
-                              "playwright": "1.49.1", "pytest-cov": "7.0.0"}
+    assert found.versions == {
+        "pytest": "8.4.2",
+        "pytest-asyncio": "0.23.0",
+        "pytest-playwright": "0.7.1",
+        "playwright": "1.49.1",
+        "pytest-cov": "7.0.0",
+    }
     assert found.python == "3.13" and found.ranges == {}
     reqs = pins.read(CHECK / f"req-{REPORTED}")  # requests>=2.31 is neither a pin nor under test
     assert reqs.versions == found.versions and reqs.ranges == {}
     ranged = pins.read(CHECK / "ranges-sync")
     assert ranged.versions == {} and ranged.ranges == {
-        "pytest": ">=8", "pytest-asyncio": ">=0.21", "pytest-playwright": ">=0.5.2",
-        "playwright": ">=1.48.0", "pytest-cov": ""}
+        "pytest": ">=8",
+        "pytest-asyncio": ">=0.21",
+        "pytest-playwright": ">=0.5.2",
+        "playwright": ">=1.48.0",
+        "pytest-cov": "",
+    }
     assert ranged.admits("pytest-asyncio", "1.3.0") and not ranged.admits("pytest", "7.4.4")
     assert not ranged.admits("pytest-cov", None)
     assert ranged.admits("pytest-playwright-asyncio", None)  # not named: not installed
@@ -249,8 +287,12 @@ def test_a_requirements_file_is_read_as_pip_reads_it() -> None:
     # -r and -c files followed (a file named twice read once), options, the project itself,
     # VCS and wheel URLs left out, markers, extras and continued hash lines understood.
     found = pins.read(CHECK / "req-includes" / "requirements-dev.txt")
-    assert found.versions == {"pytest": "8.4.2", "pytest-asyncio": "0.23.8",
-                              "pytest-playwright": "0.7.1", "playwright": "1.49.1"}
+    assert found.versions == {
+        "pytest": "8.4.2",
+        "pytest-asyncio": "0.23.8",
+        "pytest-playwright": "0.7.1",
+        "playwright": "1.49.1",
+    }
     assert found.ranges == {}  # the constraint's exact pin wins over the range
 
 
@@ -258,15 +300,21 @@ def test_a_missing_included_file_is_one_sentence_and_exit_2(capsys, tmp_path) ->
     (tmp_path / "requirements.txt").write_text("-r requirements-base.txt\npytest==8.4.2\n")
     code, out, err = run_check(capsys, str(tmp_path))
     assert code == 2 and out == ""
-    assert err.strip() == (f"error: {tmp_path / 'requirements-base.txt'} does not exist; "
-                           "fix the -r or -c line that names it.")
+    assert err.strip() == (
+        f"error: {tmp_path / 'requirements-base.txt'} does not exist; "
+        "fix the -r or -c line that names it."
+    )
 
 
 def test_a_uv_lock_with_the_project_itself_is_read_with_its_python(capsys) -> None:
     # uv writes no version for the project (editable) or a workspace member (virtual).
     found = pins.read(CHECK / "uv-editable")
-    assert found.versions == {"pytest": "8.4.2", "pytest-asyncio": "1.1.0",
-                              "pytest-playwright": "0.7.1", "playwright": "1.49.1"}
+    assert found.versions == {
+        "pytest": "8.4.2",
+        "pytest-asyncio": "1.1.0",
+        "pytest-playwright": "0.7.1",
+        "playwright": "1.49.1",
+    }
     assert (found.python, found.python_range) == (None, ">=3.11")
     code, out, _ = run_check(capsys, str(CHECK / "uv-editable"))
     assert code == check.BAD and "pins (" in out and ": Python >=3.11, pytest 8.4.2" in out
@@ -277,23 +325,38 @@ def test_a_uv_lock_with_the_project_itself_is_read_with_its_python(capsys) -> No
     assert out.rstrip().endswith("verdict: bug (inferred) (exit 1)")
 
 
-@pytest.mark.parametrize("poetry,pep440", [
-    ("^0.7.0", ">=0.7.0,<0.8.0"), ("^1.55.0", ">=1.55.0,<2.0.0"), ("^0.0.3", ">=0.0.3,<0.0.4"),
-    ("~1.2.3", ">=1.2.3,<1.3.0"), ("~1", ">=1,<2"), ("*", ""), (">=1.2,<2", ">=1.2,<2"),
-    ("1.2.*", "==1.2.*"), ("1.0 || 2.0", ""),
-])
+@pytest.mark.parametrize(
+    "poetry,pep440",
+    [
+        ("^0.7.0", ">=0.7.0,<0.8.0"),
+        ("^1.55.0", ">=1.55.0,<2.0.0"),
+        ("^0.0.3", ">=0.0.3,<0.0.4"),
+        ("~1.2.3", ">=1.2.3,<1.3.0"),
+        ("~1", ">=1,<2"),
+        ("*", ""),
+        (">=1.2,<2", ">=1.2,<2"),
+        ("1.2.*", "==1.2.*"),
+        ("1.0 || 2.0", ""),
+    ],
+)
 def test_poetry_constraints_read_as_pep_440(poetry, pep440) -> None:
     assert pins.poetry_range(poetry) == pep440
 
 
 def test_a_poetry_pyproject_of_ranges_is_answered_within_them(capsys) -> None:
     found = pins.read(CHECK / "poetry-ranges")
-    assert found.ranges == {"pytest-asyncio": "", "pytest-playwright": ">=0.7.0,<0.8.0",
-                            "playwright": ">=1.48.0,<2.0.0"}
+    assert found.ranges == {
+        "pytest-asyncio": "",
+        "pytest-playwright": ">=0.7.0,<0.8.0",
+        "playwright": ">=1.48.0,<2.0.0",
+    }
     assert found.python_range == ">=3.12,<4.0"
     code, out, _ = run_check(capsys, str(CHECK / "poetry-ranges"))
-    within = verdicts_within(lambda r: r.get("pytest-playwright", "").startswith("0.7.")
-                             and r["python"] in ("3.12", "3.13"))
+    within = verdicts_within(
+        lambda r: (
+            r.get("pytest-playwright", "").startswith("0.7.") and r["python"] in ("3.12", "3.13")
+        )
+    )
     assert code == check.BAD and within and set(within) == {"bug"}
     assert f"within these ranges: {len(within)} measured cells: {len(within)} bug\n" in out
 
@@ -301,7 +364,8 @@ def test_a_poetry_pyproject_of_ranges_is_answered_within_them(capsys) -> None:
 def test_unmeasured_pins_inferred_to_pass_get_no_fix(capsys, tmp_path) -> None:
     (tmp_path / "requirements.txt").write_text(
         "pytest==8.4.2\npytest-asyncio==0.24.0\npytest-playwright-asyncio==0.7.1\n"
-        "playwright==1.52.0\n")
+        "playwright==1.52.0\n"
+    )
     code, out, _ = run_check(capsys, str(tmp_path))
     assert code == check.GOOD and "\n    pass  " in out
     assert "smallest fix" not in out and "remedies" not in out
@@ -310,7 +374,10 @@ def test_unmeasured_pins_inferred_to_pass_get_no_fix(capsys, tmp_path) -> None:
 
 def test_a_pdm_lock_is_read_like_the_others(capsys) -> None:
     found = pins.read(CHECK / "pdm-fixed")
-    assert found.source.endswith("pdm.lock") and found.versions == pins.read(CHECK / "uv-fixed").versions
+    assert (
+        found.source.endswith("pdm.lock")
+        and found.versions == pins.read(CHECK / "uv-fixed").versions
+    )
     code, out, _ = run_check(capsys, str(CHECK / "pdm-fixed"))
     assert code == 0
 
@@ -340,7 +407,8 @@ def test_a_transitive_coverage_version_is_no_difference() -> None:
     assert "coverage" in lock.versions  # the lock holds it, for pytest-cov
     answer = check.lookup(lock, sources.reference())
     assert [e.cell_id for e in answer.matches] == [
-        "py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"]
+        "py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"
+    ]
 
 
 @pytest.mark.integration
@@ -359,8 +427,15 @@ def test_the_command_answers_in_under_a_second_of_work_in_a_fresh_folder(tmp_pat
     env = {k: v for k, v in os.environ.items() if k != "MATRIX_OUT"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "matrix", "check"], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "matrix", "check"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

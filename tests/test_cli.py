@@ -35,7 +35,10 @@ def test_every_command_help_is_user_text(capsys, command):
 
 
 def test_docstrings_shown_to_users_lose_their_markup():
-    doc = ("answered by the engine\n(:mod:`matrix.results.answers`): good; see :func:`finding_json`"
-           " and :class:`~matrix.errors.MatrixError`, ``python -m matrix check``")
-    assert cli.user_text(doc) == ("answered by the engine:\ngood; see finding_json and MatrixError, "
-                                  "'loop-compat check'")
+    doc = (
+        "answered by the engine\n(:mod:`matrix.results.answers`): good; see :func:`finding_json`"
+        " and :class:`~matrix.errors.MatrixError`, ``python -m matrix check``"
+    )
+    assert cli.user_text(doc) == (
+        "answered by the engine:\ngood; see finding_json and MatrixError, 'loop-compat check'"
+    )

@@ -23,16 +23,24 @@ DATA = ROOT / "tests/data"
 
 def write_config(path: Path, cells: int = 1) -> Path:
     versions = ["3.13", "3.12", "3.11", "3.10"][:cells]
-    path.write_text("reruns = 0\n[axes]\npython = [%s]\npytest = [\"8.4.2\"]\n"
-                    "pytest-asyncio = [\"1.2.0\"]\n" % ", ".join(f'"{v}"' for v in versions))
+    path.write_text(
+        'reruns = 0\n[axes]\npython = [{}]\npytest = ["8.4.2"]\n'
+        'pytest-asyncio = ["1.2.0"]\n'.format(", ".join(f'"{v}"' for v in versions))
+    )
     return path
 
 
 def matrix(config: Path, out: Path, *args: str, **extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
     env.update(MATRIX_CONFIG=str(config), MATRIX_OUT=str(out), **extra)
-    return subprocess.Popen([sys.executable, "-m", "matrix", *(args or ("run",))], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "matrix", *(args or ("run",))],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str]:
@@ -42,9 +50,15 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
 
 def test_an_unreachable_index_gives_infra_never_a_verdict(tmp_path) -> None:
     closed = "http://127.0.0.1:9/simple"  # nothing listens on the discard port
-    code, err = finish(matrix(write_config(tmp_path / "m.toml"), tmp_path / "out",
-                              UV_INDEX_URL=closed, UV_DEFAULT_INDEX=closed,
-                              MATRIX_ENVS=str(tmp_path / "envs")))
+    code, err = finish(
+        matrix(
+            write_config(tmp_path / "m.toml"),
+            tmp_path / "out",
+            UV_INDEX_URL=closed,
+            UV_DEFAULT_INDEX=closed,
+            MATRIX_ENVS=str(tmp_path / "envs"),
+        )
+    )
     [record] = store.read(tmp_path / "out")
     assert record.outcome is Outcome.INFRA and record.signature == "index-unreachable"
     assert code == 5
@@ -67,8 +81,13 @@ def test_a_results_file_cut_mid_write_keeps_whole_records_and_redoes_the_cut_one
 
 
 def test_a_probe_printing_50_mb_keeps_a_capped_log_and_a_short_message(tmp_path) -> None:
-    code, _ = finish(matrix(write_config(tmp_path / "m.toml"), tmp_path / "out",
-                            MATRIX_PROBES=str(DATA / "probes-loud")))
+    code, _ = finish(
+        matrix(
+            write_config(tmp_path / "m.toml"),
+            tmp_path / "out",
+            MATRIX_PROBES=str(DATA / "probes-loud"),
+        )
+    )
     assert code == 0
     [record] = store.read(tmp_path / "out")
     assert record.outcome is Outcome.FAIL and len(record.message) <= 300
@@ -90,12 +109,18 @@ def test_two_runs_on_one_results_folder_record_everything_exactly_once(tmp_path)
 
 
 SECRETS = {  # name -> value; the names are those a CI machine or a laptop really has
-    "AWS_SECRET_ACCESS_KEY": "aws-7Qx9Lm2Vb4", "SECRET_KEY": "django-k3y-51e0",
+    "AWS_SECRET_ACCESS_KEY": "aws-7Qx9Lm2Vb4",
+    "SECRET_KEY": "django-k3y-51e0",
     "SSH_PRIVATE_KEY": "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXk",
-    "GH_PAT": "ghp_8d7f6e5c4b3a", "GOOGLE_APPLICATION_CREDENTIALS": "/secure/gcp-sa-4411.json",
-    "STRIPE_KEY": "sk_live_77aa99bb", "DEPLOY_TOKEN": "tok-4f9a1c", "DB_PASSWORD": "pw-77e2b0",
-    "APP_SECRET": "sec-91d3", "SENTRY_DSN": "https://abc123@o1.ingest.example/42",
-    "SESSION_COOKIE": "sid=c0ffee42", "BASIC_AUTH": "admin:hunter2x",
+    "GH_PAT": "ghp_8d7f6e5c4b3a",
+    "GOOGLE_APPLICATION_CREDENTIALS": "/secure/gcp-sa-4411.json",
+    "STRIPE_KEY": "sk_live_77aa99bb",
+    "DEPLOY_TOKEN": "tok-4f9a1c",
+    "DB_PASSWORD": "pw-77e2b0",
+    "APP_SECRET": "sec-91d3",
+    "SENTRY_DSN": "https://abc123@o1.ingest.example/42",
+    "SESSION_COOKIE": "sid=c0ffee42",
+    "BASIC_AUTH": "admin:hunter2x",
     "DATABASE_URL": "postgres://app:db-pw-3c8e@db.example:5432/shop",
     "ARTIFACT_MIRROR": "https://ci:mirror-pw-5a1@mirror.example/simple",
 }
@@ -130,10 +155,18 @@ def test_secrets_in_the_environment_reach_no_file_and_no_console(tmp_path) -> No
 
 def test_a_scenario_that_fails_then_passes_is_flaky_with_both_runs_kept(tmp_path) -> None:
     config = tmp_path / "m.toml"
-    config.write_text('pass-env = ["FLAKY_*"]\n'  # the probe's own settings, passed on
-                      + write_config(tmp_path / "base.toml").read_text().replace("reruns = 0", "reruns = 1"))
-    code, _ = finish(matrix(config, tmp_path / "out", MATRIX_PROBES=str(DATA / "probes-flaky"),
-                            FLAKY_MARKER=str(tmp_path / "marker")))
+    config.write_text(
+        'pass-env = ["FLAKY_*"]\n'  # the probe's own settings, passed on
+        + write_config(tmp_path / "base.toml").read_text().replace("reruns = 0", "reruns = 1")
+    )
+    code, _ = finish(
+        matrix(
+            config,
+            tmp_path / "out",
+            MATRIX_PROBES=str(DATA / "probes-flaky"),
+            FLAKY_MARKER=str(tmp_path / "marker"),
+        )
+    )
     assert code == 0
     first, second = store.read(tmp_path / "out")
     assert (first.outcome, first.attempt) == (Outcome.FAIL, 1)
@@ -144,9 +177,11 @@ def test_a_scenario_that_fails_then_passes_is_flaky_with_both_runs_kept(tmp_path
 
 def test_a_wrong_matrix_chromium_is_recorded_once_as_infra_with_its_own_sentence(tmp_path):
     config, wrong = tmp_path / "m.toml", tmp_path / "chromium.txt"
-    config.write_text('reruns = 0\nscenarios = ["control", "e2e-first"]\n[[cell]]\n'
-                      'python = "3.13"\npytest = "8.4.2"\npytest-asyncio = "1.2.0"\n'
-                      'playwright = "1.56.0"\n')
+    config.write_text(
+        'reruns = 0\nscenarios = ["control", "e2e-first"]\n[[cell]]\n'
+        'python = "3.13"\npytest = "8.4.2"\npytest-asyncio = "1.2.0"\n'
+        'playwright = "1.56.0"\n'
+    )
     wrong.write_text("not a browser")
     code, err = finish(matrix(config, tmp_path / "out", MATRIX_CHROMIUM=str(wrong)))
     assert code == 0
@@ -160,8 +195,9 @@ def test_a_wrong_matrix_chromium_is_recorded_once_as_infra_with_its_own_sentence
 
 
 def _hang_markers() -> str:
-    return subprocess.run(["pgrep", "-f", "matrix-hang-marker"], capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["pgrep", "-f", "matrix-hang-marker"], capture_output=True, text=True
+    ).stdout
 
 
 def test_nox_killed_alone_takes_its_cell_with_it_and_leaves_no_work_folder(tmp_path) -> None:
@@ -172,11 +208,20 @@ def test_nox_killed_alone_takes_its_cell_with_it_and_leaves_no_work_folder(tmp_p
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
-    env.update(MATRIX_CONFIG=str(config), MATRIX_OUT=str(tmp_path / "out"), TMPDIR=str(tmp),
-               MATRIX_PROBES=str(DATA / "probes"))
-    nox = subprocess.Popen([sys.executable, "-m", "nox", "-s", "cell"], cwd=ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True)
+    env.update(
+        MATRIX_CONFIG=str(config),
+        MATRIX_OUT=str(tmp_path / "out"),
+        TMPDIR=str(tmp),
+        MATRIX_PROBES=str(DATA / "probes"),
+    )
+    nox = subprocess.Popen(
+        [sys.executable, "-m", "nox", "-s", "cell"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 300
         while not _hang_markers() and time.monotonic() < deadline:
@@ -186,7 +231,9 @@ def test_nox_killed_alone_takes_its_cell_with_it_and_leaves_no_work_folder(tmp_p
         nox.kill()  # nox alone, not its group
         nox.wait()
         deadline = time.monotonic() + 30
-        while (_hang_markers() or list(tmp.glob("loop-compat-work-*"))) and time.monotonic() < deadline:
+        while (
+            _hang_markers() or list(tmp.glob("loop-compat-work-*"))
+        ) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _hang_markers() == ""
         assert list(tmp.glob("loop-compat-work-*")) == []
@@ -204,9 +251,17 @@ def test_concurrent_report_sessions_in_one_checkout_all_build_their_page(tmp_pat
         (out / store.RESULTS).write_bytes((DATA / "golden" / store.RESULTS).read_bytes())
         outs.append(out)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
-    runs = [subprocess.Popen([sys.executable, "-m", "nox", "-s", "report"], cwd=ROOT,
-                             env={**env, "MATRIX_OUT": str(out)}, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True) for out in outs]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "nox", "-s", "report"],
+            cwd=ROOT,
+            env={**env, "MATRIX_OUT": str(out)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for out in outs
+    ]
     said = [run.communicate(timeout=900)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0, 0], said
     for out in outs:

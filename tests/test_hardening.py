@@ -23,17 +23,14 @@ import pytest
 
 from matrix import fetch, log, masking
 from matrix.cli import main
-from matrix.publish import regress
-
-from matrix.define import definition, plan
+from matrix.define import definition, plan, scenarios
 from matrix.define.cell import Cell
 from matrix.errors import ConfigError, MatrixError, OutputError
 from matrix.measure import suite
-from matrix.define import scenarios
-from matrix.publish import site
+from matrix.publish import regress, site
 from matrix.results import findings, merge, sources, store
-from matrix.search import pins
 from matrix.results.record import Counts, Outcome, Record
+from matrix.search import pins
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests/data"
@@ -49,31 +46,38 @@ def load_text(tmp_path: Path, text: str | bytes) -> definition.Profile:
 # ------------------------------------------------------------ the definition (unit)
 
 
-@pytest.mark.parametrize("text, says", [
-    ("reruns = inf\n" + CELL, "reruns = inf in the file must be a whole number"),
-    ("reruns = nan\n" + CELL, "reruns = nan in the file must be a whole number"),
-    ("reruns = 1.5\n" + CELL, "must be a whole number"),
-    ("reruns = -1\n" + CELL, "must be a whole number"),
-    ("timeout = 0\n" + CELL, "timeout = 0 in the file must be a positive number"),
-    ("timeout = nan\n" + CELL, "timeout = nan in the file must be a positive number"),
-    ("timeout = inf\n" + CELL, "must be a positive number"),
-    ("[profiles]\n", "[profiles] holds no profile"),
-    ("profiles = 5\n", "[profiles] holds no profile"),
-    ("[profiles]\nquick = 5\n", "profiles.quick must be a table"),
-    ('[[cell]]\npython = "3.13"\n', "pins only python; pin at least one distribution"),
-    ('[axes]\npython = ["3.12", "3.13"]\n', "the axes of the file pin only python"),
-    ('[[cell]]\npython = "3.12\\n"\npytest = "8.4.2"\n', 'write it as "3.12"'),
-    ('[[cell]]\npython = "3.13"\npytest = "8.4.2\\n"\n', 'write it as "8.4.2"'),
-    ('[[cell]]\npython = "3.13"\npytest = "v8.4.2"\n', 'write it as "8.4.2"'),
-    ('[axes]\npython = ["3.13"]\npytest = ["latest\\n"]\n', "malformed version 'latest\\n'"),
-    ('[[cell]]\npython = "3.13"\npytest_asyncio = "0.24.0"\npytest-asyncio = "1.2.0"\n',
-     "'pytest_asyncio' and 'pytest-asyncio' in [[cell]] #1 of the file name the same"),
-    (CELL + '[[exclude]]\npytest = "8.4.x"\n', "pytest = '8.4.x' in [[exclude]] #1 of the file "
-     "is neither a version"),
-    (CELL + '[[exclude]]\npytest = 8\n', "must be a quoted pattern"),
-    (CELL + '[[exclude]]\npytest = []\n', "must be a quoted pattern"),
-    (CELL + '[[exclude]]\npytest = "latest"\n', "is neither a version"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("reruns = inf\n" + CELL, "reruns = inf in the file must be a whole number"),
+        ("reruns = nan\n" + CELL, "reruns = nan in the file must be a whole number"),
+        ("reruns = 1.5\n" + CELL, "must be a whole number"),
+        ("reruns = -1\n" + CELL, "must be a whole number"),
+        ("timeout = 0\n" + CELL, "timeout = 0 in the file must be a positive number"),
+        ("timeout = nan\n" + CELL, "timeout = nan in the file must be a positive number"),
+        ("timeout = inf\n" + CELL, "must be a positive number"),
+        ("[profiles]\n", "[profiles] holds no profile"),
+        ("profiles = 5\n", "[profiles] holds no profile"),
+        ("[profiles]\nquick = 5\n", "profiles.quick must be a table"),
+        ('[[cell]]\npython = "3.13"\n', "pins only python; pin at least one distribution"),
+        ('[axes]\npython = ["3.12", "3.13"]\n', "the axes of the file pin only python"),
+        ('[[cell]]\npython = "3.12\\n"\npytest = "8.4.2"\n', 'write it as "3.12"'),
+        ('[[cell]]\npython = "3.13"\npytest = "8.4.2\\n"\n', 'write it as "8.4.2"'),
+        ('[[cell]]\npython = "3.13"\npytest = "v8.4.2"\n', 'write it as "8.4.2"'),
+        ('[axes]\npython = ["3.13"]\npytest = ["latest\\n"]\n', "malformed version 'latest\\n'"),
+        (
+            '[[cell]]\npython = "3.13"\npytest_asyncio = "0.24.0"\npytest-asyncio = "1.2.0"\n',
+            "'pytest_asyncio' and 'pytest-asyncio' in [[cell]] #1 of the file name the same",
+        ),
+        (
+            CELL + '[[exclude]]\npytest = "8.4.x"\n',
+            "pytest = '8.4.x' in [[exclude]] #1 of the file is neither a version",
+        ),
+        (CELL + "[[exclude]]\npytest = 8\n", "must be a quoted pattern"),
+        (CELL + "[[exclude]]\npytest = []\n", "must be a quoted pattern"),
+        (CELL + '[[exclude]]\npytest = "latest"\n', "is neither a version"),
+    ],
+)
 def test_a_wrong_definition_is_one_sentence_naming_file_and_key(tmp_path, text, says) -> None:
     with pytest.raises(ConfigError) as err:
         load_text(tmp_path, text)
@@ -94,8 +98,11 @@ def test_reruns_and_timeout_in_range_are_kept(tmp_path) -> None:
 
 
 def test_an_exclusion_list_excludes_any_of_its_values(tmp_path) -> None:
-    profile = load_text(tmp_path, '[axes]\npython = ["3.11", "3.12", "3.13"]\npytest = ["8.4.2"]\n'
-                                  '[[exclude]]\npython = ["3.11", "3.12"]\n')
+    profile = load_text(
+        tmp_path,
+        '[axes]\npython = ["3.11", "3.12", "3.13"]\npytest = ["8.4.2"]\n'
+        '[[exclude]]\npython = ["3.11", "3.12"]\n',
+    )
     assert [c.id for c in plan.build(profile).cells] == ["py3.13-pytest8.4.2"]
 
 
@@ -118,16 +125,26 @@ def make_suite(root: Path, pyproject: str = "") -> Path:
     return root
 
 
-@pytest.mark.parametrize("pyproject, says", [
-    ("[project]\nname = 5\n", "project.name must be a quoted name"),
-    ('[project]\nname = "x"\ndependencies = "requests"\n',
-     'project.dependencies must be a list of strings (write dependencies = ["requests"])'),
-    ('project = "x"\n', "project must be a table, not str"),
-    ('[project]\nname = "x"\n[project.optional-dependencies]\ntest = "pytest"\n',
-     "project.optional-dependencies.test must be a list of strings"),
-    ('[dependency-groups]\ntest = "pytest"\n', "dependency-groups.test must be a list of strings"),
-    ('tool = 3\n', "tool must be a table"),
-])
+@pytest.mark.parametrize(
+    "pyproject, says",
+    [
+        ("[project]\nname = 5\n", "project.name must be a quoted name"),
+        (
+            '[project]\nname = "x"\ndependencies = "requests"\n',
+            'project.dependencies must be a list of strings (write dependencies = ["requests"])',
+        ),
+        ('project = "x"\n', "project must be a table, not str"),
+        (
+            '[project]\nname = "x"\n[project.optional-dependencies]\ntest = "pytest"\n',
+            "project.optional-dependencies.test must be a list of strings",
+        ),
+        (
+            '[dependency-groups]\ntest = "pytest"\n',
+            "dependency-groups.test must be a list of strings",
+        ),
+        ("tool = 3\n", "tool must be a table"),
+    ],
+)
 def test_a_wrong_suite_pyproject_is_one_sentence(tmp_path, pyproject, says) -> None:
     root = make_suite(tmp_path / "proj", pyproject)
     (root / "conftest.py").unlink(missing_ok=True)
@@ -136,11 +153,14 @@ def test_a_wrong_suite_pyproject_is_one_sentence(tmp_path, pyproject, says) -> N
     assert says in str(err.value) and err.value.return_code == 6
 
 
-@pytest.mark.parametrize("link, to, says", [
-    ("tests/back", "..", "loops"),          # a folder link to the folder above it
-    ("tests/self", "self", "loops"),        # a link to itself
-    ("tests/gone", "missing", "leads nowhere"),
-])
+@pytest.mark.parametrize(
+    "link, to, says",
+    [
+        ("tests/back", "..", "loops"),  # a folder link to the folder above it
+        ("tests/self", "self", "loops"),  # a link to itself
+        ("tests/gone", "missing", "leads nowhere"),
+    ],
+)
 def test_a_link_loop_in_a_suite_is_found_when_it_is_read(tmp_path, link, to, says) -> None:
     root = make_suite(tmp_path / "proj")
     (root / link).symlink_to(to)
@@ -162,7 +182,12 @@ def test_a_suite_asked_only_for_its_control_runs_only_its_control(tmp_path) -> N
     assert [s.name for s in scenarios.for_cell(cell, ("control",), the_suite)] == ["control"]
     # browser tests are found when the suite is collected; the runner drops these without any
     assert [s.name for s in scenarios.for_cell(cell, scenarios.NAMES, the_suite)] == [
-        "control", "as-is", "e2e-first", "e2e-last", "isolated"]
+        "control",
+        "as-is",
+        "e2e-first",
+        "e2e-last",
+        "isolated",
+    ]
 
 
 # ------------------------------------------------------------ atomic outputs (unit)
@@ -170,8 +195,9 @@ def test_a_suite_asked_only_for_its_control_runs_only_its_control(tmp_path) -> N
 
 def test_a_site_that_fails_to_write_leaves_the_previous_page_whole(tmp_path, monkeypatch) -> None:
     """The simulated ENOSPC at the write call (the tmpfs test below is the real one)."""
-    from matrix.publish import site
     from site_fixtures import results_folder
+
+    from matrix.publish import site
 
     folder = results_folder(tmp_path, "run1")
     out = site.build(folder, tmp_path / "site").parent
@@ -197,11 +223,12 @@ def test_a_site_that_fails_to_write_leaves_the_previous_page_whole(tmp_path, mon
 
 
 def test_a_build_that_was_killed_leaves_nothing_after_the_next_one(tmp_path) -> None:
-    from matrix.publish import site
     from site_fixtures import results_folder
 
+    from matrix.publish import site
+
     folder = results_folder(tmp_path, "run1")
-    dead = 2 ** 22 + 1  # above the default pid_max: no such process
+    dead = 2**22 + 1  # above the default pid_max: no such process
     for name in (f".site.building-{dead}", f".site.old-{dead}", f".site.building-{os.getpid()}"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "index.html").write_text("half")
@@ -215,8 +242,14 @@ def test_a_build_that_was_killed_leaves_nothing_after_the_next_one(tmp_path) -> 
 def matrix(*args: str, cwd: Path = ROOT, **env_vars: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
     env.update(env_vars)
-    done = subprocess.run([sys.executable, "-m", "matrix", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "matrix", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return done.returncode, done.stderr
 
 
@@ -230,8 +263,10 @@ def one_sentence(err: str) -> str:
 
 def config(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "m.toml"
-    path.write_text(f'reruns = 0\n{extra}[axes]\npython = ["3.13"]\npytest = ["8.4.2"]\n'
-                    'pytest-asyncio = ["1.2.0"]\n')
+    path.write_text(
+        f'reruns = 0\n{extra}[axes]\npython = ["3.13"]\npytest = ["8.4.2"]\n'
+        'pytest-asyncio = ["1.2.0"]\n'
+    )
     return path
 
 
@@ -240,16 +275,21 @@ def nothing_built(envs: Path) -> bool:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("case, code, says", [
-    ("reruns = inf", 2, "reruns = inf in the file must be a whole number"),
-    ("[profiles]", 2, "[profiles] holds no profile"),
-    ("folder", 2, "is a folder; give MATRIX_CONFIG a TOML file"),
-    ("latin-1", 2, "is not UTF-8 text"),
-    ("name = 5", 6, "project.name must be a quoted name"),
-    ('dependencies = "requests"', 6, "project.dependencies must be a list of strings"),
-    ("link loop", 6, "is a link that loops"),
-])
-def test_bad_input_is_one_sentence_and_its_exit_code_before_any_env(tmp_path, case, code, says) -> None:
+@pytest.mark.parametrize(
+    "case, code, says",
+    [
+        ("reruns = inf", 2, "reruns = inf in the file must be a whole number"),
+        ("[profiles]", 2, "[profiles] holds no profile"),
+        ("folder", 2, "is a folder; give MATRIX_CONFIG a TOML file"),
+        ("latin-1", 2, "is not UTF-8 text"),
+        ("name = 5", 6, "project.name must be a quoted name"),
+        ('dependencies = "requests"', 6, "project.dependencies must be a list of strings"),
+        ("link loop", 6, "is a link that loops"),
+    ],
+)
+def test_bad_input_is_one_sentence_and_its_exit_code_before_any_env(
+    tmp_path, case, code, says
+) -> None:
     envs, out = tmp_path / "envs", tmp_path / "out"
     cfg, extra = config(tmp_path), {}
     if case in ("reruns = inf", "[profiles]"):
@@ -259,15 +299,19 @@ def test_bad_input_is_one_sentence_and_its_exit_code_before_any_env(tmp_path, ca
     elif case == "latin-1":
         cfg.write_bytes('description = "café"\n'.encode("latin-1") + cfg.read_bytes())
     else:
-        root = make_suite(tmp_path / "proj", {
-            "name = 5": "[project]\nname = 5\n",
-            'dependencies = "requests"': '[project]\nname = "p"\ndependencies = "requests"\n',
-        }.get(case, ""))
+        root = make_suite(
+            tmp_path / "proj",
+            {
+                "name = 5": "[project]\nname = 5\n",
+                'dependencies = "requests"': '[project]\nname = "p"\ndependencies = "requests"\n',
+            }.get(case, ""),
+        )
         if case == "link loop":
             (root / "tests" / "loop").symlink_to("..")
         extra["MATRIX_SUITE"] = str(root)
-    returned, err = matrix("run", MATRIX_CONFIG=str(cfg), MATRIX_OUT=str(out),
-                           MATRIX_ENVS=str(envs), **extra)
+    returned, err = matrix(
+        "run", MATRIX_CONFIG=str(cfg), MATRIX_OUT=str(out), MATRIX_ENVS=str(envs), **extra
+    )
     assert says in one_sentence(err) and returned == code
     assert nothing_built(envs) and not out.exists()
 
@@ -276,8 +320,12 @@ def test_bad_input_is_one_sentence_and_its_exit_code_before_any_env(tmp_path, ca
 def test_matrix_out_a_file_is_one_sentence_and_exit_7(tmp_path) -> None:
     out = tmp_path / "out"
     out.write_text("my notes\n")
-    returned, err = matrix("run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out),
-                           MATRIX_ENVS=str(tmp_path / "envs"))
+    returned, err = matrix(
+        "run",
+        MATRIX_CONFIG=str(config(tmp_path)),
+        MATRIX_OUT=str(out),
+        MATRIX_ENVS=str(tmp_path / "envs"),
+    )
     assert f"{out} is a file where a folder is needed" in one_sentence(err) and returned == 7
     assert out.read_text() == "my notes\n" and nothing_built(tmp_path / "envs")
 
@@ -304,8 +352,9 @@ def test_a_read_only_results_file_is_found_before_any_env(tmp_path) -> None:
     kept = (DATA / "records-run1.jsonl").read_text()
     (out / "results.jsonl").write_text(kept)
     with read_only(out / "results.jsonl"):
-        returned, err = matrix("run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out),
-                               MATRIX_ENVS=str(envs))
+        returned, err = matrix(
+            "run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out), MATRIX_ENVS=str(envs)
+        )
     assert "results.jsonl cannot be written" in one_sentence(err) and returned == 7
     assert (out / "results.jsonl").read_text() == kept
     assert nothing_built(envs) and not (out / "logs").exists() and not (out / "plan.json").exists()
@@ -316,8 +365,10 @@ def tmpfs(tmp_path):
     """A real 24 MB tmpfs to fill up; skipped where mounting is not allowed."""
     where = tmp_path / "disk"
     where.mkdir()
-    if os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", where]).returncode:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", where]).returncode
+    ):
         pytest.skip("mounting a tmpfs needs root")
     yield where
     subprocess.run(["umount", where], check=True)
@@ -340,22 +391,29 @@ def test_a_full_disk_before_the_run_is_one_sentence_and_keeps_the_records(tmpfs,
     kept = (DATA / "records-run1.jsonl").read_text()
     (out / "results.jsonl").write_text(kept)
     fill(tmpfs)
-    returned, err = matrix("run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out),
-                           MATRIX_ENVS=str(envs))
+    returned, err = matrix(
+        "run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out), MATRIX_ENVS=str(envs)
+    )
     assert "no space left on the device" in one_sentence(err) and returned == 7
     assert (out / "results.jsonl").read_text() == kept
     assert nothing_built(envs) and sorted(p.name for p in out.iterdir()) == ["results.jsonl"]
 
 
 @pytest.mark.integration
-def test_a_disk_that_fills_up_mid_run_is_one_sentence_and_keeps_the_records(tmpfs, tmp_path) -> None:
+def test_a_disk_that_fills_up_mid_run_is_one_sentence_and_keeps_the_records(
+    tmpfs, tmp_path
+) -> None:
     out = tmpfs / "out"
     out.mkdir()
     kept = (DATA / "records-run1.jsonl").read_text()
     (out / "results.jsonl").write_text(kept)
     fill(tmpfs, leave=3 * 4096)  # the check before the run passes; the logs do not fit
-    returned, err = matrix("run", MATRIX_CONFIG=str(config(tmp_path)), MATRIX_OUT=str(out),
-                           MATRIX_ENVS=str(tmp_path / "envs"))
+    returned, err = matrix(
+        "run",
+        MATRIX_CONFIG=str(config(tmp_path)),
+        MATRIX_OUT=str(out),
+        MATRIX_ENVS=str(tmp_path / "envs"),
+    )
     assert "no space left on the device" in one_sentence(err) and returned == 7
     assert (out / "results.jsonl").read_text().startswith(kept)
 
@@ -393,11 +451,17 @@ def test_a_full_disk_while_writing_the_plan_leaves_no_temporary_file(tmpfs) -> N
 def flaky_run(tmp_path: Path, reruns: int, fails: int) -> list:
     cfg = config(tmp_path)
     # the probe's own settings reach it only when the definition passes them on
-    cfg.write_text('pass-env = ["FLAKY_*"]\n'
-                   + cfg.read_text().replace("reruns = 0", f"reruns = {reruns}"))
-    returned, err = matrix("run", MATRIX_CONFIG=str(cfg), MATRIX_OUT=str(tmp_path / "out"),
-                           MATRIX_PROBES=str(DATA / "probes-flaky"),
-                           FLAKY_MARKER=str(tmp_path / "marker"), FLAKY_FAILS=str(fails))
+    cfg.write_text(
+        'pass-env = ["FLAKY_*"]\n' + cfg.read_text().replace("reruns = 0", f"reruns = {reruns}")
+    )
+    returned, err = matrix(
+        "run",
+        MATRIX_CONFIG=str(cfg),
+        MATRIX_OUT=str(tmp_path / "out"),
+        MATRIX_PROBES=str(DATA / "probes-flaky"),
+        FLAKY_MARKER=str(tmp_path / "marker"),
+        FLAKY_FAILS=str(fails),
+    )
     assert returned == 0, err
     return store.read(tmp_path / "out")
 
@@ -423,8 +487,16 @@ def test_a_scenario_passing_on_its_last_rerun_is_flaky(tmp_path) -> None:
 def test_a_listing_cut_short_by_its_reader_ends_quietly(tmp_path) -> None:
     # `loop-compat list | head -1`: the reader closes the pipe; no traceback, exit 0.
     env = {**os.environ, "MATRIX_PROFILE": "full", "MATRIX_OUT": str(tmp_path)}
-    proc = subprocess.run(f"{sys.executable} -m matrix list | head -1", shell=True, cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        f"{sys.executable} -m matrix list | head -1",
+        shell=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.stdout.count("\n") == 1 and proc.stdout.startswith("py3.")
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
 
@@ -436,18 +508,31 @@ ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b[H\r\x9b31m\u202e"
 
 def a_record(**fields) -> Record:
     """A whole record of one scenario, the fields given replacing the plain ones."""
-    plain = dict(run_id="r1", cell_id="py3.13-pytest8.4.2", python="3.13.0",
-                 requested={"pytest": "8.4.2"}, resolved={"pytest": "8.4.2"}, probe="control",
-                 scenario="control", outcome=Outcome.BUG, signature="loop-already-running",
-                 message="RuntimeError: This event loop is already running", tests=Counts(),
-                 duration_s=1.0, started_at="2026-01-31T04:17:00Z", repro="nox", log=None)
+    plain = {
+        "run_id": "r1",
+        "cell_id": "py3.13-pytest8.4.2",
+        "python": "3.13.0",
+        "requested": {"pytest": "8.4.2"},
+        "resolved": {"pytest": "8.4.2"},
+        "probe": "control",
+        "scenario": "control",
+        "outcome": Outcome.BUG,
+        "signature": "loop-already-running",
+        "message": "RuntimeError: This event loop is already running",
+        "tests": Counts(),
+        "duration_s": 1.0,
+        "started_at": "2026-01-31T04:17:00Z",
+        "repro": "nox",
+        "log": None,
+    }
     return Record(**{**plain, **fields})
 
 
 def no_control(text: str) -> bool:
     """Whether ``text`` holds no character a terminal would obey (newlines and tabs aside)."""
-    return not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in "\n\t"
-                   for c in text)
+    return not any(
+        unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in "\n\t" for c in text
+    )
 
 
 def test_every_logged_and_answered_line_shows_escapes_never_obeys_them(capsys) -> None:
@@ -460,15 +545,19 @@ def test_every_logged_and_answered_line_shows_escapes_never_obeys_them(capsys) -
 
 
 def test_a_crafted_record_reaches_issue_titles_and_bodies_escaped(tmp_path, capsys) -> None:
-    bad = a_record(cell_id=f"py3.13{ESCAPES}", signature=f"RuntimeError: x{ESCAPES}",
-                   message=f"RuntimeError: x{ESCAPES}")
+    bad = a_record(
+        cell_id=f"py3.13{ESCAPES}",
+        signature=f"RuntimeError: x{ESCAPES}",
+        message=f"RuntimeError: x{ESCAPES}",
+    )
     actions = regress.plan([], [bad], [])
     assert actions and all(no_control(a.title) and "\n" not in a.title for a in actions)
     assert all(no_control(a.body) and no_control(a.to_json()["title"]) for a in actions)
     assert no_control(regress.render(actions))
     store.append(tmp_path, bad)
-    assert main(["regressions", "--previous", str(tmp_path / "none"),
-                 "--current", str(tmp_path)]) == 0
+    assert (
+        main(["regressions", "--previous", str(tmp_path / "none"), "--current", str(tmp_path)]) == 0
+    )
     out, err = capsys.readouterr()
     assert no_control(out) and no_control(err)
 
@@ -488,9 +577,12 @@ def test_no_link_is_followed_out_of_a_results_folder(tmp_path, capsys) -> None:
     (outside / "home").mkdir(parents=True)
     (outside / "shadow").write_text("root:OUTSIDE-SECRET:19000::::::\n")
     (outside / "home" / "big.txt").write_text("OUTSIDE-HOME\n")
-    source = a_results_folder(tmp_path / "results", a_record(log="logs/c/control.log"),
-                              a_record(scenario="e2e-first", log="logs/c/leak.log"),
-                              a_record(scenario="e2e-last", log="logs/c/home/big.txt"))
+    source = a_results_folder(
+        tmp_path / "results",
+        a_record(log="logs/c/control.log"),
+        a_record(scenario="e2e-first", log="logs/c/leak.log"),
+        a_record(scenario="e2e-last", log="logs/c/home/big.txt"),
+    )
     (source / "logs/c/leak.log").unlink()
     (source / "logs/c/leak.log").symlink_to(outside / "shadow")
     shutil.rmtree(source / "logs/c/home")
@@ -500,8 +592,9 @@ def test_no_link_is_followed_out_of_a_results_folder(tmp_path, capsys) -> None:
     merged = tmp_path / "merged"
     assert main(["merge", "--out", str(merged), str(source)]) == 0
     assert "leak.log is a link; links in a results folder are never followed" in (
-        capsys.readouterr().err)
-    copied = [p for p in merged.rglob("*")]
+        capsys.readouterr().err
+    )
+    copied = list(merged.rglob("*"))
     assert not any(p.is_symlink() for p in copied) and (merged / "logs/c/control.log").is_file()
     assert not any("OUTSIDE" in p.read_text() for p in copied if p.is_file())
     for folder in (source, merged):
@@ -515,10 +608,15 @@ def test_no_link_is_followed_out_of_a_results_folder(tmp_path, capsys) -> None:
 
 def test_merge_keeps_what_a_newer_version_wrote_byte_for_byte(tmp_path) -> None:
     out = a_results_folder(tmp_path / "out", a_record())
-    newer = [json.dumps({**a_record(scenario="e2e-first").to_json(), "flavour": "new"}),
-             json.dumps({**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
-                        indent=None, separators=(",", ":")),
-             json.dumps({**a_record(scenario="isolated").to_json(), "schema": 2})]
+    newer = [
+        json.dumps({**a_record(scenario="e2e-first").to_json(), "flavour": "new"}),
+        json.dumps(
+            {**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
+            indent=None,
+            separators=(",", ":"),
+        ),
+        json.dumps({**a_record(scenario="isolated").to_json(), "schema": 2}),
+    ]
     with (out / store.RESULTS).open("a") as f:
         f.write("".join(line + "\n" for line in newer))
     source = a_results_folder(tmp_path / "shard", a_record(cell_id="py3.12-pytest8.4.2"))
@@ -571,8 +669,9 @@ def sends(data: bytes):
     return lambda conn, stop: conn.sendall(data)
 
 
-def test_from_a_dripping_server_ends_within_its_deadline_in_one_sentence(monkeypatch,
-                                                                          capsys) -> None:
+def test_from_a_dripping_server_ends_within_its_deadline_in_one_sentence(
+    monkeypatch, capsys
+) -> None:
     monkeypatch.setattr(fetch, "DEADLINE_S", 2.0)
     for reply in (drip, drip_headers):
         with a_server(reply) as url:
@@ -584,12 +683,15 @@ def test_from_a_dripping_server_ends_within_its_deadline_in_one_sentence(monkeyp
         assert err.count("\n") == 1 and "Traceback" not in err
 
 
-@pytest.mark.parametrize("reply, says", [
-    (b"SSH-2.0-OpenSSH_9.6\r\n", "the reply is not HTTP"),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"a\"", "the reply was cut short"),
-    (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n", "header line"),
-    (b"HTTP/1.1 200 OK\r\n\r\n" + b"[" + b" " * (2 * 2**20), "larger than 1 MB"),
-])
+@pytest.mark.parametrize(
+    "reply, says",
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n", "the reply is not HTTP"),
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{"a"', "the reply was cut short"),
+        (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n", "header line"),
+        (b"HTTP/1.1 200 OK\r\n\r\n" + b"[" + b" " * (2 * 2**20), "larger than 1 MB"),
+    ],
+)
 def test_a_wrong_or_large_reply_is_one_sentence(monkeypatch, capsys, reply, says) -> None:
     monkeypatch.setattr(fetch, "MAX_BYTES", 2**20)
     with a_server(sends(reply)) as url:
@@ -628,8 +730,11 @@ command.run([sys.executable, "-c", child], log=pathlib.Path(sys.argv[1]), secret
 @pytest.mark.integration
 def test_a_log_holds_no_secret_while_its_cell_runs_and_after_a_sigkill(tmp_path) -> None:
     secret, log_file = "tok-9f8e7d6c5b4a", tmp_path / "scenario.log"
-    cell = subprocess.Popen([sys.executable, "-c", CELL_THAT_PRINTS_ITS_ENV, str(log_file), secret],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    cell = subprocess.Popen(
+        [sys.executable, "-c", CELL_THAT_PRINTS_ITS_ENV, str(log_file), secret],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     seen, deadline = [], time.monotonic() + 60
     while time.monotonic() < deadline:
         text = log_file.read_text() if log_file.exists() else ""
@@ -645,8 +750,9 @@ def test_a_log_holds_no_secret_while_its_cell_runs_and_after_a_sigkill(tmp_path)
     assert not any(secret in text for text in seen)
 
 
-@pytest.mark.parametrize("line", ["-r /proc/self/environ", "-c ../outside.txt",
-                                  "-r sub/../../outside.txt"])
+@pytest.mark.parametrize(
+    "line", ["-r /proc/self/environ", "-c ../outside.txt", "-r sub/../../outside.txt"]
+)
 def test_check_reads_no_requirement_file_outside_the_project(tmp_path, line) -> None:
     (tmp_path / "outside.txt").write_text("OUTSIDE-CONTENT==1\n")
     project = tmp_path / "proj"
@@ -683,15 +789,18 @@ def test_a_huge_requirements_file_is_refused_at_once(tmp_path) -> None:
 DEEP = "[" * 100_000
 
 
-@pytest.mark.parametrize("name, text", [
-    ("pyproject.toml", 'project = "x"\n'),
-    ("pyproject.toml", 'tool = "x"\n'),
-    ("pyproject.toml", '[project]\nname = "x"\noptional-dependencies = ["a"]\n'),
-    ("pyproject.toml", '[tool.poetry]\ndependencies = ["pytest"]\n'),
-    ("pyproject.toml", f"a = {DEEP}\n"),
-    ("poetry.lock", 'metadata = "x"\n[[package]]\nname = "pytest"\nversion = "8.4.2"\n'),
-    ("uv.lock", "package = 5\n"),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("pyproject.toml", 'project = "x"\n'),
+        ("pyproject.toml", 'tool = "x"\n'),
+        ("pyproject.toml", '[project]\nname = "x"\noptional-dependencies = ["a"]\n'),
+        ("pyproject.toml", '[tool.poetry]\ndependencies = ["pytest"]\n'),
+        ("pyproject.toml", f"a = {DEEP}\n"),
+        ("poetry.lock", 'metadata = "x"\n[[package]]\nname = "pytest"\nversion = "8.4.2"\n'),
+        ("uv.lock", "package = 5\n"),
+    ],
+)
 def test_a_pins_file_of_the_wrong_shape_is_one_sentence(tmp_path, name, text) -> None:
     (tmp_path / name).write_text(text)
     with pytest.raises(ConfigError) as err:
@@ -723,14 +832,24 @@ def test_a_definition_or_finding_nested_too_deep_is_one_sentence(tmp_path) -> No
 
 
 @pytest.mark.parametrize("existing", [None, "{}", "[1]", '[{"title": "x"}]', DEEP])
-def test_regressions_existing_missing_or_of_the_wrong_shape_is_exit_2(tmp_path, capsys,
-                                                                      existing) -> None:
+def test_regressions_existing_missing_or_of_the_wrong_shape_is_exit_2(
+    tmp_path, capsys, existing
+) -> None:
     a_results_folder(tmp_path / "now", a_record())
     path = tmp_path / "existing.json"
     if existing is not None:
         path.write_text(existing)
-    code = main(["regressions", "--previous", str(tmp_path / "none"), "--current",
-                 str(tmp_path / "now"), "--existing", str(path)])
+    code = main(
+        [
+            "regressions",
+            "--previous",
+            str(tmp_path / "none"),
+            "--current",
+            str(tmp_path / "now"),
+            "--existing",
+            str(path),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == ConfigError.return_code and "--existing" in err and "Traceback" not in err
 
@@ -744,20 +863,43 @@ def test_merge_with_a_malformed_plan_is_one_sentence(tmp_path) -> None:
 
 
 #: Inputs no reader may answer with a traceback: cut, nested, wrong types, bytes, escapes.
-FUZZ = ["", "\x00", "{", "[", "[]", "{}", "5", '"x"', "null", DEEP, "{" * 50_000,
-        "\xff\xfe", "a = 1\n", 'a = "x"\n', "[a]\nb = [1, {c = 2}]\n", ESCAPES,
-        '{"cell_id": [], "scenario": {}, "outcome": 5}', '{"kind": "bisect", "started_at": 5}',
-        "package = [1, 2]\n", "[[package]]\nname = 5\n", "project = []\n", "-r\n", "-c /\n"]
+FUZZ = [
+    "",
+    "\x00",
+    "{",
+    "[",
+    "[]",
+    "{}",
+    "5",
+    '"x"',
+    "null",
+    DEEP,
+    "{" * 50_000,
+    "\xff\xfe",
+    "a = 1\n",
+    'a = "x"\n',
+    "[a]\nb = [1, {c = 2}]\n",
+    ESCAPES,
+    '{"cell_id": [], "scenario": {}, "outcome": 5}',
+    '{"kind": "bisect", "started_at": 5}',
+    "package = [1, 2]\n",
+    "[[package]]\nname = 5\n",
+    "project = []\n",
+    "-r\n",
+    "-c /\n",
+]
 
 
 @pytest.mark.parametrize("text", FUZZ, ids=range(len(FUZZ)))
 def test_every_reader_gives_a_result_or_one_sentence(tmp_path, text) -> None:
     (tmp_path / "m.toml").write_text(text, errors="surrogateescape")
-    readers = [lambda: definition.load(tmp_path / "m.toml"),
-               lambda: store.parse(text),
-               lambda: findings.read_findings(tmp_path / "m.toml", "bisect"),
-               lambda: findings.read_findings(tmp_path / "m.toml", "explain"),
-               lambda: sources.load(str(tmp_path / "m.toml"), None)]
+    readers = [
+        lambda: definition.load(tmp_path / "m.toml"),
+        lambda: store.parse(text),
+        lambda: findings.read_findings(tmp_path / "m.toml", "bisect"),
+        lambda: findings.read_findings(tmp_path / "m.toml", "explain"),
+        lambda: sources.load(str(tmp_path / "m.toml"), None),
+    ]
     for name in ("uv.lock", "poetry.lock", "pdm.lock", "requirements.txt", "pyproject.toml"):
         folder = tmp_path / name.replace(".", "-")
         folder.mkdir()
@@ -778,23 +920,36 @@ NO_PROXY = "gitlab.corp-7f3a.internal,.svc.cluster.local"
 
 
 def test_meaningful_values_of_the_suites_environment_are_masked_and_no_others() -> None:
-    environ = {"HTTPS_PROXY": PROXY, "MATRIX_CHROMIUM": "/usr/bin/chromium",
-               "PATH": "/usr/bin:/bin:~/.local/bin", "HOME": "/home/someone", "USER": "someone",
-               "LANG": "en_US.UTF-8", "TERM": "xterm-256color", "PYENV_VERSION": "3.13.0 3.12.7",
-               "COLORTERM": "truecolor", "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "headlessly",
-               "DEPLOY_NAME": "team-west-2-prod", "NOT_PASSED": "elsewhere-2-prod"}
+    environ = {
+        "HTTPS_PROXY": PROXY,
+        "MATRIX_CHROMIUM": "/usr/bin/chromium",
+        "PATH": "/usr/bin:/bin:~/.local/bin",
+        "HOME": "/home/someone",
+        "USER": "someone",
+        "LANG": "en_US.UTF-8",
+        "TERM": "xterm-256color",
+        "PYENV_VERSION": "3.13.0 3.12.7",
+        "COLORTERM": "truecolor",
+        "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "headlessly",
+        "DEPLOY_NAME": "team-west-2-prod",
+        "NOT_PASSED": "elsewhere-2-prod",
+    }
     environ["NO_PROXY"] = NO_PROXY
     assert masking.environment_values(environ) == {PROXY, NO_PROXY}
-    assert masking.environment_values(environ, ["DEPLOY_*"]) == {PROXY, NO_PROXY,
-                                                                 "team-west-2-prod"}
+    assert masking.environment_values(environ, ["DEPLOY_*"]) == {
+        PROXY,
+        NO_PROXY,
+        "team-west-2-prod",
+    }
     from matrix import options
 
     settings = options.read(environ)
     assert PROXY in settings.secrets and "team-west-2-prod" in settings.masked(("DEPLOY_*",))
 
 
-def test_a_line_that_is_no_requirement_is_masked_before_it_is_cut_short(tmp_path, monkeypatch,
-                                                                      capsys) -> None:
+def test_a_line_that_is_no_requirement_is_masked_before_it_is_cut_short(
+    tmp_path, monkeypatch, capsys
+) -> None:
     # cut at 60 characters first, the line would end in the value's first 19 characters:
     # no longer the whole value, so the console could not find it to mask it
     (tmp_path / "requirements.txt").write_text("pytest==8.4.2\n" + "x" * 40 + f" {NO_PROXY} ??\n")
@@ -802,7 +957,8 @@ def test_a_line_that_is_no_requirement_is_masked_before_it_is_cut_short(tmp_path
         pins.read(tmp_path / "requirements.txt", secrets=frozenset({NO_PROXY}))
     assert NO_PROXY[:12] not in str(err.value) and "***" in str(err.value)
     (tmp_path / "pyproject.toml").write_text(
-        f'[project]\ndependencies = ["{"x" * 40} {NO_PROXY}"]\n')
+        f'[project]\ndependencies = ["{"x" * 40} {NO_PROXY}"]\n'
+    )
     with pytest.raises(ConfigError) as err:
         pins.read(tmp_path / "pyproject.toml", secrets=frozenset({NO_PROXY}))
     assert NO_PROXY[:12] not in str(err.value) and len(str(err.value)) < 250
@@ -829,14 +985,22 @@ def said(capsys) -> str:
     return err
 
 
-@pytest.mark.parametrize("snapshot", ['{"schema": 1, "taken_at": 5', "[1]", "\xff", DEEP,
-                                      '{"schema": 1, "taken_at": 5, "since": "", "index": "", '
-                                      '"distributions": {}}',
-                                      '{"schema": 1, "taken_at": "", "since": "", "index": "", '
-                                      '"distributions": {"pytest": [{"version": "x", '
-                                      '"uploaded": ""}]}}'])
-def test_a_malformed_release_snapshot_is_one_sentence_and_exit_4(tmp_path, monkeypatch, capsys,
-                                                                  snapshot) -> None:
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        '{"schema": 1, "taken_at": 5',
+        "[1]",
+        "\xff",
+        DEEP,
+        '{"schema": 1, "taken_at": 5, "since": "", "index": "", "distributions": {}}',
+        '{"schema": 1, "taken_at": "", "since": "", "index": "", '
+        '"distributions": {"pytest": [{"version": "x", '
+        '"uploaded": ""}]}}',
+    ],
+)
+def test_a_malformed_release_snapshot_is_one_sentence_and_exit_4(
+    tmp_path, monkeypatch, capsys, snapshot
+) -> None:
     (tmp_path / "releases.json").write_text(snapshot, errors="surrogateescape")
     monkeypatch.setenv("MATRIX_RELEASES", str(tmp_path / "releases.json"))
     monkeypatch.setenv("MATRIX_OUT", str(tmp_path / "out"))
@@ -851,17 +1015,20 @@ def test_releases_since_not_a_date_is_one_sentence_and_exit_2(capsys) -> None:
     assert "--since 'notadate' is not an ISO date" in said(capsys)
 
 
-def test_whence_given_stdin_that_is_not_utf8_is_one_sentence_and_exit_2(monkeypatch,
-                                                                        capsys) -> None:
+def test_whence_given_stdin_that_is_not_utf8_is_one_sentence_and_exit_2(
+    monkeypatch, capsys
+) -> None:
     # strict, as a UTF-8 locale reads stdin; the CLI reads the bytes itself in any locale
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"RuntimeError: \xff\xfe x"),
-                                                       encoding="utf-8"))
+    monkeypatch.setattr(
+        sys, "stdin", io.TextIOWrapper(io.BytesIO(b"RuntimeError: \xff\xfe x"), encoding="utf-8")
+    )
     assert main(["whence", "-"]) == ConfigError.return_code
     assert "standard input is not UTF-8 text (byte 15)" in said(capsys)
 
 
-def test_a_site_folder_that_cannot_be_made_is_one_sentence_and_exit_7(tmp_path, monkeypatch,
-                                                                       capsys) -> None:
+def test_a_site_folder_that_cannot_be_made_is_one_sentence_and_exit_7(
+    tmp_path, monkeypatch, capsys
+) -> None:
     monkeypatch.setenv("MATRIX_OUT", str(a_results_folder(tmp_path / "r", a_record())))
     (tmp_path / "a-file").write_text("notes\n")
     for site_dir in ("/proc/self/x", str(tmp_path / "a-file" / "site")):
@@ -870,19 +1037,27 @@ def test_a_site_folder_that_cannot_be_made_is_one_sentence_and_exit_7(tmp_path, 
     assert (tmp_path / "a-file").read_text() == "notes\n"
 
 
-@pytest.mark.parametrize("poetry, says", [
-    ("[tool.poetry]\ndependencies = 5\n", "tool.poetry.dependencies must be a table, not int"),
-    ('[tool.poetry]\ndev-dependencies = ["pytest"]\n',
-     "tool.poetry.dev-dependencies must be a table"),
-    ('[tool.poetry]\ngroup = "dev"\n', "tool.poetry.group must be a table, not str"),
-    ("[tool.poetry.group]\ndev = 1\n", "tool.poetry.group.dev must be a table, not int"),
-    ('[tool.poetry.group.dev]\ndependencies = "pytest"\n',
-     "tool.poetry.group.dev.dependencies must be a table, not str"),
-    ('[tool]\npoetry = "x"\n', "tool.poetry must be a table, not str"),
-    ('[project]\ndependencies = [5]\n', "a dependency is int, not a quoted requirement"),
-])
-def test_check_on_a_poetry_pyproject_of_the_wrong_types_names_the_key(tmp_path, capsys, poetry,
-                                                                      says) -> None:
+@pytest.mark.parametrize(
+    "poetry, says",
+    [
+        ("[tool.poetry]\ndependencies = 5\n", "tool.poetry.dependencies must be a table, not int"),
+        (
+            '[tool.poetry]\ndev-dependencies = ["pytest"]\n',
+            "tool.poetry.dev-dependencies must be a table",
+        ),
+        ('[tool.poetry]\ngroup = "dev"\n', "tool.poetry.group must be a table, not str"),
+        ("[tool.poetry.group]\ndev = 1\n", "tool.poetry.group.dev must be a table, not int"),
+        (
+            '[tool.poetry.group.dev]\ndependencies = "pytest"\n',
+            "tool.poetry.group.dev.dependencies must be a table, not str",
+        ),
+        ('[tool]\npoetry = "x"\n', "tool.poetry must be a table, not str"),
+        ("[project]\ndependencies = [5]\n", "a dependency is int, not a quoted requirement"),
+    ],
+)
+def test_check_on_a_poetry_pyproject_of_the_wrong_types_names_the_key(
+    tmp_path, capsys, poetry, says
+) -> None:
     (tmp_path / "pyproject.toml").write_text(poetry)
     assert main(["check", str(tmp_path / "pyproject.toml")]) == ConfigError.return_code
     assert says in said(capsys)
@@ -929,9 +1104,11 @@ def test_a_huge_python_version_file_is_not_read_whole(tmp_path) -> None:
 
 
 def test_merge_keeps_what_a_newer_version_published_in_a_results_json(tmp_path) -> None:
-    newer = [{**a_record(scenario="e2e-first").to_json(), "flavour": "new"},
-             {**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
-             {**a_record(scenario="isolated").to_json(), "schema": 2}]
+    newer = [
+        {**a_record(scenario="e2e-first").to_json(), "flavour": "new"},
+        {**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
+        {**a_record(scenario="isolated").to_json(), "schema": 2},
+    ]
     published = tmp_path / "site" / "results.json"
     published.parent.mkdir()
     published.write_text(json.dumps([a_record().to_json(), *newer, 5, {"x": 1}]))

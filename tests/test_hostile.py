@@ -57,18 +57,22 @@ def test_every_hostile_line_is_skipped_and_every_whole_record_kept() -> None:
     assert {number for number, _ in skipped} == SKIPPED
     longest = max(records, key=lambda r: len(r.message or ""))
     assert len(longest.message) < MAX_RECORD_MESSAGE + 60 and longest.message.endswith(
-        "more characters in the log)")
+        "more characters in the log)"
+    )
 
 
-@pytest.mark.parametrize("field, value, reason", [
-    ("attempt", "x", "attempt is str 'x', not a whole number >= 1"),
-    ("cell_id", None, "cell_id is NoneType None, not text"),
-    ("duration_s", "slow", "duration_s is str 'slow', not a number of seconds"),
-    ("started_at", 123, "started_at is int 123, not text"),
-    ("tests", {"passed": "x"}, "tests.passed is str 'x', not a whole number >= 0"),
-    ("message", "\ud800", "message holds a lone surrogate, not text"),
-    ("outcome", "exploded", "outcome is str 'exploded', not one of pass, bug"),
-])
+@pytest.mark.parametrize(
+    "field, value, reason",
+    [
+        ("attempt", "x", "attempt is str 'x', not a whole number >= 1"),
+        ("cell_id", None, "cell_id is NoneType None, not text"),
+        ("duration_s", "slow", "duration_s is str 'slow', not a number of seconds"),
+        ("started_at", 123, "started_at is int 123, not text"),
+        ("tests", {"passed": "x"}, "tests.passed is str 'x', not a whole number >= 0"),
+        ("message", "\ud800", "message holds a lone surrogate, not text"),
+        ("outcome", "exploded", "outcome is str 'exploded', not one of pass, bug"),
+    ],
+)
 def test_a_type_wrong_field_is_named(field, value, reason) -> None:
     [record, *_] = store.scan(HOSTILE / store.RESULTS)[0]
     with pytest.raises(ValueError, match=reason.replace("(", r"\(").replace("[", r"\[")):
@@ -126,8 +130,15 @@ def test_report_merge_and_whence_survive_as_real_processes(tmp_path) -> None:
     env = {**os.environ, "MATRIX_OUT": str(folder), "MATRIX_CONFIG": str(SMALL)}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "matrix", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "matrix", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
 
     report = run("report")
     assert report.returncode == 0 and "Traceback" not in report.stderr, report.stderr[-2000:]

@@ -33,10 +33,20 @@ def snapshot_at(taken_at: str, folder: Path) -> Path:
 
 def matrix(out: Path, snapshot: Path, run_id: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
-    env |= {"MATRIX_CONFIG": str(PROFILE), "MATRIX_OUT": str(out), "MATRIX_RELEASES": str(snapshot),
-            "MATRIX_RUN_ID": run_id}
-    proc = subprocess.run([sys.executable, "-m", "matrix", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=1800)
+    env |= {
+        "MATRIX_CONFIG": str(PROFILE),
+        "MATRIX_OUT": str(out),
+        "MATRIX_RELEASES": str(snapshot),
+        "MATRIX_RUN_ID": run_id,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "matrix", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -44,8 +54,10 @@ def matrix(out: Path, snapshot: Path, run_id: str, *args: str) -> subprocess.Com
 def verdicts(out: Path) -> dict[tuple[str, str], tuple]:
     """What the page shows per scenario, from the site's summary.json."""
     summary = json.loads((out / "site" / "summary.json").read_text())
-    return {(s["cell_id"], s["scenario"]): (s["outcome"], s.get("signature"))
-            for s in summary["scenarios"]}
+    return {
+        (s["cell_id"], s["scenario"]): (s["outcome"], s.get("signature"))
+        for s in summary["scenarios"]
+    }
 
 
 def resolved(out: Path, run_id: str) -> dict[str, dict[str, str]]:

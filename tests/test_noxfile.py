@@ -16,8 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def nox(*args: str, tmp: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATRIX_")}
     env.update(MATRIX_OUT=str(tmp / "out"), **extra)
-    return subprocess.run([sys.executable, "-m", "nox", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "nox", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.mark.parametrize("broken", ["config", "shard"])
@@ -28,8 +34,17 @@ def test_a_broken_definition_or_shard_does_not_stop_the_tests_session(tmp_path, 
     listed = nox("-l", tmp=tmp_path, **setting)
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert "tests" in listed.stdout
-    tests = nox("-s", "tests", "--", "-q", "-p", "no:cacheprovider", "tests/test_golden.py",
-                tmp=tmp_path, **setting)
+    tests = nox(
+        "-s",
+        "tests",
+        "--",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_golden.py",
+        tmp=tmp_path,
+        **setting,
+    )
     assert tests.returncode == 0, tests.stderr[-2000:]
     assert "3 passed" in tests.stdout + tests.stderr
     # Asked for the matrix, nox stops at once with the sentence and the definition's code.

@@ -32,8 +32,11 @@ def installed(tmp_path_factory) -> Path:
     """A venv outside the repository with the project installed (not editable)."""
     venv = tmp_path_factory.mktemp("installed") / "venv"
     subprocess.run(["uv", "venv", "--quiet", "--python", "3.11", str(venv)], check=True)
-    subprocess.run(["uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-                    str(ROOT)], check=True, timeout=600)
+    subprocess.run(
+        ["uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(ROOT)],
+        check=True,
+        timeout=600,
+    )
     return venv
 
 
@@ -43,14 +46,20 @@ def environ(venv: Path, **extra: str) -> dict[str, str]:
 
 
 def test_installed_run_records_the_cell_builds_the_report_and_repro_reruns_it(
-        installed: Path, tmp_path: Path) -> None:
+    installed: Path, tmp_path: Path
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (tmp_path / "one-cell.toml").write_text(ONE_CELL)
-    env = environ(installed, MATRIX_CONFIG="../one-cell.toml", MATRIX_OUT="results",
-                  MATRIX_ENVS=str(tmp_path / "envs"))
-    proc = subprocess.run(["loop-compat", "run"], cwd=elsewhere, env=env, capture_output=True,
-                          text=True, timeout=900)
+    env = environ(
+        installed,
+        MATRIX_CONFIG="../one-cell.toml",
+        MATRIX_OUT="results",
+        MATRIX_ENVS=str(tmp_path / "envs"),
+    )
+    proc = subprocess.run(
+        ["loop-compat", "run"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = elsewhere / "results"
     [record] = store.read(out)
@@ -62,9 +71,14 @@ def test_installed_run_records_the_cell_builds_the_report_and_repro_reruns_it(
     assert f"loop-compat cell {record.cell_id} --scenario control --fresh" in record.repro
 
     # The repro command, as a user pastes it into a shell anywhere.
-    again = subprocess.run(["sh", "-c", record.repro], cwd=tmp_path, env=environ(
-        installed, MATRIX_ENVS=str(tmp_path / "envs")), capture_output=True, text=True,
-        timeout=900)
+    again = subprocess.run(
+        ["sh", "-c", record.repro],
+        cwd=tmp_path,
+        env=environ(installed, MATRIX_ENVS=str(tmp_path / "envs")),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     rerun = [r for r in store.read(out) if r.cell_id == record.cell_id]
     assert len(rerun) == 2 and rerun[1].outcome.value == "pass"

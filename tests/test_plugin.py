@@ -75,8 +75,10 @@ def test_the_summary_names_the_signature_the_first_test_and_the_versions(pyteste
     assert "loop-compat: event loop conflict" in out
     assert "runner-in-running-loop: 2 test(s) failed with: RuntimeError: Runner.run() cannot" in out
     assert "hit: test_a.py::test_async_after, test_a.py::test_async_again" in out
-    assert ("first test that left a running loop behind: test_a.py::test_e2e "
-            "(fixture 'fake_page' of conftest.py)") in out
+    assert (
+        "first test that left a running loop behind: test_a.py::test_e2e "
+        "(fixture 'fake_page' of conftest.py)"
+    ) in out
     assert f"installed: Python {loop_compat.python_minor()}, pytest {pytest.__version__}," in out
     assert "verdict for these versions: " in out
     assert "opt-in: --loop-compat-guard" in out
@@ -106,17 +108,31 @@ def test_json_and_the_github_annotation(pytester, monkeypatch) -> None:
     assert found["conflict"] is True and found["schema"] == loop_compat.SCHEMA
     assert found["signatures"][0]["id"] == "runner-in-running-loop"
     assert found["signatures"][0]["count"] == 2
-    assert found["left_running"] == {"test": "test_a.py::test_e2e", "phase": "setup",
-                                     "fixture": "fake_page", "owner": "conftest.py"}
+    assert found["left_running"] == {
+        "test": "test_a.py::test_e2e",
+        "phase": "setup",
+        "fixture": "fake_page",
+        "owner": "conftest.py",
+    }
     assert found["installed"]["pytest"] == pytest.__version__
-    assert set(found["answer"]) == {"verdict", "basis", "cells", "why", "fixes", "not_working",
-                                    "guard_breaks", "source"}
+    assert set(found["answer"]) == {
+        "verdict",
+        "basis",
+        "cells",
+        "why",
+        "fixes",
+        "not_working",
+        "guard_breaks",
+        "source",
+    }
     assert found["guard"] == "off" and found["guarded_calls"] == 0
     annotations = [line for line in result.outlines if line.startswith("::warning ")]
     assert annotations == [annotations[0]]
-    assert annotations[0].startswith("::warning file=test_a.py,title=loop-compat::"
-                                     "runner-in-running-loop: 2 test(s) failed; first left a "
-                                     "running loop: test_a.py::test_e2e (fixture 'fake_page'")
+    assert annotations[0].startswith(
+        "::warning file=test_a.py,title=loop-compat::"
+        "runner-in-running-loop: 2 test(s) failed; first left a "
+        "running loop: test_a.py::test_e2e (fixture 'fake_page'"
+    )
 
 
 def test_the_summary_is_built_without_garbage_collection(pytester, monkeypatch) -> None:
@@ -125,6 +141,7 @@ def test_the_summary_is_built_without_garbage_collection(pytester, monkeypatch) 
     would join the run's count; on a real suite (datasette-cluster-map, browser tests
     first) "1 warning" became "4 warnings". Collection is back on after the run."""
     import gc
+
     seen = []
     real = loop_compat.Watcher.finding
 
@@ -149,7 +166,8 @@ def test_json_without_a_conflict_says_so(pytester) -> None:
 
 
 def test_the_guard_refuses_with_one_line_when_the_wrapped_function_is_gone(
-        pytester, monkeypatch) -> None:
+    pytester, monkeypatch
+) -> None:
     from playwright._impl import _sync_base
 
     monkeypatch.delattr(_sync_base.SyncBase, "_sync")
@@ -157,8 +175,10 @@ def test_the_guard_refuses_with_one_line_when_the_wrapped_function_is_gone(
     without = pytester.runpytest(*INNER)
     result = pytester.runpytest(*PLUGIN, *INNER, "--loop-compat-guard")
     said = [line for line in result.outlines if "guard refused" in line]
-    assert said == ["loop-compat: guard refused, nothing changed: Playwright's internals it "
-                    "wraps are not there (playwright._impl._sync_base.SyncBase._sync)"]
+    assert said == [
+        "loop-compat: guard refused, nothing changed: Playwright's internals it "
+        "wraps are not there (playwright._impl._sync_base.SyncBase._sync)"
+    ]
     assert result.ret == without.ret and _tests(result) == _tests(without)
     assert "_sync" not in _sync_base.SyncBase.__dict__  # nothing was wrapped
 
@@ -174,21 +194,35 @@ def test_the_guard_refuses_on_a_fake_playwright_without_the_internals(monkeypatc
 
 
 def test_the_guard_refuses_where_measured_not_to_work(monkeypatch) -> None:
-    broken = answer.Advice(verdict="bug", basis="measured", cells=(), why="", fixes=(),
-                           not_working=(),
-                           guard_breaks="breaks: loop-closed (measured: some-cell+guard)",
-                           source="test")
+    broken = answer.Advice(
+        verdict="bug",
+        basis="measured",
+        cells=(),
+        why="",
+        fixes=(),
+        not_working=(),
+        guard_breaks="breaks: loop-closed (measured: some-cell+guard)",
+        source="test",
+    )
     monkeypatch.setattr(answer, "answer_for", lambda *a: broken)
     on, why = loop_compat.switch_on({"pytest-asyncio": "1.5.0"}, None)
-    assert not on and why == ("measured not to work with these versions: breaks: loop-closed "
-                              "(measured: some-cell+guard)")
+    assert not on and why == (
+        "measured not to work with these versions: breaks: loop-closed (measured: some-cell+guard)"
+    )
     assert not guard._installed
 
 
 def test_answer_for_reads_the_reference_without_the_report_stack() -> None:
     before = set(sys.modules)
-    advice = answer.answer_for({"pytest": "8.4.2", "pytest-asyncio": "0.23.8",
-                                "pytest-playwright": "0.7.1", "playwright": "1.49.1"}, "3.13")
+    advice = answer.answer_for(
+        {
+            "pytest": "8.4.2",
+            "pytest-asyncio": "0.23.8",
+            "pytest-playwright": "0.7.1",
+            "playwright": "1.49.1",
+        },
+        "3.13",
+    )
     assert advice.verdict == "bug" and advice.basis == "measured"
     assert advice.cells == ("py3.13-pytest8.4.2-asyncio0.23.8-sync0.7.1-pw1.49.1",)
     assert any("pytest-playwright-asyncio" in fix for fix in advice.fixes)
@@ -213,12 +247,14 @@ def test_the_wheel_holds_every_module_the_plugin_imports() -> None:
     wheel's force-include (matrix.fetch was not: every verdict was "unknown: no records
     could be read (ImportError: cannot import name 'fetch' from 'matrix')")."""
     import ast
+
     try:
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib
-    included = tomllib.loads((ROOT / "plugin" / "pyproject.toml").read_text())[
-        "tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    included = tomllib.loads((ROOT / "plugin" / "pyproject.toml").read_text())["tool"]["hatch"][
+        "build"
+    ]["targets"]["wheel"]["force-include"]
     shipped = set()
     for source, target in included.items():
         path = (ROOT / "plugin" / source).resolve()
@@ -264,9 +300,16 @@ def test_the_guard_confines_the_mark_to_each_sync_call(tmp_path) -> None:
     try:
         with sync_playwright() as p:
             assert asyncio._get_running_loop() is None
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run"])
+            browser = p.chromium.launch(
+                executable_path=chromium,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--no-first-run",
+                ],
+            )
             page = browser.new_page()
             page.set_content("<h1>guarded</h1>")
             assert asyncio._get_running_loop() is None
@@ -281,10 +324,16 @@ def test_the_guard_confines_the_mark_to_each_sync_call(tmp_path) -> None:
 
 # --------------------------------------------------------------------------- real envs
 
-PROBE_PINS = {"pytest": "8.4.2", "pytest-playwright": "0.7.1", "playwright": "1.49.1",
-              "pytest-cov": "7.0.0"}
-FLAGS = "--no-sandbox --disable-gpu --disable-background-networking " \
-        "--disable-component-update --no-first-run"
+PROBE_PINS = {
+    "pytest": "8.4.2",
+    "pytest-playwright": "0.7.1",
+    "playwright": "1.49.1",
+    "pytest-cov": "7.0.0",
+}
+FLAGS = (
+    "--no-sandbox --disable-gpu --disable-background-networking "
+    "--disable-component-update --no-first-run"
+)
 
 
 def _uv(*args: str, **kw) -> subprocess.CompletedProcess:
@@ -318,21 +367,38 @@ def _probe(where: Path) -> Path:
 
 def _pytest(python: Path, project: Path, *args: str) -> subprocess.CompletedProcess:
     chromium = shutil.which("chromium") or pytest.skip("no Chromium here")
-    command = [str(python), "-m", "pytest", "-p", "chromium", "-o", f"matrix_chromium={chromium}",
-               "-o", f"matrix_chromium_args={FLAGS}", "-p", "no:cacheprovider",
-               "tests/e2e", "tests/integration", "tests/unit", *args]
+    command = [
+        str(python),
+        "-m",
+        "pytest",
+        "-p",
+        "chromium",
+        "-o",
+        f"matrix_chromium={chromium}",
+        "-o",
+        f"matrix_chromium_args={FLAGS}",
+        "-p",
+        "no:cacheprovider",
+        "tests/e2e",
+        "tests/integration",
+        "tests/unit",
+        *args,
+    ]
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
-    return subprocess.run(command, cwd=project, capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("asyncio_version", ["0.23.8", "1.5.0"])
 def test_the_probe_e2e_first_names_the_conflict_and_the_guard_mends_it(
-        tmp_path, plugin_wheel, asyncio_version) -> None:
+    tmp_path, plugin_wheel, asyncio_version
+) -> None:
     pins = dict(PROBE_PINS, **{"pytest-asyncio": asyncio_version})
-    python = _env(tmp_path / "env", "3.13", *(f"{d}=={v}" for d, v in pins.items()),
-                  str(plugin_wheel))
+    python = _env(
+        tmp_path / "env", "3.13", *(f"{d}=={v}" for d, v in pins.items()), str(plugin_wheel)
+    )
     project = _probe(tmp_path / "probe")
 
     without = _pytest(python, project, "-p", "no:loop_compat")
@@ -343,22 +409,29 @@ def test_the_probe_e2e_first_names_the_conflict_and_the_guard_mends_it(
     assert "= loop-compat: event loop conflict =" in out
     signature = "loop-already-running" if asyncio_version == "0.23.8" else "runner-in-running-loop"
     assert f"\n{signature}: " in out
-    assert ("first test that left a running loop behind: "
-            "tests/e2e/test_e2e_pages.py::test_form_submit[chromium] "
-            "(fixture 'playwright' of pytest-playwright 0.7.1)") in out
-    assert (f"installed: Python 3.13, pytest 8.4.2, pytest-asyncio {asyncio_version}, "
-            "pytest-playwright 0.7.1, playwright 1.49.1, pytest-cov 7.0.0") in out
+    assert (
+        "first test that left a running loop behind: "
+        "tests/e2e/test_e2e_pages.py::test_form_submit[chromium] "
+        "(fixture 'playwright' of pytest-playwright 0.7.1)"
+    ) in out
+    assert (
+        f"installed: Python 3.13, pytest 8.4.2, pytest-asyncio {asyncio_version}, "
+        "pytest-playwright 0.7.1, playwright 1.49.1, pytest-cov 7.0.0"
+    ) in out
     # measured without pytest-cov, which the env has: inferred, that cell first
     cell = f"py3.13-pytest8.4.2-asyncio{asyncio_version}-sync0.7.1-pw1.49.1"
     verdict = out.split("verdict for these versions: ")[1].splitlines()[0]
     assert verdict.startswith("bug (inferred [") and cell in verdict.split("]")[0]
-    assert "fixes that work for these versions (measured or inferred), smallest first:\n  1. " in out
+    assert (
+        "fixes that work for these versions (measured or inferred), smallest first:\n  1. " in out
+    )
     assert "pytest-playwright-asyncio" in out.split("smallest first:")[1]
 
     for cov in ((), ("--cov=app",)):
         report = tmp_path / "guard.json"
-        guarded = _pytest(python, project, "--loop-compat-guard", f"--loop-compat-json={report}",
-                          *cov)
+        guarded = _pytest(
+            python, project, "--loop-compat-guard", f"--loop-compat-json={report}", *cov
+        )
         assert guarded.returncode == 0, guarded.stdout[-3000:]
         assert " failed" not in guarded.stdout and " error" not in guarded.stdout
         assert "loop-compat: event loop conflict" not in guarded.stdout
@@ -380,6 +453,7 @@ def _failed(out: str) -> int:
 
 def _count(out: str, word: str) -> int:
     import re
+
     last = out.strip().splitlines()[-1]
     found = re.search(rf"(\d+) {word}", last)
     return int(found.group(1)) if found else 0
@@ -392,12 +466,15 @@ def test_installing_the_plugin_brings_no_report_stack(tmp_path, plugin_wheel) ->
     names = {p["name"].lower() for p in json.loads(listed)}
     assert "pytest-loop-compat" in names
     assert not names & {"pandas", "plotly", "jinja2"}
-    probe = ("import sys, importlib.metadata as m; import matrix.plugin.plugin, "
-             "matrix.plugin.answer; "
-             "print(matrix.plugin.answer.answer_for({'pytest': '8.4.2', 'pytest-asyncio': "
-             "'0.23.8', 'pytest-playwright': '0.7.1', 'playwright': '1.49.1'}, '3.13').verdict);"
-             "print([e.value for e in m.entry_points(group='pytest11') if e.name == 'loop_compat']);"
-             "print(sorted(x for x in ('pandas', 'plotly', 'jinja2') if x in sys.modules))")
-    out = subprocess.run([str(python), "-c", probe], check=True, capture_output=True,
-                         text=True).stdout.splitlines()
+    probe = (
+        "import sys, importlib.metadata as m; import matrix.plugin.plugin, "
+        "matrix.plugin.answer; "
+        "print(matrix.plugin.answer.answer_for({'pytest': '8.4.2', 'pytest-asyncio': "
+        "'0.23.8', 'pytest-playwright': '0.7.1', 'playwright': '1.49.1'}, '3.13').verdict);"
+        "print([e.value for e in m.entry_points(group='pytest11') if e.name == 'loop_compat']);"
+        "print(sorted(x for x in ('pandas', 'plotly', 'jinja2') if x in sys.modules))"
+    )
+    out = subprocess.run(
+        [str(python), "-c", probe], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
     assert out == ["bug", "['matrix.plugin.plugin']", "[]"]

@@ -303,8 +303,9 @@ def test_closed_port_raises_index_unreachable(
         port = probe.getsockname()[1]
     monkeypatch.setattr(index_client.time, "sleep", lambda seconds: None)
     with pytest.raises(IndexUnreachable) as caught:
-        releases.refresh(tmp_path / "s.json", distributions=["pytest"],
-                         index=f"http://127.0.0.1:{port}/pypi")
+        releases.refresh(
+            tmp_path / "s.json", distributions=["pytest"], index=f"http://127.0.0.1:{port}/pypi"
+        )
     message = str(caught.value)
     assert f"127.0.0.1:{port}" in message
     assert index_client.INDEX_ENV in message and "offline" in message

@@ -14,17 +14,29 @@ from matrix.results.signatures import Failure, classify, normalise
     ("text", "expected"),
     [
         ("RuntimeError: This event loop is already running", "loop-already-running"),
-        ("RuntimeError: Cannot run the event loop while another loop is running",
-         "loop-another-running"),
-        ("RuntimeError: Runner.run() cannot be called from a running event loop",
-         "runner-in-running-loop"),
-        ("RuntimeError: asyncio.run() cannot be called from a running event loop",
-         "asyncio-run-in-running-loop"),
+        (
+            "RuntimeError: Cannot run the event loop while another loop is running",
+            "loop-another-running",
+        ),
+        (
+            "RuntimeError: Runner.run() cannot be called from a running event loop",
+            "runner-in-running-loop",
+        ),
+        (
+            "RuntimeError: asyncio.run() cannot be called from a running event loop",
+            "asyncio-run-in-running-loop",
+        ),
         ("RuntimeError: Event loop is closed", "loop-closed"),
-        ("Error: It looks like you are using Playwright Sync API inside the asyncio loop.\n"
-         "Please use the Async API instead.", "sync-api-in-asyncio"),
-        ("RuntimeError: Task <Task pending> got Future <Future pending> attached to a "
-         "different loop", "different-loop"),
+        (
+            "Error: It looks like you are using Playwright Sync API inside the asyncio loop.\n"
+            "Please use the Async API instead.",
+            "sync-api-in-asyncio",
+        ),
+        (
+            "RuntimeError: Task <Task pending> got Future <Future pending> attached to a "
+            "different loop",
+            "different-loop",
+        ),
     ],
 )
 def test_every_loop_message_has_its_signature(text: str, expected: str) -> None:
@@ -39,7 +51,9 @@ def test_other_failures_are_normalised_so_equal_causes_group() -> None:
 
 
 def test_setup_errors_lose_pytests_wrapper() -> None:
-    message = "failed on setup with \"AttributeError: 'FixtureDef' object has no attribute 'unittest'\""
+    message = (
+        "failed on setup with \"AttributeError: 'FixtureDef' object has no attribute 'unittest'\""
+    )
     assert normalise(message) == "AttributeError: 'FixtureDef' object has no attribute 'unittest'"
 
 
@@ -62,8 +76,12 @@ def test_loop_failure_the_control_shares_is_not_blamed_on_playwright() -> None:
 
 
 def test_missing_browser_is_infra_not_a_failure() -> None:
-    failing = [Failure(test="t::e2e", message="Error: BrowserType.launch: Executable doesn't "
-                       "exist at /x/chrome")]
+    failing = [
+        Failure(
+            test="t::e2e",
+            message="Error: BrowserType.launch: Executable doesn't exist at /x/chrome",
+        )
+    ]
     assert classify(failing).outcome is Outcome.INFRA
 
 
@@ -75,7 +93,10 @@ def test_reported_project_e2e_first_is_a_bug_beside_the_control_failure(data) ->
     verdict = classify(failures, control)
     assert verdict.outcome is Outcome.BUG
     assert verdict.signature == "loop-already-running"
-    assert verdict.control_signature == "AttributeError: 'FixtureDef' object has no attribute 'unittest'"
+    assert (
+        verdict.control_signature
+        == "AttributeError: 'FixtureDef' object has no attribute 'unittest'"
+    )
 
 
 def test_reported_project_e2e_last_has_only_the_controls_failure(data) -> None:
@@ -83,8 +104,11 @@ def test_reported_project_e2e_last_has_only_the_controls_failure(data) -> None:
     _, failures = junit.read(data / "junit-e2e-last.xml")
     verdict = classify(failures, control)
     assert verdict.outcome is Outcome.FAIL
-    assert verdict.signature == verdict.control_signature == (
-        "AttributeError: 'FixtureDef' object has no attribute 'unittest'")
+    assert (
+        verdict.signature
+        == verdict.control_signature
+        == ("AttributeError: 'FixtureDef' object has no attribute 'unittest'")
+    )
 
 
 def test_a_missing_or_broken_junit_file_reads_as_none(tmp_path) -> None:
@@ -98,5 +122,8 @@ def test_a_test_that_fails_then_errors_in_teardown_counts_once(data) -> None:
     counts, failures = junit.read(data / "junit-e2e-first-0.26-teardown.xml")
     assert counts == Counts(passed=3, failed=3, errors=4)
     assert {f.signature for f in failures} == {
-        "loop-another-running", "loop-already-running", "close-running-loop"}
+        "loop-another-running",
+        "loop-already-running",
+        "close-running-loop",
+    }
     assert classify(failures).outcome is Outcome.BUG

@@ -61,7 +61,8 @@ def browser_type_launch_args(browser_type_launch_args):
     if args is None:
         # On CI a skipped browser test would hide a broken page: there it is a failure.
         (pytest.fail if os.environ.get("CI") else pytest.skip)(
-            "no Chromium: install chromium or set MATRIX_CHROMIUM")
+            "no Chromium: install chromium or set MATRIX_CHROMIUM"
+        )
     return args
 
 
@@ -163,7 +164,8 @@ async def test_hostile_record_text_shows_as_text(page: Page, sites):
     assert await page.evaluate("document.querySelectorAll('img').length") == 0
     # the only scripts in the page body are plotly's, one per grid
     assert await page.evaluate(
-        "[...document.querySelectorAll('main script')].every(s => s.closest('.grid-scroll'))")
+        "[...document.querySelectorAll('main script')].every(s => s.closest('.grid-scroll'))"
+    )
     assert watch.dialogs == [] and watch.errors == []
 
 
@@ -172,11 +174,15 @@ async def test_records_table_filters_and_sorts(page: Page, sites):
     records = json.loads((sites[0].parent / "results.json").read_text())
     runner = [r for r in records if "runner" in json.dumps([r["signature"], r["message"]]).lower()]
     await page.fill("#rec-filter", "runner")
-    await expect(page.locator("#rec-count")).to_have_text(f"{len(runner)} of {len(records)} records")
+    await expect(page.locator("#rec-count")).to_have_text(
+        f"{len(runner)} of {len(records)} records"
+    )
     await expect(page.locator("#rec-table tbody tr")).to_have_count(len(runner))
     await page.fill("#rec-filter", "")
     await page.locator("#rec-table th button", has_text="outcome").click()
-    await expect(page.locator("#rec-table tbody tr").first.locator(".c-outcome")).to_have_text("✗ bug")
+    await expect(page.locator("#rec-table tbody tr").first.locator(".c-outcome")).to_have_text(
+        "✗ bug"
+    )
     await expect(page.locator("#rec-page")).to_have_text("rows 1–50, page 1 of 2")
     await page.click("#rec-next")
     await expect(page.locator("#rec-page")).to_have_text("rows 51–98, page 2 of 2")
@@ -199,7 +205,9 @@ QUICK = Path(__file__).parent / "data" / "quick-run"  # the records of a real qu
 REPORTED = "py3.13-pytest8.4.2-asyncio0.23.0-sync0.7.1-pw1.49.1-cov7.0.0"
 
 
-async def test_a_real_quick_run_opens_offline_and_its_red_cell_explains_itself(page: Page, tmp_path):
+async def test_a_real_quick_run_opens_offline_and_its_red_cell_explains_itself(
+    page: Page, tmp_path
+):
     index = site.build(QUICK, tmp_path / "site")
     watch = await open_site(page, index)
     await click_red_cell(page, "grid-py3-13", REPORTED)
@@ -210,8 +218,9 @@ async def test_a_real_quick_run_opens_offline_and_its_red_cell_explains_itself(p
 
 ASYNC_FIX = "py3.13-pytest8.4.2-asyncio0.24.0-async0.7.1-pw1.49.1-cov7.0.0"
 RUNNER_110 = "py3.13-asyncio1.1.0-sync0.7.1-pw1.56.0"  # a red cell bisect measured
-SWITCH = ("pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; "
-          "pytest-asyncio 0.23.0 -> 0.24.0")
+SWITCH = (
+    "pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; pytest-asyncio 0.23.0 -> 0.24.0"
+)
 
 
 async def test_the_reported_red_cell_shows_its_smallest_known_fix(page: Page, tmp_path):
@@ -229,7 +238,8 @@ async def test_the_reported_red_cell_shows_its_smallest_known_fix(page: Page, tm
     await expect(detail.locator(".smallest-fix")).to_have_count(0)  # it passes: nothing to fix
     await click_cell(page, RUNNER_110)  # red, but nobody explained it: the command that would
     await expect(detail.locator(".smallest-fix")).to_contain_text(
-        f"No search recorded; try: nox -s explain -- {RUNNER_110}")
+        f"No search recorded; try: nox -s explain -- {RUNNER_110}"
+    )
     await page.locator("#sig-runner-in-running-loop .moves a").first.click()
     point = page.locator("#bisect-1-7")
     await expect(point).to_be_in_viewport()
@@ -296,10 +306,15 @@ def engine_says(engine, chosen) -> dict:
     from matrix.publish import ask
 
     a = engine.answer(ask.query_of(chosen))
-    return {"kind": a.kind, "verdict": a.verdict, "why": "" if a.kind == "unresolvable" else a.why,
-            "evidence": sorted(c.cell_id for c in a.evidence),
-            "fix": a.fix.text() if a.fix else None, "expected": a.expected_signature,
-            "bisect": ask.compact(a, {c.cell_id: 0 for c in a.evidence})["bisect"]}
+    return {
+        "kind": a.kind,
+        "verdict": a.verdict,
+        "why": "" if a.kind == "unresolvable" else a.why,
+        "evidence": sorted(c.cell_id for c in a.evidence),
+        "fix": a.fix.text() if a.fix else None,
+        "expected": a.expected_signature,
+        "bisect": ask.compact(a, {c.cell_id: 0 for c in a.evidence})["bisect"],
+    }
 
 
 def whence_says(records, text) -> dict:
@@ -312,12 +327,16 @@ def whence_says(records, text) -> dict:
     if match is None:
         return {"signature": None}
     found = whence.occurrences(match.signature, records, sources.REFERENCE)
-    return {"signature": match.signature, "runs": len(found),
-            "cells": sorted({o.record.cell_id for o in found})}
+    return {
+        "signature": match.signature,
+        "runs": len(found),
+        "cells": sorted({o.record.cell_id for o in found}),
+    }
 
 
-async def test_the_ask_box_answers_as_check_and_whence_do_on_the_shared_inputs(page: Page,
-                                                                             reference_site):
+async def test_the_ask_box_answers_as_check_and_whence_do_on_the_shared_inputs(
+    page: Page, reference_site
+):
     # One rule set: the page looks up what the engine and whence computed; the table of
     # inputs (tests/data/ask-golden.json) holds the few steps the script takes itself.
     from matrix.define import releases
@@ -340,15 +359,21 @@ async def test_the_ask_box_answers_as_check_and_whence_do_on_the_shared_inputs(p
 
 async def test_choosing_the_reported_versions_shows_its_verdict(page: Page, reference_site):
     watch = await open_site(page, reference_site)
-    for key, value in (("python", "3.13"), ("pytest", "8.4.2"), ("pytest-asyncio", "0.23.0"),
-                       ("plugin", "pytest-playwright 0.7.1"), ("playwright", "1.49.1")):
+    for key, value in (
+        ("python", "3.13"),
+        ("pytest", "8.4.2"),
+        ("pytest-asyncio", "0.23.0"),
+        ("plugin", "pytest-playwright 0.7.1"),
+        ("playwright", "1.49.1"),
+    ):
         await page.select_option(f"#ask-{key}", value)
     verdict = page.locator("#ask-answer .ask-verdict")
     await expect(verdict).to_have_count(1)
     await expect(verdict).to_contain_text("✗ bug bug (measured)")
     await expect(page.locator("#ask-answer .ask-fix")).to_contain_text(
         "Smallest fix: pytest-asyncio 0.23.0 -> 0.24.0, pytest-playwright 0.7.1 -> "
-        "pytest-playwright-asyncio 0.7.1")
+        "pytest-playwright-asyncio 0.7.1"
+    )
     await page.locator("#ask-answer .ask-cells a.cell-link").first.click()
     await expect(page.locator("#cell-detail h3")).to_contain_text(REPORTED)
     assert watch.errors == [] and watch.dialogs == []

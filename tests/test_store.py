@@ -11,18 +11,34 @@ from matrix.results import progress, store
 from matrix.results.record import Counts, Outcome, Record
 
 
-def make(cell: str = "c1", scenario: str = "control", outcome: Outcome = Outcome.PASS,
-         **kw) -> Record:
-    base = dict(run_id="r1", cell_id=cell, python="3.13.0", requested={"python": "3.13"},
-                resolved={}, probe="control", scenario=scenario, outcome=outcome,
-                signature=None, message=None, tests=Counts(passed=3), duration_s=2.0,
-                started_at="2026-11-25T12:00:00Z", repro="nox -s 'cell(c1)'", log=None)
+def make(
+    cell: str = "c1", scenario: str = "control", outcome: Outcome = Outcome.PASS, **kw
+) -> Record:
+    base = {
+        "run_id": "r1",
+        "cell_id": cell,
+        "python": "3.13.0",
+        "requested": {"python": "3.13"},
+        "resolved": {},
+        "probe": "control",
+        "scenario": scenario,
+        "outcome": outcome,
+        "signature": None,
+        "message": None,
+        "tests": Counts(passed=3),
+        "duration_s": 2.0,
+        "started_at": "2026-11-25T12:00:00Z",
+        "repro": "nox -s 'cell(c1)'",
+        "log": None,
+    }
     return Record(**{**base, **kw})
 
 
 def test_records_round_trip_through_the_file(tmp_path) -> None:
-    first, second = make(), make(scenario="e2e-first", outcome=Outcome.BUG,
-                                 signature="loop-already-running")
+    first, second = (
+        make(),
+        make(scenario="e2e-first", outcome=Outcome.BUG, signature="loop-already-running"),
+    )
     store.append(tmp_path, first)
     store.append(tmp_path, second)
     assert store.read(tmp_path) == [first, second]
@@ -80,7 +96,9 @@ def test_a_long_message_is_capped_on_read_and_the_cut_is_said() -> None:
 
     record = Record.from_json(make(message="E" * 5_000_000).to_json())
     assert record.message.startswith("E" * MAX_RECORD_MESSAGE)
-    assert record.message.endswith(f"… ({5_000_000 - MAX_RECORD_MESSAGE} more characters in the log)")
+    assert record.message.endswith(
+        f"… ({5_000_000 - MAX_RECORD_MESSAGE} more characters in the log)"
+    )
 
 
 def test_a_carried_over_record_keeps_what_the_next_run_compares() -> None:

@@ -63,14 +63,31 @@ def typed(records):
 def record(**overrides):
     """One whole record, as Record.to_json() writes it."""
     base = {
-        "schema": 1, "run_id": "r1", "cell_id": "c1", "python": "3.10.14",
-        "requested": {"python": "3.10", "pytest": "8.4.2", "pytest-asyncio": "1.2.0",
-                      "pytest-playwright-asyncio": "0.9.0", "playwright": "1.55.0"},
-        "resolved": {"pytest": "8.4.2"}, "probe": "async-plugin", "scenario": "e2e-first",
-        "outcome": "pass", "signature": None, "message": None,
-        "tests": {"passed": 1, "failed": 0, "errors": 0, "skipped": 0}, "duration_s": 1.0,
-        "started_at": "2026-11-20T04:17:00Z", "repro": "nox -s x", "log": None,
-        "control_signature": None, "attempt": 1, "fingerprint": "",
+        "schema": 1,
+        "run_id": "r1",
+        "cell_id": "c1",
+        "python": "3.10.14",
+        "requested": {
+            "python": "3.10",
+            "pytest": "8.4.2",
+            "pytest-asyncio": "1.2.0",
+            "pytest-playwright-asyncio": "0.9.0",
+            "playwright": "1.55.0",
+        },
+        "resolved": {"pytest": "8.4.2"},
+        "probe": "async-plugin",
+        "scenario": "e2e-first",
+        "outcome": "pass",
+        "signature": None,
+        "message": None,
+        "tests": {"passed": 1, "failed": 0, "errors": 0, "skipped": 0},
+        "duration_s": 1.0,
+        "started_at": "2026-11-20T04:17:00Z",
+        "repro": "nox -s x",
+        "log": None,
+        "control_signature": None,
+        "attempt": 1,
+        "fingerprint": "",
     }
     return base | overrides
 
@@ -85,16 +102,25 @@ def test_a_line_cut_mid_write_is_skipped_with_its_line_number():
 
 
 def test_malformed_lines_are_skipped_and_whole_records_kept(tmp_path):
-    lines = [json.dumps(record(cell_id="a")), "not json", json.dumps({"cell_id": "x"}),
-             json.dumps(record(cell_id="b", outcome="exploded")), "", json.dumps([1]),
-             json.dumps(record(cell_id="c"))]
+    lines = [
+        json.dumps(record(cell_id="a")),
+        "not json",
+        json.dumps({"cell_id": "x"}),
+        json.dumps(record(cell_id="b", outcome="exploded")),
+        "",
+        json.dumps([1]),
+        json.dumps(record(cell_id="c")),
+    ]
     path = tmp_path / "results.jsonl"
     path.write_text("\n".join(lines) + "\n")
     records, warnings = analysis.read_records(path)
     assert [r.cell_id for r in records] == ["a", "c"]
     assert [w.split(":")[0] for w in warnings] == [
-        "results.jsonl line 2", "results.jsonl line 3", "results.jsonl line 4",
-        "results.jsonl line 6"]
+        "results.jsonl line 2",
+        "results.jsonl line 3",
+        "results.jsonl line 4",
+        "results.jsonl line 6",
+    ]
 
 
 def test_versions_stay_strings(tmp_path):
@@ -112,10 +138,17 @@ def test_unreadable_plan_is_ignored_with_a_warning(tmp_path):
     assert analysis.read_plan(tmp_path / "missing.json") == (None, [])
 
 
-@pytest.mark.parametrize(("low", "high"), [
-    ("0.9.0", "0.10.0"), ("0.23.8", "1.2.0"), ("3.9", "3.10"), ("1.0.0rc1", "1.0.0"),
-    (None, "0.1"), ("1.0", "not-a-version"),
-])
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [
+        ("0.9.0", "0.10.0"),
+        ("0.23.8", "1.2.0"),
+        ("3.9", "3.10"),
+        ("1.0.0rc1", "1.0.0"),
+        (None, "0.1"),
+        ("1.0", "not-a-version"),
+    ],
+)
 def test_versions_sort_as_versions(low, high):
     assert version_key(low) < version_key(high)
 
@@ -137,19 +170,22 @@ def test_attempts_that_disagree_are_flaky(run1):
     assert cell(cells, ASYNC_312)["verdict"] == "flaky"
 
 
-@pytest.mark.parametrize(("cell_id", "expected", "signature"), [
-    (SYNC_0212, "bug", "loop-another-running"),
-    (SYNC_0238, "bug", "loop-already-running"),
-    (SYNC_312, "bug", "runner-in-running-loop"),
-    (SYNC_0230, "fail", FIXTURE_DEF),
-    (ASYNC_NEWEST, "pass", None),
-    (NATIVE_NEWEST, "pass", None),
-    ("py3.12-pytest9.0.1-asyncio1.2.0-pw1.56.0-cov7.0.0", "unresolvable", None),
-    ("py3.14-pytest9.0.1-asyncio1.3.0-async0.10.0-pw1.56.0-cov7.0.0", "no-interpreter", None),
-    ("py3.13-pytest8.4.2-asyncio0.23.8-async0.7.1-pw1.55.0-cov7.0.0", "incompatible", None),
-    ("py3.12-pytest8.4.2-asyncio0.24.0-async0.7.1-pw1.55.0-cov7.0.0", "not-run", None),
-    (XSS_CELL, "fail", '"><img src=x onerror=alert(1)>'),
-])
+@pytest.mark.parametrize(
+    ("cell_id", "expected", "signature"),
+    [
+        (SYNC_0212, "bug", "loop-another-running"),
+        (SYNC_0238, "bug", "loop-already-running"),
+        (SYNC_312, "bug", "runner-in-running-loop"),
+        (SYNC_0230, "fail", FIXTURE_DEF),
+        (ASYNC_NEWEST, "pass", None),
+        (NATIVE_NEWEST, "pass", None),
+        ("py3.12-pytest9.0.1-asyncio1.2.0-pw1.56.0-cov7.0.0", "unresolvable", None),
+        ("py3.14-pytest9.0.1-asyncio1.3.0-async0.10.0-pw1.56.0-cov7.0.0", "no-interpreter", None),
+        ("py3.13-pytest8.4.2-asyncio0.23.8-async0.7.1-pw1.55.0-cov7.0.0", "incompatible", None),
+        ("py3.12-pytest8.4.2-asyncio0.24.0-async0.7.1-pw1.55.0-cov7.0.0", "not-run", None),
+        (XSS_CELL, "fail", '"><img src=x onerror=alert(1)>'),
+    ],
+)
 def test_cell_verdicts(run1, cell_id, expected, signature):
     found = cell(run1[4], cell_id)
     assert (found["verdict"], found["signature"]) == (expected, signature)
@@ -162,16 +198,23 @@ def test_declared_incompatible_cells_keep_the_plans_reason(run1):
 
 @pytest.mark.parametrize("worse,better", list(zip(analysis.SEVERITY, analysis.SEVERITY[1:])))
 def test_a_cell_is_its_worst_scenario(worse, better):
-    records = [record(scenario="control", outcome=better),
-               record(scenario="isolated", outcome=worse, signature="s")]
+    records = [
+        record(scenario="control", outcome=better),
+        record(scenario="isolated", outcome=worse, signature="s"),
+    ]
     cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed(records))))
     assert cells.loc[0, "verdict"] == worse
 
 
 def test_records_win_over_the_plan():
-    plan = {"cells": [{"cell_id": "c1", "requested": {}, "status": "incompatible",
-                       "reason": "metadata"}]}
-    cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed([record()]))), plan)
+    plan = {
+        "cells": [
+            {"cell_id": "c1", "requested": {}, "status": "incompatible", "reason": "metadata"}
+        ]
+    }
+    cells = analysis.cell_verdicts(
+        analysis.scenario_verdicts(analysis.frame(typed([record()]))), plan
+    )
     assert cells["verdict"].tolist() == ["pass"]
 
 
@@ -188,10 +231,13 @@ def test_recommendations_per_plugin(run1):
 
 
 def test_newest_compares_versions_not_text():
-    records = [record(cell_id=f"c{v}", requested=record()["requested"] | {
-        "pytest-playwright-asyncio": v}) for v in ("0.9.0", "0.10.0", "0.7.1")]
-    recs = analysis.recommendations(analysis.cell_verdicts(analysis.scenario_verdicts(
-        analysis.frame(typed(records)))))
+    records = [
+        record(cell_id=f"c{v}", requested=record()["requested"] | {"pytest-playwright-asyncio": v})
+        for v in ("0.9.0", "0.10.0", "0.7.1")
+    ]
+    recs = analysis.recommendations(
+        analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed(records))))
+    )
     assert recs[analysis.ASYNC].best["plugin_version"] == "0.10.0"
 
 
@@ -199,8 +245,10 @@ def test_fixes_are_derived_from_the_records(run1):
     _, _, _, scenarios, cells = run1
     found = analysis.fixes(scenarios, analysis.recommendations(cells))
     sync = found[analysis.SYNC]
-    assert sync[0].startswith("switch from pytest-playwright to pytest-playwright-asyncio "
-                              "0.10.0 with pytest-asyncio 1.3.0")
+    assert sync[0].startswith(
+        "switch from pytest-playwright to pytest-playwright-asyncio "
+        "0.10.0 with pytest-asyncio 1.3.0"
+    )
     assert "separate process" in sync[1] and "passes in 5 of the 5 cells" in sync[1]
     assert found[analysis.ASYNC][0].startswith("use pytest-playwright-asyncio 0.10.0")
 
@@ -209,8 +257,10 @@ def test_fixes_are_derived_from_the_records(run1):
 
 
 def summary_of(cells):
-    return {(t["axis"], t["before"], t["after"], t["before_verdict"], t["after_verdict"])
-            for t in boundaries.transition_summary(boundaries.transitions(cells))}
+    return {
+        (t["axis"], t["before"], t["after"], t["before_verdict"], t["after_verdict"])
+        for t in boundaries.transition_summary(boundaries.transitions(cells))
+    }
 
 
 def test_first_bad_and_last_good(run1):
@@ -222,8 +272,10 @@ def test_first_bad_and_last_good(run1):
 
 def test_undecided_cells_are_stepped_over():
     req = record()["requested"]
-    records = [record(cell_id=f"c{v}", outcome=o, requested=req | {"pytest-asyncio": v})
-               for v, o in (("0.24.0", "pass"), ("1.0.0", "timeout"), ("1.2.0", "bug"))]
+    records = [
+        record(cell_id=f"c{v}", outcome=o, requested=req | {"pytest-asyncio": v})
+        for v, o in (("0.24.0", "pass"), ("1.0.0", "timeout"), ("1.2.0", "bug"))
+    ]
     cells = analysis.cell_verdicts(analysis.scenario_verdicts(analysis.frame(typed(records))))
     assert summary_of(cells) == {("pytest-asyncio", "0.24.0", "1.2.0", "pass", "bug")}
 
@@ -236,8 +288,9 @@ def test_diff_against_the_previous_run():
     previous = changes.read_previous(DATA / "records-run1.jsonl")
     assert previous.date == "2026-11-20T04:24:49Z"
     found = changes.diff(scenarios, previous)
-    assert [(c["cell_id"], c["scenario"], c["before"], c["after"]) for c in found["regressed"]] \
-        == [(SYNC_312, "isolated", "pass", "timeout")]
+    assert [(c["cell_id"], c["scenario"], c["before"], c["after"]) for c in found["regressed"]] == [
+        (SYNC_312, "isolated", "pass", "timeout")
+    ]
     assert {(c["cell_id"], c["after"]) for c in found["fixed"]} == {(ASYNC_312, "pass")}
     assert {c["cell_id"] for c in found["gone"]} == {SYNC_0212}
     assert len(found["gone"]) == 7
@@ -250,10 +303,16 @@ def test_previous_from_a_folder_holding_a_results_file(tmp_path):
     assert changes.read_previous(tmp_path).source == "results.jsonl"
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("results.json", "{not json"), ("results.json", "[1, 2]"), ("results.json", '{"a": 1}'),
-    ("summary.json", '{"scenarios": [{"cell_id": "x"}]}'), ("results.jsonl", "garbage\n"),
-])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("results.json", "{not json"),
+        ("results.json", "[1, 2]"),
+        ("results.json", '{"a": 1}'),
+        ("summary.json", '{"scenarios": [{"cell_id": "x"}]}'),
+        ("results.jsonl", "garbage\n"),
+    ],
+)
 def test_malformed_previous_raises_earlier_results_error(tmp_path, name, text):
     (tmp_path / name).write_text(text)
     with pytest.raises(EarlierResultsError):

@@ -7,15 +7,29 @@ from pathlib import Path
 
 import pytest
 
+from matrix import options
 from matrix.define import variants
 from matrix.define.cell import Cell
 from matrix.measure import runner
-from matrix import options
 
-SYNC = Cell.make("3.13", {"pytest": "8.4.2", "pytest-asyncio": "1.3.0", "pytest-playwright": "0.7.1",
-                          "playwright": "1.56.0"})
-ASYNC = Cell.make("3.13", {"pytest": "9.2.0", "pytest-asyncio": "1.5.0",
-                           "pytest-playwright-asyncio": "0.10.0", "playwright": "1.65.2"})
+SYNC = Cell.make(
+    "3.13",
+    {
+        "pytest": "8.4.2",
+        "pytest-asyncio": "1.3.0",
+        "pytest-playwright": "0.7.1",
+        "playwright": "1.56.0",
+    },
+)
+ASYNC = Cell.make(
+    "3.13",
+    {
+        "pytest": "9.2.0",
+        "pytest-asyncio": "1.5.0",
+        "pytest-playwright-asyncio": "0.10.0",
+        "playwright": "1.65.2",
+    },
+)
 TESTED: set[str] = set()
 
 
@@ -79,8 +93,9 @@ def test_nest_asyncio_applies_it_at_configure_time_and_keeps_the_probe_conftest(
 
 
 @pytest.mark.parametrize("scope", ["session", "module"])
-def test_own_fixture_starts_sync_playwright_at_its_scope_and_uses_no_plugin_fixture(scope, tmp_path,
-                                                                                     original):
+def test_own_fixture_starts_sync_playwright_at_its_scope_and_uses_no_plugin_fixture(
+    scope, tmp_path, original
+):
     project = applied(f"own-fixture-{scope}", SYNC, tmp_path)
     conftest = (project / "conftest.py").read_text()
     assert "@pytest.fixture(scope=_own_scope)\ndef playwright():" in conftest
@@ -94,7 +109,9 @@ def test_own_fixture_starts_sync_playwright_at_its_scope_and_uses_no_plugin_fixt
     assert text_of(project, "tests/unit") == text_of(original(SYNC), "tests/unit")
 
 
-def test_asyncio_run_replaces_the_async_tests_by_sync_tests_that_call_asyncio_run(tmp_path, original):
+def test_asyncio_run_replaces_the_async_tests_by_sync_tests_that_call_asyncio_run(
+    tmp_path, original
+):
     project = applied("asyncio-run", SYNC, tmp_path)
     text = text_of(project, "tests/unit") + text_of(project, "tests/integration")
     assert "asyncio.run(" in text and "async def test" not in text
@@ -136,17 +153,24 @@ def test_both_plugins_adds_the_sync_plugin_of_the_async_plugins_version(tmp_path
 
 
 def test_guard_installs_the_plugin_wheel_of_this_checkout_and_switches_the_guard_on(
-        tmp_path, original, monkeypatch):
+    tmp_path, original, monkeypatch
+):
     from matrix.plugin import wheel
 
-    monkeypatch.setattr(wheel, "url", lambda: "file:///built/pytest_loop_compat-0.1.0-py3-none-any.whl")
+    monkeypatch.setattr(
+        wheel, "url", lambda: "file:///built/pytest_loop_compat-0.1.0-py3-none-any.whl"
+    )
     project = applied("guard", SYNC, tmp_path)
     assert "loop_compat_guard = true" in ini(project)
     conftest = (project / "conftest.py").read_text()
     assert conftest.startswith((original(SYNC) / "conftest.py").read_text())
-    assert "loop-compat guard refused: " in conftest and "hollow under the loop-compat guard" in conftest
+    assert (
+        "loop-compat guard refused: " in conftest
+        and "hollow under the loop-compat guard" in conftest
+    )
     assert variants.named("guard").requirements(SYNC) == (
-        "pytest-loop-compat @ file:///built/pytest_loop_compat-0.1.0-py3-none-any.whl",)
+        "pytest-loop-compat @ file:///built/pytest_loop_compat-0.1.0-py3-none-any.whl",
+    )
     assert variants.named("guard").cannot_apply(SYNC) is None
 
 
@@ -155,13 +179,24 @@ def test_every_variant_of_the_catalogue_has_an_applied_test():
     assert TESTED == set(variants.load().variants)
 
 
-@pytest.mark.parametrize("name, cell, reason", [
-    ("nest-asyncio", ASYNC, "variant 'nest-asyncio' applies to the sync-plugin probe, not to async-plugin"),
-    ("both-plugins", SYNC, "variant 'both-plugins' applies to the async-plugin probe, not to sync-plugin"),
-    ("logfire", Cell.make("3.8", dict(SYNC.pins)), "variant 'logfire' needs python>=3.9"),
-    ("nest-asyncio", SYNC, None),
-    ("baseline", ASYNC, None),
-])
+@pytest.mark.parametrize(
+    "name, cell, reason",
+    [
+        (
+            "nest-asyncio",
+            ASYNC,
+            "variant 'nest-asyncio' applies to the sync-plugin probe, not to async-plugin",
+        ),
+        (
+            "both-plugins",
+            SYNC,
+            "variant 'both-plugins' applies to the async-plugin probe, not to sync-plugin",
+        ),
+        ("logfire", Cell.make("3.8", dict(SYNC.pins)), "variant 'logfire' needs python>=3.9"),
+        ("nest-asyncio", SYNC, None),
+        ("baseline", ASYNC, None),
+    ],
+)
 def test_where_a_variant_applies(name, cell, reason):
     assert variants.named(name).cannot_apply(cell) == reason
 
@@ -170,7 +205,10 @@ def test_set_ini_replaces_a_key_and_extends_addopts(tmp_path):
     path = tmp_path / "pytest.ini"
     path.write_text("[pytest]\nasyncio_mode = strict\naddopts = -ra\n")
     variants.set_ini(path, ("asyncio_mode = auto", "addopts = -p no:logfire", "pythonpath = ."))
-    assert path.read_text() == "[pytest]\nasyncio_mode = auto\naddopts = -ra -p no:logfire\npythonpath = .\n"
+    assert (
+        path.read_text()
+        == "[pytest]\nasyncio_mode = auto\naddopts = -ra -p no:logfire\npythonpath = .\n"
+    )
 
 
 def test_an_unknown_variant_is_one_sentence_and_exit_code_2():
@@ -187,17 +225,22 @@ def test_a_variant_changes_the_cell_id_and_the_fingerprint_but_baseline_keeps_bo
     assert SYNC.id == "py3.13-pytest8.4.2-asyncio1.3.0-sync0.7.1-pw1.56.0"
     assert nested.id == SYNC.id + "+nest-asyncio"
     opts = runner.RunOptions(settings=options.read({}, out="unused", run_id="r"))
-    assert runner.fingerprint(SYNC, ["control"], opts) != runner.fingerprint(nested, ["control"], opts)
+    assert runner.fingerprint(SYNC, ["control"], opts) != runner.fingerprint(
+        nested, ["control"], opts
+    )
 
 
-@pytest.mark.parametrize("lines, phase, test", [
-    ("", "collection", ""),
-    ("setup t.py::a\n", "setup", "t.py::a"),
-    ("setup t.py::a\ncall t.py::a\n", "call", "t.py::a"),
-    ("setup t.py::a\ncall t.py::a\nteardown t.py::a\n", "teardown", "t.py::a"),
-    ("teardown t.py::a\nfinished t.py::a\n", "between tests", "t.py::a"),
-    ("finished t.py::a\nsessionfinish\n", "session finish", ""),
-])
+@pytest.mark.parametrize(
+    "lines, phase, test",
+    [
+        ("", "collection", ""),
+        ("setup t.py::a\n", "setup", "t.py::a"),
+        ("setup t.py::a\ncall t.py::a\n", "call", "t.py::a"),
+        ("setup t.py::a\ncall t.py::a\nteardown t.py::a\n", "teardown", "t.py::a"),
+        ("teardown t.py::a\nfinished t.py::a\n", "between tests", "t.py::a"),
+        ("finished t.py::a\nsessionfinish\n", "session finish", ""),
+    ],
+)
 def test_a_hang_is_placed_by_the_last_line_of_the_progress_file(tmp_path, lines, phase, test):
     path = tmp_path / "progress.txt"
     if lines:
@@ -214,7 +257,8 @@ def test_a_loop_error_at_teardown_is_classified_like_any_other(tmp_path):
         '<testsuites><testsuite><testcase classname="tests.unit.test_unit_app" name="test_greet"/>'
         '<testcase classname="tests.unit.test_unit_app" name="test_greet"><error message="failed on'
         ' teardown with &quot;RuntimeError: Cannot close a running event loop&quot;">Traceback'
-        '</error></testcase></testsuite></testsuites>')
+        "</error></testcase></testsuite></testsuites>"
+    )
     counts, failures = junit.read(report)
     assert counts.errors == 1 and counts.passed == 0
     verdict = signatures.classify(failures, control=[])

@@ -11,22 +11,31 @@ from pathlib import Path
 
 import pytest
 
-from matrix.define import releases, variants
-from matrix.define.cell import Cell
-from matrix.measure import runner
-from matrix.define import scenarios
-from matrix.measure.suite import IGNORED
 from matrix import locations
 from matrix import options as matrix_options
+from matrix.define import releases, scenarios, variants
+from matrix.define.cell import Cell
+from matrix.measure import runner
+from matrix.measure.suite import IGNORED
 
 pytestmark = pytest.mark.integration
-SYNC = {"pytest": "8.4.2", "pytest-asyncio": "1.3.0", "pytest-playwright": "0.7.1",
-        "playwright": "1.56.0"}
-ASYNC = {"pytest": "9.2.0", "pytest-asyncio": "1.5.0", "pytest-playwright-asyncio": "0.10.0",
-         "playwright": "1.65.2"}
+SYNC = {
+    "pytest": "8.4.2",
+    "pytest-asyncio": "1.3.0",
+    "pytest-playwright": "0.7.1",
+    "playwright": "1.56.0",
+}
+ASYNC = {
+    "pytest": "9.2.0",
+    "pytest-asyncio": "1.5.0",
+    "pytest-playwright-asyncio": "0.10.0",
+    "playwright": "1.65.2",
+}
 HANGS = {**SYNC, "pytest-asyncio": "0.23.8"}
-BOTH = ("RuntimeError: pytest-playwright and pytest-playwright-asyncio are not compatible. "
-        "Please use only one of them.")
+BOTH = (
+    "RuntimeError: pytest-playwright and pytest-playwright-asyncio are not compatible. "
+    "Please use only one of them."
+)
 #: variant -> (pins, the control's outcome, e2e-first's outcome and signature), as the
 #: remedies profile measured them
 EXPECTED = {
@@ -45,11 +54,13 @@ EXPECTED = {
 
 def options(out: Path, timeout: float = 120, probes: Path | None = None) -> runner.RunOptions:
     """Run options from this process's environment."""
-    settings = matrix_options.read(out=str(out), run_id="test",
-                                   probes=str(probes) if probes else None)
+    settings = matrix_options.read(
+        out=str(out), run_id="test", probes=str(probes) if probes else None
+    )
     snapshot = releases.load(settings.releases)
-    return runner.RunOptions(settings=settings, timeout=timeout, reruns=0,
-                             exclude_newer=snapshot.taken_at)
+    return runner.RunOptions(
+        settings=settings, timeout=timeout, reruns=0, exclude_newer=snapshot.taken_at
+    )
 
 
 def test_every_variant_has_a_real_cell():
@@ -62,13 +73,16 @@ def test_variant_on_a_real_cell(name, tmp_path):
     cell = Cell.make("3.13", dict(pins), variant=name)
     chosen = scenarios.for_cell(cell, ("control", "e2e-first"))
     # a short limit where a hang is expected (the variant's own limit is 60 s)
-    control, first = runner.run_cell(cell, chosen, options(tmp_path, timeout=20 if outcome ==
-                                                                  "timeout" else 120))
+    control, first = runner.run_cell(
+        cell, chosen, options(tmp_path, timeout=20 if outcome == "timeout" else 120)
+    )
     assert control.outcome.value == control_outcome, control.message
     assert (first.outcome.value, first.signature) == (outcome, signature), first.message
     if outcome == "timeout":
-        assert first.hang == {"phase": "teardown",
-                              "test": "tests/e2e/test_e2e_pages.py::test_form_submit[chromium]"}
+        assert first.hang == {
+            "phase": "teardown",
+            "test": "tests/e2e/test_e2e_pages.py::test_form_submit[chromium]",
+        }
         assert first.duration_s < 20 + 10
         time.sleep(1)
         assert _left() == []
@@ -98,20 +112,25 @@ def _left() -> list[str]:
 
 def test_a_hang_is_a_timeout_that_names_its_test_and_phase_and_leaves_no_process(tmp_path):
     probes = tmp_path / "probes"  # the package's probes, with a sync e2e test that hangs
-    shutil.copytree(locations.PROBES, probes, symlinks=False,
-                    ignore=shutil.ignore_patterns(*IGNORED))
+    shutil.copytree(
+        locations.PROBES, probes, symlinks=False, ignore=shutil.ignore_patterns(*IGNORED)
+    )
     shutil.rmtree(probes / "sync-plugin" / "tests" / "e2e")
     (probes / "sync-plugin" / "tests" / "e2e").mkdir()
     (probes / "sync-plugin" / "tests" / "e2e" / "test_stuck.py").write_text(
         "import time\nimport pytest\n\n\n@pytest.fixture\ndef stuck():\n    yield\n"
         "    time.sleep(600)\n\n\ndef test_page_then_stuck(page, stuck):\n"
-        "    page.set_content('<p>x</p>')\n")
+        "    page.set_content('<p>x</p>')\n"
+    )
     cell = Cell.make("3.13", dict(SYNC))
     chosen = scenarios.for_cell(cell, ("control", "e2e-first"))
     seen: list[int] = []  # processes found while it runs: the search below does see them
     stop = threading.Event()
-    watcher = threading.Thread(target=lambda: [seen.append(len(_left())) or stop.wait(0.5)
-                                               for _ in iter(stop.is_set, True)])
+    watcher = threading.Thread(
+        target=lambda: [
+            seen.append(len(_left())) or stop.wait(0.5) for _ in iter(stop.is_set, True)
+        ]
+    )
     watcher.start()
     try:
         control, first = runner.run_cell(cell, chosen, options(tmp_path / "out", 20, probes))
@@ -120,10 +139,14 @@ def test_a_hang_is_a_timeout_that_names_its_test_and_phase_and_leaves_no_process
         watcher.join()
     assert max(seen) >= 3  # pytest, Playwright's driver and Chromium at least
     assert (first.outcome.value, first.signature) == ("timeout", "timeout")
-    assert first.hang == {"phase": "teardown", "test": "tests/e2e/test_stuck.py::test_page_then_stuck[chromium]"}
+    assert first.hang == {
+        "phase": "teardown",
+        "test": "tests/e2e/test_stuck.py::test_page_then_stuck[chromium]",
+    }
     assert first.message.startswith(
         "hung in teardown of tests/e2e/test_stuck.py::test_page_then_stuck[chromium]: pytest did "
-        "not finish within 20 s")
+        "not finish within 20 s"
+    )
     assert first.duration_s < 20 + 10  # the limit, then SIGTERM and SIGKILL of the group
     assert "Timeout (0:00:15)!" in (tmp_path / "out" / first.log).read_text()  # faulthandler's dump
     time.sleep(1)

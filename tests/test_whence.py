@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from matrix.search import bisect, explain, whence
-from matrix.results import store
 from matrix.errors import ConfigError
+from matrix.results import store
+from matrix.search import bisect, explain, whence
 
 RUNNER = "RuntimeError: Runner.run() cannot be called from a running event loop"
 TRACEBACK = f"""
@@ -40,17 +40,26 @@ def results(data, tmp_path) -> Path:
 
 def test_a_catalogue_message_is_named_from_any_line_of_a_traceback() -> None:
     match = whence.identify(TRACEBACK)
-    assert (match.signature, match.how, match.line) == ("runner-in-running-loop", "catalogue", RUNNER)
+    assert (match.signature, match.how, match.line) == (
+        "runner-in-running-loop",
+        "catalogue",
+        RUNNER,
+    )
     assert "asyncio.Runner" in match.meaning
 
 
 def test_an_unknown_message_is_compared_with_recorded_signatures_once_normalised() -> None:
-    recorded = ["AttributeError: 'FixtureDef' object has no attribute 'unittest'",
-                "ImportError: cannot import name 'X' from 'app' (<path>)"]
-    match = whence.identify("E       AttributeError: 'FixtureDef' object has no attribute 'unittest'",
-                            recorded)
+    recorded = [
+        "AttributeError: 'FixtureDef' object has no attribute 'unittest'",
+        "ImportError: cannot import name 'X' from 'app' (<path>)",
+    ]
+    match = whence.identify(
+        "E       AttributeError: 'FixtureDef' object has no attribute 'unittest'", recorded
+    )
     assert (match.signature, match.how) == (recorded[0], "recorded")
-    longer = "ImportError: cannot import name 'X' from 'app' (/home/me/src/app/__init__.py) and more"
+    longer = (
+        "ImportError: cannot import name 'X' from 'app' (/home/me/src/app/__init__.py) and more"
+    )
     assert whence.identify(longer, recorded).signature == recorded[1]
     assert whence.identify("KeyError: 'banana'", recorded) is None
 
@@ -59,7 +68,15 @@ def test_runner_in_running_loop_appears_from_pytest_asyncio_1_1_0_on(results) ->
     records = store.read(results)
     found = whence.occurrences("runner-in-running-loop", records, results)
     assert {o.record.requested["pytest-asyncio"] for o in found} == {
-        "1.1.0", "1.1.1", "1.2.0", "1.3.0", "1.4.0", "1.4.1", "1.4.1.post1", "1.5.0"}
+        "1.1.0",
+        "1.1.1",
+        "1.2.0",
+        "1.3.0",
+        "1.4.0",
+        "1.4.1",
+        "1.4.1.post1",
+        "1.5.0",
+    }
     spans = whence.ranges(found, records)
     assert spans["pytest-asyncio"] == [("1.1.0", "1.5.0", 8)]
     assert spans["pytest"] == [("8.4.2", "8.4.2", 1)] and spans["python"] == [("3.13", "3.13", 1)]
@@ -75,7 +92,11 @@ def test_ranges_break_where_a_measured_release_does_not_show_it(results) -> None
 def test_a_signature_that_is_not_the_first_failure_is_found_in_the_junit_xml(results, data) -> None:
     # records that keep no signatures of their own: the JUnit XML beside the log says
     records = [dataclasses.replace(r, signatures=()) for r in store.read(results)]
-    (target,) = [r for r in records if r.scenario == "e2e-first" and r.requested["pytest-asyncio"] == "0.25.1"]
+    (target,) = [
+        r
+        for r in records
+        if r.scenario == "e2e-first" and r.requested["pytest-asyncio"] == "0.25.1"
+    ]
     report = (results / target.log).with_suffix(".junit-1.xml")
     report.parent.mkdir(parents=True)
     shutil.copy(data / "junit-e2e-first-0.26-teardown.xml", report)
@@ -86,8 +107,11 @@ def test_a_signature_that_is_not_the_first_failure_is_found_in_the_junit_xml(res
 def test_a_later_signature_a_record_keeps_is_found_with_no_log(results) -> None:
     # the reference dataset ships no logs: its records keep every signature they showed
     records = [dataclasses.replace(r, log=None) for r in store.read(results)]
-    kept = sorted(r.cell_id for r in records if "close-running-loop" in r.signatures
-                  and r.signature != "close-running-loop")
+    kept = sorted(
+        r.cell_id
+        for r in records
+        if "close-running-loop" in r.signatures and r.signature != "close-running-loop"
+    )
     found = whence.occurrences("close-running-loop", records, results)
     assert kept and sorted(o.record.cell_id for o in found if not o.first) == kept
 
@@ -117,7 +141,10 @@ def test_the_command_names_the_signature_its_releases_and_known_fixes(results) -
 def test_fixes_explain_found_are_listed_for_the_signatures_of_their_start(results) -> None:
     code, text = run(results, "This event loop is already running")
     assert code == 0 and "fixes found by explain:" in text
-    assert "1. fix: pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; pytest-asyncio 0.23.0 -> 0.24.0" in text
+    assert (
+        "1. fix: pytest-playwright 0.7.1 -> pytest-playwright-asyncio 0.7.1; pytest-asyncio 0.23.0 -> 0.24.0"
+        in text
+    )
 
 
 def test_unknown_text_exits_1_and_shows_its_normalised_form(results) -> None:

@@ -68,7 +68,7 @@ def scripts(text: str) -> list[str]:
             out.append(match.group(2))
             continue
         block = []
-        for line in text[match.end() + 1:].splitlines():
+        for line in text[match.end() + 1 :].splitlines():
             if line.strip() and len(line) - len(line.lstrip()) <= len(match.group(1)):
                 break
             block.append(line)
@@ -101,9 +101,14 @@ def test_permissions_are_least_privilege_job_by_job(matrix_yml, jobs) -> None:
     top, _ = split(matrix_yml)
     assert permissions(top + "\n", "") == {"contents": "read"}
     granted = {name: permissions(job, "    ") for name, job in jobs.items()}
-    assert granted == {"plan": None, "run": None, "reference": None, "publish": None,
-                       "deploy": {"pages": "write", "id-token": "write"},
-                       "regressions": {"issues": "write"}}
+    assert granted == {
+        "plan": None,
+        "run": None,
+        "reference": None,
+        "publish": None,
+        "deploy": {"pages": "write", "id-token": "write"},
+        "regressions": {"issues": "write"},
+    }
     assert re.search(r"environment:\n\s+name: github-pages\n", jobs["deploy"])
     assert "actions/checkout" not in jobs["regressions"]  # it holds no read access to the code
     assert permissions(TESTS.read_text(encoding="utf-8"), "") == {"contents": "read"}
@@ -130,12 +135,13 @@ def test_the_reference_job_remeasures_the_profile_and_the_page_publishes_it(jobs
     profile = definition.load(ROOT / "matrix" / "matrix.toml", "reference")
     reference = jobs["reference"]
     assert set(python_versions(reference)) == set(profile.axes["python"])
-    assert re.search(r"download-artifact@v\d+\n\s+with:\n\s+name: releases\n\s+path: matrix\n",
-                     reference)
+    assert re.search(
+        r"download-artifact@v\d+\n\s+with:\n\s+name: releases\n\s+path: matrix\n", reference
+    )
     assert '"${PAGE}reference/results.jsonl" -o published-reference.jsonl' in reference
     assert "export MATRIX_PREVIOUS=published-reference.jsonl" in reference
     assert "nox -s reference" in reference and "path: matrix/reference/" in reference
-    assert ".github/chromium.sh \"" in reference  # no Chromium: the job fails, not infra
+    assert '.github/chromium.sh "' in reference  # no Chromium: the job fails, not infra
     publish = next(s for s in steps(jobs["publish"]) if "name: reference" in s)
     assert "path: reports/site/reference" in publish and "continue-on-error: true" in publish
     assert "needs: [plan, run, reference]" in jobs["publish"]
@@ -150,8 +156,9 @@ def test_the_test_job_sets_up_the_pythons_of_the_integration_tests() -> None:
 def test_shards_share_one_snapshot_and_keep_their_results_whatever_happens(jobs) -> None:
     assert "nox -s releases" in jobs["plan"] and "nox -l --json -t cells" in jobs["plan"]
     assert "path: matrix/releases.json" in jobs["plan"]
-    assert re.search(r"download-artifact@v\d+\n\s+with:\n\s+name: releases\n\s+path: matrix\n",
-                     jobs["run"])
+    assert re.search(
+        r"download-artifact@v\d+\n\s+with:\n\s+name: releases\n\s+path: matrix\n", jobs["run"]
+    )
     assert "fail-fast: false" in jobs["run"]
     assert "run: nox -t cells -j auto" in jobs["run"]
     upload = next(s for s in steps(jobs["run"]) if "upload-artifact" in s)
@@ -206,8 +213,14 @@ def actionlint() -> str | None:
 def test_actionlint_passes_on_both_workflows() -> None:
     exe = actionlint()
     assert exe, "actionlint is not installed: pip install -e '.[test]' provides it"
-    proc = subprocess.run([exe, "-no-color", str(MATRIX), str(TESTS)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [exe, "-no-color", str(MATRIX), str(TESTS)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -215,18 +228,29 @@ def test_actionlint_passes_on_both_workflows() -> None:
 
 
 def matrix_cmd(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items()
-            if k not in ("MATRIX_PROFILE", "MATRIX_SHARD", "MATRIX_OUT", "MATRIX_RUN_ID")}
-    proc = subprocess.run([sys.executable, "-m", "matrix", *args], cwd=ROOT,
-                          env={**base, "MATRIX_CONFIG": str(SMALL), **env},
-                          capture_output=True, text=True, timeout=900, check=False)
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MATRIX_PROFILE", "MATRIX_SHARD", "MATRIX_OUT", "MATRIX_RUN_ID")
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "matrix", *args],
+        cwd=ROOT,
+        env={**base, "MATRIX_CONFIG": str(SMALL), **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
 def site_files(site: Path) -> dict[str, bytes]:
-    return {name: (site / name).read_bytes()
-            for name in ("index.html", "summary.json", "results.json", "results.csv")}
+    return {
+        name: (site / name).read_bytes()
+        for name in ("index.html", "summary.json", "results.json", "results.csv")
+    }
 
 
 def verdicts(site: Path) -> list[tuple]:
@@ -282,29 +306,47 @@ def test_two_shards_through_the_workflow_commands_build_the_same_site(tmp_path) 
 
 @pytest.mark.integration
 def test_the_regressions_job_carries_on_past_a_failed_gh_call_and_fails_at_the_end(
-        jobs, tmp_path) -> None:
+    jobs, tmp_path
+) -> None:
     [apply] = [s for s in steps(jobs["regressions"]) if s.startswith("name: Apply them with gh")]
     [script] = scripts(apply)
     current = ROOT / "tests/data/regress-current.jsonl"
-    actions = [a.to_json() for a in regress.plan(ROOT / "tests/data/regress-previous.jsonl",
-                                                 current, [])]
+    actions = [
+        a.to_json() for a in regress.plan(ROOT / "tests/data/regress-previous.jsonl", current, [])
+    ]
     assert len(actions) >= 4
     failing = actions[1]["title"]  # this one's gh issue create fails (the API said no)
     (tmp_path / "regress").mkdir()
     (tmp_path / "regress/plan.json").write_text(json.dumps(actions))
     gh = tmp_path / "bin/gh"
     gh.parent.mkdir()
-    gh.write_text('#!/bin/bash\necho "$*" >> "$GH_CALLS"\n'
-                  f'if [[ "$*" == *{json.dumps(failing)}* ]]; then echo "HTTP 502" >&2; exit 1; fi\n')
+    gh.write_text(
+        '#!/bin/bash\necho "$*" >> "$GH_CALLS"\n'
+        f'if [[ "$*" == *{json.dumps(failing)}* ]]; then echo "HTTP 502" >&2; exit 1; fi\n'
+    )
     gh.chmod(0o755)
-    env = {**os.environ, "PATH": f"{gh.parent}{os.pathsep}{os.environ['PATH']}",
-           "GH_CALLS": str(tmp_path / "calls"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    env = {
+        **os.environ,
+        "PATH": f"{gh.parent}{os.pathsep}{os.environ['PATH']}",
+        "GH_CALLS": str(tmp_path / "calls"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
     # GitHub runs a step's script with ``bash -e``.
-    proc = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 1
-    created = [line for line in (tmp_path / "calls").read_text().splitlines()
-               if line.startswith("issue create")]
+    created = [
+        line
+        for line in (tmp_path / "calls").read_text().splitlines()
+        if line.startswith("issue create")
+    ]
     opened = [a for a in actions if a["kind"] == "open"]
     assert len(created) == len(opened)  # every open was tried, the failed one too
     assert f"::error::could not apply: open {failing}" in proc.stdout

@@ -26,8 +26,12 @@ PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN)
 NATIVE = "native-async"  # Playwright without a plugin: the suite's own async fixtures
 NONE = "none"  # no Playwright at all
 #: The probe suite that fits each plugin state.
-PROBES = {SYNC_PLUGIN: "sync-plugin", ASYNC_PLUGIN: "async-plugin", NATIVE: "native-async",
-          NONE: "control"}
+PROBES = {
+    SYNC_PLUGIN: "sync-plugin",
+    ASYNC_PLUGIN: "async-plugin",
+    NATIVE: "native-async",
+    NONE: "control",
+}
 _ID_SAFE = re.compile(r"[^A-Za-z0-9.+_-]")
 
 
@@ -41,8 +45,9 @@ class Cell:
     variant: str = BASELINE  # the change made to the probe (matrix.define.variants)
 
     @classmethod
-    def make(cls, python: str, pins: dict[str, str], suite: str = "",
-             variant: str = BASELINE) -> Cell:
+    def make(
+        cls, python: str, pins: dict[str, str], suite: str = "", variant: str = BASELINE
+    ) -> Cell:
         """A cell with its pins in the canonical order (so equal cells compare equal)."""
         order = list(DISTRIBUTIONS)
         items = sorted(pins.items(), key=lambda kv: order.index(kv[0]))

@@ -23,8 +23,9 @@ profile itself (keys at the top). A profile has any of:
 Keys of ``[axes]`` and ``[[cell]]`` are ``python`` and the distributions in
 :data:`matrix.define.cell.DISTRIBUTIONS`. Versions are strings: exact (``"8.4.2"``), ``"latest"``,
 ``"minors"``/``"minors:<specifier>"`` (newest patch of each minor), ``"newest:N"`` or
-``"newest:N:<specifier>"``, ``"all"``/``"all:<specifier>"``; in ``[axes]``, ``"none"`` leaves the distribution out of a
-cell. The two Playwright plugin axes form one axis: a cell gets one plugin or none.
+``"newest:N:<specifier>"``, ``"all"``/``"all:<specifier>"``; in ``[axes]``, ``"none"`` leaves
+the distribution out of a cell. The two Playwright plugin axes form one axis: a cell gets
+one plugin or none.
 """
 
 from __future__ import annotations
@@ -53,14 +54,25 @@ else:  # pragma: no cover
 DEFAULT_FILE = Path(__file__).parent.parent / "matrix.toml"
 DEFAULT_PROFILE = "quick"
 PROFILE_KEYS = frozenset(
-    {"description", "scenarios", "timeout", "reruns", "axes", "cell", "exclude", "mode",
-     "critical", "suite", "suite-requirements", "pass-env", "variants"}
+    {
+        "description",
+        "scenarios",
+        "timeout",
+        "reruns",
+        "axes",
+        "cell",
+        "exclude",
+        "mode",
+        "critical",
+        "suite",
+        "suite-requirements",
+        "pass-env",
+        "variants",
+    }
 )
 AXIS_KEYS = ("python", *DISTRIBUTIONS)
 _PYTHON = re.compile(r"^3\.\d+(\.\d+)?$")
-_SELECTOR = re.compile(
-    r"^(latest|(minors|all)(:(?P<spec1>.+))?|newest:\d+(:(?P<spec2>.+))?)$"
-)
+_SELECTOR = re.compile(r"^(latest|(minors|all)(:(?P<spec1>.+))?|newest:\d+(:(?P<spec2>.+))?)$")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -91,23 +103,30 @@ def load(path: Path | None = None, name: str | None = None) -> Profile:
     profiles = data.get("profiles")
     if profiles is None:
         if name and name != "default":
-            raise ConfigError(f"{path} has no profiles, so MATRIX_PROFILE={name} cannot be "
-                              "chosen; unset MATRIX_PROFILE or add [profiles.{name}].")
+            raise ConfigError(
+                f"{path} has no profiles, so MATRIX_PROFILE={name} cannot be "
+                "chosen; unset MATRIX_PROFILE or add [profiles.{name}]."
+            )
         return _profile(path, "default", data, "the file")
     extra = sorted(set(data) - {"profiles"})
     if extra:
-        raise ConfigError(f"{path}: unknown key '{extra[0]}' at the top level; a file with "
-                          "[profiles.*] tables holds nothing else.")
+        raise ConfigError(
+            f"{path}: unknown key '{extra[0]}' at the top level; a file with "
+            "[profiles.*] tables holds nothing else."
+        )
     if not isinstance(profiles, dict) or not profiles:
-        raise ConfigError(f"{path}: [profiles] holds no profile; add one as [profiles.quick] "
-                          "with its keys, or put the keys at the top of the file.")
+        raise ConfigError(
+            f"{path}: [profiles] holds no profile; add one as [profiles.quick] "
+            "with its keys, or put the keys at the top of the file."
+        )
     name = name or (DEFAULT_PROFILE if DEFAULT_PROFILE in profiles else next(iter(profiles)))
     if name not in profiles:
-        raise ConfigError(f"{path} has no profile '{name}'; choose one of: "
-                          f"{', '.join(profiles)}.")
+        raise ConfigError(f"{path} has no profile '{name}'; choose one of: {', '.join(profiles)}.")
     if not isinstance(profiles[name], dict):
-        raise ConfigError(f"{path}: profiles.{name} must be a table ([profiles.{name}] "
-                          "followed by its keys), not a single value.")
+        raise ConfigError(
+            f"{path}: profiles.{name} must be a table ([profiles.{name}] "
+            "followed by its keys), not a single value."
+        )
     return _profile(path, name, profiles[name], f"[profiles.{name}]")
 
 
@@ -116,20 +135,25 @@ def _read(path: Path) -> dict[str, Any]:
         with path.open("rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist; give MATRIX_CONFIG an existing TOML file.")
+        raise ConfigError(
+            f"{path} does not exist; give MATRIX_CONFIG an existing TOML file."
+        ) from None
     except IsADirectoryError:
         raise ConfigError(f"{path} is a folder; give MATRIX_CONFIG a TOML file.") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8, "
-                          "as TOML requires.") from None
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8, as TOML requires."
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax and rerun.")
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax and rerun.") from None
     except RecursionError:  # an array nested 100,000 deep
-        raise ConfigError(f"{path} is not valid TOML (nested too deep); fix the syntax and "
-                          "rerun.") from None
+        raise ConfigError(
+            f"{path} is not valid TOML (nested too deep); fix the syntax and rerun."
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"{path} cannot be read ({exc.strerror}); give MATRIX_CONFIG a "
-                          "readable TOML file.") from None
+        raise ConfigError(
+            f"{path} cannot be read ({exc.strerror}); give MATRIX_CONFIG a readable TOML file."
+        ) from None
 
 
 def _profile(path: Path, name: str, data: dict[str, Any], where: str) -> Profile:
@@ -137,17 +161,27 @@ def _profile(path: Path, name: str, data: dict[str, Any], where: str) -> Profile
     wanted = tuple(_strings(path, data.get("scenarios", scenarios.NAMES), f"{where} scenarios"))
     for scenario in wanted:
         if scenario not in scenarios.BY_NAME:
-            raise ConfigError(f"{path}: unknown scenario '{scenario}' in {where}; known "
-                              f"scenarios: {', '.join(scenarios.NAMES)}.")
-    axes = {key: tuple(_versions(path, key, values, f"{where} axes"))
-            for key, values in _pins(path, data.get("axes", {}), f"[axes] of {where}").items()}
-    cells = tuple(_cell(path, cell, f"[[cell]] #{i} of {where}")
-                  for i, cell in enumerate(_tables(path, data.get("cell", []), where), 1))
-    exclude = tuple(_exclusion(path, pattern, f"[[exclude]] #{i} of {where}")
-                    for i, pattern in enumerate(_tables(path, data.get("exclude", []), where), 1))
+            raise ConfigError(
+                f"{path}: unknown scenario '{scenario}' in {where}; known "
+                f"scenarios: {', '.join(scenarios.NAMES)}."
+            )
+    axes = {
+        key: tuple(_versions(path, key, values, f"{where} axes"))
+        for key, values in _pins(path, data.get("axes", {}), f"[axes] of {where}").items()
+    }
+    cells = tuple(
+        _cell(path, cell, f"[[cell]] #{i} of {where}")
+        for i, cell in enumerate(_tables(path, data.get("cell", []), where), 1)
+    )
+    exclude = tuple(
+        _exclusion(path, pattern, f"[[exclude]] #{i} of {where}")
+        for i, pattern in enumerate(_tables(path, data.get("exclude", []), where), 1)
+    )
     if axes and not set(axes) - {"python"}:
-        raise ConfigError(f"{path}: the axes of {where} pin only python; add a distribution "
-                          "axis (e.g. pytest = [\"8.4.2\"]), or the envs would hold no pytest.")
+        raise ConfigError(
+            f"{path}: the axes of {where} pin only python; add a distribution "
+            'axis (e.g. pytest = ["8.4.2"]), or the envs would hold no pytest.'
+        )
     mode = data.get("mode", "product")
     if mode not in ("product", "pairwise"):
         raise ConfigError(f"{path}: mode in {where} must be 'product' or 'pairwise', not {mode!r}.")
@@ -165,10 +199,17 @@ def _profile(path: Path, name: str, data: dict[str, Any], where: str) -> Profile
         kwargs["suite"] = path.parent / data["suite"]
         kwargs["suite_requirements"] = data.get("suite-requirements")
     return Profile(
-        name=name, source=path, description=str(data.get("description", "")),
-        scenarios=wanted, timeout=_timeout(path, data, where), reruns=_reruns(path, data, where),
-        axes=axes, cells=cells,
-        exclude=exclude, mode=mode, **kwargs,
+        name=name,
+        source=path,
+        description=str(data.get("description", "")),
+        scenarios=wanted,
+        timeout=_timeout(path, data, where),
+        reruns=_reruns(path, data, where),
+        axes=axes,
+        cells=cells,
+        exclude=exclude,
+        mode=mode,
+        **kwargs,
     )
 
 
@@ -180,9 +221,11 @@ def _pass_env(path: Path, value: Any, where: str) -> tuple[str, ...]:
     names = _strings(path, value, f"pass-env in {where}")
     for name in names:
         if not _ENV_PATTERN.match(name):
-            raise ConfigError(f"{path}: pass-env in {where} holds {name!r}, which is not a "
-                              "variable name or an fnmatch pattern of one; write names such "
-                              "as \"DJANGO_SETTINGS_MODULE\" or \"MYAPP_*\".")
+            raise ConfigError(
+                f"{path}: pass-env in {where} holds {name!r}, which is not a "
+                "variable name or an fnmatch pattern of one; write names such "
+                'as "DJANGO_SETTINGS_MODULE" or "MYAPP_*".'
+            )
     return tuple(names)
 
 
@@ -196,8 +239,10 @@ def _cell(path: Path, table: dict[str, Any], where: str) -> dict[str, Any]:
     for key, value in pins.items():
         _versions(path, key, [value], where)
     if len(pins) == 1:
-        raise ConfigError(f"{path}: {where} pins only python; pin at least one distribution "
-                          "(e.g. pytest = \"8.4.2\"), or its env would hold no pytest.")
+        raise ConfigError(
+            f"{path}: {where} pins only python; pin at least one distribution "
+            '(e.g. pytest = "8.4.2"), or its env would hold no pytest.'
+        )
     if names is not None:
         pins["variants"] = _variant_names(path, names, where)
     return pins
@@ -221,11 +266,15 @@ def _pins(path: Path, table: Any, where: str) -> dict[str, Any]:
     for key, value in table.items():
         name = "python" if key == "python" else canonicalize_name(key)
         if name not in AXIS_KEYS:
-            raise ConfigError(f"{path}: unknown distribution '{key}' in {where}; the matrix "
-                              f"knows: {', '.join(AXIS_KEYS)}.")
+            raise ConfigError(
+                f"{path}: unknown distribution '{key}' in {where}; the matrix "
+                f"knows: {', '.join(AXIS_KEYS)}."
+            )
         if name in pins:  # pytest_asyncio and pytest-asyncio are one distribution
-            raise ConfigError(f"{path}: '{spelled[name]}' and '{key}' in {where} name the same "
-                              f"distribution {name}; keep one of them.")
+            raise ConfigError(
+                f"{path}: '{spelled[name]}' and '{key}' in {where} name the same "
+                f"distribution {name}; keep one of them."
+            )
         pins[name], spelled[name] = value, key
     return pins
 
@@ -240,14 +289,18 @@ def _exclusion(path: Path, table: Any, where: str) -> dict[str, tuple[str, ...]]
     for key, value in _pins(path, table, where).items():
         values = value if isinstance(value, list) else [value]
         if not values or not all(isinstance(v, str) for v in values):
-            raise ConfigError(f"{path}: {key} in {where} must be a quoted pattern such as "
-                              "\"1.*\" or a list of them (any of which excludes).")
+            raise ConfigError(
+                f"{path}: {key} in {where} must be a quoted pattern such as "
+                '"1.*" or a list of them (any of which excludes).'
+            )
         for v in values:
             exact = not any(c in v for c in "*?[")
             if exact and not (_valid_version(key, v) and not is_selector(v)):
-                raise ConfigError(f"{path}: {key} = {v!r} in {where} is neither a version the "
-                                  "matrix can pin nor a pattern; write an exact version such as "
-                                  "\"8.4.2\", \"none\", or a pattern such as \"8.4.*\".")
+                raise ConfigError(
+                    f"{path}: {key} = {v!r} in {where} is neither a version the "
+                    "matrix can pin nor a pattern; write an exact version such as "
+                    '"8.4.2", "none", or a pattern such as "8.4.*".'
+                )
         patterns[key] = tuple(values)
     return patterns
 
@@ -258,11 +311,15 @@ def _versions(path: Path, key: str, values: Any, where: str) -> list[str]:
     out = []
     for value in values:
         if not isinstance(value, str):
-            raise ConfigError(f"{path}: {key} = {value!r} in {where} must be a quoted string "
-                              f"(write \"{value}\"), or TOML reads it as a number.")
+            raise ConfigError(
+                f"{path}: {key} = {value!r} in {where} must be a quoted string "
+                f'(write "{value}"), or TOML reads it as a number.'
+            )
         if not _valid_version(key, value):
-            raise ConfigError(f"{path}: malformed version {value!r} for {key} in {where}; "
-                              f"{_spelling(key, value)}.")
+            raise ConfigError(
+                f"{path}: malformed version {value!r} for {key} in {where}; "
+                f"{_spelling(key, value)}."
+            )
         out.append(value)
     return out
 
@@ -295,9 +352,8 @@ def _spelling(key: str, value: str) -> str:
     except InvalidVersion:
         canonical = None
     if canonical and _valid_version(key, canonical):
-        return f"write it as \"{canonical}\" (one spelling per version keeps one cell id)"
-    return ("use an exact version such as \"8.4.2\", \"latest\", \"minors\", "
-            "\"minors:>=0.21\" or \"newest:3\"")
+        return f'write it as "{canonical}" (one spelling per version keeps one cell id)'
+    return 'use an exact version such as "8.4.2", "latest", "minors", "minors:>=0.21" or "newest:3"'
 
 
 def is_selector(value: str) -> bool:
@@ -308,8 +364,9 @@ def is_selector(value: str) -> bool:
 def _known_keys(path: Path, data: dict[str, Any], known: frozenset[str], where: str) -> None:
     for key in data:
         if key not in known:
-            raise ConfigError(f"{path}: unknown key '{key}' in {where}; known keys: "
-                              f"{', '.join(sorted(known))}.")
+            raise ConfigError(
+                f"{path}: unknown key '{key}' in {where}; known keys: {', '.join(sorted(known))}."
+            )
 
 
 def _tables(path: Path, value: Any, where: str) -> list[dict[str, Any]]:
@@ -328,16 +385,19 @@ def _strings(path: Path, value: Any, where: str) -> list[str]:
 
 def _timeout(path: Path, data: dict[str, Any], where: str) -> float:
     value = data.get("timeout", 180.0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            0 < value < math.inf):
-        raise ConfigError(f"{path}: timeout = {value!r} in {where} must be a positive number "
-                          "of seconds per pytest process, such as 180.")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < math.inf):
+        raise ConfigError(
+            f"{path}: timeout = {value!r} in {where} must be a positive number "
+            "of seconds per pytest process, such as 180."
+        )
     return float(value)
 
 
 def _reruns(path: Path, data: dict[str, Any], where: str) -> int:
     value = data.get("reruns", 1)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{path}: reruns = {value!r} in {where} must be a whole number of "
-                          "reruns of a failing scenario, such as 0, 1 or 3.")
+        raise ConfigError(
+            f"{path}: reruns = {value!r} in {where} must be a whole number of "
+            "reruns of a failing scenario, such as 0, 1 or 3."
+        )
     return value

@@ -169,8 +169,9 @@ class Index:
         # One deadline and one size cap for the whole request (fetch.get): a server that
         # drips bytes or sends a body without end cannot hang or fill the machine.
         try:
-            reply = fetch.get(request, read_timeout=TIMEOUT_S,
-                              cap=None if byte_range is None else _WHOLE_LIMIT)
+            reply = fetch.get(
+                request, read_timeout=TIMEOUT_S, cap=None if byte_range is None else _WHOLE_LIMIT
+            )
         except fetch.TooLarge:
             if byte_range is None:
                 raise

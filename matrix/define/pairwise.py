@@ -93,8 +93,11 @@ class _Space:
     """The axes, the pairs still to cover, and the memoised ``allowed`` predicate."""
 
     def __init__(
-        self, axes: Mapping[str, Sequence[str]], critical: Sequence[str],
-        allowed: Allowed | None, focus: Sequence[str] = (),
+        self,
+        axes: Mapping[str, Sequence[str]],
+        critical: Sequence[str],
+        allowed: Allowed | None,
+        focus: Sequence[str] = (),
     ) -> None:
         self.names = list(axes)
         self.values = {name: list(dict.fromkeys(axes[name])) for name in self.names}
@@ -219,9 +222,15 @@ class _Space:
 
         settings, empty = set(cell.items()), set()
         partners, pending = self.partners, self.pending
-        scored = sorted((-len(settings & partners.get((axis, value), empty)),
-                         -pending.get((axis, value), 0), position, value)
-                        for position, value in enumerate(self.values[axis]))
+        scored = sorted(
+            (
+                -len(settings & partners.get((axis, value), empty)),
+                -pending.get((axis, value), 0),
+                position,
+                value,
+            )
+            for position, value in enumerate(self.values[axis])
+        )
         return [value for *_, value in scored]
 
     def key(self, one: tuple[str, str], two: tuple[str, str]) -> Pair:

@@ -38,15 +38,21 @@ class Plan:
                 return cell
         if "+" in cell_id:
             variant_catalogue.load().get(cell_id.rsplit("+", 1)[1], f" in cell id {cell_id}")
-        raise ConfigError(f"no cell '{cell_id}' in profile '{self.profile.name}' of "
-                          f"{self.profile.source}; list them with: nox -l -t cells")
+        raise ConfigError(
+            f"no cell '{cell_id}' in profile '{self.profile.name}' of "
+            f"{self.profile.source}; list them with: nox -l -t cells"
+        )
 
     def to_json(self, run_id: str) -> dict:
         """The plan as ``plan.json`` keeps it (read by the site)."""
         rows = [_row(c, "planned", None) for c in self.cells]
         rows += [_row(c, "incompatible", reason) for c, reason in self.incompatible]
-        return {"run_id": run_id, "profile": self.profile.name,
-                "snapshot_time": self.snapshot_time, "cells": rows}
+        return {
+            "run_id": run_id,
+            "profile": self.profile.name,
+            "snapshot_time": self.snapshot_time,
+            "cells": rows,
+        }
 
 
 def _row(cell: Cell, status: str, reason: str | None) -> dict:
@@ -73,8 +79,11 @@ def build(profile: Profile, snapshot=None) -> Plan:
         if _excluded(pins, profile.exclude):
             continue
         cell = _cell(pins)
-        reason = _variant_misfit(cell, asked=explicit == "variant") if explicit else (
-            _declared_incompatible(cell, snapshot))
+        reason = (
+            _variant_misfit(cell, asked=explicit == "variant")
+            if explicit
+            else (_declared_incompatible(cell, snapshot))
+        )
         if reason:
             incompatible.setdefault(cell.id, (cell, reason))
         else:
@@ -83,9 +92,12 @@ def build(profile: Profile, snapshot=None) -> Plan:
         cell = _cell(pins)
         reason = _declared_incompatible(cell, snapshot) or "declared metadata rules it out"
         incompatible.setdefault(cell.id, (cell, reason))
-    return Plan(profile=profile, cells=tuple(seen.values()),
-                incompatible=tuple(incompatible.values()),
-                snapshot_time=getattr(snapshot, "taken_at", None))
+    return Plan(
+        profile=profile,
+        cells=tuple(seen.values()),
+        incompatible=tuple(incompatible.values()),
+        snapshot_time=getattr(snapshot, "taken_at", None),
+    )
 
 
 def _explicit_rows(profile: Profile) -> list[tuple[dict[str, str], bool | str]]:
@@ -125,8 +137,10 @@ def _from_axes(profile: Profile, snapshot) -> tuple[list[dict[str, str]], list[d
     if plugins:
         axes[PLUGIN_AXIS] = [f"{d}=={v}" for d, v in plugins]
     if "python" not in axes:
-        raise ConfigError(f"{profile.source}: the axes of profile '{profile.name}' have no "
-                          "'python' key; every cell names its Python.")
+        raise ConfigError(
+            f"{profile.source}: the axes of profile '{profile.name}' have no "
+            "'python' key; every cell names its Python."
+        )
     if profile.mode != "pairwise":
         axes[VARIANT_AXIS] = list(profile.variants)  # an axis like the others
         keys = list(axes)
@@ -141,26 +155,30 @@ def _from_axes(profile: Profile, snapshot) -> tuple[list[dict[str, str]], list[d
         # full product of the critical axes too when "variant" is one of them). Pairs of
         # two other axes are the baseline covering's to show, when there is one.
         axes = {**axes, VARIANT_AXIS: others}
-        critical = [k for k in profile.critical if k in axes] if VARIANT_AXIS in profile.critical \
+        critical = (
+            [k for k in profile.critical if k in axes]
+            if VARIANT_AXIS in profile.critical
             else [VARIANT_AXIS]
+        )
         focus = [VARIANT_AXIS] if BASELINE in profile.variants else []
         more, lost = _covering(axes, critical, snapshot, focus)
         rows, vetoed = rows + more, vetoed + lost
     return rows, vetoed
 
 
-def _covering(axes: dict[str, list[str]], critical: list[str], snapshot, focus: list[str] = ()
-              ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def _covering(
+    axes: dict[str, list[str]], critical: list[str], snapshot, focus: list[str] = ()
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """A pairwise covering of ``axes`` (of the pairs that involve a ``focus`` axis, if any),
     and the partial rows that declared metadata vetoed."""
     from matrix.define import pairwise
 
     # Vetoing during generation moves the pairs of an impossible cell to possible ones.
-    covering = pairwise.cover(axes, critical, allowed=lambda row: _possible(row, snapshot, axes),
-                              focus=focus)
+    covering = pairwise.cover(
+        axes, critical, allowed=lambda row: _possible(row, snapshot, axes), focus=focus
+    )
     vetoed = [dict(c) for c in covering.excluded] + [dict(p) for p in covering.uncoverable]
-    return ([_unfold_plugin(dict(c)) for c in covering.cells],
-            [_unfold_plugin(v) for v in vetoed])
+    return ([_unfold_plugin(dict(c)) for c in covering.cells], [_unfold_plugin(v) for v in vetoed])
 
 
 def _possible(row: dict[str, str], snapshot, axes: dict[str, list[str]]) -> bool:
@@ -173,9 +191,10 @@ def _possible(row: dict[str, str], snapshot, axes: dict[str, list[str]]) -> bool
     pins = {k: v for k, v in pins.items() if v != "none"}
     if variant != BASELINE:
         # a partial row: judge only what it settles (its probe needs the plugin axis)
-        known = {k for k in row if k != PLUGIN_AXIS} | {d for d in (SYNC_PLUGIN, ASYNC_PLUGIN)}
-        if PLUGIN_AXIS in row or (PLUGIN_AXIS not in axes and ("playwright" in row or
-                                                                "playwright" not in axes)):
+        known = {k for k in row if k != PLUGIN_AXIS} | {SYNC_PLUGIN, ASYNC_PLUGIN}
+        if PLUGIN_AXIS in row or (
+            PLUGIN_AXIS not in axes and ("playwright" in row or "playwright" not in axes)
+        ):
             known.add("probe")
         if variant_catalogue.named(variant).cannot_apply(Cell.make(python, pins), frozenset(known)):
             return False
@@ -198,8 +217,9 @@ def _expand(key: str, values: Iterable[str], snapshot) -> list[str]:
             out.append(value)
             continue
         if snapshot is None:
-            raise ConfigError(f"'{value}' for {key} needs the releases snapshot; refresh it "
-                              "with: nox -s releases")
+            raise ConfigError(
+                f"'{value}' for {key} needs the releases snapshot; refresh it with: nox -s releases"
+            )
         from matrix.define import selection
 
         try:
@@ -212,8 +232,10 @@ def _expand(key: str, values: Iterable[str], snapshot) -> list[str]:
 def _excluded(pins: dict[str, str], exclusions: Iterable[dict[str, tuple[str, ...]]]) -> bool:
     """Whether an exclusion matches every one of its keys (a key by any of its patterns)."""
     for exclusion in exclusions:
-        if all(any(fnmatch.fnmatchcase(str(pins.get(k, "none")), p) for p in patterns)
-               for k, patterns in exclusion.items()):
+        if all(
+            any(fnmatch.fnmatchcase(str(pins.get(k, "none")), p) for p in patterns)
+            for k, patterns in exclusion.items()
+        ):
             return True
     return False
 
@@ -227,15 +249,16 @@ def _declared_incompatible(cell: Cell, snapshot) -> str | None:
     return _pins_incompatible(cell.python, cell.pin_map, snapshot)
 
 
-def _pins_incompatible(python: str, pins: dict[str, str], snapshot, why: bool = True
-                       ) -> str | None:
+def _pins_incompatible(python: str, pins: dict[str, str], snapshot, why: bool = True) -> str | None:
     """Why declared metadata rules ``pins`` out on ``python``; None if nothing does.
     Without ``why`` a conflict is only named as such (planning's fast path)."""
     if not pins:
-        return "it pins no distribution (every axis is \"none\"), so its env would hold no pytest"
+        return 'it pins no distribution (every axis is "none"), so its env would hold no pytest'
     if SYNC_PLUGIN in pins and ASYNC_PLUGIN in pins:
-        return ("pytest-playwright and pytest-playwright-asyncio refuse to load together; "
-                "a suite uses one of them")
+        return (
+            "pytest-playwright and pytest-playwright-asyncio refuse to load together; "
+            "a suite uses one of them"
+        )
     if snapshot is None:
         return None
     from matrix.define import selection
@@ -254,8 +277,9 @@ def shard(cells: tuple[Cell, ...], spec: str | None) -> tuple[Cell, ...]:
         index, count = (int(x) for x in spec.split("/"))
         assert 1 <= index <= count
     except (ValueError, AssertionError):
-        raise ConfigError(f"MATRIX_SHARD={spec} is not of the form i/n with 1 <= i <= n, "
-                          "e.g. MATRIX_SHARD=2/4.") from None
+        raise ConfigError(
+            f"MATRIX_SHARD={spec} is not of the form i/n with 1 <= i <= n, e.g. MATRIX_SHARD=2/4."
+        ) from None
     ordered = sorted(cells, key=lambda c: c.id)
     return tuple(ordered[index - 1 :: count])
 
@@ -266,8 +290,10 @@ def selected(profile: Profile, snapshot=None, share: str | None = None) -> Plan:
     cells = shard(full.cells, share)
     if not cells:
         where = f" in shard {share}" if share else ""
-        raise NothingToDo(f"profile '{profile.name}' of {profile.source} selects no cell"
-                          f"{where}; check its axes, cells and exclusions, or the shard number.")
+        raise NothingToDo(
+            f"profile '{profile.name}' of {profile.source} selects no cell"
+            f"{where}; check its axes, cells and exclusions, or the shard number."
+        )
     return dataclasses.replace(full, cells=cells)
 
 
@@ -282,8 +308,11 @@ def write(plan: Plan, out: Path, run_id: str) -> None:
     for row in data["cells"]:
         row["profile"] = plan.profile.name
     try:
-        kept = [row for row in json.loads((out / "plan.json").read_text())["cells"]
-                if row.get("profile", plan.profile.name) != plan.profile.name]
+        kept = [
+            row
+            for row in json.loads((out / "plan.json").read_text())["cells"]
+            if row.get("profile", plan.profile.name) != plan.profile.name
+        ]
     except (OSError, ValueError, KeyError, TypeError):
         kept = []
     data["cells"] = sorted(kept + data["cells"], key=lambda row: row["cell_id"])
@@ -308,17 +337,29 @@ def fingerprint(profile: Profile, snapshot_file: Path, share: str | None, suite:
     the shard, the suite, and the planning code itself."""
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    parts = [profile.source.read_bytes(), profile.name.encode(), (share or "").encode(),
-             suite.encode(), *(code.read_bytes() for code in sorted(here.glob("*.py"))),
-             variant_catalogue.CATALOGUE.read_bytes(),  # where each variant applies
-             snapshot_file.read_bytes() if snapshot_file.is_file() else b""]
+    parts = [
+        profile.source.read_bytes(),
+        profile.name.encode(),
+        (share or "").encode(),
+        suite.encode(),
+        *(code.read_bytes() for code in sorted(here.glob("*.py"))),
+        variant_catalogue.CATALOGUE.read_bytes(),  # where each variant applies
+        snapshot_file.read_bytes() if snapshot_file.is_file() else b"",
+    ]
     for part in parts:
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()[:20]
 
 
-def current(profile: Profile, snapshot_file: Path, out: Path, *, share: str | None = None,
-            suite: str = "", load_snapshot=None) -> Plan:
+def current(
+    profile: Profile,
+    snapshot_file: Path,
+    out: Path,
+    *,
+    share: str | None = None,
+    suite: str = "",
+    load_snapshot=None,
+) -> Plan:
     """The plan of this run: the one written for the same inputs, else planned and written.
 
     ``load_snapshot(path)`` reads the releases snapshot; it is only called when planning.
@@ -331,8 +372,12 @@ def current(profile: Profile, snapshot_file: Path, out: Path, *, share: str | No
     snapshot = load_snapshot(snapshot_file) if load_snapshot and snapshot_file.is_file() else None
     planned = selected(profile, snapshot, share)
     if suite:  # a variant changes a probe: a user's suite runs as it is
-        planned = dataclasses.replace(planned, cells=tuple(
-            dataclasses.replace(c, suite=suite) for c in planned.cells if c.variant == BASELINE))
+        planned = dataclasses.replace(
+            planned,
+            cells=tuple(
+                dataclasses.replace(c, suite=suite) for c in planned.cells if c.variant == BASELINE
+            ),
+        )
     try:
         _write_atomically(path, json.dumps(_plan_json(planned)))
     except OSError:  # a full disk or a read-only folder: plan again next time, leave nothing
@@ -345,8 +390,11 @@ def _plan_json(planned: Plan) -> dict:
     def cell(c: Cell) -> dict:
         return {"python": c.python, "pins": dict(c.pins), "suite": c.suite, "variant": c.variant}
 
-    return {"snapshot_time": planned.snapshot_time, "cells": [cell(c) for c in planned.cells],
-            "incompatible": [[cell(c), reason] for c, reason in planned.incompatible]}
+    return {
+        "snapshot_time": planned.snapshot_time,
+        "cells": [cell(c) for c in planned.cells],
+        "incompatible": [[cell(c), reason] for c, reason in planned.incompatible],
+    }
 
 
 def _read_written(path: Path, profile: Profile) -> Plan | None:
@@ -354,12 +402,14 @@ def _read_written(path: Path, profile: Profile) -> Plan | None:
         data = json.loads(path.read_text(encoding="utf-8"))
 
         def cell(d: dict) -> Cell:
-            return Cell.make(d["python"], d["pins"], d.get("suite", ""),
-                             d.get("variant", BASELINE))
+            return Cell.make(d["python"], d["pins"], d.get("suite", ""), d.get("variant", BASELINE))
 
-        return Plan(profile=profile, cells=tuple(cell(d) for d in data["cells"]),
-                    incompatible=tuple((cell(d), r) for d, r in data["incompatible"]),
-                    snapshot_time=data["snapshot_time"])
+        return Plan(
+            profile=profile,
+            cells=tuple(cell(d) for d in data["cells"]),
+            incompatible=tuple((cell(d), r) for d, r in data["incompatible"]),
+            snapshot_time=data["snapshot_time"],
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # not written yet, or unreadable: plan again
 

@@ -148,8 +148,9 @@ class Release:
         key = (dist, python)
         if key not in self._requirements:  # planning asks each release the same, often
             deps = [d for d in self.requires or () if d.name == dist and d.applies(python)]
-            self._requirements[key] = specifier(
-                ",".join(d.specifier for d in deps if d.specifier)) if deps else None
+            self._requirements[key] = (
+                specifier(",".join(d.specifier for d in deps if d.specifier)) if deps else None
+            )
         return self._requirements[key]
 
     @functools.cached_property
@@ -252,8 +253,10 @@ class Snapshot:
                 _text(name, "a distribution"): tuple(_release_from_json(r) for r in rows)
                 for name, rows in _of(data["distributions"], dict, "distributions").items()
             },
-            skipped=tuple(Skipped(**_of(s, dict, "skipped"))
-                          for s in _of(data.get("skipped", ()), (list, tuple), "skipped")),
+            skipped=tuple(
+                Skipped(**_of(s, dict, "skipped"))
+                for s in _of(data.get("skipped", ()), (list, tuple), "skipped")
+            ),
         )
 
 
@@ -291,10 +294,13 @@ def _release_from_json(row: Mapping[str, Any]) -> Release:
         version=_text(row["version"], "version"),
         uploaded=_text(row["uploaded"], "uploaded"),
         requires_python=None if python is None else _text(python, "requires_python"),
-        requires=None if requires is None else tuple(
-            Dependency.from_json(_text(t, "requires")) for t in _of(requires, list, "requires")),
+        requires=None
+        if requires is None
+        else tuple(
+            Dependency.from_json(_text(t, "requires")) for t in _of(requires, list, "requires")
+        ),
     )
-    release.parsed  # a version that is none (InvalidVersion) is found now
+    _ = release.parsed  # a version that is none (InvalidVersion) is found now
     return release
 
 
@@ -360,23 +366,34 @@ def _snapshot(path: str | Path, build: Any) -> Any:
     except SnapshotError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        reason = "nested too deep" if isinstance(exc, RecursionError) else (
-            f"{type(exc).__name__}: {str(exc)[:120]}")
+        reason = (
+            "nested too deep"
+            if isinstance(exc, RecursionError)
+            else (f"{type(exc).__name__}: {str(exc)[:120]}")
+        )
         raise SnapshotError(_unusable(path, f"not a release snapshot: {reason}")) from None
 
 
 def _unusable(path: str | Path, reason: str | None) -> str:
-    return (f"the release snapshot {path} cannot be used ({reason}); take it again with "
-            "loop-compat releases, or point MATRIX_RELEASES at a snapshot it wrote")
+    return (
+        f"the release snapshot {path} cannot be used ({reason}); take it again with "
+        "loop-compat releases, or point MATRIX_RELEASES at a snapshot it wrote"
+    )
 
 
 def as_of(source: Path, taken_at: str, folder: Path) -> Path:
     """The snapshot file ``source`` as it would have been taken at ``taken_at`` (releases
     uploaded later left out), written into ``folder``: yesterday's snapshot, today."""
+
     def earlier(data: dict[str, Any]) -> dict[str, Any]:
-        return {**data, "taken_at": taken_at,
-                "distributions": {d: [r for r in rs if r["uploaded"] <= taken_at]
-                                  for d, rs in data["distributions"].items()}}
+        return {
+            **data,
+            "taken_at": taken_at,
+            "distributions": {
+                d: [r for r in rs if r["uploaded"] <= taken_at]
+                for d, rs in data["distributions"].items()
+            },
+        }
 
     data = _snapshot(source, earlier)
     path = folder / f"releases-{taken_at[:13]}.json"

@@ -29,25 +29,56 @@ class Scenario:
 
 
 ALL: tuple[Scenario, ...] = (
-    Scenario(name="control", runs=(ASYNC_ONLY,), browser=False, playwright=False,
-             description="the async tests alone: what pytest x pytest-asyncio do without Playwright"),
-    Scenario(name="e2e-first", runs=((E2E, INTEGRATION, UNIT),),
-             description="browser tests collected first, as in the reported project"),
-    Scenario(name="e2e-first-cov", runs=((E2E, INTEGRATION, UNIT),), coverage=True,
-             description="e2e-first with --cov"),
-    Scenario(name="e2e-last", runs=((UNIT, INTEGRATION, E2E),),
-             workaround="after the async tests",
-             description="browser tests collected last"),
-    Scenario(name="e2e-last-cov", runs=((UNIT, INTEGRATION, E2E),), coverage=True,
-             workaround="after the async tests (with --cov)",
-             description="e2e-last with --cov"),
-    Scenario(name="driver-only", runs=((DRIVER, INTEGRATION, UNIT),), browser=False,
-             description="the session playwright fixture used without launching a browser"),
-    Scenario(name="isolated", runs=((E2E,), ASYNC_ONLY),
-             workaround="in a separate pytest process",
-             description="e2e and async tests in separate processes (the known workaround)"),
-    Scenario(name="as-is", runs=((),), browser=False, playwright=False,
-             description="a user's suite run as its own configuration says (suites only)"),
+    Scenario(
+        name="control",
+        runs=(ASYNC_ONLY,),
+        browser=False,
+        playwright=False,
+        description="the async tests alone: what pytest x pytest-asyncio do without Playwright",
+    ),
+    Scenario(
+        name="e2e-first",
+        runs=((E2E, INTEGRATION, UNIT),),
+        description="browser tests collected first, as in the reported project",
+    ),
+    Scenario(
+        name="e2e-first-cov",
+        runs=((E2E, INTEGRATION, UNIT),),
+        coverage=True,
+        description="e2e-first with --cov",
+    ),
+    Scenario(
+        name="e2e-last",
+        runs=((UNIT, INTEGRATION, E2E),),
+        workaround="after the async tests",
+        description="browser tests collected last",
+    ),
+    Scenario(
+        name="e2e-last-cov",
+        runs=((UNIT, INTEGRATION, E2E),),
+        coverage=True,
+        workaround="after the async tests (with --cov)",
+        description="e2e-last with --cov",
+    ),
+    Scenario(
+        name="driver-only",
+        runs=((DRIVER, INTEGRATION, UNIT),),
+        browser=False,
+        description="the session playwright fixture used without launching a browser",
+    ),
+    Scenario(
+        name="isolated",
+        runs=((E2E,), ASYNC_ONLY),
+        workaround="in a separate pytest process",
+        description="e2e and async tests in separate processes (the known workaround)",
+    ),
+    Scenario(
+        name="as-is",
+        runs=((),),
+        browser=False,
+        playwright=False,
+        description="a user's suite run as its own configuration says (suites only)",
+    ),
 )
 BY_NAME = {s.name: s for s in ALL}
 NAMES = tuple(BY_NAME)
@@ -74,8 +105,13 @@ def for_cell(cell: Cell, wanted: tuple[str, ...] = NAMES, suite=None) -> list[Sc
 
 #: A user's suite: what each scenario runs, from the tests found by what they use.
 SUITE_SELECTIONS: dict[str, tuple[str, ...]] = {
-    "control": ("other",), "as-is": ("all",), "e2e-first": ("first",), "e2e-first-cov": ("first",),
-    "e2e-last": ("last",), "e2e-last-cov": ("last",), "isolated": ("browser", "other"),
+    "control": ("other",),
+    "as-is": ("all",),
+    "e2e-first": ("first",),
+    "e2e-first-cov": ("first",),
+    "e2e-last": ("last",),
+    "e2e-last-cov": ("last",),
+    "isolated": ("browser", "other"),
 }
 #: The suite scenarios that only mean something when the suite has browser tests.
 BROWSER_ONLY = ("e2e-first", "e2e-first-cov", "e2e-last", "e2e-last-cov", "isolated")
@@ -93,9 +129,15 @@ def for_suite(cell: Cell, suite, wanted: tuple[str, ...] = NAMES) -> list[Scenar
     chosen = []
     for name in ("control", *(("as-is",) if "as-is" in wanted else ()), *wanted):
         scenario = BY_NAME[name]
-        if name in SUITE_SELECTIONS and not any(s.name == name for s in chosen) and (
-                cell.has_coverage or not scenario.coverage):
+        if (
+            name in SUITE_SELECTIONS
+            and not any(s.name == name for s in chosen)
+            and (cell.has_coverage or not scenario.coverage)
+        ):
             selections = SUITE_SELECTIONS[name]
-            chosen.append(dataclasses.replace(scenario, runs=((),) * len(selections),
-                                              selections=selections, browser=False))
+            chosen.append(
+                dataclasses.replace(
+                    scenario, runs=((),) * len(selections), selections=selections, browser=False
+                )
+            )
     return chosen

@@ -130,9 +130,18 @@ def declared_incompatible(python: str, pins: Mapping[str, str], snapshot: Snapsh
     if key not in snapshot.answers:  # pairwise planning asks the same cell many times
         exact = _parse_pins(pins)
         snapshot.answers[key] = next(
-            (reason for check in (_plugins_clash, _python_mismatch, _direct_conflict,
-                                  _transitive_conflict)
-             if (reason := check(python, exact, snapshot))), None)
+            (
+                reason
+                for check in (
+                    _plugins_clash,
+                    _python_mismatch,
+                    _direct_conflict,
+                    _transitive_conflict,
+                )
+                if (reason := check(python, exact, snapshot))
+            ),
+            None,
+        )
     return snapshot.answers[key]
 
 
@@ -151,22 +160,27 @@ def installable(python: str, pins: Mapping[str, str], snapshot: Snapshot) -> boo
         snapshot.answers[key] = not (
             all(p in exact for p in _PLUGINS)
             or not all(_pair_fits((d, v), (d, v), python, snapshot) for d, v in exact.items())
-            or not all(_pair_fits(a, b, python, snapshot)
-                       for a, b in itertools.combinations(exact.items(), 2))
-            or any(middle not in exact and _unfit_around(middle, python, exact, snapshot)
-                   for middle in DISTRIBUTIONS))
+            or not all(
+                _pair_fits(a, b, python, snapshot)
+                for a, b in itertools.combinations(exact.items(), 2)
+            )
+            or any(
+                middle not in exact and _unfit_around(middle, python, exact, snapshot)
+                for middle in DISTRIBUTIONS
+            )
+        )
     return snapshot.answers[key]
 
 
-def _pair_fits(one: tuple[str, str], two: tuple[str, str], python: str,
-               snapshot: Snapshot) -> bool:
+def _pair_fits(one: tuple[str, str], two: tuple[str, str], python: str, snapshot: Snapshot) -> bool:
     """Whether two pins (or one pin, given twice) fit Python and each other's requirements."""
     key = ("pair", one, two, python)
     if key not in snapshot.answers:
         pins = dict((one, two))
         releases = [(d, r) for d, v in pins.items() if (r := snapshot.release(d, v))]
         snapshot.answers[key] = all(r.allows_python(python) for _, r in releases) and not any(
-            _excluded_pin(d, r, pins, python) for d, r in releases)
+            _excluded_pin(d, r, pins, python) for d, r in releases
+        )
     return snapshot.answers[key]
 
 
@@ -187,8 +201,11 @@ def _neighbours(middle: str, snapshot: Snapshot) -> frozenset[str]:
     key = ("neighbours", middle)
     if key not in snapshot.answers:
         near = {d.name for r in snapshot.releases(middle) for d in r.requires or ()}
-        near |= {dist for dist, releases in snapshot.distributions.items()
-                 if any(d.name == middle for r in releases for d in r.requires or ())}
+        near |= {
+            dist
+            for dist, releases in snapshot.distributions.items()
+            if any(d.name == middle for r in releases for d in r.requires or ())
+        }
         snapshot.answers[key] = frozenset(near)
     return snapshot.answers[key]
 
@@ -244,8 +261,10 @@ def _blocked_pin(dist: str, release: Release, pins: dict[str, str], python: str)
     if excluded is None:
         return None
     other, spec = excluded
-    return (f"{dist} {release.version} requires {other}{format_specifier(spec)}; the cell pins "
-            f"{other} {pins[other]}")
+    return (
+        f"{dist} {release.version} requires {other}{format_specifier(spec)}; the cell pins "
+        f"{other} {pins[other]}"
+    )
 
 
 def _excluded_pin(
@@ -275,8 +294,9 @@ def _transitive_conflict(python: str, pins: dict[str, str], snapshot: Snapshot) 
     return None
 
 
-def _unfit(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot
-           ) -> tuple[list[tuple[str, str, SpecifierSet]], list[Release]] | None:
+def _unfit(
+    middle: str, python: str, pins: dict[str, str], snapshot: Snapshot
+) -> tuple[list[tuple[str, str, SpecifierSet]], list[Release]] | None:
     """When no release of the unpinned ``middle`` can join the pins: the pins' demands on
     it and the releases those allow; None when one can (or the snapshot cannot tell)."""
     demands = _demands_on(middle, python, pins, snapshot)
@@ -285,8 +305,10 @@ def _unfit(middle: str, python: str, pins: dict[str, str], snapshot: Snapshot
         return None
     allowed = _allowed(middle, tuple(s for *_, s in demands), snapshot)
     # newest first: the release that fits, when one does, is usually among the newest
-    if any(r.allows_python(python) and _excluded_pin(middle, r, pins, python) is None
-           for r in reversed(allowed)):
+    if any(
+        r.allows_python(python) and _excluded_pin(middle, r, pins, python) is None
+        for r in reversed(allowed)
+    ):
         return None
     return demands, allowed
 
@@ -311,8 +333,11 @@ def _allowed(middle: str, specs: tuple[SpecifierSet, ...], snapshot: Snapshot) -
     """The releases of ``middle`` that every specifier admits (memoised per snapshot)."""
     key = ("allowed", middle, tuple(str(s) for s in specs))
     if key not in snapshot.answers:
-        snapshot.answers[key] = [r for r in snapshot.releases(middle)
-                                 if all(s.contains(r.parsed, prereleases=True) for s in specs)]
+        snapshot.answers[key] = [
+            r
+            for r in snapshot.releases(middle)
+            if all(s.contains(r.parsed, prereleases=True) for s in specs)
+        ]
     return snapshot.answers[key]
 
 

@@ -30,8 +30,22 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CATALOGUE = locations.VARIANTS
-KEYS = frozenset({"description", "kind", "size", "probes", "requires", "packages", "ini",
-                  "conftest", "replace", "strip-markers", "timeout", "folder"})
+KEYS = frozenset(
+    {
+        "description",
+        "kind",
+        "size",
+        "probes",
+        "requires",
+        "packages",
+        "ini",
+        "conftest",
+        "replace",
+        "strip-markers",
+        "timeout",
+        "folder",
+    }
+)
 ATTEMPT_KEYS = frozenset({"what", "variant", "scenario", "plugin"})
 DEFAULT_PROBES = ("sync-plugin", "async-plugin", "native-async")
 _MARKER = re.compile(r"^\s*@pytest\.mark\.asyncio\s*$\n?", re.M)
@@ -65,23 +79,29 @@ class Variant:
         if cell.suite and self.name != BASELINE:
             return f"variant '{self.name}' changes a probe; it cannot apply to a user's suite"
         if (known is None or "probe" in known) and cell.probe not in self.probes:
-            return (f"variant '{self.name}' applies to the {' and '.join(self.probes)} probe"
-                    f"{'s' if len(self.probes) > 1 else ''}, not to {cell.probe}")
+            return (
+                f"variant '{self.name}' applies to the {' and '.join(self.probes)} probe"
+                f"{'s' if len(self.probes) > 1 else ''}, not to {cell.probe}"
+            )
         if any(wheel.PLACEHOLDER in line for line in self.packages) and not wheel.available():
             return f"variant '{self.name}' installs the plugin from a checkout of the repository"
         values = {"python": cell.python, **cell.pin_map}
         for key, spec in self.requires:
             if known is not None and key not in known:
                 continue
-            if not values.get(key) or not SpecifierSet(spec).contains(values[key], prereleases=True):
+            if not values.get(key) or not SpecifierSet(spec).contains(
+                values[key], prereleases=True
+            ):
                 return f"variant '{self.name}' needs {key}{spec}"
         return None
 
     def requirements(self, cell) -> tuple[str, ...]:
         """The requirement lines it adds to ``cell``'s env (``{dist}``: the cell's pin)."""
         pins = cell.pin_map
-        return tuple(re.sub(r"\{([\w.-]+)\}", lambda m: pins.get(m.group(1), ""),
-                            _plugin_wheel(line)) for line in self.packages)
+        return tuple(
+            re.sub(r"\{([\w.-]+)\}", lambda m: pins.get(m.group(1), ""), _plugin_wheel(line))
+            for line in self.packages
+        )
 
     def limit(self, timeout: float) -> float:
         """The time limit per pytest process: the profile's, or this variant's if shorter."""
@@ -94,7 +114,9 @@ class Variant:
             hasher.update(wheel.digest().encode())  # the plugin installed from this checkout
         if self.folder.is_dir():
             for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
-                hasher.update(str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes())
+                hasher.update(
+                    str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes()
+                )
         return hasher.hexdigest()[:16]
 
     def apply(self, project: Path) -> None:
@@ -134,8 +156,10 @@ class Catalogue:
     def get(self, name: str, where: str = "") -> Variant:
         """The variant ``name``; a name that is not in the catalogue stops with exit code 2."""
         if name not in self.variants:
-            raise ConfigError(f"unknown variant '{name}'{where}; known variants: "
-                              f"{', '.join(self.variants)} (see {CATALOGUE.name}).")
+            raise ConfigError(
+                f"unknown variant '{name}'{where}; known variants: "
+                f"{', '.join(self.variants)} (see {CATALOGUE.name})."
+            )
         return self.variants[name]
 
 
@@ -151,8 +175,10 @@ def set_ini(path: Path, lines: tuple[str, ...]) -> None:
     out = text.splitlines()
     for line in lines:
         key = _INI_KEY.match(line).group(1)
-        at = next((i for i, old in enumerate(out) if (m := _INI_KEY.match(old))
-                   and m.group(1) == key), None)
+        at = next(
+            (i for i, old in enumerate(out) if (m := _INI_KEY.match(old)) and m.group(1) == key),
+            None,
+        )
         if at is None:
             out.append(line)
         elif key == "addopts":
@@ -169,10 +195,12 @@ def load(path: Path = CATALOGUE) -> Catalogue:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path.name} cannot be read ({exc}); fix it and rerun.") from None
-    variants = {name: _variant(path, name, entry)
-                for name, entry in (data.get("variant") or {}).items()}
-    attempts = tuple(_attempt(path, i, entry, variants)
-                     for i, entry in enumerate(data.get("attempt") or [], 1))
+    variants = {
+        name: _variant(path, name, entry) for name, entry in (data.get("variant") or {}).items()
+    }
+    attempts = tuple(
+        _attempt(path, i, entry, variants) for i, entry in enumerate(data.get("attempt") or [], 1)
+    )
     if BASELINE not in variants:
         raise ConfigError(f"{path.name} has no [variant.{BASELINE}]; add it.")
     return Catalogue(variants=variants, attempts=attempts)
@@ -181,32 +209,49 @@ def load(path: Path = CATALOGUE) -> Catalogue:
 def _variant(path: Path, name: str, entry: dict[str, Any]) -> Variant:
     unknown = sorted(set(entry) - KEYS)
     if unknown:
-        raise ConfigError(f"{path.name}: unknown key '{unknown[0]}' in [variant.{name}]; "
-                          f"known keys: {', '.join(sorted(KEYS))}.")
+        raise ConfigError(
+            f"{path.name}: unknown key '{unknown[0]}' in [variant.{name}]; "
+            f"known keys: {', '.join(sorted(KEYS))}."
+        )
     requires = tuple((k, str(v)) for k, v in (entry.get("requires") or {}).items())
     for key, spec in requires:
         try:
             SpecifierSet(spec)
         except InvalidSpecifier:
-            raise ConfigError(f"{path.name}: requires {key} = {spec!r} in [variant.{name}] "
-                              "is not a specifier such as \">=0.23\".") from None
+            raise ConfigError(
+                f"{path.name}: requires {key} = {spec!r} in [variant.{name}] "
+                'is not a specifier such as ">=0.23".'
+            ) from None
     return Variant(
-        name=name, description=str(entry.get("description", "")), folder=path.parent / "variants" / str(entry.get("folder", name)),
-        kind=str(entry.get("kind", "shape")), size=int(entry.get("size", 0)),
-        probes=tuple(entry.get("probes", DEFAULT_PROBES)), requires=requires,
-        packages=tuple(entry.get("packages", ())), ini=tuple(entry.get("ini", ())),
-        conftest=bool(entry.get("conftest", False)), replace=tuple(entry.get("replace", ())),
+        name=name,
+        description=str(entry.get("description", "")),
+        folder=path.parent / "variants" / str(entry.get("folder", name)),
+        kind=str(entry.get("kind", "shape")),
+        size=int(entry.get("size", 0)),
+        probes=tuple(entry.get("probes", DEFAULT_PROBES)),
+        requires=requires,
+        packages=tuple(entry.get("packages", ())),
+        ini=tuple(entry.get("ini", ())),
+        conftest=bool(entry.get("conftest", False)),
+        replace=tuple(entry.get("replace", ())),
         strip_markers=bool(entry.get("strip-markers", False)),
-        timeout=float(entry["timeout"]) if "timeout" in entry else None)
+        timeout=float(entry["timeout"]) if "timeout" in entry else None,
+    )
 
 
-def _attempt(path: Path, number: int, entry: dict[str, Any], variants: dict[str, Variant]) -> Attempt:
+def _attempt(
+    path: Path, number: int, entry: dict[str, Any], variants: dict[str, Variant]
+) -> Attempt:
     unknown = sorted(set(entry) - ATTEMPT_KEYS)
     if unknown or "what" not in entry:
-        raise ConfigError(f"{path.name}: attempt #{number} needs 'what' and one of 'variant', "
-                          "'scenario', 'plugin'.")
+        raise ConfigError(
+            f"{path.name}: attempt #{number} needs 'what' and one of 'variant', "
+            "'scenario', 'plugin'."
+        )
     if entry.get("variant") and entry["variant"] not in variants:
-        raise ConfigError(f"{path.name}: attempt #{number} names unknown variant '{entry['variant']}'.")
+        raise ConfigError(
+            f"{path.name}: attempt #{number} names unknown variant '{entry['variant']}'."
+        )
     return Attempt(**{k.replace("-", "_"): v for k, v in entry.items()})
 
 

@@ -17,8 +17,13 @@ NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"
 
 #: Headless flags for a machine with no sandbox, no GPU and a closed network (without the
 #: background-networking ones Chromium keeps trying to reach Google's hosts).
-FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run")
+FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+)
 
 #: One line a user can act on when there is none.
 HINT = (
@@ -39,8 +44,10 @@ def missing_reason(explicit: str | None = None) -> str:
     """Why :func:`find` found none, in one sentence: a wrong ``explicit``
     (``MATRIX_CHROMIUM``) is named as such."""
     if explicit:
-        return (f"{ENV_VAR}={explicit} is not an executable; point it at a Chromium binary "
-                "(Debian: /usr/bin/chromium) or unset it to use the one on PATH")
+        return (
+            f"{ENV_VAR}={explicit} is not an executable; point it at a Chromium binary "
+            "(Debian: /usr/bin/chromium) or unset it to use the one on PATH"
+        )
     return HINT
 
 
@@ -51,8 +58,9 @@ def is_system(chromium: Path, cache: Path | None = None) -> bool:
     return not Path(chromium).resolve().is_relative_to(Path(cache).resolve())
 
 
-def find(explicit: str | None = None, cache: Path | None = None,
-         path: str | None = None) -> Path | None:
+def find(
+    explicit: str | None = None, cache: Path | None = None, path: str | None = None
+) -> Path | None:
     """The Chromium to launch: ``explicit`` (``MATRIX_CHROMIUM``), then ``path`` (the PATH
     to search, default the process's), then Playwright's browser ``cache``."""
     if explicit:

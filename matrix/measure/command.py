@@ -93,8 +93,9 @@ def run(
 
 def _pump(proc: subprocess.Popen[bytes], out, secrets: frozenset[str]) -> threading.Thread:
     """Copy the child's output into ``out`` masked, as it comes (see :func:`mask_stream`)."""
-    thread = threading.Thread(target=masking.mask_stream, args=(proc.stdout, out, secrets),
-                              daemon=True, name="matrix-log")
+    thread = threading.Thread(
+        target=masking.mask_stream, args=(proc.stdout, out, secrets), daemon=True, name="matrix-log"
+    )
     thread.start()
     return thread
 

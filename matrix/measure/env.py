@@ -19,8 +19,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from matrix.measure import command, requirements
 from matrix.define.cell import PLUGINS, Cell
+from matrix.measure import command, requirements
 from matrix.measure.interpreters import NO_DOWNLOADS, Interpreter
 
 READY = ".matrix-ready"
@@ -65,10 +65,18 @@ def uv_env(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None,
-            extra: tuple[str, ...] = (), environ: Mapping[str, str],
-            constraints: tuple[str, ...] = (), preferences: tuple[str, ...] = (),
-            added: tuple[str, ...] = ()) -> Resolution:
+def resolve(
+    cell: Cell,
+    interp: Interpreter,
+    *,
+    folder: Path,
+    exclude_newer: str | None,
+    extra: tuple[str, ...] = (),
+    environ: Mapping[str, str],
+    constraints: tuple[str, ...] = (),
+    preferences: tuple[str, ...] = (),
+    added: tuple[str, ...] = (),
+) -> Resolution:
     """Ask uv whether the cell's pins can be installed on ``interp``, without installing.
 
     ``added`` are a variant's packages, kept as they are (the env, keyed by the whole
@@ -81,11 +89,24 @@ def resolve(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str
     """
     folder.mkdir(parents=True, exist_ok=True)
     requirements = folder / "requirements.in"
-    requirements.write_text("\n".join([*cell.requirements, *added, *_not_pinned(cell, extra)]) + "\n")
+    requirements.write_text(
+        "\n".join([*cell.requirements, *added, *_not_pinned(cell, extra)]) + "\n"
+    )
     output = folder / "requirements.txt"
     output.write_text("\n".join(preferences) + "\n" if preferences else "")
-    args = ["uv", "pip", "compile", requirements, "--python", interp.path, "--no-header",
-            "--no-annotate", "--quiet", "--output-file", output]
+    args = [
+        "uv",
+        "pip",
+        "compile",
+        requirements,
+        "--python",
+        interp.path,
+        "--no-header",
+        "--no-annotate",
+        "--quiet",
+        "--output-file",
+        output,
+    ]
     kept = _not_pinned(cell, constraints)
     if kept:
         (folder / "constraints.txt").write_text("\n".join(kept) + "\n")
@@ -112,9 +133,16 @@ def _name(line: str) -> str | None:
     return canonicalize_name(Requirement(line).name)
 
 
-def resolve_relaxing(cell: Cell, interp: Interpreter, *, folder: Path, exclude_newer: str | None,
-                     extra: tuple[str, ...] = (), constraints: tuple[str, ...] = (),
-                     environ: Mapping[str, str]) -> Resolution:
+def resolve_relaxing(
+    cell: Cell,
+    interp: Interpreter,
+    *,
+    folder: Path,
+    exclude_newer: str | None,
+    extra: tuple[str, ...] = (),
+    constraints: tuple[str, ...] = (),
+    environ: Mapping[str, str],
+) -> Resolution:
     """Resolve a suite's dependencies with the pins, letting its own exact pins give way.
 
     A lock-style requirements file pins every transitive dependency; a cell with newer
@@ -124,8 +152,16 @@ def resolve_relaxing(cell: Cell, interp: Interpreter, *, folder: Path, exclude_n
     """
     lines, relaxed = list(_not_pinned(cell, extra)), []
     for _ in range(MAX_RELAX_ROUNDS):
-        found = resolve(cell, interp, folder=folder, exclude_newer=exclude_newer, extra=tuple(lines),
-                        constraints=constraints, preferences=tuple(relaxed), environ=environ)
+        found = resolve(
+            cell,
+            interp,
+            folder=folder,
+            exclude_newer=exclude_newer,
+            extra=tuple(lines),
+            constraints=constraints,
+            preferences=tuple(relaxed),
+            environ=environ,
+        )
         if found.ok or found.infra:
             return dataclasses.replace(found, relaxed=tuple(relaxed))
         exact = _exact_pins(lines)
@@ -138,9 +174,16 @@ def resolve_relaxing(cell: Cell, interp: Interpreter, *, folder: Path, exclude_n
     rest = [ln for ln in _exact_pins(lines) if _name(ln) not in given_way]
     if not rest:
         return found
-    again = resolve(cell, interp, folder=folder, exclude_newer=exclude_newer,
-                    extra=tuple(_loosened(ln) if ln in rest else ln for ln in lines),
-                    constraints=constraints, preferences=(*relaxed, *rest), environ=environ)
+    again = resolve(
+        cell,
+        interp,
+        folder=folder,
+        exclude_newer=exclude_newer,
+        extra=tuple(_loosened(ln) if ln in rest else ln for ln in lines),
+        constraints=constraints,
+        preferences=(*relaxed, *rest),
+        environ=environ,
+    )
     return dataclasses.replace(again, relaxed=(*relaxed, *rest)) if again.ok else found
 
 
@@ -148,8 +191,11 @@ MAX_RELAX_ROUNDS = 8
 
 
 def _exact_pins(lines: list[str]) -> set[str]:
-    return {line for line in lines
-            if _name(line) is not None and requirements.exact_version(Requirement(line))}
+    return {
+        line
+        for line in lines
+        if _name(line) is not None and requirements.exact_version(Requirement(line))
+    }
 
 
 def _named(line: str, reason: str | None) -> bool:
@@ -169,14 +215,22 @@ def _loosened(line: str) -> str:
 def resolver_reason(stderr: str) -> str:
     """The resolver's explanation as one line."""
     text = stderr.split("╰─▶", 1)[-1] if "╰─▶" in stderr else stderr
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("hint")]
+    lines = [
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("hint")
+    ]
     line = " ".join(lines)
     line = re.sub(r"^(error:|×)\s*", "", line)
     return line[:500] or "the resolver gave no reason"
 
 
-def ensure(interp: Interpreter, resolution: Resolution, *, log: Path, root: Path,
-           environ: Mapping[str, str]) -> tuple[Path | None, str | None]:
+def ensure(
+    interp: Interpreter,
+    resolution: Resolution,
+    *,
+    log: Path,
+    root: Path,
+    environ: Mapping[str, str],
+) -> tuple[Path | None, str | None]:
     """The ready env for this interpreter and lock in the folder ``root``, built if
     needed: (path, error line)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -195,8 +249,9 @@ def ensure(interp: Interpreter, resolution: Resolution, *, log: Path, root: Path
     return envdir, None
 
 
-def _build(interp: Interpreter, resolution: Resolution, envdir: Path, log: Path,
-           environ: Mapping[str, str]) -> str | None:
+def _build(
+    interp: Interpreter, resolution: Resolution, envdir: Path, log: Path, environ: Mapping[str, str]
+) -> str | None:
     lock = envdir.with_suffix(".txt")
     lock.write_text(resolution.lock)
     steps = (

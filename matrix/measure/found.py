@@ -35,8 +35,11 @@ class Report:
     @property
     def counts(self) -> dict[str, int]:
         """How many tests were collected, use Playwright, are async."""
-        return {"tests": len(self.tests), "browser": sum(t["browser"] for t in self.tests),
-                "async": sum(t["async"] for t in self.tests)}
+        return {
+            "tests": len(self.tests),
+            "browser": sum(t["browser"] for t in self.tests),
+            "async": sum(t["async"] for t in self.tests),
+        }
 
 
 def place(work: Path) -> Path:
@@ -54,7 +57,9 @@ def settings(report: Path, selection: str, chromium: Path | None) -> list[str]:
         out["matrix_suite_select"] = selection
     if selection in ("first", "last"):
         out["matrix_suite_order"] = selection
-    return [arg for name, value in out.items() for arg in ("-o", f"{name}={value}")] + browser.ini(chromium)
+    return [arg for name, value in out.items() for arg in ("-o", f"{name}={value}")] + browser.ini(
+        chromium
+    )
 
 
 def read(path: Path) -> Report | None:
@@ -77,17 +82,27 @@ def hollow(verdict: Verdict, tests: tuple[str, ...]) -> Verdict:
     """A pass whose browser code never ran is ``hollow``, naming the tests; others stay."""
     if verdict.outcome is not Outcome.PASS or not tests:
         return verdict
-    named = "; ".join(tests[:LISTED]) + (f"; and {len(tests) - LISTED} more" if len(tests) > LISTED else "")
-    return Verdict(outcome=Outcome.HOLLOW, signature="never-awaited", hollow=tests,
-                   control_signature=verdict.control_signature,
-                   message=f"{len(tests)} test(s) passed without running their browser code: {named}")
+    named = "; ".join(tests[:LISTED]) + (
+        f"; and {len(tests) - LISTED} more" if len(tests) > LISTED else ""
+    )
+    return Verdict(
+        outcome=Outcome.HOLLOW,
+        signature="never-awaited",
+        hollow=tests,
+        control_signature=verdict.control_signature,
+        message=f"{len(tests)} test(s) passed without running their browser code: {named}",
+    )
 
 
 def note(counts: dict[str, int]) -> str:
     """What a record says about the tests found."""
-    text = (f"{counts['tests']} tests collected: {counts['browser']} use Playwright, "
-            f"{counts['async']} are async")
+    text = (
+        f"{counts['tests']} tests collected: {counts['browser']} use Playwright, "
+        f"{counts['async']} are async"
+    )
     if counts["browser"] == 0:
-        text += ("; no browser test found (no test requests a Playwright fixture or imports "
-                 "Playwright), so only control and as-is ran")
+        text += (
+            "; no browser test found (no test requests a Playwright fixture or imports "
+            "Playwright), so only control and as-is ran"
+        )
     return text

@@ -55,8 +55,9 @@ def _candidates(request: str, environ: Mapping[str, str], pyenv_root: Path) -> l
 
 def _version_of(exe: Path) -> str | None:
     try:
-        proc = command.capture([exe, "-c", "import platform; print(platform.python_version())"],
-                               timeout=30, echo=False)
+        proc = command.capture(
+            [exe, "-c", "import platform; print(platform.python_version())"], timeout=30, echo=False
+        )
     except OSError:
         return None
     return proc.stdout.strip() if proc.returncode == 0 else None

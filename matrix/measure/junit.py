@@ -23,8 +23,11 @@ _BROWSER_PATH = re.compile(r"ms-playwright[/\\]([a-z]+)[-_]")
 _BROWSER_PARAM = re.compile(r"\[(chromium|firefox|webkit)\b")
 #: ``OSError: [Errno 98] Address already in use`` (Linux), 48 (macOS), 10048 (Windows), as
 #: Python, uvicorn, asyncio and Node word it.
-PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|\bEADDRINUSE\b|address already in use|"
-                         r"only one usage of each socket address", re.IGNORECASE)
+PORT_IN_USE = re.compile(
+    r"\[Errno (?:98|48|10048)\]|\bEADDRINUSE\b|address already in use|"
+    r"only one usage of each socket address",
+    re.IGNORECASE,
+)
 #: Captured stderr is written to the XML (``junit_logging``) because a server a fixture
 #: starts says "address already in use" there, not in the traceback. Passing tests' too:
 #: pytest writes a test's output with its teardown report, which passes even when the
@@ -71,20 +74,34 @@ def report(path: Path, *, set_aside: bool = True) -> Report | None:
         kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
         failures.setdefault(test, []).extend(
             Failure(test=test, message=child.get("message") or "", text=child.text or "")
-            for child in case if child.tag in ("failure", "error"))
+            for child in case
+            if child.tag in ("failure", "error")
+        )
         stderr[test] = stderr.get(test, "") + "".join(
-            child.text or "" for child in case if child.tag == "system-err")
+            child.text or "" for child in case if child.tag == "system-err"
+        )
         results[test] = _worst(results.get(test, "passed"), kinds)
-    aside = {test: why for test, found in failures.items()
-             if set_aside and (why := _unrunnable(test, found))}
+    aside = {
+        test: why
+        for test, found in failures.items()
+        if set_aside and (why := _unrunnable(test, found))
+    }
     for test in aside:
         results[test], failures[test] = "skipped", []
-    counts = Counts(**{kind: list(results.values()).count(kind)
-                       for kind in ("passed", "failed", "errors", "skipped")})
+    counts = Counts(
+        **{
+            kind: list(results.values()).count(kind)
+            for kind in ("passed", "failed", "errors", "skipped")
+        }
+    )
     kept = [f for found in failures.values() for f in found]
-    return Report(counts=counts, failures=tuple(kept), tests=tuple(results),
-                  set_aside=tuple(f"{test}: {why}" for test, why in aside.items()),
-                  port_in_use=_port_line(kept, stderr))
+    return Report(
+        counts=counts,
+        failures=tuple(kept),
+        tests=tuple(results),
+        set_aside=tuple(f"{test}: {why}" for test, why in aside.items()),
+        port_in_use=_port_line(kept, stderr),
+    )
 
 
 def case_id(nodeid: str) -> str:

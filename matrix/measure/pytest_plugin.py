@@ -25,8 +25,19 @@ import types
 import pytest
 
 #: Fixtures of pytest-playwright and pytest-playwright-asyncio that start Playwright.
-STARTERS = frozenset({"playwright", "browser_type", "launch_browser", "connect_browser",
-                      "browser", "context", "new_context", "page", "new_page"})
+STARTERS = frozenset(
+    {
+        "playwright",
+        "browser_type",
+        "launch_browser",
+        "connect_browser",
+        "browser",
+        "context",
+        "new_context",
+        "page",
+        "new_page",
+    }
+)
 _PLUGIN_MODULES = ("pytest_playwright", "pytest_playwright_asyncio")
 _NEVER_AWAITED = "was never awaited"
 
@@ -34,14 +45,18 @@ _found: dict = {}  # nodeid -> {"browser": bool, "async": bool}
 _hollow: dict = {}  # nodeid -> reason
 
 
-SETTINGS = ("matrix_suite_report", "matrix_suite_select", "matrix_suite_order",
-            "matrix_chromium", "matrix_chromium_args")
+SETTINGS = (
+    "matrix_suite_report",
+    "matrix_suite_select",
+    "matrix_suite_order",
+    "matrix_chromium",
+    "matrix_chromium_args",
+)
 
 
 def pytest_addoption(parser):
     for name in SETTINGS:
-        parser.addini(name, "set by the loop-compat runner (see the module docstring)",
-                      default="")
+        parser.addini(name, "set by the loop-compat runner (see the module docstring)", default="")
 
 
 def pytest_configure(config):
@@ -71,10 +86,15 @@ def _patch_launch(chromium, flags):
 
 def _with_chromium(original, chromium, flags, is_async):
     def options(self, kwargs):
-        if self.name == "chromium" and not kwargs.get("executable_path") and not kwargs.get("channel"):
+        if (
+            self.name == "chromium"
+            and not kwargs.get("executable_path")
+            and not kwargs.get("channel")
+        ):
             given = list(kwargs.get("args") or [])
-            kwargs = dict(kwargs, executable_path=chromium,
-                          args=given + [f for f in flags if f not in given])
+            kwargs = dict(
+                kwargs, executable_path=chromium, args=given + [f for f in flags if f not in given]
+            )
         return kwargs
 
     async def launch_async(self, *args, **kwargs):
@@ -130,8 +150,11 @@ def _imports_playwright(module):
     if module is None:
         return False
     for value in vars(module).values():
-        name = value.__name__ if isinstance(value, types.ModuleType) else getattr(
-            value, "__module__", None)
+        name = (
+            value.__name__
+            if isinstance(value, types.ModuleType)
+            else getattr(value, "__module__", None)
+        )
         if isinstance(name, str) and name.split(".")[0] == "playwright":
             return True
     return False
@@ -153,8 +176,9 @@ def pytest_runtest_call(item):
     for name in [*[n for n in own if n in funcargs], *funcargs]:
         value = funcargs[name]
         if type(value).__module__.startswith("playwright.async_api"):
-            _hollow.setdefault(item.nodeid, f"a sync test received an async "
-                                            f"{type(value).__name__} ({name})")
+            _hollow.setdefault(
+                item.nodeid, f"a sync test received an async {type(value).__name__} ({name})"
+            )
 
 
 def pytest_warning_recorded(warning_message, when, nodeid, location):

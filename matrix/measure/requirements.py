@@ -48,8 +48,13 @@ class Line:
 MAX_BYTES = 2**20
 
 
-def read(path: Path, missing: Callable[[Path], Exception], constraint: bool = False,
-         seen: set[Path] | None = None, root: Path | None = None) -> list[Line]:
+def read(
+    path: Path,
+    missing: Callable[[Path], Exception],
+    constraint: bool = False,
+    seen: set[Path] | None = None,
+    root: Path | None = None,
+) -> list[Line]:
     """Every requirement line of ``path`` and of the files it names with ``-r`` and ``-c``;
     ``missing(file)`` is raised for a file that does not exist, and an error of the same
     class for a file outside ``root`` (default: the first file's folder), by its path, links
@@ -60,7 +65,8 @@ def read(path: Path, missing: Callable[[Path], Exception], constraint: bool = Fa
     if not path.resolve().is_relative_to(root):
         raise type(missing(path))(
             f"{path} is outside {root}: requirement files are read only inside the project "
-            "(its content is never shown); copy the file into the project and name it there.")
+            "(its content is never shown); copy the file into the project and name it there."
+        )
     if not path.is_file():
         raise missing(path)
     if path.resolve() in seen:
@@ -69,7 +75,8 @@ def read(path: Path, missing: Callable[[Path], Exception], constraint: bool = Fa
     if path.stat().st_size > MAX_BYTES:
         raise type(missing(path))(
             f"{path} is larger than {MAX_BYTES // 2**20} MB, too large for a requirements "
-            "file; give the project's own requirements or lock file.")
+            "file; give the project's own requirements or lock file."
+        )
     found: list[Line] = []
     for number, raw in _joined(path.read_text(encoding="utf-8", errors="replace")):
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()

@@ -22,16 +22,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from matrix import masking, processes
-from matrix.log import info as log_info  # "log" names each scenario's log file here
-from matrix.measure import browser, command, env, found, interpreters, junit
-from matrix.results import signatures, store
 from matrix.define import variants
 from matrix.define.cell import BASELINE, Cell
-from matrix.options import Options
-from matrix.results.record import Counts, Outcome, Record, cap_message
 from matrix.define.scenarios import BROWSER_ONLY, Scenario
-from matrix.results.signatures import Failure, Verdict
+from matrix.log import info as log_info  # "log" names each scenario's log file here
+from matrix.measure import browser, command, env, found, interpreters, junit
 from matrix.measure.suite import IGNORED, Suite
+from matrix.options import Options
+from matrix.results import signatures, store
+from matrix.results.record import Counts, Outcome, Record, cap_message
+from matrix.results.signatures import Failure, Verdict
 
 PROGRESS_PLUGIN = Path(__file__).with_name("progress_plugin.py")
 INFRA_RETRIES, INFRA_PAUSE_S = 2, 5.0
@@ -110,8 +110,9 @@ def suite_inputs(opts: RunOptions) -> str:
     if not opts.suite:
         return ""
     suite = opts.suite
-    return "\n".join((*suite.requirements, *map(str, suite.local), *suite.constraints,
-                      found.PLUGIN.read_text()))
+    return "\n".join(
+        (*suite.requirements, *map(str, suite.local), *suite.constraints, found.PLUGIN.read_text())
+    )
 
 
 def inputs_key(ctx: _Cell, scenario: Scenario) -> str:
@@ -128,8 +129,16 @@ def inputs_key(ctx: _Cell, scenario: Scenario) -> str:
         extra += "\0" + variants.named(ctx.cell.variant).digest()
     installed = "\n".join(f"{d}=={v}" for d, v in sorted(ctx.resolved.items()))
     runs = repr((scenario.runs, scenario.coverage))
-    for part in (ctx.cell.id, ctx.code, extra, ctx.opts.variant, ctx.python or "", installed,
-                 scenario.name, runs):
+    for part in (
+        ctx.cell.id,
+        ctx.code,
+        extra,
+        ctx.opts.variant,
+        ctx.python or "",
+        installed,
+        scenario.name,
+        runs,
+    ):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -139,14 +148,22 @@ def carried(ctx: _Cell, scenario: Scenario, previous: Sequence[Record]) -> Recor
     over into this run (marked with the run it was measured in); None when there is none.
     ``infra`` results are never carried: they say nothing about the cell."""
     key = inputs_key(ctx, scenario)
-    found = [r for r in previous if r.cell_id == ctx.cell.id and r.scenario == scenario.name
-             and r.inputs == key]
+    found = [
+        r
+        for r in previous
+        if r.cell_id == ctx.cell.id and r.scenario == scenario.name and r.inputs == key
+    ]
     if not found or found[-1].outcome is Outcome.INFRA:
         return None
     old = found[-1]
-    return dataclasses.replace(old, run_id=ctx.opts.run_id, measured_in=old.measured_in or old.run_id,
-                               carried_over=True, fingerprint=ctx.fingerprint,
-                               repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro))
+    return dataclasses.replace(
+        old,
+        run_id=ctx.opts.run_id,
+        measured_in=old.measured_in or old.run_id,
+        carried_over=True,
+        fingerprint=ctx.fingerprint,
+        repro=repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro),
+    )
 
 
 def layers(cell: Cell, opts: RunOptions) -> list[Path]:
@@ -162,22 +179,36 @@ def layers(cell: Cell, opts: RunOptions) -> list[Path]:
 def copy_project(cell: Cell, opts: RunOptions, project: Path) -> None:
     """A fresh copy of the cell's project at ``project`` (never run in the source)."""
     for layer in layers(cell, opts):
-        shutil.copytree(layer, project, symlinks=False, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(*IGNORED))
+        shutil.copytree(
+            layer,
+            project,
+            symlinks=False,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns(*IGNORED),
+        )
 
 
 def _tree_hash(folder: Path) -> str:
     digest = hashlib.sha256()
     ignored = [re.compile(fnmatch.translate(p)) for p in IGNORED]
-    files = [p for p in folder.rglob("*") if p.is_file() and not any(
-        r.match(part) for part in p.relative_to(folder).parts for r in ignored)]
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not any(r.match(part) for part in p.relative_to(folder).parts for r in ignored)
+    ]
     for path in sorted(files):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
-             done: frozenset[str] = frozenset(), previous: Sequence[Record] = ()) -> list[Record]:
+def run_cell(
+    cell: Cell,
+    scenarios: list[Scenario],
+    opts: RunOptions,
+    done: frozenset[str] = frozenset(),
+    previous: Sequence[Record] = (),
+) -> list[Record]:
     """Run every scenario of ``cell`` not in ``done``; append and return their records.
 
     After the pins are resolved, a scenario whose inputs (:func:`inputs_key`) equal those
@@ -185,14 +216,17 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
     even when it is already recorded or carried over (its failures are what the other
     scenarios are judged against), but it is not recorded twice.
     """
-    ctx = _Cell(cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts))
+    ctx = _Cell(
+        cell=cell, opts=opts, fingerprint=fingerprint(cell, [s.name for s in scenarios], opts)
+    )
     todo = [s for s in scenarios if s.name not in done]
     verdict = _resolved(ctx)
     masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
         log = "collect.log" if verdict.signature == "collection-error" else "env.log"
-        return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
-                for s in todo]
+        return [
+            _emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}") for s in todo
+        ]
     records = [r for r in (carried(ctx, s, previous) for s in todo) if r is not None]
     for record in records:
         store.append(opts.out, record)
@@ -204,8 +238,13 @@ def run_cell(cell: Cell, scenarios: list[Scenario], opts: RunOptions,
         return records + _measured(ctx, scenarios, todo, done, verdict)
 
 
-def _measured(ctx: _Cell, scenarios: list[Scenario], todo: list[Scenario], done: frozenset[str],
-              verdict: Verdict | None) -> list[Record]:
+def _measured(
+    ctx: _Cell,
+    scenarios: list[Scenario],
+    todo: list[Scenario],
+    done: frozenset[str],
+    verdict: Verdict | None,
+) -> list[Record]:
     """Collect a suite, then run every scenario not in ``done`` (the control again when
     others are to run); the records of those it ran."""
     cell, opts = ctx.cell, ctx.opts
@@ -214,8 +253,11 @@ def _measured(ctx: _Cell, scenarios: list[Scenario], todo: list[Scenario], done:
     masking.mask_tree(opts.out / "logs" / cell.id, opts.secrets)  # uv's own logs
     if verdict is not None:
         log = "collect.log" if verdict.signature == "collection-error" else "env.log"
-        return [_emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
-                for s in scenarios if s.name not in done]
+        return [
+            _emit(ctx, s, verdict, Counts(), 0.0, _now(), log=f"logs/{cell.id}/{log}")
+            for s in scenarios
+            if s.name not in done
+        ]
     if ctx.found is not None and ctx.found["browser"] == 0:  # nothing to move first or last
         scenarios = [s for s in scenarios if s.name not in BROWSER_ONLY]
     records = []
@@ -245,8 +287,10 @@ def suite_lock(key: str | None, folder: Path | None = None) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            log_info(f"{key}: another cell of this suite is running its tests (their fixed "
-                     "ports would collide); waiting")
+            log_info(
+                f"{key}: another cell of this suite is running its tests (their fixed "
+                "ports would collide); waiting"
+            )
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
@@ -256,14 +300,19 @@ def _resolved(ctx: _Cell) -> Verdict | None:
     settings = ctx.opts.settings
     interp = interpreters.find(ctx.cell.python, settings.environ, settings.pyenv_root)
     if interp is None:
-        return Verdict(outcome=Outcome.NO_INTERPRETER,
-                       message=f"Python {ctx.cell.python} is not installed on this machine")
+        return Verdict(
+            outcome=Outcome.NO_INTERPRETER,
+            message=f"Python {ctx.cell.python} is not installed on this machine",
+        )
     ctx.python = interp.version
     folder = ctx.opts.out / "logs" / ctx.cell.id
     resolution = _resolve(ctx, interp, folder)
     if resolution.infra:
-        return Verdict(outcome=Outcome.INFRA, signature="index-unreachable",
-                       message=f"the package index could not be reached: {resolution.reason}")
+        return Verdict(
+            outcome=Outcome.INFRA,
+            signature="index-unreachable",
+            message=f"the package index could not be reached: {resolution.reason}",
+        )
     if not resolution.ok:
         return _unresolvable(ctx, interp, resolution, folder)
     ctx.resolved, ctx.interp, ctx.resolution = resolution.versions, interp, resolution
@@ -274,15 +323,24 @@ def _built(ctx: _Cell) -> Verdict | None:
     """The env for the resolved pins; a verdict for every scenario left if it fails."""
     settings = ctx.opts.settings
     folder = ctx.opts.out / "logs" / ctx.cell.id
-    envdir, error = env.ensure(ctx.interp, ctx.resolution, log=folder / "env.log",
-                               root=settings.envs, environ=settings.environ)
+    envdir, error = env.ensure(
+        ctx.interp,
+        ctx.resolution,
+        log=folder / "env.log",
+        root=settings.envs,
+        environ=settings.environ,
+    )
     if envdir is None:
         infra = env.is_network_error(error or "")
-        return Verdict(outcome=Outcome.INFRA if infra else Outcome.FAIL,
-                       signature="install: " + signatures.normalise(error or ""), message=error)
+        return Verdict(
+            outcome=Outcome.INFRA if infra else Outcome.FAIL,
+            signature="install: " + signatures.normalise(error or ""),
+            message=error,
+        )
     ctx.envdir = envdir
-    ctx.chromium = browser.find(settings.chromium, settings.browsers_path,
-                                settings.environ.get("PATH"))
+    ctx.chromium = browser.find(
+        settings.chromium, settings.browsers_path, settings.environ.get("PATH")
+    )
     return None
 
 
@@ -294,7 +352,9 @@ def _suite_copy(ctx: _Cell) -> Path:
     if not copy.is_dir():
         partial = copy.with_name(f".{copy.name}-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
-        shutil.copytree(suite.root, partial, symlinks=False, ignore=shutil.ignore_patterns(*IGNORED))
+        shutil.copytree(
+            suite.root, partial, symlinks=False, ignore=shutil.ignore_patterns(*IGNORED)
+        )
         try:
             partial.rename(copy)
         except OSError:  # another cell made it first
@@ -315,10 +375,22 @@ def _collect(ctx: _Cell) -> Verdict | None:
     try:
         project = _copy_project(ctx, work)
         report = work / "collect.json"
-        done = command.run(_pytest_args(ctx, log.with_suffix(".junit.xml"), ["--collect-only"],
-                                        ctx.opts.timeout, work, _plugins(ctx, project, report, "all")),
-                           log=log, cwd=project, timeout=ctx.opts.timeout, echo=False,
-                           env=_probe_env(ctx, work, project), secrets=ctx.opts.secrets)
+        done = command.run(
+            _pytest_args(
+                ctx,
+                log.with_suffix(".junit.xml"),
+                ["--collect-only"],
+                ctx.opts.timeout,
+                work,
+                _plugins(ctx, project, report, "all"),
+            ),
+            log=log,
+            cwd=project,
+            timeout=ctx.opts.timeout,
+            echo=False,
+            env=_probe_env(ctx, work, project),
+            secrets=ctx.opts.secrets,
+        )
         masking.mask_file(log, ctx.opts.secrets)
         collected = found.read(report)
     finally:
@@ -327,9 +399,11 @@ def _collect(ctx: _Cell) -> Verdict | None:
         ctx.found = collected.counts
         return None
     line = _failure_from_log(log, done.returncode).message
-    return Verdict(outcome=Outcome.FAIL, signature="collection-error",
-                   message=f"pytest could not collect the suite with these pins ({line}); "
-                           f"see {log_rel}")
+    return Verdict(
+        outcome=Outcome.FAIL,
+        signature="collection-error",
+        message=f"pytest could not collect the suite with these pins ({line}); see {log_rel}",
+    )
 
 
 def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
@@ -340,15 +414,24 @@ def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
         if ctx.cell.suite:
             ctx.suite_copy = _suite_copy(ctx)
             resolution = env.resolve_relaxing(
-                ctx.cell, interp, folder=folder, exclude_newer=ctx.opts.exclude_newer,
+                ctx.cell,
+                interp,
+                folder=folder,
+                exclude_newer=ctx.opts.exclude_newer,
                 extra=ctx.opts.suite.install_lines(ctx.suite_copy),
-                constraints=ctx.opts.suite.constraints, environ=ctx.opts.settings.environ)
+                constraints=ctx.opts.suite.constraints,
+                environ=ctx.opts.settings.environ,
+            )
             ctx.relaxed = resolution.relaxed
         else:
-            resolution = env.resolve(ctx.cell, interp, folder=folder,
-                                     exclude_newer=ctx.opts.exclude_newer,
-                                     environ=ctx.opts.settings.environ,
-                                     added=variants.named(ctx.cell.variant).requirements(ctx.cell))
+            resolution = env.resolve(
+                ctx.cell,
+                interp,
+                folder=folder,
+                exclude_newer=ctx.opts.exclude_newer,
+                environ=ctx.opts.settings.environ,
+                added=variants.named(ctx.cell.variant).requirements(ctx.cell),
+            )
         if not resolution.infra:
             break
     return resolution
@@ -357,14 +440,23 @@ def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
 def _unresolvable(ctx: _Cell, interp, resolution: env.Resolution, folder: Path) -> Verdict:
     """Unresolvable pins, or a suite whose own dependencies do not fit them: say which."""
     if ctx.cell.suite and ctx.opts.suite.install_lines(ctx.suite_copy):
-        alone = env.resolve(ctx.cell, interp, folder=folder / "pins-alone",
-                            exclude_newer=ctx.opts.exclude_newer,
-                            environ=ctx.opts.settings.environ)
+        alone = env.resolve(
+            ctx.cell,
+            interp,
+            folder=folder / "pins-alone",
+            exclude_newer=ctx.opts.exclude_newer,
+            environ=ctx.opts.settings.environ,
+        )
         if alone.ok:
-            return Verdict(outcome=Outcome.UNRESOLVABLE, signature="suite-dependencies",
-                           message="the suite's own dependencies cannot be installed with these "
-                                   f"pins: {resolution.reason}")
-    return Verdict(outcome=Outcome.UNRESOLVABLE, signature="unresolvable", message=resolution.reason)
+            return Verdict(
+                outcome=Outcome.UNRESOLVABLE,
+                signature="suite-dependencies",
+                message="the suite's own dependencies cannot be installed with these "
+                f"pins: {resolution.reason}",
+            )
+    return Verdict(
+        outcome=Outcome.UNRESOLVABLE, signature="unresolvable", message=resolution.reason
+    )
 
 
 _RERUN = (Outcome.BUG, Outcome.FAIL, Outcome.TIMEOUT)
@@ -381,10 +473,20 @@ def _run_scenario(ctx: _Cell, scenario: Scenario) -> Record:
         attempt += 1
         again, counts_again, took_again, log_again = _with_infra_retries(ctx, scenario, attempt)
         if (again.outcome, again.signature) != (verdict.outcome, verdict.signature):
-            store.append(ctx.opts.out, _record(ctx, scenario, verdict, counts, took, started,
-                                               log, attempt=attempt - 1))
-            return _emit(ctx, scenario, _flaky(verdict, again, attempt), counts_again,
-                         took_again, started, log_again, attempt=attempt)
+            store.append(
+                ctx.opts.out,
+                _record(ctx, scenario, verdict, counts, took, started, log, attempt=attempt - 1),
+            )
+            return _emit(
+                ctx,
+                scenario,
+                _flaky(verdict, again, attempt),
+                counts_again,
+                took_again,
+                started,
+                log_again,
+                attempt=attempt,
+            )
         verdict, counts, took, log = again, counts_again, took_again, log_again
     return _emit(ctx, scenario, verdict, counts, took, started, log, attempt=attempt)
 
@@ -392,17 +494,21 @@ def _run_scenario(ctx: _Cell, scenario: Scenario) -> Record:
 def _flaky(failed: Verdict, then: Verdict, attempt: int) -> Verdict:
     """Attempts 1 to ``attempt - 1`` said ``failed``, attempt ``attempt`` said ``then``."""
     runs = "run 1" if attempt == 2 else f"runs 1-{attempt - 1}"
-    return Verdict(outcome=Outcome.FLAKY, signature=failed.signature or then.signature,
-                   message=f"{runs}: {_said(failed)}; run {attempt}: {_said(then)}",
-                   control_signature=then.control_signature)
+    return Verdict(
+        outcome=Outcome.FLAKY,
+        signature=failed.signature or then.signature,
+        message=f"{runs}: {_said(failed)}; run {attempt}: {_said(then)}",
+        control_signature=then.control_signature,
+    )
 
 
 def _said(verdict: Verdict) -> str:
     return verdict.outcome.value + (f" ({verdict.signature})" if verdict.signature else "")
 
 
-def _with_infra_retries(ctx: _Cell, scenario: Scenario, attempt: int
-                        ) -> tuple[Verdict, Counts, float, str]:
+def _with_infra_retries(
+    ctx: _Cell, scenario: Scenario, attempt: int
+) -> tuple[Verdict, Counts, float, str]:
     """An attempt, repeated (with a pause) while the harness, not the cell, failed."""
     for retry in range(INFRA_RETRIES + 1):
         result = _attempt(ctx, scenario, attempt)
@@ -423,8 +529,12 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
     if scenario.browser and ctx.chromium is None:  # not retried: waiting would not give one
         reason = browser.missing_reason(ctx.opts.settings.chromium)
         log.write_text(f"[matrix] {reason}\n", encoding="utf-8")
-        return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
-                       message=reason), Counts(), 0.0, log_rel
+        return (
+            Verdict(outcome=Outcome.INFRA, signature="browser-missing", message=reason),
+            Counts(),
+            0.0,
+            log_rel,
+        )
     work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
     try:
         verdict, counts, took, failures = _pytest_runs(ctx, scenario, work, log)
@@ -437,8 +547,9 @@ def _attempt(ctx: _Cell, scenario: Scenario, attempt: int) -> tuple[Verdict, Cou
     return verdict, counts, took, log_rel
 
 
-def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
-                 ) -> tuple[Verdict, Counts, float, list[Failure]]:
+def _pytest_runs(
+    ctx: _Cell, scenario: Scenario, work: Path, log: Path
+) -> tuple[Verdict, Counts, float, list[Failure]]:
     project = _copy_project(ctx, work)
     limit = variants.named(ctx.cell.variant).limit(ctx.opts.timeout)
     counts, failures, took, hollow = Counts(), [], 0.0, []
@@ -453,8 +564,15 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
         args = _pytest_args(ctx, report, paths, limit, work, plugins)
         if scenario.coverage:  # the probes' code is app/; a suite's, whatever it imports
             args += ["--cov" if ctx.cell.suite else "--cov=app", "--cov-report="]
-        done = command.run(args, log=log, cwd=project, timeout=limit, echo=False,
-                           env=_probe_env(ctx, work, project), secrets=ctx.opts.secrets)
+        done = command.run(
+            args,
+            log=log,
+            cwd=project,
+            timeout=limit,
+            echo=False,
+            env=_probe_env(ctx, work, project),
+            secrets=ctx.opts.secrets,
+        )
         for written in (log, report):  # masked before anything is read from them
             masking.mask_file(written, ctx.opts.secrets)
         took += done.duration_s
@@ -462,11 +580,14 @@ def _pytest_runs(ctx: _Cell, scenario: Scenario, work: Path, log: Path
             return _hung(work, limit), counts, took, failures
         seen = found.read(work / f"found-{index}.json")
         hollow += seen.hollow if seen else []
-        browser_ids |= {junit.case_id(t["id"]) for t in (seen.tests if seen else ()) if t["browser"]}
+        browser_ids |= {
+            junit.case_id(t["id"]) for t in (seen.tests if seen else ()) if t["browser"]
+        }
         parsed = junit.report(report)
         nothing_selected = done.returncode == 5 and selection in ("browser", "other")
-        if not nothing_selected and (parsed is None or (done.returncode not in (0, 1)
-                                                        and not parsed.failures)):
+        if not nothing_selected and (
+            parsed is None or (done.returncode not in (0, 1) and not parsed.failures)
+        ):
             failures.append(_failure_from_log(log, done.returncode))
         parsed = parsed or junit.Report(counts=Counts())
         counts, failures = counts + parsed.counts, failures + list(parsed.failures)
@@ -488,23 +609,32 @@ def _not_the_cells(verdict: Verdict, reports: list[junit.Report], browser_ids: s
     """
     port = next((r.port_in_use for r in reports if r.port_in_use), "")
     if port:
-        return Verdict(outcome=Outcome.INFRA, signature="port-in-use",
-                       message=f"a port the suite needs was in use ({port}); two runs of one "
-                               "suite, or another program, held it at once",
-                       control_signature=verdict.control_signature)
+        return Verdict(
+            outcome=Outcome.INFRA,
+            signature="port-in-use",
+            message=f"a port the suite needs was in use ({port}); two runs of one "
+            "suite, or another program, held it at once",
+            control_signature=verdict.control_signature,
+        )
     aside = [item for r in reports for item in r.set_aside]
     if not aside:
         return verdict
     ran = {t for r in reports for t in r.tests} - {a.rsplit(": ", 1)[0] for a in aside}
-    named = "; ".join(aside[:found.LISTED]) + (
-        f"; and {len(aside) - found.LISTED} more" if len(aside) > found.LISTED else "")
+    named = "; ".join(aside[: found.LISTED]) + (
+        f"; and {len(aside) - found.LISTED} more" if len(aside) > found.LISTED else ""
+    )
     if not browser_ids & ran:
-        return Verdict(outcome=Outcome.INFRA, signature="browser-missing",
-                       message=f"no browser test could start its browser: {named}",
-                       control_signature=verdict.control_signature)
+        return Verdict(
+            outcome=Outcome.INFRA,
+            signature="browser-missing",
+            message=f"no browser test could start its browser: {named}",
+            control_signature=verdict.control_signature,
+        )
     if verdict.outcome is Outcome.PASS:
-        return dataclasses.replace(verdict, message=f"{len(aside)} test(s) set aside, their "
-                                                    f"browser is not installed here: {named}")
+        return dataclasses.replace(
+            verdict,
+            message=f"{len(aside)} test(s) set aside, their browser is not installed here: {named}",
+        )
     return verdict
 
 
@@ -551,22 +681,40 @@ def _plugins(ctx: _Cell, project: Path, report: Path, selection: str) -> list[st
     return []
 
 
-def _pytest_args(ctx: _Cell, junit_xml: Path, paths, limit: float, work: Path,
-                 plugins: list[str]) -> list:
+def _pytest_args(
+    ctx: _Cell, junit_xml: Path, paths, limit: float, work: Path, plugins: list[str]
+) -> list:
     """pytest in the cell's env with ``plugins`` (:func:`_plugins`), the progress plugin
     (where a hang is, see :func:`last_progress`) and faulthandler, which dumps every
     thread's stack into the log well before the kill at ``limit`` (its clock starts with
     each test, after start-up)."""
-    return [ctx.envdir / "bin" / "python", "-m", "pytest", "-p", "no:cacheprovider", *plugins,
-            "-p", "matrix_progress", "-o", f"matrix_progress_file={work / 'progress.txt'}",
-            "-o", f"faulthandler_timeout={max(1, limit * 0.75):g}",
-            *junit.PYTEST_OPTIONS, "-q", "-rfE", f"--junitxml={junit_xml}", *paths]
+    return [
+        ctx.envdir / "bin" / "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        *plugins,
+        "-p",
+        "matrix_progress",
+        "-o",
+        f"matrix_progress_file={work / 'progress.txt'}",
+        "-o",
+        f"faulthandler_timeout={max(1, limit * 0.75):g}",
+        *junit.PYTEST_OPTIONS,
+        "-q",
+        "-rfE",
+        f"--junitxml={junit_xml}",
+        *paths,
+    ]
 
 
 def _suite_chromium(ctx: _Cell) -> Path | None:
     """The Chromium given to a suite's launches: a system one only. Without one the suite
     uses Playwright's own browser install, as it would on a user's machine."""
-    system = ctx.chromium is not None and browser.is_system(ctx.chromium, ctx.opts.settings.browsers_path)
+    system = ctx.chromium is not None and browser.is_system(
+        ctx.chromium, ctx.opts.settings.browsers_path
+    )
     return ctx.chromium if system else None
 
 
@@ -586,8 +734,11 @@ def _probe_env(ctx: _Cell, work: Path, project: Path) -> dict[str, str]:
     """The probe's environment: the allow-list and the profile's pass-env only, the cell's
     env first on PATH; a suite's runs find the product's plugin."""
     environ = ctx.opts.settings.environ
-    base = {k: v for k, v in masking.allowed_environ(environ, ctx.opts.pass_env).items()
-            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START")}
+    base = {
+        k: v
+        for k, v in masking.allowed_environ(environ, ctx.opts.pass_env).items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START")
+    }
     base.update(
         PATH=f"{ctx.envdir / 'bin'}{os.pathsep}{environ.get('PATH', '')}",
         VIRTUAL_ENV=str(ctx.envdir),
@@ -618,35 +769,67 @@ def remove_stale_work(tmp: Path | None = None) -> int:
     clean up); returns how many. A folder is named after the process that made it."""
     removed = 0
     for folder in Path(tmp or tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
-        pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
+        pid = folder.name[len(WORK_PREFIX) :].split("-", 1)[0]
         if pid.isdigit() and not processes.alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
 
 
-def _emit(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
-          started: str, log: str | None, attempt: int = 1) -> Record:
+def _emit(
+    ctx: _Cell,
+    scenario: Scenario,
+    verdict: Verdict,
+    counts: Counts,
+    took: float,
+    started: str,
+    log: str | None,
+    attempt: int = 1,
+) -> Record:
     record = _record(ctx, scenario, verdict, counts, took, started, log, attempt)
     store.append(ctx.opts.out, record)
     return record
 
 
-def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, took: float,
-            started: str, log: str | None, attempt: int) -> Record:
+def _record(
+    ctx: _Cell,
+    scenario: Scenario,
+    verdict: Verdict,
+    counts: Counts,
+    took: float,
+    started: str,
+    log: str | None,
+    attempt: int,
+) -> Record:
     def clean(text: str | None) -> str | None:  # secrets masked, then the length capped
         return None if text is None else masking.mask(text, ctx.opts.secrets)
 
     return Record(
-        run_id=ctx.opts.run_id, cell_id=ctx.cell.id, python=ctx.python,
-        requested=ctx.cell.requested, resolved=ctx.resolved, probe=ctx.cell.probe,
-        scenario=scenario.name, outcome=verdict.outcome, signature=clean(verdict.signature),
-        message=cap_message(clean(verdict.message)), tests=counts, duration_s=round(took, 2),
-        started_at=started, log=log, control_signature=clean(verdict.control_signature),
+        run_id=ctx.opts.run_id,
+        cell_id=ctx.cell.id,
+        python=ctx.python,
+        requested=ctx.cell.requested,
+        resolved=ctx.resolved,
+        probe=ctx.cell.probe,
+        scenario=scenario.name,
+        outcome=verdict.outcome,
+        signature=clean(verdict.signature),
+        message=cap_message(clean(verdict.message)),
+        tests=counts,
+        duration_s=round(took, 2),
+        started_at=started,
+        log=log,
+        control_signature=clean(verdict.control_signature),
         repro=clean(repro(ctx.cell, scenario.name, ctx.opts.repro_prefix, ctx.opts.repro)),
-        attempt=attempt, variant=ctx.cell.variant, hang=verdict.hang,
-        fingerprint=ctx.fingerprint, inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
-        suite=ctx.cell.suite or None, found=ctx.found, hollow=verdict.hollow, relaxed=ctx.relaxed,
+        attempt=attempt,
+        variant=ctx.cell.variant,
+        hang=verdict.hang,
+        fingerprint=ctx.fingerprint,
+        inputs=inputs_key(ctx, scenario) if ctx.resolved else "",
+        suite=ctx.cell.suite or None,
+        found=ctx.found,
+        hollow=verdict.hollow,
+        relaxed=ctx.relaxed,
         note=_note(ctx),
     )
 
@@ -654,8 +837,10 @@ def _record(ctx: _Cell, scenario: Scenario, verdict: Verdict, counts: Counts, to
 def _note(ctx: _Cell) -> str | None:
     """How a suite's project was installed and what was found in it; None for a probe."""
     suite = ctx.opts.suite if ctx.cell.suite else None
-    parts = [suite.installed if suite else "",
-             found.note(ctx.found) if ctx.found is not None else ""]
+    parts = [
+        suite.installed if suite else "",
+        found.note(ctx.found) if ctx.found is not None else "",
+    ]
     return "; ".join(p for p in parts if p) or None
 
 
@@ -668,4 +853,6 @@ def repro(cell: Cell, scenario: str, prefix: str = "", launcher: str = "nox") ->
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return (
+        dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    )

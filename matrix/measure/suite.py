@@ -33,8 +33,21 @@ TEST_GROUPS = ("test", "tests", "testing", "dev")
 #: an extra it does not have is ignored by the resolver. A Playwright extra is not asked
 #: for: the cell says which plugin, and the two plugins refuse to load together.
 SETUP_EXTRAS = TEST_GROUPS
-IGNORED = ("__pycache__", ".pytest_cache", ".git", ".venv", "venv", ".nox", ".tox",
-           "node_modules", "build", "dist", "*.egg-info", ".coverage", "reports")
+IGNORED = (
+    "__pycache__",
+    ".pytest_cache",
+    ".git",
+    ".venv",
+    "venv",
+    ".nox",
+    ".tox",
+    "node_modules",
+    "build",
+    "dist",
+    "*.egg-info",
+    ".coverage",
+    "reports",
+)
 _TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
 
 
@@ -92,8 +105,12 @@ class Suite:
         return pins
 
 
-def load(path: Path, requirements_file: str | None = None, install: bool = True,
-         secrets: frozenset[str] = frozenset()) -> Suite:
+def load(
+    path: Path,
+    requirements_file: str | None = None,
+    install: bool = True,
+    secrets: frozenset[str] = frozenset(),
+) -> Suite:
     """Read the suite at ``path``; :class:`NotASuite` if it is not a pytest project.
 
     The project itself is installed (from a copy) whenever pip would install it, as tox
@@ -103,11 +120,15 @@ def load(path: Path, requirements_file: str | None = None, install: bool = True,
     """
     root = path.resolve()
     if not root.is_dir():
-        raise NotASuite(f"{path} is not a folder; MATRIX_SUITE must name a pytest project's folder.")
+        raise NotASuite(
+            f"{path} is not a folder; MATRIX_SUITE must name a pytest project's folder."
+        )
     _check_links(root)  # the copy for every run would fail on it, after the env was built
     if not _has_tests(root):
-        raise NotASuite(f"{path} is not a pytest project (no pytest configuration and no "
-                        "test_*.py files); point MATRIX_SUITE at the folder that holds its tests.")
+        raise NotASuite(
+            f"{path} is not a pytest project (no pytest configuration and no "
+            "test_*.py files); point MATRIX_SUITE at the folder that holds its tests."
+        )
     test_root = next((n for n in ("tests", "test") if (root / n).is_dir()), ".")
     if requirements_file:
         found = Requirements()
@@ -119,23 +140,34 @@ def load(path: Path, requirements_file: str | None = None, install: bool = True,
     if any(item.path == root for item in local):
         installed = f"project installed as {found.source.name} says ({_named(found, root)})"
     elif how is None:
-        installed = (f"project not installed: {NOT_INSTALLABLE}; its folder and src/ are on "
-                     "PYTHONPATH")
+        installed = (
+            f"project not installed: {NOT_INSTALLABLE}; its folder and src/ are on PYTHONPATH"
+        )
     elif not install:
         installed = "project not installed: MATRIX_SUITE_INSTALL=false"
     else:
-        extras = () if (root / "pyproject.toml").is_file() and _pyproject(root).get("project") \
-            else SETUP_EXTRAS  # a pyproject's test extras are read above, setup.py's are asked for
+        extras = (
+            ()
+            if (root / "pyproject.toml").is_file() and _pyproject(root).get("project")
+            else SETUP_EXTRAS
+        )  # a pyproject's test extras are read above, setup.py's are asked for
         local.insert(0, Local(root, extras=extras))
         installed = f"project installed from its {how}"
-    return Suite(name=_name(root), root=root,
-                 requirements=_checked(found.source, found.lines, secrets), local=tuple(local),
-                 constraints=_checked(found.source, found.constraints, secrets),
-                 test_root=test_root, installed=installed)
+    return Suite(
+        name=_name(root),
+        root=root,
+        requirements=_checked(found.source, found.lines, secrets),
+        local=tuple(local),
+        constraints=_checked(found.source, found.constraints, secrets),
+        test_root=test_root,
+        installed=installed,
+    )
 
 
-NOT_INSTALLABLE = ("pip would not install it (no [project] table with a name and a version, "
-                   "no [build-system], setup.py or setup.cfg)")
+NOT_INSTALLABLE = (
+    "pip would not install it (no [project] table with a name and a version, "
+    "no [build-system], setup.py or setup.cfg)"
+)
 
 
 def installer(root: Path) -> str | None:
@@ -187,16 +219,21 @@ def _check_links(root: Path) -> None:
                 continue
             try:
                 target = path.resolve(strict=True)
-                above = {Path(os.path.realpath(p)) for p in (here, *here.parents)
-                         if p.is_relative_to(root)}
+                above = {
+                    Path(os.path.realpath(p))
+                    for p in (here, *here.parents)
+                    if p.is_relative_to(root)
+                }
                 fault = "loops" if target in above else None
             except RuntimeError:  # Python < 3.13: a link to itself
                 fault = "loops"
             except OSError as exc:
                 fault = "loops" if exc.errno == errno.ELOOP else "leads nowhere"
             if fault:
-                raise NotASuite(f"{path} is a link that {fault}; remove or fix it, since the "
-                                "suite is copied for every run.")
+                raise NotASuite(
+                    f"{path} is a link that {fault}; remove or fix it, since the "
+                    "suite is copied for every run."
+                )
 
 
 def _ignored(name: str) -> bool:
@@ -205,7 +242,9 @@ def _ignored(name: str) -> bool:
 
 def _walk(root: Path):
     for path in root.rglob("*.py"):
-        if not any(part in IGNORED or part.startswith(".") for part in path.relative_to(root).parts):
+        if not any(
+            part in IGNORED or part.startswith(".") for part in path.relative_to(root).parts
+        ):
             yield path
 
 
@@ -223,24 +262,30 @@ def _table(root: Path, data: dict, key: str) -> dict:
     """``data[key]`` when it is a table (empty when absent); one sentence otherwise."""
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise NotASuite(f"{root / 'pyproject.toml'}: {key} must be a table, not "
-                        f"{type(value).__name__}; fix it and rerun.")
+        raise NotASuite(
+            f"{root / 'pyproject.toml'}: {key} must be a table, not "
+            f"{type(value).__name__}; fix it and rerun."
+        )
     return value
 
 
 def _strings(root: Path, value, where: str, example: str) -> list[str]:
     """A list of strings from the pyproject, or one sentence saying how to write it."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise NotASuite(f"{root / 'pyproject.toml'}: {where} must be a list of strings "
-                        f"(write {where.rsplit('.', 1)[-1]} = [{example}]); fix it and rerun.")
+        raise NotASuite(
+            f"{root / 'pyproject.toml'}: {where} must be a list of strings "
+            f"(write {where.rsplit('.', 1)[-1]} = [{example}]); fix it and rerun."
+        )
     return value
 
 
 def _name(root: Path) -> str:
     name = _table(root, _pyproject(root), "project").get("name", root.name)
     if not isinstance(name, str) or not name:
-        raise NotASuite(f"{root / 'pyproject.toml'}: project.name must be a quoted name "
-                        f"(write name = \"my-project\"), not {name!r}; fix it and rerun.")
+        raise NotASuite(
+            f"{root / 'pyproject.toml'}: project.name must be a quoted name "
+            f'(write name = "my-project"), not {name!r}; fix it and rerun.'
+        )
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
@@ -277,17 +322,21 @@ def _local(text: str, here: Path, editable: bool = False) -> Local:
     target = re.sub(r"^file:(//)?", "", target)
     path = (here / target).resolve()
     if not path.exists():
-        raise NotASuite(f"{here}: '{text}' names {path}, which does not exist; fix the "
-                        "requirements file.")
-    return Local(path, editable=editable, extras=tuple(e.strip() for e in extras.split(",") if e.strip()))
+        raise NotASuite(
+            f"{here}: '{text}' names {path}, which does not exist; fix the requirements file."
+        )
+    return Local(
+        path, editable=editable, extras=tuple(e.strip() for e in extras.split(",") if e.strip())
+    )
 
 
 def _from_pyproject(root: Path) -> Requirements:
     """Dependencies, and the test dependency groups and extras, of a pyproject."""
     pyproject = _pyproject(root)
     project = _table(root, pyproject, "project")
-    deps = list(_strings(root, project.get("dependencies", []), "project.dependencies",
-                         '"requests"'))
+    deps = list(
+        _strings(root, project.get("dependencies", []), "project.dependencies", '"requests"')
+    )
     groups = _table(root, pyproject, "dependency-groups")
     extras = _table(root, project, "optional-dependencies")
     for name in TEST_GROUPS:
@@ -295,8 +344,9 @@ def _from_pyproject(root: Path) -> Requirements:
         if not isinstance(group, list):  # entries may also be {include-group = ...} tables
             _strings(root, group, f"dependency-groups.{name}", '"pytest"')
         deps += [d for d in group if isinstance(d, str)]
-        deps += _strings(root, extras.get(name, []), f"project.optional-dependencies.{name}",
-                         '"pytest"')
+        deps += _strings(
+            root, extras.get(name, []), f"project.optional-dependencies.{name}", '"pytest"'
+        )
     return Requirements(source=root / "pyproject.toml", lines=deps)
 
 
@@ -305,6 +355,8 @@ def _checked(source: Path, lines: list[str], secrets: frozenset[str]) -> tuple[s
         try:
             Requirement(line)
         except InvalidRequirement:  # packaging's reason quotes the whole line again
-            raise NotASuite(f"{source}: {requirements.quoted(line, secrets)!r} is not a "
-                            "requirement; fix the line.") from None
+            raise NotASuite(
+                f"{source}: {requirements.quoted(line, secrets)!r} is not a "
+                "requirement; fix the line."
+            ) from None
     return tuple(dict.fromkeys(lines))

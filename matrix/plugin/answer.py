@@ -48,17 +48,24 @@ def answer_for(versions: Mapping[str, str], python: str, given: str | None = Non
     verdict = check.engine_answer(pins, source)
     rows = remedies.rows(source.records)
     basis = verdict.kind if verdict.kind in ("measured", "inferred") else "unknown"
-    return Advice(verdict=verdict.verdict, basis=basis,
-                  cells=tuple(c.cell_id for c in verdict.evidence[:3]),
-                  why=verdict.why,
-                  fixes=tuple(_fixes(answer, verdict, rows, versions)),
-                  not_working=tuple(_not_working(rows, versions)),
-                  guard_breaks=_guard_breaks(rows, versions, python),
-                  source=source.describe())
+    return Advice(
+        verdict=verdict.verdict,
+        basis=basis,
+        cells=tuple(c.cell_id for c in verdict.evidence[:3]),
+        why=verdict.why,
+        fixes=tuple(_fixes(answer, verdict, rows, versions)),
+        not_working=tuple(_not_working(rows, versions)),
+        guard_breaks=_guard_breaks(rows, versions, python),
+        source=source.describe(),
+    )
 
 
-def _fixes(answer: check.Answer, verdict: answers.Answer, rows: list[remedies.Row],
-           versions: Mapping[str, str]) -> list[str]:
+def _fixes(
+    answer: check.Answer,
+    verdict: answers.Answer,
+    rows: list[remedies.Row],
+    versions: Mapping[str, str],
+) -> list[str]:
     """Ways of running these very versions measured to pass, then the variant remedies
     that work on this pytest-asyncio (smallest first), then the engine's smallest fix."""
     out = [w for e in answer.matches for w in check.workarounds(e)]
@@ -69,12 +76,16 @@ def _fixes(answer: check.Answer, verdict: answers.Answer, rows: list[remedies.Ro
             continue
         here = _here(row, versions)
         if here and all(r.state == "works" for r in here):
-            out.append(f"{row.what} [{row.key}]: works with pytest-asyncio "
-                       f"{versions.get(ASYNCIO)} (measured on {len(here)} cells)")
+            out.append(
+                f"{row.what} [{row.key}]: works with pytest-asyncio "
+                f"{versions.get(ASYNCIO)} (measured on {len(here)} cells)"
+            )
     for name, passed, ran in verdict.workarounds() if verdict.kind == "inferred" else ():
         if passed:
-            out.append(f"{check.WORKAROUND_WORDS[name]}: passes in {passed} of the {ran} "
-                       f"nearest measured cells that ran {name}")
+            out.append(
+                f"{check.WORKAROUND_WORDS[name]}: passes in {passed} of the {ran} "
+                f"nearest measured cells that ran {name}"
+            )
     fix = verdict.fix
     if fix is not None:
         pins = " ".join(f"{d}=={v}" for d, v in fix.query.pins().items())
@@ -95,20 +106,19 @@ def _not_working(rows: list[remedies.Row], versions: Mapping[str, str]) -> list[
         here = _here(row, versions)
         mine = next((r.label for r in here if r.state != "works"), None)
         spans = "; ".join(f"{f.span}: {', '.join(f.labels)}" for f in broken)
-        lead = f"{mine} with pytest-asyncio {versions.get(ASYNCIO)}" if mine else \
-            "breaks elsewhere"
+        lead = f"{mine} with pytest-asyncio {versions.get(ASYNCIO)}" if mine else "breaks elsewhere"
         out.append(f"{row.what} [{row.key}]: {lead} (pytest-asyncio {spans})")
     return out
 
 
 def _here(row: remedies.Row, versions: Mapping[str, str]) -> list[remedies.Result]:
     """The row's results on the user's pytest-asyncio release."""
-    return [r for f in row.families for r in f.results
-            if r.pins.get(ASYNCIO) == versions.get(ASYNCIO)]
+    return [
+        r for f in row.families for r in f.results if r.pins.get(ASYNCIO) == versions.get(ASYNCIO)
+    ]
 
 
-def _guard_breaks(rows: list[remedies.Row], versions: Mapping[str, str],
-                  python: str) -> str | None:
+def _guard_breaks(rows: list[remedies.Row], versions: Mapping[str, str], python: str) -> str | None:
     """Why the guard is measured not to work with these versions: a ``guard`` cell with
     the same Python, pytest-asyncio and playwright that does not pass."""
     keys = (ASYNCIO, "playwright")

@@ -72,8 +72,9 @@ def install() -> None:
         if attr == "__exit__":
             wrapped: Any = _exiting(original)
         elif isinstance(original, property):
-            wrapped = property(_confined(original.fget), original.fset, original.fdel,
-                               original.__doc__)
+            wrapped = property(
+                _confined(original.fget), original.fset, original.fdel, original.__doc__
+            )
         else:
             wrapped = _confined(original)
         setattr(owner, attr, wrapped)
@@ -110,24 +111,29 @@ def _marked(loop: asyncio.AbstractEventLoop | None) -> Iterator[None]:
 
 def _confined(func: Callable[..., Any]) -> Callable[..., Any]:
     """``func`` with Playwright's loop marked running only while it runs."""
+
     @functools.wraps(func)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         with _marked(_loop_of(self)):
             CALLS.count += 1
             return func(self, *args, **kwargs)
+
     return call
 
 
 def _exiting(func: Callable[..., Any]) -> Callable[..., Any]:
     """``__exit__`` with the mark back while the dispatcher still runs the loop (as
     Playwright left it before the guard), and the previous mark restored after."""
+
     @functools.wraps(func)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         fiber = getattr(self, "_dispatcher_fiber", None) or getattr(  # 1.63+, then older
-            getattr(self, "_connection", None), "_dispatcher_fiber", None)
+            getattr(self, "_connection", None), "_dispatcher_fiber", None
+        )
         alive = fiber is not None and not getattr(fiber, "dead", True)
         with _marked(getattr(self, "_loop", None) if alive else None):
             return func(self, *args, **kwargs)
+
     return call

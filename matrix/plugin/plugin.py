@@ -46,16 +46,28 @@ LISTED = 5  # tests named per signature in the summary (the JSON has them all)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("loop-compat", "loop-compat (Playwright's sync API x pytest-asyncio)")
-    group.addoption("--loop-compat-guard", action="store_true", default=None,
-                    help="mark Playwright's loop as running only during each sync API call, "
-                         "so pytest-asyncio can run its own loop between calls")
-    group.addoption("--loop-compat-json", metavar="PATH",
-                    help="write the diagnosis as JSON to PATH")
-    group.addoption("--loop-compat-from", metavar="SOURCE",
-                    help="answer from these records (a results folder, results.jsonl or a "
-                         "published results.json) instead of the reference dataset shipped")
-    parser.addini("loop_compat_guard", type="bool", default=False,
-                  help="switch the loop-compat guard on (as --loop-compat-guard)")
+    group.addoption(
+        "--loop-compat-guard",
+        action="store_true",
+        default=None,
+        help="mark Playwright's loop as running only during each sync API call, "
+        "so pytest-asyncio can run its own loop between calls",
+    )
+    group.addoption(
+        "--loop-compat-json", metavar="PATH", help="write the diagnosis as JSON to PATH"
+    )
+    group.addoption(
+        "--loop-compat-from",
+        metavar="SOURCE",
+        help="answer from these records (a results folder, results.jsonl or a "
+        "published results.json) instead of the reference dataset shipped",
+    )
+    parser.addini(
+        "loop_compat_guard",
+        type="bool",
+        default=False,
+        help="switch the loop-compat guard on (as --loop-compat-guard)",
+    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -64,8 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(watcher, NAME)
     wanted = config.getoption("loop_compat_guard") or config.getini("loop_compat_guard")
     if wanted:
-        watcher.guard, watcher.refusal = switch_on(watcher.versions(),
-                                                   config.getoption("loop_compat_from"))
+        watcher.guard, watcher.refusal = switch_on(
+            watcher.versions(), config.getoption("loop_compat_from")
+        )
         if watcher.refusal:
             _say(config, f"loop-compat: guard refused, nothing changed: {watcher.refusal}")
 
@@ -82,6 +95,7 @@ def switch_on(versions: dict[str, str], given: str | None) -> tuple[bool, str | 
         return False, f"Playwright's internals it wraps are not there ({', '.join(gone)})"
     try:
         from matrix.plugin.answer import answer_for
+
         broken = answer_for(versions, python_minor(), given).guard_breaks
     except Exception as exc:  # the records are advice: their absence never stops the guard
         logger.debug("no records for the guard check: %s", exc)
@@ -114,8 +128,11 @@ class Leftover:
     owner: str | None  # who provides that fixture: a distribution and version, or a file
 
     def text(self) -> str:
-        where = f"fixture '{self.fixture}'" + (f" of {self.owner}" if self.owner else "") \
-            if self.fixture else f"the test's {self.phase}"
+        where = (
+            f"fixture '{self.fixture}'" + (f" of {self.owner}" if self.owner else "")
+            if self.fixture
+            else f"the test's {self.phase}"
+        )
         return f"{self.test} ({where})"
 
 
@@ -142,8 +159,12 @@ class Watcher:
         before = self._leftover()
         yield
         if self.left is None and not before and self._leftover():
-            self.left = Leftover(self.current or request.node.nodeid, "setup",
-                                 fixturedef.argname, owner_of(fixturedef.func))
+            self.left = Leftover(
+                self.current or request.node.nodeid,
+                "setup",
+                fixturedef.argname,
+                owner_of(fixturedef.func),
+            )
 
     def _phase(self, item: pytest.Item, phase: str):
         self.current = item.nodeid
@@ -167,6 +188,7 @@ class Watcher:
         if not report.failed:
             return
         from matrix.results import signatures
+
         text = report.longreprtext or ""
         sig = signatures.match(text)
         if sig is None or not sig.loop_conflict:
@@ -218,14 +240,22 @@ class Watcher:
     def finding(self) -> dict[str, Any]:
         """The diagnosis as data (the JSON keys are documented in the README)."""
         from matrix.results import signatures
+
         versions = self.versions()
         python = python_minor()
         out: dict[str, Any] = {
             "schema": SCHEMA,
             "conflict": bool(self.hits),
-            "signatures": [{"id": sid, "meaning": signatures.BY_ID[sid].meaning,
-                            "message": self.examples.get(sid), "count": len(tests),
-                            "tests": tests} for sid, tests in self.hits.items()],
+            "signatures": [
+                {
+                    "id": sid,
+                    "meaning": signatures.BY_ID[sid].meaning,
+                    "message": self.examples.get(sid),
+                    "count": len(tests),
+                    "tests": tests,
+                }
+                for sid, tests in self.hits.items()
+            ],
             "left_running": dataclasses.asdict(self.left) if self.left else None,
             "python": python,
             "installed": versions,
@@ -241,11 +271,19 @@ class Watcher:
 def _answer(versions: dict[str, str], python: str, given: str | None) -> dict[str, Any]:
     try:
         from matrix.plugin.answer import answer_for
+
         return dataclasses.asdict(answer_for(versions, python, given))
     except Exception as exc:  # no records: the rest of the diagnosis still holds
-        return {"verdict": "unknown", "basis": "unknown", "cells": [], "why": "", "fixes": [],
-                "not_working": [], "guard_breaks": None,
-                "source": f"no records could be read ({type(exc).__name__}: {exc})"}
+        return {
+            "verdict": "unknown",
+            "basis": "unknown",
+            "cells": [],
+            "why": "",
+            "fixes": [],
+            "not_working": [],
+            "guard_breaks": None,
+            "source": f"no records could be read ({type(exc).__name__}: {exc})",
+        }
 
 
 def summary_lines(f: dict[str, Any]) -> list[str]:
@@ -254,21 +292,31 @@ def summary_lines(f: dict[str, Any]) -> list[str]:
     for sig in f["signatures"]:
         shown = ", ".join(sig["tests"][:LISTED])
         more = f", and {sig['count'] - LISTED} more" if sig["count"] > LISTED else ""
-        lines += [f"{sig['id']}: {sig['count']} test(s) failed with: {sig['message']}",
-                  f"  what it means: {sig['meaning']}",
-                  f"  hit: {shown}{more}"]
+        lines += [
+            f"{sig['id']}: {sig['count']} test(s) failed with: {sig['message']}",
+            f"  what it means: {sig['meaning']}",
+            f"  hit: {shown}{more}",
+        ]
     left = f["left_running"]
-    lines.append("first test that left a running loop behind: "
-                 + (Leftover(**left).text() if left else "none seen (the loop was set "
-                    "outside any test phase)"))
+    lines.append(
+        "first test that left a running loop behind: "
+        + (
+            Leftover(**left).text()
+            if left
+            else "none seen (the loop was set outside any test phase)"
+        )
+    )
     installed = ", ".join(f"{d} {v}" for d, v in f["installed"].items())
     lines.append(f"installed: Python {f['python']}, {installed}")
     a = f["answer"]
     cells = f" [{', '.join(a['cells'])}]" if a["cells"] else ""
-    lines.append(f"verdict for these versions: {a['verdict']} ({a['basis']}{cells}; "
-                 f"from {a['source']})" if a["basis"] != "unknown" else
-                 f"verdict for these versions: unknown: {a.get('why') or 'nothing measured near them'}"
-                 + (f"{cells}" if cells else "") + f" (from {a['source']})")
+    lines.append(
+        f"verdict for these versions: {a['verdict']} ({a['basis']}{cells}; from {a['source']})"
+        if a["basis"] != "unknown"
+        else f"verdict for these versions: unknown: {a.get('why') or 'nothing measured near them'}"
+        + (f"{cells}" if cells else "")
+        + f" (from {a['source']})"
+    )
     if a["fixes"]:
         lines.append("fixes that work for these versions (measured or inferred), smallest first:")
         lines += [f"  {n}. {fix}" for n, fix in enumerate(a["fixes"], 1)]
@@ -276,9 +324,11 @@ def summary_lines(f: dict[str, Any]) -> list[str]:
         lines.append("measured not to work:")
         lines += [f"  - {text}" for text in a["not_working"]]
     if f["guard"] == "off":
-        lines.append("opt-in: --loop-compat-guard confines Playwright's running-loop mark "
-                     "to each sync call" + (f" (measured not to work here: {a['guard_breaks']})"
-                                            if a["guard_breaks"] else ""))
+        lines.append(
+            "opt-in: --loop-compat-guard confines Playwright's running-loop mark "
+            "to each sync call"
+            + (f" (measured not to work here: {a['guard_breaks']})" if a["guard_breaks"] else "")
+        )
     return lines
 
 
@@ -287,10 +337,15 @@ def annotation(f: dict[str, Any]) -> str:
     left = f["left_running"]
     first = f["signatures"][0]
     where = f"file={left['test'].split('::')[0]}," if left else ""
-    text = (f"{first['id']}: {sum(s['count'] for s in f['signatures'])} test(s) failed; "
-            + (f"first left a running loop: {Leftover(**left).text()}" if left else
-               "Playwright's sync API left its loop running")
-            + f"; verdict {f['answer']['verdict']} ({f['answer']['basis']})")
+    text = (
+        f"{first['id']}: {sum(s['count'] for s in f['signatures'])} test(s) failed; "
+        + (
+            f"first left a running loop: {Leftover(**left).text()}"
+            if left
+            else "Playwright's sync API left its loop running"
+        )
+        + f"; verdict {f['answer']['verdict']} ({f['answer']['basis']})"
+    )
     return f"::warning {where}title=loop-compat::{_escape(text)}"
 
 
@@ -300,8 +355,11 @@ def _escape(text: str) -> str:
 
 def _line_of(text: str, pattern: Any) -> str | None:
     """The ``E   `` line of pytest's report that says it (None: a source line only)."""
-    said = [line[1:].strip() for line in text.splitlines()
-            if line.startswith("E ") and pattern.search(line)]
+    said = [
+        line[1:].strip()
+        for line in text.splitlines()
+        if line.startswith("E ") and pattern.search(line)
+    ]
     return said[0] if said else None
 
 
@@ -316,7 +374,7 @@ def installed_versions() -> dict[str, str]:
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _distributions() -> dict[str, list[str]]:
     return importlib.metadata.packages_distributions()
 

@@ -31,9 +31,16 @@ def available() -> bool:
 def digest() -> str:
     """What the wheel holds: the distribution's files and the package's sources and data."""
     hasher = hashlib.sha256()
-    files = [*PROJECT.glob("*.*"), *(p for p in (ROOT / "matrix").rglob("*")
-                                    if p.is_file() and "__pycache__" not in p.parts
-                                    and p.suffix in (".py", ".toml", ".json", ".jsonl"))]
+    files = [
+        *PROJECT.glob("*.*"),
+        *(
+            p
+            for p in (ROOT / "matrix").rglob("*")
+            if p.is_file()
+            and "__pycache__" not in p.parts
+            and p.suffix in (".py", ".toml", ".json", ".jsonl")
+        ),
+    ]
     for path in sorted(files):
         hasher.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return hasher.hexdigest()[:16]
@@ -43,8 +50,10 @@ def digest() -> str:
 def url() -> str:
     """A file URL to the wheel (built on first use)."""
     if not available():
-        raise ConfigError("the guard variant installs the plugin from a checkout of the "
-                          "repository (plugin/pyproject.toml); run it from one.")
+        raise ConfigError(
+            "the guard variant installs the plugin from a checkout of the "
+            "repository (plugin/pyproject.toml); run it from one."
+        )
     out = Path(tempfile.gettempdir()) / "loop-compat-plugin" / digest()
     wheels = sorted(out.glob("*.whl"))
     if not wheels:
@@ -52,8 +61,11 @@ def url() -> str:
         command = [uv] if uv else [sys.executable, "-m", "uv"]
         building = out.with_name(out.name + ".building")
         shutil.rmtree(building, ignore_errors=True)
-        subprocess.run([*command, "build", "--wheel", "--quiet", "-o", str(building),
-                        str(PROJECT)], check=True, capture_output=True)
+        subprocess.run(
+            [*command, "build", "--wheel", "--quiet", "-o", str(building), str(PROJECT)],
+            check=True,
+            capture_output=True,
+        )
         building.rename(out)  # whole or absent: a build cut short leaves no wheel here
         wheels = sorted(out.glob("*.whl"))
     return wheels[0].as_uri()

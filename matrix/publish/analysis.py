@@ -34,19 +34,35 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from matrix.define.versions import version_key
 
 from matrix import log
 from matrix.define.cell import ASYNC_PLUGIN, NATIVE, NONE, SYNC_PLUGIN, plugin_of
+from matrix.define.versions import version_key
 from matrix.results import answers, model, signatures, store
-from matrix.results.model import SEVERITY, scenario_rank
 from matrix.results import remedies as remedy_rows
+from matrix.results.model import SEVERITY, scenario_rank
 from matrix.results.record import OPTIONAL, Record
 
 __all__ = [
-    "AXES", "SEVERITY", "SIGNATURES", "Analysis", "Recommendation", "cell_dicts", "cell_order",
-    "cell_verdicts", "clean", "describe", "evidence", "fixes", "frame", "read_plan",
-    "read_records", "record_json", "recommendations", "scenario_verdicts", "version_key",
+    "AXES",
+    "SEVERITY",
+    "SIGNATURES",
+    "Analysis",
+    "Recommendation",
+    "cell_dicts",
+    "cell_order",
+    "cell_verdicts",
+    "clean",
+    "describe",
+    "evidence",
+    "fixes",
+    "frame",
+    "read_plan",
+    "read_records",
+    "record_json",
+    "recommendations",
+    "scenario_verdicts",
+    "version_key",
 ]
 
 #: Outcomes from worst to best; a cell's verdict is the first one any scenario has.
@@ -63,12 +79,36 @@ PLUGIN_LABELS = {
     NONE: "no Playwright (control)",
 }
 #: Axes a cell varies along, in the order recommendations compare them (most telling first).
-AXES = ("plugin_version", "pytest-asyncio", "pytest", "playwright", "python", "pytest-cov",
-        "coverage")
+AXES = (
+    "plugin_version",
+    "pytest-asyncio",
+    "pytest",
+    "playwright",
+    "python",
+    "pytest-cov",
+    "coverage",
+)
 AXIS_LABELS = {"plugin_version": "plugin version", "python": "Python"}
-RECORD_FIELDS = ("run_id", "cell_id", "python", "probe", "scenario", "outcome", "signature",
-                 "message", "duration_s", "started_at", "repro", "log", "control_signature",
-                 "attempt", "fingerprint", "carried_over", "measured_in", "schema")
+RECORD_FIELDS = (
+    "run_id",
+    "cell_id",
+    "python",
+    "probe",
+    "scenario",
+    "outcome",
+    "signature",
+    "message",
+    "duration_s",
+    "started_at",
+    "repro",
+    "log",
+    "control_signature",
+    "attempt",
+    "fingerprint",
+    "carried_over",
+    "measured_in",
+    "schema",
+)
 COUNTS = ("passed", "failed", "errors", "skipped")
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Record))
 
@@ -86,7 +126,8 @@ class SignatureMeaning:
 #: each one is measured, not listed here.
 SIGNATURES: dict[str, SignatureMeaning] = {
     sig.id: SignatureMeaning(sig.example, sig.meaning, sig.fixes)
-    for sig in signatures.CATALOGUE if sig.loop_conflict
+    for sig in signatures.CATALOGUE
+    if sig.loop_conflict
 }
 
 
@@ -117,8 +158,11 @@ def read_records(path: Path) -> tuple[list[Record], list[str]]:
     warning that names its line number; every whole record is kept, in file order.
     """
     typed, skipped = store.scan(path)
-    warnings = [f"{path.name} line {number}: skipped, not a whole record "
-                f"({type(exc).__name__}: {str(exc)[:120]})" for number, exc in skipped]
+    warnings = [
+        f"{path.name} line {number}: skipped, not a whole record "
+        f"({type(exc).__name__}: {str(exc)[:120]})"
+        for number, exc in skipped
+    ]
     for warning in warnings:
         log.warning(warning)
     return typed, warnings
@@ -172,8 +216,7 @@ def frame(records: Iterable[Record]) -> pd.DataFrame:
     that would turn "3.10" into 3.1.
     """
     rows = [_flat(seq, record) for seq, record in enumerate(records)]
-    columns = ["seq", *RECORD_FIELDS, "plugin", "plugin_version",
-               *(f"tests.{c}" for c in COUNTS)]
+    columns = ["seq", *RECORD_FIELDS, "plugin", "plugin_version", *(f"tests.{c}" for c in COUNTS)]
     extra = sorted({k for row in rows for k in row} - set(columns))
     df = pd.DataFrame(rows, columns=columns + extra)
     for count in COUNTS:
@@ -203,10 +246,21 @@ def scenario_verdicts(df: pd.DataFrame) -> pd.DataFrame:
     """One row per ``(cell_id, scenario)``: the record of its latest attempt, with the
     verdict's ``outcome``, ``signature`` and ``message`` (see :mod:`matrix.results.model`)
     and ``attempts`` (how many records it has)."""
-    columns = ["seq", "cell_id", "scenario", "started_at", "attempt", "outcome", "run_id",
-               "signature", "message"]
-    rows = [types.SimpleNamespace(**{k: clean(v) for k, v in row.items()})
-            for row in df[columns].to_dict("records")]
+    columns = [
+        "seq",
+        "cell_id",
+        "scenario",
+        "started_at",
+        "attempt",
+        "outcome",
+        "run_id",
+        "signature",
+        "message",
+    ]
+    rows = [
+        types.SimpleNamespace(**{k: clean(v) for k, v in row.items()})
+        for row in df[columns].to_dict("records")
+    ]
     found = model.verdicts(rows)
     keys = ["cell_id", "scenario"]
     chosen = df.set_index("seq").loc[[v.latest.seq for v in found.values()]].reset_index()
@@ -225,8 +279,15 @@ def cell_verdicts(scenarios: pd.DataFrame, plan: Mapping[str, Any] | None = None
     :data:`SEVERITY`), the worst scenario's ``signature`` and ``message``, every signature
     seen, scenario counts, and, for cells only the plan knows, ``incompatible`` or
     ``not-run`` with the plan's ``reason``. Sorted by Python, plugin, then versions."""
-    wanted = ["cell_id", "scenario", "outcome", "signature", "message", "python",
-              *(c for c in scenarios.columns if c.startswith("requested."))]
+    wanted = [
+        "cell_id",
+        "scenario",
+        "outcome",
+        "signature",
+        "message",
+        "python",
+        *(c for c in scenarios.columns if c.startswith("requested.")),
+    ]
     by_cell: dict[str, list[dict[str, Any]]] = {}
     # One conversion of the columns in use: per-group frames cost seconds at 10,000 rows.
     for row in scenarios[wanted].to_dict("records"):
@@ -237,33 +298,65 @@ def cell_verdicts(scenarios: pd.DataFrame, plan: Mapping[str, Any] | None = None
             by_cell[planned["cell_id"]] = []
             rows.append(_planned_cell(planned))
     rows.sort(key=cell_order)
-    columns = ["cell_id", "python", "plugin", "plugin_version", "pytest", "pytest-asyncio",
-               "playwright", "pytest-cov", "coverage", "verdict", "signature", "message",
-               "signatures", "scenarios", "passing", "reason", "python_full"]
+    columns = [
+        "cell_id",
+        "python",
+        "plugin",
+        "plugin_version",
+        "pytest",
+        "pytest-asyncio",
+        "playwright",
+        "pytest-cov",
+        "coverage",
+        "verdict",
+        "signature",
+        "message",
+        "signatures",
+        "scenarios",
+        "passing",
+        "reason",
+        "python_full",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
 def _measured_cell(group: list[dict[str, Any]]) -> dict[str, Any]:
-    ranked = sorted(group, key=lambda r: (SEVERITY.index(r["outcome"]),
-                                          scenario_rank(r["scenario"])))
+    ranked = sorted(
+        group, key=lambda r: (SEVERITY.index(r["outcome"]), scenario_rank(r["scenario"]))
+    )
     worst = ranked[0]
     signatures = sorted({r["signature"] for r in ranked if present(r["signature"])})
     row = _requested_columns(
-        {k[len("requested."):]: v for k, v in worst.items() if k.startswith("requested.")})
-    row.update(cell_id=worst["cell_id"], verdict=worst["outcome"],
-               signature=clean(worst["signature"]), message=clean(worst["message"]),
-               signatures=signatures, scenarios=len(ranked),
-               passing=sum(r["outcome"] == "pass" for r in ranked), reason=None,
-               python_full=clean(worst["python"]))
+        {k[len("requested.") :]: v for k, v in worst.items() if k.startswith("requested.")}
+    )
+    row.update(
+        cell_id=worst["cell_id"],
+        verdict=worst["outcome"],
+        signature=clean(worst["signature"]),
+        message=clean(worst["message"]),
+        signatures=signatures,
+        scenarios=len(ranked),
+        passing=sum(r["outcome"] == "pass" for r in ranked),
+        reason=None,
+        python_full=clean(worst["python"]),
+    )
     return row
 
 
 def _planned_cell(planned: Mapping[str, Any]) -> dict[str, Any]:
     row = _requested_columns(planned.get("requested") or {})
     incompatible = planned.get("status") == INCOMPATIBLE
-    row.update(cell_id=planned["cell_id"], verdict=INCOMPATIBLE if incompatible else NOT_RUN,
-               signature=None, message=None, signatures=[], scenarios=0, passing=0,
-               reason=planned.get("reason"), python_full=None)
+    row.update(
+        cell_id=planned["cell_id"],
+        verdict=INCOMPATIBLE if incompatible else NOT_RUN,
+        signature=None,
+        message=None,
+        signatures=[],
+        scenarios=0,
+        passing=0,
+        reason=planned.get("reason"),
+        python_full=None,
+    )
     return row
 
 
@@ -279,26 +372,48 @@ def cell_order(cell: Mapping[str, Any]) -> tuple:
     """Sort key of a cell: Python, plugin, plugin version, playwright, pytest-asyncio,
     pytest, coverage, then id (so equal requests still sort the same way every time)."""
     plugin = cell["plugin"]
-    return (version_key(cell["python"]),
-            PLUGIN_ORDER.index(plugin) if plugin in PLUGIN_ORDER else len(PLUGIN_ORDER),
-            *(version_key(cell.get(axis)) for axis in
-              ("plugin_version", "playwright", "pytest-asyncio", "pytest", "pytest-cov",
-               "coverage")),
-            cell["cell_id"])
+    return (
+        version_key(cell["python"]),
+        PLUGIN_ORDER.index(plugin) if plugin in PLUGIN_ORDER else len(PLUGIN_ORDER),
+        *(
+            version_key(cell.get(axis))
+            for axis in (
+                "plugin_version",
+                "playwright",
+                "pytest-asyncio",
+                "pytest",
+                "pytest-cov",
+                "coverage",
+            )
+        ),
+        cell["cell_id"],
+    )
 
 
 def cell_dicts(cells: pd.DataFrame) -> list[dict[str, Any]]:
     """The cells as plain dicts with None for missing values (ready for JSON)."""
-    return [{k: (v if isinstance(v, list) else clean(v)) for k, v in row.items()}
-            for row in cells.to_dict("records")]
+    return [
+        {k: (v if isinstance(v, list) else clean(v)) for k, v in row.items()}
+        for row in cells.to_dict("records")
+    ]
 
 
 # ---------------------------------------------------------------- recommendations
 
 
 def _combo(cell: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("cell_id", "plugin", "python", "plugin_version", "pytest-asyncio", "pytest",
-            "playwright", "pytest-cov", "coverage", "scenarios")
+    keys = (
+        "cell_id",
+        "plugin",
+        "python",
+        "plugin_version",
+        "pytest-asyncio",
+        "pytest",
+        "playwright",
+        "pytest-cov",
+        "coverage",
+        "scenarios",
+    )
     return {key: cell.get(key) for key in keys}
 
 
@@ -342,24 +457,31 @@ def recommendations(cells: pd.DataFrame) -> dict[str, Recommendation]:
         passing = sorted((c for c in mine if c["verdict"] == "pass"), key=_newest)
         by_python = {c["python"]: _combo(c) for c in passing}  # sorted: the newest wins
         out[plugin] = Recommendation(
-            plugin=plugin, label=PLUGIN_LABELS[plugin],
+            plugin=plugin,
+            label=PLUGIN_LABELS[plugin],
             best=_combo(passing[-1]) if passing else None,
             by_python=dict(sorted(by_python.items(), key=lambda kv: version_key(kv[0]))),
             measured=sum(c["verdict"] not in (INCOMPATIBLE, NOT_RUN) for c in mine),
-            passing=len(passing))
+            passing=len(passing),
+        )
     return out
 
 
 def describe(combo: Mapping[str, Any]) -> str:
     """A combination in words: ``pytest-playwright-asyncio 0.10.0 with pytest-asyncio
     1.3.0, pytest 9.0.0, playwright 1.56.0, pytest-cov 7.0.0 on Python 3.13``."""
-    head = combo["plugin"] if combo.get("plugin_version") is None else (
-        f"{combo['plugin']} {combo['plugin_version']}")
+    head = (
+        combo["plugin"]
+        if combo.get("plugin_version") is None
+        else (f"{combo['plugin']} {combo['plugin_version']}")
+    )
     if combo["plugin"] == NATIVE:
         head = "Playwright's async API (no plugin)"
-    parts = [f"{dist} {combo[dist]}" for dist in
-             ("pytest-asyncio", "pytest", "playwright", "pytest-cov", "coverage")
-             if combo.get(dist)]
+    parts = [
+        f"{dist} {combo[dist]}"
+        for dist in ("pytest-asyncio", "pytest", "playwright", "pytest-cov", "coverage")
+        if combo.get(dist)
+    ]
     python = f" on Python {combo['python']}" if combo.get("python") else ""
     return f"{head} with {', '.join(parts)}{python}"
 
@@ -381,8 +503,10 @@ def fixes(scenarios: pd.DataFrame, recs: Mapping[str, Recommendation]) -> dict[s
             lines.append(f"use {describe(rec.best)}")
         if plugin != ASYNC and _best(recs, ASYNC) and not rec.best:
             best = _best(recs, ASYNC)
-            lines.append(f"switch from {plugin if plugin != NATIVE else 'the bare async API'}"
-                         f" to {describe(best)}")
+            lines.append(
+                f"switch from {plugin if plugin != NATIVE else 'the bare async API'}"
+                f" to {describe(best)}"
+            )
         lines += _workarounds(scenarios, plugin)
         if plugin == SYNC and _best(recs, NATIVE) and not rec.best:
             lines.append(f"or drive {describe(_best(recs, NATIVE))}")
@@ -397,43 +521,58 @@ def _best(recs: Mapping[str, Recommendation], plugin: str) -> dict[str, Any] | N
 
 def _workarounds(scenarios: pd.DataFrame, plugin: str) -> list[str]:
     mine = scenarios[scenarios["plugin"] == plugin]
-    outcome = mine.pivot_table(index="cell_id", columns="scenario", values="outcome",
-                               aggfunc="first") if not mine.empty else pd.DataFrame()
+    outcome = (
+        mine.pivot_table(index="cell_id", columns="scenario", values="outcome", aggfunc="first")
+        if not mine.empty
+        else pd.DataFrame()
+    )
     if "e2e-first" not in outcome:
         return []
     hit = outcome[outcome["e2e-first"] == "bug"]
     lines = []
-    for scenario, words in (("isolated", "run the e2e tests in a separate process"),
-                            ("e2e-last", "run the e2e tests after the async tests")):
+    for scenario, words in (
+        ("isolated", "run the e2e tests in a separate process"),
+        ("e2e-last", "run the e2e tests after the async tests"),
+    ):
         if scenario in hit and len(hit) and (hit[scenario] == "pass").any():
             passed = int((hit[scenario] == "pass").sum())
-            lines.append(f"or {words}: the {scenario} scenario passes in {passed} of the "
-                         f"{len(hit)} cells where e2e-first hits a loop conflict")
+            lines.append(
+                f"or {words}: the {scenario} scenario passes in {passed} of the "
+                f"{len(hit)} cells where e2e-first hits a loop conflict"
+            )
     return lines
 
 
 # ---------------------------------------------------------------- evidence
 
 
-def evidence(df: pd.DataFrame, scenarios: pd.DataFrame, cells: pd.DataFrame,
-             plan: Mapping[str, Any] | None) -> dict[str, Any]:
+def evidence(
+    df: pd.DataFrame, scenarios: pd.DataFrame, cells: pd.DataFrame, plan: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """What the run rests on: when it ran, how long, how many cells, scenarios, records,
     scenario results measured and carried over, retries and flaky verdicts, and the count
     of each verdict."""
     started = df["started_at"].dropna()
     first, last = (started.min(), started.max()) if len(started) else (None, None)
     verdicts = cells["verdict"].value_counts()
-    carried = int(scenarios["carried_over"].fillna(False).astype(bool).sum()) if len(scenarios) else 0
+    carried = (
+        int(scenarios["carried_over"].fillna(False).astype(bool).sum()) if len(scenarios) else 0
+    )
     return {
         "run_ids": sorted(df["run_id"].dropna().unique().tolist()),
         "profile": (plan or {}).get("profile"),
         "snapshot_time": (plan or {}).get("snapshot_time"),
-        "started": first, "finished": last, "wall_s": _seconds_between(first, last),
+        "started": first,
+        "finished": last,
+        "wall_s": _seconds_between(first, last),
         "test_time_s": round(float(df["duration_s"].fillna(0).sum()), 1),
-        "records": len(df), "scenarios": len(scenarios), "cells": len(cells),
+        "records": len(df),
+        "scenarios": len(scenarios),
+        "cells": len(cells),
         # Scenario results as the page shows them: measured by the runs here, or carried
         # over from an earlier run whose resolved installation, code and Python were equal.
-        "carried_over": carried, "measured_scenarios": len(scenarios) - carried,
+        "carried_over": carried,
+        "measured_scenarios": len(scenarios) - carried,
         "measured_cells": int(sum(verdicts.get(s, 0) for s in SEVERITY)),
         "retried_scenarios": int((scenarios["attempts"] > 1).sum()) if len(scenarios) else 0,
         "retries": len(df) - len(scenarios),

@@ -44,8 +44,9 @@ def query_of(chosen: Mapping[str, str | None]) -> answers.Query | None:
     if not plugin:
         return None
     family, _, version = plugin.partition(" ")
-    values: dict[str, str | None] = {a: chosen.get(a) or None
-                                     for a in ("python", "pytest", "pytest-asyncio", "playwright")}
+    values: dict[str, str | None] = {
+        a: chosen.get(a) or None for a in ("python", "pytest", "pytest-asyncio", "playwright")
+    }
     values["plugin"] = version or answers.ABSENT
     values["pytest-cov"] = None
     return answers.Query(family=family, values=values)
@@ -55,8 +56,11 @@ def versions_data(typed: Sequence[Record]) -> dict[str, Any]:
     """The pickers' values, the engine's cells and the answers keyed by what matters."""
     engine = answers.Engine(answers.cells(typed), releases.load())
     # pytest-asyncio always: the expected signature is the nearest release's
-    keyed = [a for a in ("python", "pytest", "pytest-asyncio", "playwright")
-             if a == "pytest-asyncio" or any(a in p.matter for p in engine.parts)]
+    keyed = [
+        a
+        for a in ("python", "pytest", "pytest-asyncio", "playwright")
+        if a == "pytest-asyncio" or any(a in p.matter for p in engine.parts)
+    ]
     values = _picker_values(engine.cells)
     plugins = values["plugin"]
     index = {c.cell_id: n for n, c in enumerate(engine.cells)}
@@ -69,15 +73,28 @@ def versions_data(typed: Sequence[Record]) -> dict[str, Any]:
             table[key_of(chosen, keyed)] = _entry(engine, query_of(chosen), index)
     browser = engine.parts[-1]
     return {
-        "pickers": values, "keyed": keyed, "answers": table,
+        "pickers": values,
+        "keyed": keyed,
+        "answers": table,
         # why an axis that does not matter may differ from the evidence (the engine's words)
-        "free": {a: browser.free_text(a) for a in ("python", "pytest", "pytest-asyncio",
-                                                  "playwright") if a not in browser.matter},
-        "cells": [{"id": c.cell_id, "plugin": plugin_label(c.family, c.values.get("plugin")),
-                   **{a: c.values.get(a) for a in ("python", "pytest", "pytest-asyncio",
-                                                   "playwright")},
-                   "verdict": c.verdict} for c in engine.cells],
-        "severity": list(model.SEVERITY), "axes": list(answers.AXES),
+        "free": {
+            a: browser.free_text(a)
+            for a in ("python", "pytest", "pytest-asyncio", "playwright")
+            if a not in browser.matter
+        },
+        "cells": [
+            {
+                "id": c.cell_id,
+                "plugin": plugin_label(c.family, c.values.get("plugin")),
+                **{
+                    a: c.values.get(a) for a in ("python", "pytest", "pytest-asyncio", "playwright")
+                },
+                "verdict": c.verdict,
+            }
+            for c in engine.cells
+        ],
+        "severity": list(model.SEVERITY),
+        "axes": list(answers.AXES),
         "refused": _refusals(engine, values),
     }
 
@@ -87,14 +104,16 @@ def key_of(chosen: Mapping[str, str | None], keyed: Iterable[str]) -> str:
     return "|".join([chosen.get("plugin") or "", *(chosen.get(a) or "" for a in keyed)])
 
 
-def _entry(engine: answers.Engine, query: answers.Query, index: Mapping[str, int]
-           ) -> dict[str, Any]:
+def _entry(
+    engine: answers.Engine, query: answers.Query, index: Mapping[str, int]
+) -> dict[str, Any]:
     """The answer for a selection that no cell measured exactly (the script checks refusals
     and exact cells first), with the fix whenever a bad verdict may be shown for it."""
     inferred = engine.inferred(query)
     hits = engine.measured(query)
     bad = (inferred.kind == "inferred" and inferred.verdict != "pass") or (
-        hits is not None and hits.verdict != "pass")
+        hits is not None and hits.verdict != "pass"
+    )
     # the script shows the first fix whose pins, with the picker values left out of the
     # key, declared metadata does not refuse: the engine's own choice for the whole pins
     fixes = engine.fixes(query)[:FIXES_SHIPPED] if bad else []
@@ -102,11 +121,16 @@ def _entry(engine: answers.Engine, query: answers.Query, index: Mapping[str, int
 
 
 def _fix(fix: answers.Fix, index: Mapping[str, int]) -> dict[str, Any]:
-    return {"text": fix.text(), "support": fix.answer.label, "pins": fix.query.pins(),
-            "code_change": fix.code_change,
-            "set": {("plugin" if a == "family" else a): _picker(fix.query, a)
-                    for a, _, _ in fix.changes},
-            "evidence": [index[c.cell_id] for c in fix.answer.evidence[:answers.SHOWN]]}
+    return {
+        "text": fix.text(),
+        "support": fix.answer.label,
+        "pins": fix.query.pins(),
+        "code_change": fix.code_change,
+        "set": {
+            ("plugin" if a == "family" else a): _picker(fix.query, a) for a, _, _ in fix.changes
+        },
+        "evidence": [index[c.cell_id] for c in fix.answer.evidence[: answers.SHOWN]],
+    }
 
 
 def _picker(query: answers.Query, axis: str) -> str | None:
@@ -119,12 +143,20 @@ def _picker(query: answers.Query, axis: str) -> str | None:
 def compact(answer: answers.Answer, index: Mapping[str, int]) -> dict[str, Any]:
     """What the page shows of an answer (the words are the engine's own; cells as their
     position in the shipped cells)."""
-    return {"kind": answer.kind, "verdict": answer.verdict, "label": answer.label,
-            "why": answer.why, "expected": answer.expected_signature,
-            "evidence": [index[c.cell_id] for c in answer.evidence],
-            "reasons": [[r.axis, r.yours, r.text] for r in answer.reasons],
-            "bisect": (answers.bisect_command(answer.query, answer.between[2],
-                                              *answer.between[:2]) if answer.between else None)}
+    return {
+        "kind": answer.kind,
+        "verdict": answer.verdict,
+        "label": answer.label,
+        "why": answer.why,
+        "expected": answer.expected_signature,
+        "evidence": [index[c.cell_id] for c in answer.evidence],
+        "reasons": [[r.axis, r.yours, r.text] for r in answer.reasons],
+        "bisect": (
+            answers.bisect_command(answer.query, answer.between[2], *answer.between[:2])
+            if answer.between
+            else None
+        ),
+    }
 
 
 def _picker_values(found: Sequence[answers.CellResult]) -> dict[str, list[str]]:
@@ -132,8 +164,9 @@ def _picker_values(found: Sequence[answers.CellResult]) -> dict[str, list[str]]:
     for axis in PICKERS:
         if axis == "plugin":
             seen = {plugin_label(c.family, c.values.get("plugin")) for c in found}
-            out[axis] = sorted(seen, key=lambda p: (p.split(" ")[0],
-                                                    version_key(p.partition(" ")[2])))
+            out[axis] = sorted(
+                seen, key=lambda p: (p.split(" ")[0], version_key(p.partition(" ")[2]))
+            )
         else:
             seen = {c.values.get(axis) for c in found} - {None, answers.ABSENT}
             out[axis] = sorted(seen, key=version_key)
@@ -176,8 +209,10 @@ def errors_data(typed: Sequence[Record], folder: Path) -> dict[str, Any]:
             "fixes": list(known.fixes) if known else [],
             "runs": len(found),
             "cells": sorted({o.record.cell_id for o in found}),
-            "releases": [[k, [f"{a}–{b}" if a != b else a for a, b, _ in runs]]
-                         for k, runs in whence.ranges(found, typed).items()],
+            "releases": [
+                [k, [f"{a}–{b}" if a != b else a for a, b, _ in runs]]
+                for k, runs in whence.ranges(found, typed).items()
+            ],
             "remedies": whence.remedy_lines(found, typed, sig) if found else [],
         }
     return out

@@ -40,15 +40,20 @@ def transitions(cells: pd.DataFrame) -> list[dict[str, Any]]:
                 lines.setdefault(key, []).append(cell)
         for line in sorted(lines.values(), key=lambda cs: cell_order(cs[0])):
             line.sort(key=lambda c: (version_key(c[axis]), c["cell_id"]))
-            out += [_transition(axis, others, a, b) for a, b in itertools.pairwise(line)
-                    if _differ(a, b) and a[axis] != b[axis]]
+            out += [
+                _transition(axis, others, a, b)
+                for a, b in itertools.pairwise(line)
+                if _differ(a, b) and a[axis] != b[axis]
+            ]
     return out
 
 
 def _differ(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     # Two loop conflicts with different signatures are a change too: which release gives
     # which error is part of what the matrix measures.
-    return a["verdict"] != b["verdict"] or (a["verdict"] == "bug" and a["signature"] != b["signature"])
+    return a["verdict"] != b["verdict"] or (
+        a["verdict"] == "bug" and a["signature"] != b["signature"]
+    )
 
 
 def _transition(axis: str, others: list[str], before: dict, after: dict) -> dict[str, Any]:
@@ -58,11 +63,19 @@ def _transition(axis: str, others: list[str], before: dict, after: dict) -> dict
         kind = "fixes" if after["verdict"] == "pass" else "changes"
     context = {"plugin": before["plugin"]}
     context.update({a: before[a] for a in others if present(before[a])})
-    return {"axis": axis, "kind": kind, "before": before[axis], "after": after[axis],
-            "before_verdict": before["verdict"], "after_verdict": after["verdict"],
-            "before_signature": before["signature"], "after_signature": after["signature"],
-            "before_cell": before["cell_id"], "after_cell": after["cell_id"],
-            "context": context}
+    return {
+        "axis": axis,
+        "kind": kind,
+        "before": before[axis],
+        "after": after[axis],
+        "before_verdict": before["verdict"],
+        "after_verdict": after["verdict"],
+        "before_signature": before["signature"],
+        "after_signature": after["signature"],
+        "before_cell": before["cell_id"],
+        "after_cell": after["cell_id"],
+        "context": context,
+    }
 
 
 def transition_summary(found: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -70,13 +83,35 @@ def transition_summary(found: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
     entry listing the contexts (the fixed other versions) where each was seen."""
     merged: dict[tuple, dict[str, Any]] = {}
     for t in found:
-        fields = ("axis", "kind", "before", "after", "before_verdict", "after_verdict",
-                  "before_signature", "after_signature")
-        entry = merged.setdefault(tuple(t[k] or "" for k in fields),
-                                  {k: t[k] for k in fields} | {"contexts": []})
-        entry["contexts"].append({"context": t["context"], "before_cell": t["before_cell"],
-                                  "after_cell": t["after_cell"]})
-    return sorted(merged.values(), key=lambda e: (
-        AXES.index(e["axis"]), version_key(e["before"]), version_key(e["after"]),
-        e["before_verdict"], e["after_verdict"], e["before_signature"] or "",
-        e["after_signature"] or ""))
+        fields = (
+            "axis",
+            "kind",
+            "before",
+            "after",
+            "before_verdict",
+            "after_verdict",
+            "before_signature",
+            "after_signature",
+        )
+        entry = merged.setdefault(
+            tuple(t[k] or "" for k in fields), {k: t[k] for k in fields} | {"contexts": []}
+        )
+        entry["contexts"].append(
+            {
+                "context": t["context"],
+                "before_cell": t["before_cell"],
+                "after_cell": t["after_cell"],
+            }
+        )
+    return sorted(
+        merged.values(),
+        key=lambda e: (
+            AXES.index(e["axis"]),
+            version_key(e["before"]),
+            version_key(e["after"]),
+            e["before_verdict"],
+            e["after_verdict"],
+            e["before_signature"] or "",
+            e["after_signature"] or "",
+        ),
+    )

@@ -36,8 +36,9 @@ def read_previous(path: Path) -> Previous:
     earlier = sources.read_earlier(path, summary=True)
     columns = ["cell_id", "scenario", "outcome", "signature"]
     if earlier.verdicts is not None:
-        return Previous(pd.DataFrame(earlier.verdicts, columns=columns), earlier.date,
-                        earlier.source)
+        return Previous(
+            pd.DataFrame(earlier.verdicts, columns=columns), earlier.date, earlier.source
+        )
     if not earlier.records:
         raise EarlierResultsError(f"{earlier.source} holds no readable record")
     verdicts = scenario_verdicts(frame(earlier.records))
@@ -49,24 +50,31 @@ def diff(current: pd.DataFrame, previous: Previous) -> dict[str, list[dict[str, 
     bug/fail/timeout/flaky), ``fixed`` (the reverse), ``changed`` (any other change of
     outcome or signature, e.g. bug -> fail or pass -> infra), ``new`` and ``gone``."""
     before, after = _verdict_map(previous.scenarios), _verdict_map(current)
-    out: dict[str, list[dict[str, Any]]] = {k: [] for k in
-                                            ("regressed", "fixed", "changed", "new", "gone")}
+    out: dict[str, list[dict[str, Any]]] = {
+        k: [] for k in ("regressed", "fixed", "changed", "new", "gone")
+    }
     for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], scenario_rank(k[1]))):
         old, new = before.get(key), after.get(key)
         kind = _change(old, new)
         if kind:
-            out[kind].append({"cell_id": key[0], "scenario": key[1],
-                              "before": old[0] if old else None,
-                              "before_signature": old[1] if old else None,
-                              "after": new[0] if new else None,
-                              "after_signature": new[1] if new else None})
+            out[kind].append(
+                {
+                    "cell_id": key[0],
+                    "scenario": key[1],
+                    "before": old[0] if old else None,
+                    "before_signature": old[1] if old else None,
+                    "after": new[0] if new else None,
+                    "after_signature": new[1] if new else None,
+                }
+            )
     return out
 
 
 def _verdict_map(scenarios: pd.DataFrame) -> dict[tuple[str, str], tuple[str, str | None]]:
-    return {(r["cell_id"], r["scenario"]): (r["outcome"], clean(r["signature"]))
-            for r in scenarios[["cell_id", "scenario", "outcome", "signature"]]
-            .to_dict("records")}
+    return {
+        (r["cell_id"], r["scenario"]): (r["outcome"], clean(r["signature"]))
+        for r in scenarios[["cell_id", "scenario", "outcome", "signature"]].to_dict("records")
+    }
 
 
 def _change(old: tuple | None, new: tuple | None) -> str | None:

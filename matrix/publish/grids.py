@@ -19,8 +19,15 @@ from markupsafe import Markup
 
 from matrix.define.versions import version_key
 from matrix.publish.analysis import (
-    ASYNC, INCOMPATIBLE, NATIVE, NONE, NOT_RUN, PLUGIN_ORDER, SEVERITY, SYNC)
-
+    ASYNC,
+    INCOMPATIBLE,
+    NATIVE,
+    NONE,
+    NOT_RUN,
+    PLUGIN_ORDER,
+    SEVERITY,
+    SYNC,
+)
 
 #: How each cell state looks: colour, a glyph (so colour is never the only cue), a label.
 STATE_STYLE: dict[str, tuple[str, str, str]] = {
@@ -41,8 +48,7 @@ STATE_STYLE: dict[str, tuple[str, str, str]] = {
 STATE_CODE = {state: code for code, state in enumerate(STATE_STYLE)}
 
 
-SHORT_PLUGIN = {SYNC: "sync", ASYNC: "async", NATIVE: "no plugin",
-                NONE: "control"}
+SHORT_PLUGIN = {SYNC: "sync", ASYNC: "async", NATIVE: "no plugin", NONE: "control"}
 
 
 def _text(value: Any) -> str:
@@ -64,8 +70,11 @@ def _row_key(cell: Mapping[str, Any]) -> tuple:
 def _col_key(cell: Mapping[str, Any]) -> tuple:
     plugin = cell["plugin"]
     rank = PLUGIN_ORDER.index(plugin) if plugin in PLUGIN_ORDER else len(PLUGIN_ORDER)
-    return (rank, plugin, *(version_key(cell[k]) for k in
-                            ("plugin_version", "playwright", "pytest-cov", "coverage")))
+    return (
+        rank,
+        plugin,
+        *(version_key(cell[k]) for k in ("plugin_version", "playwright", "pytest-cov", "coverage")),
+    )
 
 
 def _row_label(cell: Mapping[str, Any]) -> str:
@@ -75,9 +84,11 @@ def _row_label(cell: Mapping[str, Any]) -> str:
 def _col_lines(cell: Mapping[str, Any]) -> list[str]:
     head = SHORT_PLUGIN.get(cell["plugin"], cell["plugin"])
     lines = [f"{head} {cell['plugin_version']}" if cell["plugin_version"] else head]
-    lines += [f"{short} {cell[dist]}" for dist, short in
-              (("playwright", "pw"), ("pytest-cov", "cov"), ("coverage", "coverage"))
-              if cell.get(dist)]
+    lines += [
+        f"{short} {cell[dist]}"
+        for dist, short in (("playwright", "pw"), ("pytest-cov", "cov"), ("coverage", "coverage"))
+        if cell.get(dist)
+    ]
     return lines
 
 
@@ -104,13 +115,13 @@ def _worse(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 def _hover(cell: Mapping[str, Any]) -> str:
     verdict = cell["verdict"]
-    lines = [f"<b>{_text(cell['cell_id'])}</b>",
-             f"Python {_text(cell['python'])} · " + " · ".join(
-                 _text(line) for line in _col_lines(cell)),
-             _text(_row_label(cell)),
-             f"<b>{_text(verdict)}</b>"
-             + (f" ({cell['passing']}/{cell['scenarios']} scenarios pass)"
-                if cell["scenarios"] else "")]
+    lines = [
+        f"<b>{_text(cell['cell_id'])}</b>",
+        f"Python {_text(cell['python'])} · " + " · ".join(_text(line) for line in _col_lines(cell)),
+        _text(_row_label(cell)),
+        f"<b>{_text(verdict)}</b>"
+        + (f" ({cell['passing']}/{cell['scenarios']} scenarios pass)" if cell["scenarios"] else ""),
+    ]
     if cell["signature"]:
         lines.append("signature: " + _text(_shorten(cell["signature"], 90)))
     if cell["reason"]:
@@ -146,20 +157,40 @@ def grid_figure(cells: list[dict[str, Any]]) -> go.Figure:
         custom[i][j] = [cell["cell_id"], _hover(cell)]
     x = ["<br>".join(_text(line) for line in _col_lines(c)) for c in cols]
     y = [_text(_row_label(c)) for c in rows]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=x, y=y, text=glyph, customdata=custom, texttemplate="%{text}",
-        hovertemplate="%{customdata[1]}<extra></extra>", colorscale=_colorscale(),
-        zmin=-0.5, zmax=len(STATE_STYLE) - 0.5, showscale=False, xgap=2, ygap=2,
-        hoverongaps=False, textfont={"size": 15}))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=x,
+            y=y,
+            text=glyph,
+            customdata=custom,
+            texttemplate="%{text}",
+            hovertemplate="%{customdata[1]}<extra></extra>",
+            colorscale=_colorscale(),
+            zmin=-0.5,
+            zmax=len(STATE_STYLE) - 0.5,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hoverongaps=False,
+            textfont={"size": 15},
+        )
+    )
     label_lines = max((len(_col_lines(c)) for c in cols), default=1)
     top = 16 * label_lines + 16
     fig.update_layout(
-        template="none", width=255 + 84 * len(cols), height=top + 34 * len(rows) + 12,
-        margin={"l": 245, "r": 10, "t": top, "b": 12}, dragmode=False,
+        template="none",
+        width=255 + 84 * len(cols),
+        height=top + 34 * len(rows) + 12,
+        margin={"l": 245, "r": 10, "t": top, "b": 12},
+        dragmode=False,
         font={"family": "system-ui, -apple-system, Segoe UI, sans-serif", "size": 12},
         xaxis={"side": "top", "type": "category", "fixedrange": True, "tickangle": 0},
         yaxis={"type": "category", "autorange": "reversed", "fixedrange": True},
-        hoverlabel={"align": "left"}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
+        hoverlabel={"align": "left"},
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+    )
     return fig
 
 
@@ -177,12 +208,24 @@ def grids(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for python in sorted(by_python, key=version_key, reverse=True):
         mine = by_python[python]
         div_id = f"grid-py{slug(python)}"
-        fragment = pio.to_html(grid_figure(mine), full_html=False, include_plotlyjs=False,
-                               div_id=div_id, config={"displayModeBar": False})
+        fragment = pio.to_html(
+            grid_figure(mine),
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=div_id,
+            config={"displayModeBar": False},
+        )
         counts = {s: sum(c["verdict"] == s for c in mine) for s in STATE_STYLE}
-        out.append({"python": python, "div_id": div_id, "plot": Markup(fragment),
-                    "table": _grid_table(mine), "cells": len(mine),
-                    "counts": {s: n for s, n in counts.items() if n}})
+        out.append(
+            {
+                "python": python,
+                "div_id": div_id,
+                "plot": Markup(fragment),
+                "table": _grid_table(mine),
+                "cells": len(mine),
+                "counts": {s: n for s, n in counts.items() if n},
+            }
+        )
     return out
 
 
@@ -193,9 +236,16 @@ def _grid_table(cells: list[dict[str, Any]]) -> dict[str, Any]:
         entries = []
         for j in range(len(cols)):
             cell = place.get((i, j))
-            entries.append(None if cell is None else {
-                "href": cell_href(cell["cell_id"]), "verdict": cell["verdict"],
-                "glyph": STATE_STYLE[cell["verdict"]][1], "cell_id": cell["cell_id"],
-                "signature": cell["signature"]})
+            entries.append(
+                None
+                if cell is None
+                else {
+                    "href": cell_href(cell["cell_id"]),
+                    "verdict": cell["verdict"],
+                    "glyph": STATE_STYLE[cell["verdict"]][1],
+                    "cell_id": cell["cell_id"],
+                    "signature": cell["signature"],
+                }
+            )
         body.append({"label": _row_label(row), "cells": entries})
     return {"columns": [_col_lines(c) for c in cols], "rows": body}

@@ -18,8 +18,8 @@ from markupsafe import Markup
 from matrix.define.cell import plugin_of
 from matrix.define.versions import version_key
 from matrix.publish.analysis import COUNTS, SEVERITY, SIGNATURES, Analysis, describe
-from matrix.publish.grids import STATE_STYLE, slug
 from matrix.publish.exports import TEMPLATES
+from matrix.publish.grids import STATE_STYLE, slug
 from matrix.publish.views import fix_views
 from matrix.results import model
 from matrix.results import signatures as signature_catalogue
@@ -33,7 +33,8 @@ else:  # pragma: no cover
 
 #: The records table's columns: key, heading, kind and whether it is shown (see the file).
 RECORD_COLUMNS: tuple[tuple[str, str, str, bool], ...] = tuple(
-    tuple(c) for c in tomllib.loads((TEMPLATES / "columns.toml").read_text("utf-8"))["columns"])
+    tuple(c) for c in tomllib.loads((TEMPLATES / "columns.toml").read_text("utf-8"))["columns"]
+)
 
 
 def script_json(data: Any) -> Markup:
@@ -41,8 +42,13 @@ def script_json(data: Any) -> Markup:
     two JavaScript line separators) become ``\\u`` escapes, so no record text can close
     the element or open a comment."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escape in (
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escape)
     return Markup(text)
 
@@ -52,16 +58,38 @@ def _record_row(record: Record, current: bool, logs: Mapping[str, str]) -> dict:
     requested = record.requested or {}
     plugin, version = plugin_of(requested)
     resolved = record.resolved or {}
-    row = {dist: requested.get(dist) for dist in
-           ("python", "pytest", "pytest-asyncio", "playwright", "pytest-cov")}
-    row.update({key: getattr(record, key) for key in (
-        "cell_id", "scenario", "attempt", "signature", "message", "duration_s",
-        "started_at", "repro", "run_id", "control_signature", "probe")})
-    row.update(outcome=record.outcome.value, plugin=plugin, plugin_version=version,
-               current=int(current), python_full=record.python,
-               log=logs.get(record.log or ""),
-               tests="/".join(str(getattr(record.tests, k)) for k in COUNTS),
-               resolved="\n".join(f"{k} {v}" for k, v in sorted(resolved.items())) or None)
+    row = {
+        dist: requested.get(dist)
+        for dist in ("python", "pytest", "pytest-asyncio", "playwright", "pytest-cov")
+    }
+    row.update(
+        {
+            key: getattr(record, key)
+            for key in (
+                "cell_id",
+                "scenario",
+                "attempt",
+                "signature",
+                "message",
+                "duration_s",
+                "started_at",
+                "repro",
+                "run_id",
+                "control_signature",
+                "probe",
+            )
+        }
+    )
+    row.update(
+        outcome=record.outcome.value,
+        plugin=plugin,
+        plugin_version=version,
+        current=int(current),
+        python_full=record.python,
+        log=logs.get(record.log or ""),
+        tests="/".join(str(getattr(record.tests, k)) for k in COUNTS),
+        resolved="\n".join(f"{k} {v}" for k, v in sorted(resolved.items())) or None,
+    )
     return row
 
 
@@ -85,10 +113,17 @@ def _encode(rows: list[dict[str, Any]]) -> dict[str, Any]:
             values = sorted({r[key] for r in rows if r[key] is not None}, key=_order(kind, key))
             dicts[key] = values
             codes[key] = {v: i for i, v in enumerate(values)}
-    encoded = [[r[key] if kind == "n" else codes[key].get(r[key], -1)
-                for key, _, kind, _ in RECORD_COLUMNS] for r in rows]
-    columns = [{"key": key, "label": label, "kind": kind, "show": show}
-               for key, label, kind, show in RECORD_COLUMNS]
+    encoded = [
+        [
+            r[key] if kind == "n" else codes[key].get(r[key], -1)
+            for key, _, kind, _ in RECORD_COLUMNS
+        ]
+        for r in rows
+    ]
+    columns = [
+        {"key": key, "label": label, "kind": kind, "show": show}
+        for key, label, kind, show in RECORD_COLUMNS
+    ]
     return {"columns": columns, "dicts": dicts, "rows": encoded}
 
 
@@ -102,30 +137,59 @@ def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
     columns = ["cell_id", "scenario", "outcome", "seq", "attempts"]
     for r in analysis.scenarios[columns].to_dict("records"):
         per_cell.setdefault(r["cell_id"], []).append(
-            [r["scenario"], r["outcome"], int(r["seq"]), int(r["attempts"])])
-    keys = ("python", "plugin", "plugin_version", "pytest", "pytest-asyncio", "playwright",
-            "pytest-cov", "coverage", "verdict", "reason", "signature")
-    cells = [{"id": c["cell_id"], **{k: c[k] for k in keys},
-              "scenarios": sorted(per_cell.get(c["cell_id"], []),
-                                  key=lambda s: model.scenario_rank(s[0]))}
-             for c in analysis.cells]
-    return {"records": _encode(rows), "cells": cells,
-            "states": {s: list(style) for s, style in STATE_STYLE.items()},
-            "catalogue": {sig: f"sig-{slug(sig)}" for sig in SIGNATURES},
-            "scenarioHelp": scenario_help(), "fixes": fix_views(analysis),
-            "ask": ask_data(analysis)}
+            [r["scenario"], r["outcome"], int(r["seq"]), int(r["attempts"])]
+        )
+    keys = (
+        "python",
+        "plugin",
+        "plugin_version",
+        "pytest",
+        "pytest-asyncio",
+        "playwright",
+        "pytest-cov",
+        "coverage",
+        "verdict",
+        "reason",
+        "signature",
+    )
+    cells = [
+        {
+            "id": c["cell_id"],
+            **{k: c[k] for k in keys},
+            "scenarios": sorted(
+                per_cell.get(c["cell_id"], []), key=lambda s: model.scenario_rank(s[0])
+            ),
+        }
+        for c in analysis.cells
+    ]
+    return {
+        "records": _encode(rows),
+        "cells": cells,
+        "states": {s: list(style) for s, style in STATE_STYLE.items()},
+        "catalogue": {sig: f"sig-{slug(sig)}" for sig in SIGNATURES},
+        "scenarioHelp": scenario_help(),
+        "fixes": fix_views(analysis),
+        "ask": ask_data(analysis),
+    }
 
 
 def ask_data(analysis: Analysis) -> dict[str, Any]:
     """What the box at the top needs to answer in the page: the one catalogue of signatures
     and its normalisation (exported, never copied into the script), each plugin's newest
     passing combination, the grid of each Python, and the dataset's provenance."""
-    best = {plugin: {"cell_id": rec.best["cell_id"], "text": describe(rec.best)}
-            for plugin, rec in analysis.recs.items() if rec.best}
+    best = {
+        plugin: {"cell_id": rec.best["cell_id"], "text": describe(rec.best)}
+        for plugin, rec in analysis.recs.items()
+        if rec.best
+    }
     pythons = {c["python"] for c in analysis.cells if c["python"]}
-    return {"signatures": signature_catalogue.export(), "best": best,
-            "grids": {p: f"grid-py{slug(p)}-section" for p in sorted(pythons)},
-            "provenance": analysis.provenance, **analysis.asked}
+    return {
+        "signatures": signature_catalogue.export(),
+        "best": best,
+        "grids": {p: f"grid-py{slug(p)}-section" for p in sorted(pythons)},
+        "provenance": analysis.provenance,
+        **analysis.asked,
+    }
 
 
 def scenario_help() -> dict[str, str]:

@@ -32,8 +32,8 @@ from typing import Any
 
 from matrix import log
 from matrix.define import scenarios
-from matrix.results import model, signatures, sources
 from matrix.errors import ConfigError, EarlierResultsError, NothingToDo
+from matrix.results import model, signatures, sources
 from matrix.results.record import Outcome, Record
 
 LABEL = "compat-regression"
@@ -62,11 +62,19 @@ class Issue:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Issue:
         """One issue from gh's JSON (labels as names or as ``{"name": ...}`` objects)."""
-        labels = tuple(sorted(lab["name"] if isinstance(lab, Mapping) else str(lab)
-                              for lab in data.get("labels") or ()))
-        return cls(number=int(data["number"]), title=str(data.get("title") or ""),
-                   labels=labels, state=str(data.get("state") or "open").lower(),
-                   body=data.get("body"))
+        labels = tuple(
+            sorted(
+                lab["name"] if isinstance(lab, Mapping) else str(lab)
+                for lab in data.get("labels") or ()
+            )
+        )
+        return cls(
+            number=int(data["number"]),
+            title=str(data.get("title") or ""),
+            labels=labels,
+            state=str(data.get("state") or "open").lower(),
+            body=data.get("body"),
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -93,9 +101,13 @@ class Action:
 # ---------------------------------------------------------------- the plan
 
 
-def plan(previous: Path | Iterable[Record], current: Path | Iterable[Record],
-         existing: Iterable[Issue | Mapping[str, Any]] | None = None, *,
-         page: str | None = None) -> list[Action]:
+def plan(
+    previous: Path | Iterable[Record],
+    current: Path | Iterable[Record],
+    existing: Iterable[Issue | Mapping[str, Any]] | None = None,
+    *,
+    page: str | None = None,
+) -> list[Action]:
     """The issue actions that take the issues from ``previous`` to ``current``.
 
     Args:
@@ -111,8 +123,9 @@ def plan(previous: Path | Iterable[Record], current: Path | Iterable[Record],
     before_latest, now = model.latest(_records(previous)), model.latest(_records(current))
     before, after = _by_signature(before_latest), _by_signature(now)
     issues = [i if isinstance(i, Issue) else Issue.from_json(i) for i in existing or ()]
-    ctx = _Context(now=now, page=page, known_previous=bool(before_latest),
-                   known_issues=existing is not None)
+    ctx = _Context(
+        now=now, page=page, known_previous=bool(before_latest), known_issues=existing is not None
+    )
     actions = []
     for sig in sorted(before.keys() | after.keys()):
         issue = _find(issues, key_of(sig))
@@ -133,8 +146,9 @@ class _Context:
     known_issues: bool  # the issue list was given: a signature without an issue gets one
 
 
-def _still_failing(ctx: _Context, sig: str, before: Sequence[Record], after: Sequence[Record],
-                   issue: Issue | None) -> Action | None:
+def _still_failing(
+    ctx: _Context, sig: str, before: Sequence[Record], after: Sequence[Record], issue: Issue | None
+) -> Action | None:
     """A signature seen in this run: open, reopen, comment, or leave alone."""
     body = issue_body(sig, after, page=ctx.page)
     if issue is None:
@@ -143,8 +157,14 @@ def _still_failing(ctx: _Context, sig: str, before: Sequence[Record], after: Seq
         # Closed while it persisted: a person decided; only a comeback reopens it.
         if before or not ctx.known_previous:
             return None
-        return _action("reopen", sig, after, issue=issue, refresh=body,
-                       body=_comment("It is back in this run.", after, before, ctx))
+        return _action(
+            "reopen",
+            sig,
+            after,
+            issue=issue,
+            refresh=body,
+            body=_comment("It is back in this run.", after, before, ctx),
+        )
     reported = _reported_digest(issue)
     if reported is not None:
         changed = reported != digest(after)
@@ -153,12 +173,12 @@ def _still_failing(ctx: _Context, sig: str, before: Sequence[Record], after: Seq
     if not changed:
         return None
     note = "Seen again in this run." if not before else "Its cells changed in this run."
-    return _action("comment", sig, after, issue=issue, refresh=body,
-                   body=_comment(note, after, before, ctx))
+    return _action(
+        "comment", sig, after, issue=issue, refresh=body, body=_comment(note, after, before, ctx)
+    )
 
 
-def _gone(ctx: _Context, sig: str, before: Sequence[Record],
-          issue: Issue | None) -> Action | None:
+def _gone(ctx: _Context, sig: str, before: Sequence[Record], issue: Issue | None) -> Action | None:
     """A signature seen before but not now: close it once every one of its cells passes."""
     now = [ctx.now.get((r.cell_id, r.scenario)) for r in before]
     if not all(r is not None and r.outcome is Outcome.PASS for r in now):
@@ -166,23 +186,40 @@ def _gone(ctx: _Context, sig: str, before: Sequence[Record],
     if issue is not None and issue.state != "open":
         return None
     passing = [r for r in now if r is not None]
-    lines = ["Not seen in this run: every scenario that had it now passes.", "",
-             _table(passing), "", *_page_line(ctx.page)]
+    lines = [
+        "Not seen in this run: every scenario that had it now passes.",
+        "",
+        _table(passing),
+        "",
+        *_page_line(ctx.page),
+    ]
     return _action("close", sig, before, issue=issue, body=_cap("\n".join(lines)))
 
 
-def _action(kind: str, sig: str, records: Sequence[Record], *, body: str,
-            issue: Issue | None = None, refresh: str | None = None) -> Action:
+def _action(
+    kind: str,
+    sig: str,
+    records: Sequence[Record],
+    *,
+    body: str,
+    issue: Issue | None = None,
+    refresh: str | None = None,
+) -> Action:
     # What a record says reaches GitHub shown, never obeyed: the one escaping of log.
-    return Action(kind=kind, signature=sig, key=key_of(sig), title=log.printable(title_of(sig)),
-                  labels=labels_of(sig), body=log.printable(body, lines=True),
-                  refresh=None if refresh is None else log.printable(refresh, lines=True),
-                  issue=issue.number if issue else None,
-                  cells=tuple(f"{c} {s}" for c, s, _ in _occurrences(records)))
+    return Action(
+        kind=kind,
+        signature=sig,
+        key=key_of(sig),
+        title=log.printable(title_of(sig)),
+        labels=labels_of(sig),
+        body=log.printable(body, lines=True),
+        refresh=None if refresh is None else log.printable(refresh, lines=True),
+        issue=issue.number if issue else None,
+        cells=tuple(f"{c} {s}" for c, s, _ in _occurrences(records)),
+    )
 
 
-def _comment(note: str, after: Sequence[Record], before: Sequence[Record],
-             ctx: _Context) -> str:
+def _comment(note: str, after: Sequence[Record], before: Sequence[Record], ctx: _Context) -> str:
     """A comment: what changed, then the cells as they are now."""
     was, now = {o[:2] for o in _occurrences(before)}, {o[:2] for o in _occurrences(after)}
     lines = [note, ""]
@@ -215,12 +252,16 @@ def _existing(path: Path) -> list[Issue]:
             raise TypeError("a JSON list was expected")
         return [Issue.from_json(item) for item in data]
     except OSError as exc:
-        raise ConfigError(f"--existing {path} cannot be read ({exc.strerror}); give the file "
-                          "gh issue list --json number,title,labels,state,body wrote.") from None
+        raise ConfigError(
+            f"--existing {path} cannot be read ({exc.strerror}); give the file "
+            "gh issue list --json number,title,labels,state,body wrote."
+        ) from None
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise ConfigError(f"--existing {path} is not gh's list of issues "
-                          f"({type(exc).__name__}); write it with gh issue list --json "
-                          "number,title,labels,state,body.") from None
+        raise ConfigError(
+            f"--existing {path} is not gh's list of issues "
+            f"({type(exc).__name__}); write it with gh issue list --json "
+            "number,title,labels,state,body."
+        ) from None
 
 
 def _records(source: Path | Iterable[Record]) -> list[Record]:
@@ -281,8 +322,11 @@ def title_of(signature: str) -> str:
 def _find(issues: Sequence[Issue], key: str) -> Issue | None:
     """The issue of a signature: by its label (or exact title), open ones first."""
     label = f"{LABEL_PREFIX}{key}"
-    hits = [i for i in issues if label in i.labels or i.title.endswith(f"({key})")
-            or i.title == f"{TITLE_PREFIX}{key}"]
+    hits = [
+        i
+        for i in issues
+        if label in i.labels or i.title.endswith(f"({key})") or i.title == f"{TITLE_PREFIX}{key}"
+    ]
     return max(hits, key=lambda i: (i.state == "open", i.number), default=None)
 
 
@@ -294,8 +338,10 @@ def _reported_digest(issue: Issue) -> str | None:
 # ---------------------------------------------------------------- Markdown
 
 
-FOOTER = ("This issue is kept by the scheduled matrix job: one issue per signature; it "
-          "comments when the cells change and closes when they pass again.")
+FOOTER = (
+    "This issue is kept by the scheduled matrix job: one issue per signature; it "
+    "comments when the cells change and closes when they pass again."
+)
 
 
 def issue_body(signature: str, records: Sequence[Record], *, page: str | None = None) -> str:
@@ -318,13 +364,19 @@ def _headline(signature: str, records: Sequence[Record]) -> str:
     outcomes = ", ".join(_code(o) for o in sorted({r.outcome.value for r in records}))
     runs = ", ".join(_code(run) for run in sorted({r.run_id for r in records}))
     cells = len({r.cell_id for r in records})
-    return (f"Failure signature {_code(signature)} (outcome {outcomes}) in "
-            f"{_count(len(records), 'scenario')} of {_count(cells, 'cell')}, run {runs}.")
+    return (
+        f"Failure signature {_code(signature)} (outcome {outcomes}) in "
+        f"{_count(len(records), 'scenario')} of {_count(cells, 'cell')}, run {runs}."
+    )
 
 
 def _reproduce(records: Sequence[Record], page: str | None) -> list[str]:
-    lines = ["**Reproduce** (from a checkout of this repository, one command per scenario)", "",
-             *_fenced([" ".join(r.repro.split()) for r in records[:MAX_ROWS]], "sh"), ""]
+    lines = [
+        "**Reproduce** (from a checkout of this repository, one command per scenario)",
+        "",
+        *_fenced([" ".join(r.repro.split()) for r in records[:MAX_ROWS]], "sh"),
+        "",
+    ]
     if page:  # the cells were planned from the run's releases snapshot, kept beside the page
         fetch = f"curl -fsSL {_url(page)}releases.json -o matrix/releases.json"
         lines += [f"First fetch the run's releases snapshot: `{fetch}`", ""]
@@ -341,8 +393,10 @@ def _table(records: Sequence[Record]) -> str:
     rows = ["| cell | scenario | outcome | Python | requested |", "| --- | --- | --- | --- | --- |"]
     for r in records[:MAX_ROWS]:
         pins = ", ".join(_code(f"{k} {v}") for k, v in sorted(r.requested.items()) if k != "python")
-        rows.append(f"| {_code(r.cell_id)} | {_code(r.scenario)} | {_code(r.outcome.value)} "
-                    f"| {_code(r.python or r.requested.get('python', '?'))} | {pins} |")
+        rows.append(
+            f"| {_code(r.cell_id)} | {_code(r.scenario)} | {_code(r.outcome.value)} "
+            f"| {_code(r.python or r.requested.get('python', '?'))} | {pins} |"
+        )
     if len(records) > MAX_ROWS:
         rows.append(f"| … and {len(records) - MAX_ROWS} more (see the page) | | | | |")
     return "\n".join(rows)
@@ -384,7 +438,7 @@ def _cap(text: str, *, keep_last: bool = False) -> str:
     if len(text) <= MAX_BODY:
         return text
     head, _, last = text.rpartition("\n")
-    cut = text[:MAX_BODY] if not keep_last else head[:MAX_BODY - len(last) - 40]
+    cut = text[:MAX_BODY] if not keep_last else head[: MAX_BODY - len(last) - 40]
     return f"{cut}\n\n(cut: see the page for the rest)" + (f"\n{last}" if keep_last else "")
 
 
@@ -392,12 +446,17 @@ def render(actions: Sequence[Action]) -> str:
     """A Markdown summary of the plan, for the job summary."""
     if not actions:
         return "### Regression issues\n\nNothing to do: no signature appeared or went away.\n"
-    rows = ["### Regression issues", "", "| action | issue | signature | scenarios |",
-            "| --- | --- | --- | --- |"]
+    rows = [
+        "### Regression issues",
+        "",
+        "| action | issue | signature | scenarios |",
+        "| --- | --- | --- | --- |",
+    ]
     for a in actions:
         number = f"#{a.issue}" if a.issue else "new" if a.kind == "open" else "none filed"
-        rows.append(f"| {a.kind} | {number} | {_code(log.printable(a.signature))} | "
-                    f"{len(a.cells)} |")
+        rows.append(
+            f"| {a.kind} | {number} | {_code(log.printable(a.signature))} | {len(a.cells)} |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -406,35 +465,58 @@ def render(actions: Sequence[Action]) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``python -m matrix regressions``."""
-    parser.add_argument("--previous", type=Path, required=True,
-                        help="the previous run: results folder, results.jsonl or a site's "
-                             "results.json (missing: every signature counts as new)")
-    parser.add_argument("--current", type=Path, required=True,
-                        help="the current run: results folder or results.jsonl")
-    parser.add_argument("--existing", type=Path,
-                        help="the issues already filed: the JSON of gh issue list --json "
-                             "number,title,labels,state,body")
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        required=True,
+        help="the previous run: results folder, results.jsonl or a site's "
+        "results.json (missing: every signature counts as new)",
+    )
+    parser.add_argument(
+        "--current",
+        type=Path,
+        required=True,
+        help="the current run: results folder or results.jsonl",
+    )
+    parser.add_argument(
+        "--existing",
+        type=Path,
+        help="the issues already filed: the JSON of gh issue list --json "
+        "number,title,labels,state,body",
+    )
     parser.add_argument("--page", help="the published page's address, linked from each issue")
-    parser.add_argument("--json", type=Path, dest="json_out", metavar="PATH",
-                        help="write the plan (a JSON list of actions) here")
-    parser.add_argument("--markdown", type=Path, metavar="PATH",
-                        help="write the Markdown summary here")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        dest="json_out",
+        metavar="PATH",
+        help="write the plan (a JSON list of actions) here",
+    )
+    parser.add_argument(
+        "--markdown", type=Path, metavar="PATH", help="write the Markdown summary here"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Plan the issue actions, write them where asked, print them as a short table."""
     current = load(args.current)
     if not current:
-        raise NothingToDo(f"no records at {args.current}: the run measured nothing, so there "
-                          "is nothing to compare; check the run and publish jobs")
+        raise NothingToDo(
+            f"no records at {args.current}: the run measured nothing, so there "
+            "is nothing to compare; check the run and publish jobs"
+        )
     if not load(args.previous):
-        log.info(f"note: no previous records at {args.previous}: every signature counts as "
-                 "new, and nothing is closed or reopened")
+        log.info(
+            f"note: no previous records at {args.previous}: every signature counts as "
+            "new, and nothing is closed or reopened"
+        )
     existing = _existing(args.existing) if args.existing else None
     actions = plan(args.previous, current, existing, page=args.page)
     if args.json_out:
-        args.json_out.write_text(json.dumps([a.to_json() for a in actions], indent=1,
-                                            sort_keys=True, ensure_ascii=False) + "\n")
+        args.json_out.write_text(
+            json.dumps([a.to_json() for a in actions], indent=1, sort_keys=True, ensure_ascii=False)
+            + "\n"
+        )
     if args.markdown:
         args.markdown.write_text(render(actions), encoding="utf-8")
     for a in actions:
@@ -442,4 +524,3 @@ def run(args: argparse.Namespace) -> int:
         log.answer(f"{a.kind:<8} {number:>6}  {len(a.cells):>3} scenario(s)  {a.title}")
     log.info(f"{_count(len(actions), 'issue action')} planned")
     return 0
-

@@ -34,19 +34,28 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-
 import jinja2
 import pandas as pd
 
 from matrix import masking
 from matrix.define.cell import BASELINE
+from matrix.errors import EarlierResultsError, MatrixError, OutputError
 from matrix.publish import ask, exports, grids, payload, staging, views
 from matrix.publish.analysis import (
-    Analysis, cell_dicts, cell_verdicts, evidence, fixes, frame, read_plan, read_records,
-    recommendations, record_order, scenario_verdicts)
+    Analysis,
+    cell_dicts,
+    cell_verdicts,
+    evidence,
+    fixes,
+    frame,
+    read_plan,
+    read_records,
+    recommendations,
+    record_order,
+    scenario_verdicts,
+)
 from matrix.publish.boundaries import transitions
 from matrix.publish.changes import diff, read_previous
-from matrix.errors import EarlierResultsError, MatrixError, OutputError
 from matrix.results import answers, findings, model, sources, store
 from matrix.results import remedies as remedy_rows
 from matrix.results.record import Record
@@ -54,8 +63,12 @@ from matrix.results.record import Record
 __all__ = ["Analysis", "analyse", "build", "render"]
 
 
-def build(results_dir: Path, site_dir: Path, previous: Path | None = None,
-          secrets: frozenset[str] = frozenset()) -> Path:
+def build(
+    results_dir: Path,
+    site_dir: Path,
+    previous: Path | None = None,
+    secrets: frozenset[str] = frozenset(),
+) -> Path:
     """Write the report for ``results_dir`` into ``site_dir`` and return its ``index.html``.
 
     Args:
@@ -81,19 +94,26 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None,
         shutil.rmtree(stage, ignore_errors=True)  # a build of this process that was cut off
         stage.mkdir(parents=True)
         inside = root.resolve().is_relative_to(site_dir.resolve())  # never moved away
-        logs = exports.copy_logs(analysis.records + analysis.variant_records, root, stage,
-                          root.resolve() == site_dir.resolve())
+        logs = exports.copy_logs(
+            analysis.records + analysis.variant_records,
+            root,
+            stage,
+            root.resolve() == site_dir.resolve(),
+        )
         exports.write_exports(stage, analysis)
         exports.write_badges(stage, analysis.recs)
         exports.write_assets(stage)
         (stage / "index.html").write_text(render(analysis, logs), encoding="utf-8")
-        masking.mask_tree(stage, secrets, keep=(*exports.ASSETS, "plotly.min.js"))  # assets hold no record
+        masking.mask_tree(
+            stage, secrets, keep=(*exports.ASSETS, "plotly.min.js")
+        )  # assets hold no record
         staging.swap(stage, site_dir, whole=not inside, owned=exports.OWNED)
     except OSError as exc:
         if exc.errno not in OutputError.ERRNOS:
             raise
-        raise OutputError.from_os_error(exc, f"writing the site {site_dir}",
-                                        kept="the previous page is left as it was") from None
+        raise OutputError.from_os_error(
+            exc, f"writing the site {site_dir}", kept="the previous page is left as it was"
+        ) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return site_dir / "index.html"
@@ -102,11 +122,15 @@ def build(results_dir: Path, site_dir: Path, previous: Path | None = None,
 def _results_file(path: Path) -> tuple[Path, Path]:
     results = path / "results.jsonl" if path.is_dir() else path
     if path.is_dir() and results.is_symlink():
-        raise MatrixError(f"{results} is a link; links in a results folder are never followed: "
-                          "replace it with the file itself")
+        raise MatrixError(
+            f"{results} is a link; links in a results folder are never followed: "
+            "replace it with the file itself"
+        )
     if not results.is_file():
-        raise MatrixError(f"no {results.name} in {path.name or path}: run the matrix first "
-                          "(nox -s matrix), or give the folder that holds results.jsonl")
+        raise MatrixError(
+            f"no {results.name} in {path.name or path}: run the matrix first "
+            "(nox -s matrix), or give the folder that holds results.jsonl"
+        )
     return results, results.parent
 
 
@@ -132,16 +156,26 @@ def analyse(results: Path, plan_path: Path | None, previous: Path | None = None)
     cells_df = cell_verdicts(scenarios, plan)
     recs = recommendations(cells_df)
     return Analysis(
-        records=records, df=df, scenarios=scenarios, cells=cell_dicts(cells_df),
-        recs=recs, fixes=fixes(scenarios, recs),
+        records=records,
+        df=df,
+        scenarios=scenarios,
+        cells=cell_dicts(cells_df),
+        recs=recs,
+        fixes=fixes(scenarios, recs),
         transitions=transitions(cells_df),
         changes=_changes(scenarios, previous),
         evidence=evidence(df, scenarios, cells_df, plan),
-        warnings=warnings + plan_warnings + search_warnings, suites=suites(records), **searches,
-        provenance=_provenance(results.parent), variant_records=varied,
+        warnings=warnings + plan_warnings + search_warnings,
+        suites=suites(records),
+        **searches,
+        provenance=_provenance(results.parent),
+        variant_records=varied,
         not_applicable=not_applicable,
         remedies=remedy_rows.rows(typed),
-        asked={"versions": ask.versions_data(typed), "errors": ask.errors_data(typed, results.parent)},
+        asked={
+            "versions": ask.versions_data(typed),
+            "errors": ask.errors_data(typed, results.parent),
+        },
     )
 
 
@@ -173,15 +207,28 @@ def suites(records: list[Record]) -> list[dict[str, Any]]:
     out = []
     for key in sorted({answers.suite_of(r) for r in records if answers.suite_of(r)}):
         mine = suite_answer.cells(key, typed)
-        rows = [{"cell_id": cid, "scenarios": [
-                    {"name": name, "outcome": v.outcome, "signature": v.signature,
-                     "glyph": grids.STATE_STYLE[v.outcome][1], "log": v.latest.log}
-                    for name, v in sorted(cell.scenarios.items(),
-                                          key=lambda kv: model.scenario_rank(kv[0]))]}
-                for cid, cell in sorted(mine.items())]
+        rows = [
+            {
+                "cell_id": cid,
+                "scenarios": [
+                    {
+                        "name": name,
+                        "outcome": v.outcome,
+                        "signature": v.signature,
+                        "glyph": grids.STATE_STYLE[v.outcome][1],
+                        "log": v.latest.log,
+                    }
+                    for name, v in sorted(
+                        cell.scenarios.items(), key=lambda kv: model.scenario_rank(kv[0])
+                    )
+                ],
+            }
+            for cid, cell in sorted(mine.items())
+        ]
         declared = {}  # the page knows the records, not the suite's files
-        out.append({"key": key, "cells": rows,
-                    "answer": suite_answer.for_suite(key, typed, declared)})
+        out.append(
+            {"key": key, "cells": rows, "answer": suite_answer.for_suite(key, typed, declared)}
+        )
     return out
 
 
@@ -202,8 +249,11 @@ def _changes(scenarios: pd.DataFrame, previous: Path | None) -> dict[str, Any]:
         before = read_previous(Path(previous))
         found = diff(scenarios, before)
     except Exception as exc:  # noqa: BLE001 - a previous run is context, never a blocker
-        reason = str(exc) if isinstance(exc, EarlierResultsError) else (
-            f"{type(exc).__name__} while reading it")
+        reason = (
+            str(exc)
+            if isinstance(exc, EarlierResultsError)
+            else (f"{type(exc).__name__} while reading it")
+        )
         return {"status": "error", "reason": reason}
     return {"status": "compared", "date": before.date, "source": before.source, **found}
 
@@ -224,24 +274,40 @@ def _changes(scenarios: pd.DataFrame, previous: Path | None) -> dict[str, Any]:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(exports.TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(exports.TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
     """The page's HTML."""
     ev = analysis.evidence
-    evidence = ev | {"started": views.when(ev["started"]), "finished": views.when(ev["finished"]),
-                     "snapshot_time": views.when(ev["snapshot_time"]),
-                     "wall": views.duration(ev["wall_s"]), "test_time": views.duration(ev["test_time_s"])}
+    evidence = ev | {
+        "started": views.when(ev["started"]),
+        "finished": views.when(ev["finished"]),
+        "snapshot_time": views.when(ev["snapshot_time"]),
+        "wall": views.duration(ev["wall_s"]),
+        "test_time": views.duration(ev["test_time_s"]),
+    }
     context = {
         "provenance": views.provenance_view(analysis.provenance),
         "answer": views.answer(analysis),
         "remedies": views.remedies_view(analysis, logs or {}),
-        "legend": [{"state": s, "colour": c, "glyph": g, "label": label,
-                    "count": ev["cell_verdicts"].get(s, 0)}
-                   for s, (c, g, label) in grids.STATE_STYLE.items()],
+        "legend": [
+            {
+                "state": s,
+                "colour": c,
+                "glyph": g,
+                "label": label,
+                "count": ev["cell_verdicts"].get(s, 0),
+            }
+            for s, (c, g, label) in grids.STATE_STYLE.items()
+        ],
         "grids": grids.grids(analysis.cells),
         "signatures": views.signatures(analysis),
         "boundaries": views.boundaries(analysis),

@@ -12,7 +12,6 @@ import os
 import shutil
 from pathlib import Path
 
-
 from matrix import processes
 
 
@@ -22,8 +21,11 @@ def clear_leftovers(site_dir: Path) -> None:
         return
     for path in site_dir.parent.iterdir():
         name, _, pid = path.name.rpartition("-")
-        if (name in (f".{site_dir.name}.building", f".{site_dir.name}.old") and pid.isdigit()
-                and not processes.alive(int(pid))):
+        if (
+            name in (f".{site_dir.name}.building", f".{site_dir.name}.old")
+            and pid.isdigit()
+            and not processes.alive(int(pid))
+        ):
             shutil.rmtree(path, ignore_errors=True)
 
 

@@ -37,9 +37,16 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from matrix.define import scenarios as scenario_catalogue
+from matrix.define.cell import (
+    ASYNC_PLUGIN,
+    BASELINE,
+    DISTRIBUTIONS,
+    NATIVE,
+    NONE,
+    SYNC_PLUGIN,
+    plugin_of,
+)
 from matrix.define.versions import version_key
-from matrix.define.cell import (ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, NATIVE, NONE,
-                               SYNC_PLUGIN, plugin_of)
 from matrix.results import model
 from matrix.results.model import SEVERITY, ScenarioVerdict
 
@@ -144,19 +151,32 @@ def describe(family: str, values: Mapping[str, str | None]) -> str:
     return ", ".join(parts)
 
 
-def axis_values(requested: Mapping[str, str], resolved: Mapping[str, str] | None = None,
-                python: str | None = None) -> tuple[str, dict[str, str]]:
+def axis_values(
+    requested: Mapping[str, str],
+    resolved: Mapping[str, str] | None = None,
+    python: str | None = None,
+) -> tuple[str, dict[str, str]]:
     """A cell's plugin family and its value on every axis (installed versions first)."""
     resolved = resolved or {}
     family, _ = plugin_of(requested)
     full = python or requested.get("python") or ""
     values = {"python": ".".join(full.split(".")[:2]) or ABSENT}
-    for axis, dist in (("pytest", "pytest"), ("pytest-asyncio", "pytest-asyncio"),
-                       ("playwright", "playwright"), ("pytest-cov", "pytest-cov")):
-        values[axis] = (resolved.get(dist) or requested.get(dist) or ABSENT) \
-            if dist in requested or axis != "pytest-cov" else ABSENT
-    values["plugin"] = (resolved.get(family) or requested.get(family)) \
-        if family in (SYNC_PLUGIN, ASYNC_PLUGIN) else ABSENT
+    for axis, dist in (
+        ("pytest", "pytest"),
+        ("pytest-asyncio", "pytest-asyncio"),
+        ("playwright", "playwright"),
+        ("pytest-cov", "pytest-cov"),
+    ):
+        values[axis] = (
+            (resolved.get(dist) or requested.get(dist) or ABSENT)
+            if dist in requested or axis != "pytest-cov"
+            else ABSENT
+        )
+    values["plugin"] = (
+        (resolved.get(family) or requested.get(family))
+        if family in (SYNC_PLUGIN, ASYNC_PLUGIN)
+        else ABSENT
+    )
     return family, values
 
 
@@ -171,18 +191,28 @@ def suite_of(record: Any) -> str | None:
     return probe.removeprefix("suite:") if probe.startswith("suite:") else None
 
 
-def cells(records: Iterable[Any], *, variant: str | None = BASELINE,
-          suite: str | None = None) -> list[CellResult]:
+def cells(
+    records: Iterable[Any], *, variant: str | None = BASELINE, suite: str | None = None
+) -> list[CellResult]:
     """The cell results of the records of one variant (None: every variant) and one
     suite (None: the probes), from the results model's scenario verdicts."""
-    chosen = [r for r in records if (variant is None or r.variant == variant)
-              and suite_of(r) == suite]
+    chosen = [
+        r for r in records if (variant is None or r.variant == variant) and suite_of(r) == suite
+    ]
     out = []
     for cell_id, found in model.by_cell(model.verdicts(chosen)).items():
         latest = next(iter(found.values())).latest
         family, values = axis_values(latest.requested, latest.resolved, latest.python)
-        out.append(CellResult(cell_id=cell_id, family=family, values=values, scenarios=found,
-                              variant=latest.variant, suite=suite_of(latest)))
+        out.append(
+            CellResult(
+                cell_id=cell_id,
+                family=family,
+                values=values,
+                scenarios=found,
+                variant=latest.variant,
+                suite=suite_of(latest),
+            )
+        )
     return out
 
 
@@ -228,8 +258,10 @@ class Query:
     def pins(self) -> dict[str, str]:
         """The query as distribution pins (what a user writes), in the order of the
         distributions."""
-        found = {axis: self.values.get(axis) for axis in ("pytest", "pytest-asyncio",
-                                                           "playwright", "pytest-cov")}
+        found = {
+            axis: self.values.get(axis)
+            for axis in ("pytest", "pytest-asyncio", "playwright", "pytest-cov")
+        }
         if self.family in (SYNC_PLUGIN, ASYNC_PLUGIN):
             found[self.family] = self.values.get("plugin")
         return {d: found[d] for d in DISTRIBUTIONS if found.get(d) not in (None, ABSENT)}
@@ -259,10 +291,14 @@ class Fix:
         if switch is None:
             return None
         if self.query.family == ASYNC_PLUGIN:
-            return ("the browser tests then take the async plugin's fixtures: async def "
-                    "tests that await the page (a code change)")
-        return ("the suite then starts Playwright's async API in fixtures of its own, and its "
-                "browser tests await the page (a code change)")
+            return (
+                "the browser tests then take the async plugin's fixtures: async def "
+                "tests that await the page (a code change)"
+            )
+        return (
+            "the suite then starts Playwright's async API in fixtures of its own, and its "
+            "browser tests await the page (a code change)"
+        )
 
     def text(self) -> str:
         """The changes in words, in the order of the distributions."""
@@ -313,15 +349,18 @@ class Answer:
     @property
     def label(self) -> str:
         """``bug (inferred)``, ``pass (measured)``, ``unknown``, ``unresolvable``."""
-        return f"{self.verdict} ({self.kind})" if self.kind in ("measured", "inferred") \
-            else self.kind
+        return (
+            f"{self.verdict} ({self.kind})" if self.kind in ("measured", "inferred") else self.kind
+        )
 
     def lines(self) -> list[str]:
         """The answer in words: verdict, evidence, reasons, and the fix."""
         out = [f"verdict: {self.label}" + (f": {self.why}" if self.why else "")]
         if self.expected_signature:
-            out.append(f"  expected signature: {self.expected_signature} (the nearest measured "
-                       "pytest-asyncio release's; signatures are not inferred)")
+            out.append(
+                f"  expected signature: {self.expected_signature} (the nearest measured "
+                "pytest-asyncio release's; signatures are not inferred)"
+            )
         if self.evidence:
             out.append("  evidence (measured cells):")
             out += [f"    {c.verdict:5} {c.cell_id}" for c in self.evidence[:SHOWN]]
@@ -336,22 +375,40 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         """The answer for machines."""
         return {
-            "kind": self.kind, "verdict": self.verdict, "label": self.label,
-            "exit_code": self.exit_code, "why": self.why,
-            "pins": self.query.pins(), "python": self.query.values.get("python"),
+            "kind": self.kind,
+            "verdict": self.verdict,
+            "label": self.label,
+            "exit_code": self.exit_code,
+            "why": self.why,
+            "pins": self.query.pins(),
+            "python": self.query.values.get("python"),
             "family": self.query.family,
             "expected_signature": self.expected_signature,
             "evidence": [{"cell_id": c.cell_id, "verdict": c.verdict} for c in self.evidence],
             "reasons": [dataclasses.asdict(r) for r in self.reasons],
-            "between": ({"axis": self.between[2], "a": self.between[0].cell_id,
-                         "a_verdict": self.between[0].verdict, "b": self.between[1].cell_id,
-                         "b_verdict": self.between[1].verdict,
-                         "bisect": bisect_command(self.query, self.between[2], *self.between[:2])}
-                        if self.between else None),
-            "fix": ({"changes": [list(c) for c in self.fix.changes], "text": self.fix.text(),
-                     "pins": self.fix.query.pins(), "support": self.fix.answer.kind,
-                     "evidence": [c.cell_id for c in self.fix.answer.evidence[:SHOWN]]}
-                    if self.fix else None),
+            "between": (
+                {
+                    "axis": self.between[2],
+                    "a": self.between[0].cell_id,
+                    "a_verdict": self.between[0].verdict,
+                    "b": self.between[1].cell_id,
+                    "b_verdict": self.between[1].verdict,
+                    "bisect": bisect_command(self.query, self.between[2], *self.between[:2]),
+                }
+                if self.between
+                else None
+            ),
+            "fix": (
+                {
+                    "changes": [list(c) for c in self.fix.changes],
+                    "text": self.fix.text(),
+                    "pins": self.fix.query.pins(),
+                    "support": self.fix.answer.kind,
+                    "evidence": [c.cell_id for c in self.fix.answer.evidence[:SHOWN]],
+                }
+                if self.fix
+                else None
+            ),
         }
 
 
@@ -369,10 +426,10 @@ def bisect_command(query: Query, axis: str, a: CellResult, b: CellResult) -> str
     python = query.values.get("python") or a.values.get("python")
     dist = a.family if axis == "plugin" else axis
     pins.pop(dist, None)
-    given = " ".join([f"python={python}"] * (axis != "python")
-                     + [f"{d}={v}" for d, v in sorted(pins.items())])
-    return (f"loop-compat bisect {given} --axis {dist} --from {a.values[axis]} "
-            f"--to {b.values[axis]}")
+    given = " ".join(
+        [f"python={python}"] * (axis != "python") + [f"{d}={v}" for d, v in sorted(pins.items())]
+    )
+    return f"loop-compat bisect {given} --axis {dist} --from {a.values[axis]} --to {b.values[axis]}"
 
 
 # --------------------------------------------------------------------------- the engine
@@ -389,8 +446,7 @@ class Part:
         self.name = name
         self.by_plugin = name != CONTROL  # the browser part never crosses plugins
         self.cells = [c for c in found if c.part(name) in DECIDED]
-        order = SEARCH_ORDER if self.by_plugin else (*SEARCH_ORDER[:3], "family",
-                                                    *SEARCH_ORDER[3:])
+        order = SEARCH_ORDER if self.by_plugin else (*SEARCH_ORDER[:3], "family", *SEARCH_ORDER[3:])
         self.matter, self.pairs = mattering(self.cells, name, order, self.by_plugin)
         self._pools: dict[str, list[CellResult]] = {}
         self._changes: dict[tuple, bool] = {}
@@ -400,8 +456,9 @@ class Part:
         """The cells that answer for ``query``: its plugin's, or all of them (control)."""
         family = query.family if self.by_plugin else ""
         if family not in self._pools:
-            self._pools[family] = [c for c in self.cells
-                                   if not self.by_plugin or c.family == query.family]
+            self._pools[family] = [
+                c for c in self.cells if not self.by_plugin or c.family == query.family
+            ]
         return self._pools[family]
 
     def verdict(self, cell: CellResult) -> str:
@@ -418,14 +475,21 @@ class Part:
             verdicts = {self.verdict(c) for c in on}
             if len(verdicts) == 1:
                 return verdicts.pop(), on, []
-            return _unknown(query, "the measured cells within these pins disagree ("
-                            + ", ".join(sorted(verdicts)) + ")")
+            return _unknown(
+                query,
+                "the measured cells within these pins disagree ("
+                + ", ".join(sorted(verdicts))
+                + ")",
+            )
         for axis in self.matter:
             value = wanted[axis]
             if value is None or axis == "family":
                 continue
-            line = [c for c in pool if all(v is None or _value(c, a) == v
-                                           for a, v in wanted.items() if a != axis)]
+            line = [
+                c
+                for c in pool
+                if all(v is None or _value(c, a) == v for a, v in wanted.items() if a != axis)
+            ]
             low, high = _neighbours(line, axis, value)
             if low and high:
                 sides = {self.verdict(c) for c in low + high}
@@ -433,19 +497,33 @@ class Part:
                     continue
                 if len(sides) > 1:
                     a = low[0]
-                    b = next(c for c in high if self.verdict(c) != self.verdict(a)) \
-                        if any(self.verdict(c) != self.verdict(a) for c in high) else high[0]
+                    b = (
+                        next(c for c in high if self.verdict(c) != self.verdict(a))
+                        if any(self.verdict(c) != self.verdict(a) for c in high)
+                        else high[0]
+                    )
                     return _between(query, a, b, axis, self)
-                reason = Reason(axis=axis, yours=value, text=(
-                    f"between measured {low[0].values[axis]} and {high[0].values[axis]}, "
-                    f"both {sides.pop()} ({self.what()}, {self.held()} held equal)"))
+                reason = Reason(
+                    axis=axis,
+                    yours=value,
+                    text=(
+                        f"between measured {low[0].values[axis]} and {high[0].values[axis]}, "
+                        f"both {sides.pop()} ({self.what()}, {self.held()} held equal)"
+                    ),
+                )
                 return self.verdict(low[0]), low + high, [reason]
         if depth <= 0:
             return _unknown(query, "too few measured cells around these pins")
         return self._bridge(query, pool, wanted, depth)
 
-    def _bridgeable(self, pool: list[CellResult], axis: str, value: str,
-                    low: list[CellResult], high: list[CellResult]) -> bool:
+    def _bridgeable(
+        self,
+        pool: list[CellResult],
+        axis: str,
+        value: str,
+        low: list[CellResult],
+        high: list[CellResult],
+    ) -> bool:
         """Whether agreeing neighbours may answer for ``value``: no release between them was
         measured elsewhere (it may be where this line changes, unseen), and ``value`` itself
         changes no verdict on another line."""
@@ -497,20 +575,31 @@ class Part:
             if not below or not above:
                 side = "newest" if below else "oldest"
                 edge = below[-1] if below else above[0]
-                return _unknown(query, f"{axis} {value} is past the {side} measured release "
-                                f"({edge}), and {axis} changes verdicts of {self.what()}")
-            sides = [self.resolve(query.with_value(axis, v), pool, depth - 1)
-                     for v in (below[-1], above[0])]
+                return _unknown(
+                    query,
+                    f"{axis} {value} is past the {side} measured release "
+                    f"({edge}), and {axis} changes verdicts of {self.what()}",
+                )
+            sides = [
+                self.resolve(query.with_value(axis, v), pool, depth - 1)
+                for v in (below[-1], above[0])
+            ]
             if any(isinstance(s, Answer) for s in sides):
                 continue
             (va, ea, ra), (vb, eb, rb) = sides
             if va != vb:
                 return _between(query, ea[0], eb[0], axis, self)
-            reason = Reason(axis=axis, yours=value, text=(
-                f"between measured {below[-1]} and {above[0]}, both {va} ({self.what()})"))
+            reason = Reason(
+                axis=axis,
+                yours=value,
+                text=(f"between measured {below[-1]} and {above[0]}, both {va} ({self.what()})"),
+            )
             return va, ea + eb, [reason] + ra + rb
-        return _unknown(query, f"no measured cells bracket these pins on what matters to "
-                        f"{self.what()} ({self.held()})")
+        return _unknown(
+            query,
+            f"no measured cells bracket these pins on what matters to "
+            f"{self.what()} ({self.held()})",
+        )
 
     def free_reasons(self, query: Query, evidence: Sequence[CellResult]) -> list[Reason]:
         """Why the axes that do not matter may differ from the evidence."""
@@ -528,7 +617,7 @@ class Part:
             out.append(Reason(axis=axis, yours=mine, text=past + self.free_text(axis)))
         return out
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 (a part lives as long as its engine)
+    @functools.cache  # noqa: B019 (a part lives as long as its engine)
     def _newest_release(self, axis: str) -> str | None:
         """The newest release of ``axis`` measured (None when none is)."""
         found = {c.values.get(axis) for c in self.cells} - {None, ABSENT}
@@ -536,9 +625,11 @@ class Part:
 
     def free_text(self, axis: str) -> str:
         """Why ``axis``, which does not matter here, may differ from the evidence."""
-        return (f"{axis} never changed a verdict of {self.what()} across the "
-                f"{self.pairs.get(axis, 0):,} measured pairs that differ in it "
-                f"({self.held()} held equal)")
+        return (
+            f"{axis} never changed a verdict of {self.what()} across the "
+            f"{self.pairs.get(axis, 0):,} measured pairs that differ in it "
+            f"({self.held()} held equal)"
+        )
 
 
 class Engine:
@@ -585,15 +676,22 @@ class Engine:
         python = query.values.get("python") or ""
         pins = query.pins()
         try:
-            return selection.declared_incompatible(python, pins, self.snapshot) if python \
+            return (
+                selection.declared_incompatible(python, pins, self.snapshot)
+                if python
                 else _any_python(pins, self.snapshot)
+            )
         except (KeyError, ValueError):
             return None
 
     def measured(self, query: Query) -> Answer | None:
         """The cells with exactly these pins (any value where the query has none)."""
-        hits = [c for c in self.cells if c.family == query.family
-                and all(v is None or c.values.get(a) == v for a, v in query.values.items())]
+        hits = [
+            c
+            for c in self.cells
+            if c.family == query.family
+            and all(v is None or c.values.get(a) == v for a, v in query.values.items())
+        ]
         if not hits:
             return None
         hits.sort(key=lambda c: (_severity(c.verdict), c.cell_id))
@@ -613,15 +711,20 @@ class Engine:
         verdict = min((v for _, v, _, _ in found), key=_severity)
         evidence = _nearest([c for _, _, cells_, _ in found for c in cells_], query)
         reasons: dict[str, Reason] = {}
-        for part, _, cells_, brackets in found:  # a bracket says more than "never mattered"
+        for _, _, _, brackets in found:  # a bracket says more than "never mattered"
             for reason in brackets:
                 reasons.setdefault(reason.axis, reason)
         for part, _, cells_, _ in reversed(found):  # then the browser part's free axes
             for reason in part.free_reasons(query, cells_):
                 reasons.setdefault(reason.axis, reason)
-        return Answer(kind="inferred", verdict=verdict, query=query, evidence=tuple(evidence),
-                      reasons=tuple(reasons[a] for a in AXES if a in reasons),
-                      expected_signature=_expected(evidence, query))
+        return Answer(
+            kind="inferred",
+            verdict=verdict,
+            query=query,
+            evidence=tuple(evidence),
+            reasons=tuple(reasons[a] for a in AXES if a in reasons),
+            expected_signature=_expected(evidence, query),
+        )
 
     # ------------------------------------------------------------------ fixes
 
@@ -647,8 +750,9 @@ class Engine:
                 answer = self._plain(changed)
                 if answer.kind in ("measured", "inferred") and answer.verdict == "pass":
                     found.append(Fix(changes=tuple(changes), query=changed, answer=answer))
-        return sorted(found, key=lambda f: (_cost(f), _own_fixtures(f), _move(f, query),
-                                            _newness_rank(f)))
+        return sorted(
+            found, key=lambda f: (_cost(f), _own_fixtures(f), _move(f, query), _newness_rank(f))
+        )
 
     def _plain(self, query: Query) -> Answer:
         """The answer without a fix, remembered: fix searches ask the same pins often."""
@@ -661,10 +765,15 @@ class Engine:
         """Single-axis changes worth trying: another plugin (family and version), and every
         measured value of each axis that matters to either part."""
         options: list[tuple[str, str, str | None]] = []
-        plugins = sorted({(c.family, c.values.get("plugin")) for c in self.cells},
-                         key=lambda fv: (fv[0], version_key(fv[1])))
-        options += [("plugin", v, f) for f, v in plugins
-                    if (f, v) != (query.family, query.values.get("plugin"))]
+        plugins = sorted(
+            {(c.family, c.values.get("plugin")) for c in self.cells},
+            key=lambda fv: (fv[0], version_key(fv[1])),
+        )
+        options += [
+            ("plugin", v, f)
+            for f, v in plugins
+            if (f, v) != (query.family, query.values.get("plugin"))
+        ]
         axes = {a for p in self.parts for a in p.matter} - {"plugin", "family"}
         for axis in (a for a in AXES if a in axes):
             for value in sorted({c.values.get(axis) for c in self.cells}, key=version_key):
@@ -681,10 +790,18 @@ def _value(cell_or_query: CellResult | Query, axis: str) -> str | None:
 
 def _between(query: Query, a: CellResult, b: CellResult, axis: str, part: Part) -> Answer:
     a, b = sorted((a, b), key=lambda c: version_key(c.values.get(axis)))
-    why = (f"between {axis} {a.values[axis]} ({part.verdict(a)}) and {b.values[axis]} "
-           f"({part.verdict(b)}), measured for {part.what()} with {part.held()} equal")
-    return Answer(kind="unknown", verdict="unknown", query=query, evidence=(a, b), why=why,
-                  between=(a, b, axis))
+    why = (
+        f"between {axis} {a.values[axis]} ({part.verdict(a)}) and {b.values[axis]} "
+        f"({part.verdict(b)}), measured for {part.what()} with {part.held()} equal"
+    )
+    return Answer(
+        kind="unknown",
+        verdict="unknown",
+        query=query,
+        evidence=(a, b),
+        why=why,
+        between=(a, b, axis),
+    )
 
 
 def _unknown(query: Query, why: str) -> Answer:
@@ -693,8 +810,11 @@ def _unknown(query: Query, why: str) -> Answer:
 
 def _change(query: Query, axis: str, value: str | None, family: str | None):
     if axis == "plugin" and family != query.family:
-        mine = f"{family_name(query.family)}" + (f" {query.values.get('plugin')}"
-                                                  if query.values.get("plugin") not in (None, ABSENT) else "")
+        mine = f"{family_name(query.family)}" + (
+            f" {query.values.get('plugin')}"
+            if query.values.get("plugin") not in (None, ABSENT)
+            else ""
+        )
         to = family_name(family or "") + (f" {value}" if value not in (None, ABSENT) else "")
         return ("family", mine, to)
     return (axis, query.values.get(axis), value)
@@ -760,8 +880,9 @@ def _release(text: str | None) -> tuple[int, int, int] | None:
         return None
 
 
-def _neighbours(line: list[CellResult], axis: str, value: str
-                ) -> tuple[list[CellResult], list[CellResult]]:
+def _neighbours(
+    line: list[CellResult], axis: str, value: str
+) -> tuple[list[CellResult], list[CellResult]]:
     """The cells of ``line`` at the nearest measured release below and above ``value``."""
     below = [c for c in line if version_key(c.values.get(axis)) < version_key(value)]
     above = [c for c in line if version_key(c.values.get(axis)) > version_key(value)]
@@ -769,15 +890,26 @@ def _neighbours(line: list[CellResult], axis: str, value: str
         return [], []
     low = max(version_key(c.values.get(axis)) for c in below)
     high = min(version_key(c.values.get(axis)) for c in above)
-    return ([c for c in below if version_key(c.values.get(axis)) == low],
-            [c for c in above if version_key(c.values.get(axis)) == high])
+    return (
+        [c for c in below if version_key(c.values.get(axis)) == low],
+        [c for c in above if version_key(c.values.get(axis)) == high],
+    )
 
 
 def _nearest(evidence: Sequence[CellResult], query: Query) -> list[CellResult]:
     """The evidence, nearest to the query first (by version distance over every axis)."""
+
     def far(c: CellResult) -> tuple:
-        return (c.family != query.family, sum(distance(query.values.get(a), c.values.get(a)) for a in AXES
-                    if query.values.get(a) is not None), c.cell_id)
+        return (
+            c.family != query.family,
+            sum(
+                distance(query.values.get(a), c.values.get(a))
+                for a in AXES
+                if query.values.get(a) is not None
+            ),
+            c.cell_id,
+        )
+
     unique = {c.cell_id: c for c in evidence}
     return sorted(unique.values(), key=far)
 
@@ -788,8 +920,9 @@ def _expected(evidence: Sequence[CellResult], query: Query) -> str | None:
     failing = [c for c in evidence if c.signature and not c.passes]
     if not failing:
         return None
-    return min(failing, key=lambda c: (distance(mine, c.values.get("pytest-asyncio")),
-                                       c.cell_id)).signature
+    return min(
+        failing, key=lambda c: (distance(mine, c.values.get("pytest-asyncio")), c.cell_id)
+    ).signature
 
 
 def _severity(verdict: str) -> int:
@@ -800,14 +933,18 @@ def _any_python(pins: Mapping[str, str], snapshot: Any) -> str | None:
     """Declared metadata refuses the pins on every Python the matrix considers."""
     from matrix.define import releases, selection
 
-    reasons = [selection.declared_incompatible(py, pins, snapshot)
-               for py in releases.python_versions()]
+    reasons = [
+        selection.declared_incompatible(py, pins, snapshot) for py in releases.python_versions()
+    ]
     return reasons[-1] if reasons and all(reasons) else None
 
 
-def mattering(found: Sequence[CellResult], part: str = "browser",
-              order: Sequence[str] = SEARCH_ORDER, by_plugin: bool = True
-              ) -> tuple[tuple[str, ...], dict[str, int]]:
+def mattering(
+    found: Sequence[CellResult],
+    part: str = "browser",
+    order: Sequence[str] = SEARCH_ORDER,
+    by_plugin: bool = True,
+) -> tuple[tuple[str, ...], dict[str, int]]:
     """The axes that matter to one part's verdicts (fewest, greedy, see module docstring),
     and for every other axis the number of measured pairs that differ in it and agree on
     those. An axis that no pair ever varied is not known not to matter: it counts."""
@@ -816,8 +953,11 @@ def mattering(found: Sequence[CellResult], part: str = "browser",
         left = [a for a in order if a not in matter]
         if not left:
             break
-        matter.append(min(left, key=lambda a: (_clashes(found, matter + [a], part, by_plugin),
-                                               order.index(a))))
+        matter.append(
+            min(
+                left, key=lambda a: (_clashes(found, matter + [a], part, by_plugin), order.index(a))
+            )
+        )
     pairs = {a: _pairs_differing(found, matter, a, by_plugin) for a in order if a not in matter}
     for axis, count in list(pairs.items()):
         if count == 0 and len({_value(c, axis) for c in found}) > 1:
@@ -826,8 +966,9 @@ def mattering(found: Sequence[CellResult], part: str = "browser",
     return tuple(a for a in order if a in matter), pairs
 
 
-def _groups(found: Sequence[CellResult], axes: Sequence[str], by_plugin: bool
-            ) -> dict[tuple, list[CellResult]]:
+def _groups(
+    found: Sequence[CellResult], axes: Sequence[str], by_plugin: bool
+) -> dict[tuple, list[CellResult]]:
     groups: dict[tuple, list[CellResult]] = {}
     for cell in found:
         key = ((cell.family,) if by_plugin else ()) + tuple(_value(cell, a) for a in axes)
@@ -835,19 +976,23 @@ def _groups(found: Sequence[CellResult], axes: Sequence[str], by_plugin: bool
     return groups
 
 
-def _clashes(found: Sequence[CellResult], axes: Sequence[str], part: str, by_plugin: bool
-             ) -> int:
+def _clashes(found: Sequence[CellResult], axes: Sequence[str], part: str, by_plugin: bool) -> int:
     """Pairs of cells equal on ``axes`` (and the plugin, for the browser part) whose
     verdicts of the part differ."""
-    return sum(_unequal_pairs(group, lambda c: c.part(part))
-               for group in _groups(found, axes, by_plugin).values())
+    return sum(
+        _unequal_pairs(group, lambda c: c.part(part))
+        for group in _groups(found, axes, by_plugin).values()
+    )
 
 
-def _pairs_differing(found: Sequence[CellResult], axes: Sequence[str], axis: str,
-                     by_plugin: bool) -> int:
+def _pairs_differing(
+    found: Sequence[CellResult], axes: Sequence[str], axis: str, by_plugin: bool
+) -> int:
     """Pairs of cells equal on ``axes`` that differ in ``axis``."""
-    return sum(_unequal_pairs(group, lambda c: _value(c, axis))
-               for group in _groups(found, axes, by_plugin).values())
+    return sum(
+        _unequal_pairs(group, lambda c: _value(c, axis))
+        for group in _groups(found, axes, by_plugin).values()
+    )
 
 
 def _unequal_pairs(group: Sequence[CellResult], key) -> int:
@@ -883,13 +1028,17 @@ class Validation:
         return self.right / answered if answered else 0.0
 
     def lines(self) -> list[str]:
-        out = [f"{self.total} measured cells, each hidden in turn and inferred from the rest:",
-               f"  answered {self.right + len(self.wrong)} of {self.total} "
-               f"({self.answered:.0%}); right {self.right} of those ({self.accuracy:.0%}); "
-               f"wrong {len(self.wrong)}; unknown {self.abstained}"]
+        out = [
+            f"{self.total} measured cells, each hidden in turn and inferred from the rest:",
+            f"  answered {self.right + len(self.wrong)} of {self.total} "
+            f"({self.answered:.0%}); right {self.right} of those ({self.accuracy:.0%}); "
+            f"wrong {len(self.wrong)}; unknown {self.abstained}",
+        ]
         for cell, answer in self.wrong:
-            out.append(f"  wrong: {cell.cell_id} measured {cell.verdict}, inferred "
-                       f"{answer.verdict} from {', '.join(c.cell_id for c in answer.evidence[:2])}")
+            out.append(
+                f"  wrong: {cell.cell_id} measured {cell.verdict}, inferred "
+                f"{answer.verdict} from {', '.join(c.cell_id for c in answer.evidence[:2])}"
+            )
         return out
 
 

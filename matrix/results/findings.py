@@ -61,11 +61,14 @@ def read_findings(path: Path, kind: str) -> tuple[list[dict[str, Any]], list[str
             try:
                 found.append(parse(_finding_object(line, kind)))
             except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-                warnings.append(f"{path.name} line {number}: skipped, not a whole finding "
-                                f"({type(exc).__name__}: {str(exc)[:120]})")
+                warnings.append(
+                    f"{path.name} line {number}: skipped, not a whole finding "
+                    f"({type(exc).__name__}: {str(exc)[:120]})"
+                )
                 log.warning(warnings[-1])
-    found.sort(key=lambda f: (f["started_at"] or "", f.get("axis") or "",
-                              json.dumps(f, sort_keys=True)))
+    found.sort(
+        key=lambda f: (f["started_at"] or "", f.get("axis") or "", json.dumps(f, sort_keys=True))
+    )
     return found, warnings
 
 
@@ -111,14 +114,18 @@ def _scenario_state(data: Any, compare: str = "set") -> dict[str, Any]:
     first signature alone under ``--compare primary``)."""
     signature = _get(data, "signature", str, optional=True)
     found = _strings(data, "signatures") or ([signature] if signature else [])
-    return {"outcome": _get(data, "outcome", str),
-            "signatures": ([signature] if signature else []) if compare == "primary" else found}
+    return {
+        "outcome": _get(data, "outcome", str),
+        "signatures": ([signature] if signature else []) if compare == "primary" else found,
+    }
 
 
 def _scenario_states(data: Any, compare: str = "set") -> dict[str, dict[str, Any]]:
     states = _get(data, "scenarios", dict, optional=True) or {}
-    return {name: _scenario_state(state, compare) for name, state in
-            sorted(states.items(), key=lambda kv: scenario_rank(kv[0]))}
+    return {
+        name: _scenario_state(state, compare)
+        for name, state in sorted(states.items(), key=lambda kv: scenario_rank(kv[0]))
+    }
 
 
 def bisect_finding(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,23 +137,37 @@ def bisect_finding(data: Mapping[str, Any]) -> dict[str, Any]:
     for item in _get(data, "measured", list):
         measured[_get(item, "version", str)] = {
             "cell_id": _get(item, "cell_id", str, optional=True),
-            "scenarios": _scenario_states(item, compare)}
-    counts = {key: _get(data, key, int, optional=True)
-              for key in ("cells_measured", "cells_run", "grid_size")}
+            "scenarios": _scenario_states(item, compare),
+        }
+    counts = {
+        key: _get(data, key, int, optional=True)
+        for key in ("cells_measured", "cells_run", "grid_size")
+    }
     return {
         "run_id": _get(data, "run_id", str, optional=True),
         "started_at": _get(data, "started_at", str, optional=True),
-        "axis": _get(data, "axis", str), "python": _get(data, "python", str, optional=True) or "",
-        "pins": _string_map(data, "pins"), "scenarios": _strings(data, "scenarios"),
-        "compare": compare, "good": _get(data, "good", str, optional=True),
-        "bad": _get(data, "bad", str, optional=True), **counts,
+        "axis": _get(data, "axis", str),
+        "python": _get(data, "python", str, optional=True) or "",
+        "pins": _string_map(data, "pins"),
+        "scenarios": _strings(data, "scenarios"),
+        "compare": compare,
+        "good": _get(data, "good", str, optional=True),
+        "bad": _get(data, "bad", str, optional=True),
+        **counts,
         "across": _strings(data, "across"),
         "changes": [_bisect_change(c, measured) for c in _get(data, "changes", list)],
-        "gaps": [{"start": _get(g, "start", str), "end": _get(g, "end", str),
-                  "skipped": _get(g, "skipped", int)}
-                 for g in _get(data, "gaps", list, optional=True) or []],
-        "stepped": [{"version": _get(s, "version", str), "reason": _get(s, "reason", str, True)}
-                    for s in _get(data, "stepped", list, optional=True) or []],
+        "gaps": [
+            {
+                "start": _get(g, "start", str),
+                "end": _get(g, "end", str),
+                "skipped": _get(g, "skipped", int),
+            }
+            for g in _get(data, "gaps", list, optional=True) or []
+        ],
+        "stepped": [
+            {"version": _get(s, "version", str), "reason": _get(s, "reason", str, True)}
+            for s in _get(data, "stepped", list, optional=True) or []
+        ],
     }
 
 
@@ -154,11 +175,16 @@ def _bisect_change(data: Any, measured: Mapping[str, Mapping[str, Any]]) -> dict
     last, first = _get(data, "last_good", str), _get(data, "first_bad", str)
     if last not in measured or first not in measured:
         raise ValueError(f"change point {last} -> {first} names a release it did not measure")
-    return {"last_good": last, "first_bad": first,
-            "last_good_cell": _get(data, "last_good_cell", str, True) or measured[last]["cell_id"],
-            "first_bad_cell": _get(data, "first_bad_cell", str, True) or measured[first]["cell_id"],
-            "before": measured[last]["scenarios"], "after": measured[first]["scenarios"],
-            "unusable": _strings(data, "unusable"), "repro": _strings(data, "repro")}
+    return {
+        "last_good": last,
+        "first_bad": first,
+        "last_good_cell": _get(data, "last_good_cell", str, True) or measured[last]["cell_id"],
+        "first_bad_cell": _get(data, "first_bad_cell", str, True) or measured[first]["cell_id"],
+        "before": measured[last]["scenarios"],
+        "after": measured[first]["scenarios"],
+        "unusable": _strings(data, "unusable"),
+        "repro": _strings(data, "repro"),
+    }
 
 
 def explain_finding(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,9 +195,11 @@ def explain_finding(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "run_id": _get(data, "run_id", str, optional=True),
         "started_at": _get(data, "started_at", str, optional=True),
-        "start": {"cell_id": _get(start, "cell_id", str),
-                  "kind": _get(start, "kind", str, optional=True),
-                  "signatures": _strings(start, "signatures")},
+        "start": {
+            "cell_id": _get(start, "cell_id", str),
+            "kind": _get(start, "kind", str, optional=True),
+            "signatures": _strings(start, "signatures"),
+        },
         "candidates": [_candidate(c) for c in _get(data, "candidates", list)],
     }
 
@@ -179,15 +207,22 @@ def explain_finding(data: Mapping[str, Any]) -> dict[str, Any]:
 def _candidate(data: Any) -> dict[str, Any]:
     states = _get(data, "scenarios", dict, optional=True) or {}
     ordered = sorted(states.items(), key=lambda kv: scenario_rank(kv[0]))
-    return {"rank": _get(data, "rank", int, optional=True),
-            "kind": _get(data, "kind", str), "summary": _get(data, "summary", str),
-            "how": _strings(data, "how"), "size": _get(data, "size", int, optional=True),
-            "cell_id": _get(data, "cell_id", str),
-            "source": _get(data, "source", str, optional=True),
-            "run_ids": _strings(data, "run_ids"),
-            "outcomes": [[name, _get(state, "outcome", str)] for name, state in ordered],
-            "repro": [_get(state, "repro", str) for _, state in ordered
-                      if _get(state, "repro", str, optional=True)]}
+    return {
+        "rank": _get(data, "rank", int, optional=True),
+        "kind": _get(data, "kind", str),
+        "summary": _get(data, "summary", str),
+        "how": _strings(data, "how"),
+        "size": _get(data, "size", int, optional=True),
+        "cell_id": _get(data, "cell_id", str),
+        "source": _get(data, "source", str, optional=True),
+        "run_ids": _strings(data, "run_ids"),
+        "outcomes": [[name, _get(state, "outcome", str)] for name, state in ordered],
+        "repro": [
+            _get(state, "repro", str)
+            for _, state in ordered
+            if _get(state, "repro", str, optional=True)
+        ],
+    }
 
 
 def change_points(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -199,16 +234,25 @@ def change_points(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
     for i, finding in enumerate(findings, 1):
         for j, change in enumerate(finding["changes"], 1):
             before, after = change["before"], change["after"]
-            names = sorted(set(finding["scenarios"]) | before.keys() | after.keys(),
-                           key=scenario_rank)
-            shown = [{s for state in side.values() for s in state["signatures"]}
-                     for side in (before, after)]
-            out.append({"finding": i, "number": j, **change, "scenarios": names,
-                        **{k: finding[k] for k in ("axis", "python", "pins", "run_id",
-                                                   "started_at")},
-                        "differ": [s for s in names if before.get(s) != after.get(s)],
-                        "appears": sorted(shown[1] - shown[0]),
-                        "disappears": sorted(shown[0] - shown[1])})
+            names = sorted(
+                set(finding["scenarios"]) | before.keys() | after.keys(), key=scenario_rank
+            )
+            shown = [
+                {s for state in side.values() for s in state["signatures"]}
+                for side in (before, after)
+            ]
+            out.append(
+                {
+                    "finding": i,
+                    "number": j,
+                    **change,
+                    "scenarios": names,
+                    **{k: finding[k] for k in ("axis", "python", "pins", "run_id", "started_at")},
+                    "differ": [s for s in names if before.get(s) != after.get(s)],
+                    "appears": sorted(shown[1] - shown[0]),
+                    "disappears": sorted(shown[0] - shown[1]),
+                }
+            )
     return out
 
 
@@ -220,9 +264,11 @@ def smallest_fixes(findings: Iterable[Mapping[str, Any]]) -> dict[str, dict[str,
     for finding in findings:  # a later search of the same cell replaces an earlier one
         ranked = finding["candidates"]
         out[finding["start"]["cell_id"]] = {
-            "run_id": finding["run_id"], "started_at": finding["started_at"],
+            "run_id": finding["run_id"],
+            "started_at": finding["started_at"],
             "start_kind": finding["start"]["kind"],
             "start_signatures": finding["start"]["signatures"],
             "fix": ranked[0] if ranked else None,
-            "candidates": ranked}
+            "candidates": ranked,
+        }
     return dict(sorted(out.items()))

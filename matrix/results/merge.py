@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 
 from matrix import log
-from matrix.results import store
 from matrix.errors import ConfigError, OutputError
+from matrix.results import store
 from matrix.results.record import Record
 
 
@@ -26,11 +26,15 @@ class Merged:
     not_understood: int = 0
 
     def __str__(self) -> str:
-        text = (f"merged {self.sources} sources: {self.records} records of {self.cells} cells, "
-                f"{self.duplicates} duplicates dropped")
+        text = (
+            f"merged {self.sources} sources: {self.records} records of {self.cells} cells, "
+            f"{self.duplicates} duplicates dropped"
+        )
         if self.not_understood:
-            text += (f", {self.not_understood} records not understood (a newer version's) "
-                     "kept as they were")
+            text += (
+                f", {self.not_understood} records not understood (a newer version's) "
+                "kept as they were"
+            )
         return text
 
 
@@ -45,8 +49,10 @@ def merge(sources: list[Path], out: Path) -> Merged:
     """
     missing = [str(s) for s in sources if not s.exists()]
     if missing:
-        raise ConfigError(f"nothing to merge at {', '.join(missing)}; give results folders "
-                          "or results.jsonl files.")
+        raise ConfigError(
+            f"nothing to merge at {', '.join(missing)}; give results folders "
+            "or results.jsonl files."
+        )
     if (out / store.RESULTS).is_file() and not any(_same(s, out) for s in sources):
         sources = [out, *sources]
     unique: dict[str, Record] = {}
@@ -60,8 +66,19 @@ def merge(sources: list[Path], out: Path) -> Merged:
         foreign.update(dict.fromkeys(lines))
     # Sorted as the results model reads attempts (time, then attempt), so the file reads in
     # the order the page, status and the issues decide by; the JSON breaks the last ties.
-    records = [unique[k] for k in sorted(unique, key=lambda k: (
-        unique[k].cell_id, unique[k].scenario, unique[k].started_at, unique[k].attempt, k))]
+    records = [
+        unique[k]
+        for k in sorted(
+            unique,
+            key=lambda k: (
+                unique[k].cell_id,
+                unique[k].scenario,
+                unique[k].started_at,
+                unique[k].attempt,
+                k,
+            ),
+        )
+    ]
     plan = _merged_plan(sources)
     try:
         _copy_logs(sources, out)
@@ -69,11 +86,18 @@ def merge(sources: list[Path], out: Path) -> Merged:
     except OSError as exc:
         if exc.errno not in OutputError.ERRNOS:
             raise
-        raise OutputError.from_os_error(exc, f"merging into {out}", kept="the results there are "
-                                        "left as they were, and no partial copy") from None
-    return Merged(sources=len(sources), records=len(records) + len(foreign),
-                  duplicates=total - len(records) - len(foreign),
-                  cells=len({r.cell_id for r in records}), not_understood=len(foreign))
+        raise OutputError.from_os_error(
+            exc,
+            f"merging into {out}",
+            kept="the results there are left as they were, and no partial copy",
+        ) from None
+    return Merged(
+        sources=len(sources),
+        records=len(records) + len(foreign),
+        duplicates=total - len(records) - len(foreign),
+        cells=len({r.cell_id for r in records}),
+        not_understood=len(foreign),
+    )
 
 
 def _read(source: Path) -> tuple[list[Record], list[str]]:
@@ -85,8 +109,10 @@ def _read(source: Path) -> tuple[list[Record], list[str]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path} cannot be read ({exc.strerror}); make it readable or "
-                          "leave it out of the merge.") from None
+        raise ConfigError(
+            f"{path} cannot be read ({exc.strerror}); make it readable or "
+            "leave it out of the merge."
+        ) from None
     records: list[Record] = []
     foreign: list[str] = []
     if (items := _published(data)) is not None:
@@ -145,13 +171,18 @@ def _plan(path: Path) -> dict | None:
     try:
         plan = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
-        raise ConfigError(f"{path} is not a plan ({type(exc).__name__}); remove it or "
-                          "replace it with the plan.json the run wrote.") from None
+        raise ConfigError(
+            f"{path} is not a plan ({type(exc).__name__}); remove it or "
+            "replace it with the plan.json the run wrote."
+        ) from None
     cells = plan.get("cells", []) if isinstance(plan, dict) else None
     if not isinstance(cells, list) or not all(
-            isinstance(c, dict) and isinstance(c.get("cell_id"), str) for c in cells):
-        raise ConfigError(f"{path} is not a plan (a JSON object whose cells each have a "
-                          "cell_id); remove it or replace it with the plan.json the run wrote.")
+        isinstance(c, dict) and isinstance(c.get("cell_id"), str) for c in cells
+    ):
+        raise ConfigError(
+            f"{path} is not a plan (a JSON object whose cells each have a "
+            "cell_id); remove it or replace it with the plan.json the run wrote."
+        )
     return {**plan, "cells": cells}
 
 

@@ -26,8 +26,17 @@ from matrix.define.scenarios import NAMES as SCENARIOS  # the order they run and
 
 #: Outcomes from worst to best; a cell's verdict is the first one any scenario has. A loop
 #: conflict is what a user of the combination hits, so it outranks every other failure.
-SEVERITY = ("bug", "fail", "hollow", "timeout", "flaky", "infra", "unresolvable", "no-interpreter",
-            "pass")
+SEVERITY = (
+    "bug",
+    "fail",
+    "hollow",
+    "timeout",
+    "flaky",
+    "infra",
+    "unresolvable",
+    "no-interpreter",
+    "pass",
+)
 DECIDED = frozenset({"pass", "bug", "fail"})  # outcomes that say something about the versions
 BAD_OUTCOMES = frozenset({"bug", "fail", "hollow", "timeout", "flaky"})
 
@@ -88,18 +97,26 @@ def latest(records: Iterable[Attempt]) -> dict[Key, Attempt]:
 def verdicts(records: Iterable[Attempt]) -> dict[Key, ScenarioVerdict]:
     """The scenario verdict of each ``(cell_id, scenario)``, sorted by cell then scenario."""
     out = {}
-    for key, tried in sorted(attempts(records).items(),
-                             key=lambda kv: (kv[0][0], scenario_rank(kv[0][1]))):
+    for key, tried in sorted(
+        attempts(records).items(), key=lambda kv: (kv[0][0], scenario_rank(kv[0][1]))
+    ):
         newest = tried[-1]
         if _flaky(tried):
             out[key] = ScenarioVerdict(
-                latest=newest, outcome="flaky", attempts=len(tried),
+                latest=newest,
+                outcome="flaky",
+                attempts=len(tried),
                 signature=next((r.signature for r in reversed(tried) if r.signature), None),
-                message=next((r.message for r in reversed(tried) if r.message), None))
+                message=next((r.message for r in reversed(tried) if r.message), None),
+            )
         else:
-            out[key] = ScenarioVerdict(latest=newest, outcome=_value(newest.outcome),
-                                       signature=newest.signature, message=newest.message,
-                                       attempts=len(tried))
+            out[key] = ScenarioVerdict(
+                latest=newest,
+                outcome=_value(newest.outcome),
+                signature=newest.signature,
+                message=newest.message,
+                attempts=len(tried),
+            )
     return out
 
 
@@ -123,8 +140,13 @@ def by_cell(found: Mapping[Key, ScenarioVerdict]) -> dict[str, dict[str, Scenari
 
 def worst(scenarios: Iterable[ScenarioVerdict]) -> ScenarioVerdict:
     """The verdict that speaks for a cell: the worst outcome, then the earliest scenario."""
-    return min(scenarios, key=lambda v: (SEVERITY.index(v.outcome) if v.outcome in SEVERITY
-                                         else len(SEVERITY), scenario_rank(v.latest.scenario)))
+    return min(
+        scenarios,
+        key=lambda v: (
+            SEVERITY.index(v.outcome) if v.outcome in SEVERITY else len(SEVERITY),
+            scenario_rank(v.latest.scenario),
+        ),
+    )
 
 
 def cell_outcome(scenarios: Iterable[ScenarioVerdict]) -> str:

@@ -17,8 +17,11 @@ def line(planned: Mapping[str, Iterable[str]], records: Iterable[Record], run_id
     """
     records = [r for r in records if r.cell_id in planned]
     latest = model.latest(records)
-    done = {cell for cell, wanted in planned.items()
-            if all((cell, scenario) in latest for scenario in wanted)}
+    done = {
+        cell
+        for cell, wanted in planned.items()
+        if all((cell, scenario) in latest for scenario in wanted)
+    }
     outcomes = collections.Counter(r.outcome.value for r in latest.values())
     per_cell = collections.defaultdict(float)
     for r in records:

@@ -110,15 +110,17 @@ class Record:
         missing = sorted(_REQUIRED - data.keys())
         if missing:
             raise RecordError(f"{missing[0]} is missing")
-        kwargs = {name: check(name, data[name]) for name, check in _CHECKS.items()
-                  if name in data and not (name == "tests" and data[name] is None)}
+        kwargs = {
+            name: check(name, data[name])
+            for name, check in _CHECKS.items()
+            if name in data and not (name == "tests" and data[name] is None)
+        }
         kwargs.setdefault("tests", Counts())  # absent or null: nothing was counted
         kwargs["message"] = cap_message(kwargs.get("message"))
         for name in ("signature", "control_signature"):  # ours are short; a key must stay one line
             if kwargs.get(name):
                 kwargs[name] = kwargs[name][:MAX_RECORD_SIGNATURE]
         return cls(**kwargs)
-
 
 
 #: Fields a record leaves out when they are empty (a user's suite's; probe records stay as
@@ -135,7 +137,8 @@ def cap_message(message: str | None) -> str | None:
     """A message cut to :data:`MAX_RECORD_MESSAGE` characters, saying how much was cut."""
     if message is None or len(message) <= MAX_RECORD_MESSAGE:
         return message
-    return f"{message[:MAX_RECORD_MESSAGE]}… ({len(message) - MAX_RECORD_MESSAGE} more characters in the log)"
+    cut = len(message) - MAX_RECORD_MESSAGE
+    return f"{message[:MAX_RECORD_MESSAGE]}… ({cut} more characters in the log)"
 
 
 class RecordError(ValueError):
@@ -178,8 +181,9 @@ def _outcome(name: str, value: Any) -> Outcome:
     try:
         return Outcome(value)
     except (ValueError, TypeError):
-        raise RecordError(f"{name} is {_shown(value)}, not one of "
-                          f"{', '.join(o.value for o in Outcome)}") from None
+        raise RecordError(
+            f"{name} is {_shown(value)}, not one of {', '.join(o.value for o in Outcome)}"
+        ) from None
 
 
 def _counts(name: str, value: Any) -> Counts:
@@ -226,29 +230,49 @@ def _flag(name: str, value: Any) -> bool:
         raise RecordError(f"{name} is {_shown(value)}, not true or false")
     return value
 
+
 #: Fields a record cannot do without (the others have defaults).
-_REQUIRED = frozenset(f.name for f in dataclasses.fields(Record)
-                      if f.default is dataclasses.MISSING and f.name != "tests")
+_REQUIRED = frozenset(
+    f.name
+    for f in dataclasses.fields(Record)
+    if f.default is dataclasses.MISSING and f.name != "tests"
+)
 
 
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 _Check = Callable[[str, Any], Any]
 #: The check of every field: its type, and what a value of that type may be.
 _CHECKS: dict[str, _Check] = {
-    "run_id": _text, "repro": _text, "fingerprint": _text, "started_at": _time,
-    "cell_id": partial(_text, empty=False), "probe": partial(_text, empty=False),
+    "run_id": _text,
+    "repro": _text,
+    "fingerprint": _text,
+    "started_at": _time,
+    "cell_id": partial(_text, empty=False),
+    "probe": partial(_text, empty=False),
     "scenario": partial(_text, empty=False),
-    "python": partial(_text, optional=True), "signature": partial(_text, optional=True),
-    "message": partial(_text, optional=True), "log": partial(_text, optional=True),
+    "python": partial(_text, optional=True),
+    "signature": partial(_text, optional=True),
+    "message": partial(_text, optional=True),
+    "log": partial(_text, optional=True),
     "control_signature": partial(_text, optional=True),
-    "requested": _mapping, "resolved": _mapping, "outcome": _outcome, "tests": _counts,
-    "duration_s": _seconds, "attempt": partial(_whole, least=1),
+    "requested": _mapping,
+    "resolved": _mapping,
+    "outcome": _outcome,
+    "tests": _counts,
+    "duration_s": _seconds,
+    "attempt": partial(_whole, least=1),
     "schema": partial(_whole, least=1),
     # a user's suite:
-    "suite": partial(_text, optional=True), "note": partial(_text, optional=True),
-    "found": _counted, "hollow": _texts, "relaxed": _texts, "signatures": _texts,
+    "suite": partial(_text, optional=True),
+    "note": partial(_text, optional=True),
+    "found": _counted,
+    "hollow": _texts,
+    "relaxed": _texts,
+    "signatures": _texts,
     # carried over from an earlier run (incremental runs):
-    "inputs": _text, "measured_in": partial(_text, optional=True), "carried_over": _flag,
-    "variant": partial(_text, empty=False), "hang": lambda name, value: _hang(name, value),
+    "inputs": _text,
+    "measured_in": partial(_text, optional=True),
+    "carried_over": _flag,
+    "variant": partial(_text, empty=False),
+    "hang": lambda name, value: _hang(name, value),
 }
-

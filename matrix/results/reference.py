@@ -32,13 +32,20 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[\w.@+~-]+/)+[\w.@+~-]*")
 def strip(record: Record) -> Record:
     """The record without what ties it to one machine: no log, no absolute path in its
     repro command or message, only the distributions under test in ``resolved``."""
+
     def clean(text: str | None) -> str | None:
         return None if text is None else _ABSOLUTE_PATH.sub("<path>", text)
 
     repro = clean(_ABSOLUTE_SETTING.sub("", record.repro))
     resolved = {k: v for k, v in record.resolved.items() if k in DISTRIBUTIONS}
-    return dataclasses.replace(record, log=None, repro=repro, resolved=resolved,
-                               message=clean(record.message), signature=clean(record.signature))
+    return dataclasses.replace(
+        record,
+        log=None,
+        repro=repro,
+        resolved=resolved,
+        message=clean(record.message),
+        signature=clean(record.signature),
+    )
 
 
 def provenance(records: Iterable[Record], chromium: str | None) -> dict[str, Any]:
@@ -57,8 +64,11 @@ def provenance(records: Iterable[Record], chromium: str | None) -> dict[str, Any
         "cells": len(cells),
         "cells_recorded": len({r.cell_id for r in records}),
         "records": len(latest),
-        "machine": {"cores": os.cpu_count(), "os": f"{platform.system()} {platform.release()}",
-                    "python": platform.python_version()},
+        "machine": {
+            "cores": os.cpu_count(),
+            "os": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(),
+        },
         "chromium": chromium,
         "packed_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -68,18 +78,23 @@ def pack(results: Path, dest: Path = sources.REFERENCE, chromium: str | None = N
     """Copy the latest record of every scenario of ``results`` into ``dest`` and write its
     provenance; returns the records file written."""
     # each record keeps the signatures its JUnit XML showed: the logs stay behind
-    records = [dataclasses.replace(r, signatures=store.failure_signatures(results, r))
-               if r.outcome.value not in ("pass",) and r.log else r
-               for r in model.latest(store.read(results)).values()]
+    records = [
+        dataclasses.replace(r, signatures=store.failure_signatures(results, r))
+        if r.outcome.value not in ("pass",) and r.log
+        else r
+        for r in model.latest(store.read(results)).values()
+    ]
     if not records:
-        raise MatrixError(f"{results}: no records to pack; run the reference profile first "
-                          "(nox -s reference).")
+        raise MatrixError(
+            f"{results}: no records to pack; run the reference profile first (nox -s reference)."
+        )
     dest.mkdir(parents=True, exist_ok=True)
-    lines = sorted(json.dumps(strip(r).to_json(), sort_keys=True, ensure_ascii=False)
-                   for r in records)
+    lines = sorted(
+        json.dumps(strip(r).to_json(), sort_keys=True, ensure_ascii=False) for r in records
+    )
     target = dest / store.RESULTS
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (dest / sources.PROVENANCE).write_text(
-        json.dumps(provenance(records, chromium), indent=1, sort_keys=True) + "\n",
-        encoding="utf-8")
+        json.dumps(provenance(records, chromium), indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return target

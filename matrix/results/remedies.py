@@ -16,10 +16,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
-
 from matrix.define import variants as variant_catalogue
-from matrix.define.versions import version_key
 from matrix.define.cell import BASELINE, SYNC_PLUGIN, plugin_of
+from matrix.define.versions import version_key
 from matrix.results import answers, model
 from matrix.results.model import SEVERITY
 from matrix.results.record import Outcome, Record
@@ -99,59 +98,121 @@ def rows(records: Iterable[Record]) -> list[Row]:
     for (cell_id, scenario), record in latest.items():
         by_cell.setdefault(cell_id, {})[scenario] = record
     known = variant_catalogue.load()
-    out = [_row(by_cell, BASELINE, "nothing changed: e2e tests first, in one session",
-                SYNC_PLUGIN, "baseline", 0, None)]
+    out = [
+        _row(
+            by_cell,
+            BASELINE,
+            "nothing changed: e2e tests first, in one session",
+            SYNC_PLUGIN,
+            "baseline",
+            0,
+            None,
+        )
+    ]
     for number, attempt in enumerate(known.attempts, 1):
         if attempt.variant:
             v = known.variants[attempt.variant]
-            out += [_row(by_cell, v.name, attempt.what, p, v.kind, v.size, number)
-                    for p in _plugins(by_cell, v.name)]
+            out += [
+                _row(by_cell, v.name, attempt.what, p, v.kind, v.size, number)
+                for p in _plugins(by_cell, v.name)
+            ]
         elif attempt.scenario:
-            out.append(_row(by_cell, BASELINE, attempt.what, SYNC_PLUGIN, "remedy", 2, number,
-                            key=attempt.scenario, judged={"control", attempt.scenario}))
+            out.append(
+                _row(
+                    by_cell,
+                    BASELINE,
+                    attempt.what,
+                    SYNC_PLUGIN,
+                    "remedy",
+                    2,
+                    number,
+                    key=attempt.scenario,
+                    judged={"control", attempt.scenario},
+                )
+            )
         elif attempt.plugin:
-            out.append(_row(by_cell, BASELINE, attempt.what, attempt.plugin, "remedy", 5, number,
-                            key=attempt.plugin))
+            out.append(
+                _row(
+                    by_cell,
+                    BASELINE,
+                    attempt.what,
+                    attempt.plugin,
+                    "remedy",
+                    5,
+                    number,
+                    key=attempt.plugin,
+                )
+            )
     tried = {a.variant for a in known.attempts}
     for v in known.variants.values():
         if v.name != BASELINE and v.name not in tried:
-            out += [_row(by_cell, v.name, v.description, p, v.kind, v.size, None)
-                    for p in _plugins(by_cell, v.name)]
+            out += [
+                _row(by_cell, v.name, v.description, p, v.kind, v.size, None)
+                for p in _plugins(by_cell, v.name)
+            ]
     return [r for r in out if r.families]
 
 
 def _plugins(by_cell: Mapping[str, Mapping[str, Record]], variant: str) -> list[str]:
-    found = {plugin_of(r.requested)[0] for s in by_cell.values() for r in s.values()
-             if r.variant == variant}
+    found = {
+        plugin_of(r.requested)[0]
+        for s in by_cell.values()
+        for r in s.values()
+        if r.variant == variant
+    }
     return sorted(found)
 
 
-def _row(by_cell: Mapping[str, Mapping[str, Record]], variant: str, what: str, plugin: str,
-         kind: str, size: int, attempt: int | None, *, key: str | None = None,
-         judged: set[str] | None = None) -> Row:
+def _row(
+    by_cell: Mapping[str, Mapping[str, Record]],
+    variant: str,
+    what: str,
+    plugin: str,
+    kind: str,
+    size: int,
+    attempt: int | None,
+    *,
+    key: str | None = None,
+    judged: set[str] | None = None,
+) -> Row:
     results = []
     for cell_id, scenarios in sorted(by_cell.items()):
         any_record = next(iter(scenarios.values()))
-        if (any_record.variant != variant or plugin_of(any_record.requested)[0] != plugin
-                or any_record.probe.startswith("suite:")):  # a user's suite is not a probe
+        if (
+            any_record.variant != variant
+            or plugin_of(any_record.requested)[0] != plugin
+            or any_record.probe.startswith("suite:")
+        ):  # a user's suite is not a probe
             continue
-        mine = [r for name, r in scenarios.items()
-                if (name in judged if judged else name not in answers.WORKAROUNDS)]
+        mine = [
+            r
+            for name, r in scenarios.items()
+            if (name in judged if judged else name not in answers.WORKAROUNDS)
+        ]
         if judged and not judged - {"control"} <= {r.scenario for r in mine}:
             continue  # the scenario this attempt is judged on was not run here
         result = _result(cell_id, mine)
         if result is not None:
             results.append(result)
-    return Row(key=key or variant, what=what, plugin=plugin, kind=kind, size=size,
-               attempt=attempt, families=tuple(families(results)))
+    return Row(
+        key=key or variant,
+        what=what,
+        plugin=plugin,
+        kind=kind,
+        size=size,
+        attempt=attempt,
+        families=tuple(families(results)),
+    )
 
 
 def _result(cell_id: str, records: Sequence[Record]) -> Result | None:
     if not records or any(r.outcome in UNMEASURED for r in records):
         return None
     # the worst scenario; among equals the one that runs the e2e tests (not the control)
-    worst = min(records, key=lambda r: (SEVERITY.index(r.outcome.value), r.scenario == "control",
-                                        r.scenario))
+    worst = min(
+        records,
+        key=lambda r: (SEVERITY.index(r.outcome.value), r.scenario == "control", r.scenario),
+    )
     requested = dict(worst.requested)
     python = requested.pop("python", "") or ""
     return Result(cell_id=cell_id, python=python, pins=requested, record=worst)
@@ -177,6 +238,7 @@ def families(results: Iterable[Result]) -> list[Family]:
 def working(all_rows: Iterable[Row], plugin: str) -> list[Row]:
     """The remedies for users of ``plugin`` that work somewhere, smallest first (a switch
     to another plugin is a remedy for the sync plugin's users)."""
+
     def for_users_of(row: Row) -> str:
         return SYNC_PLUGIN if row.key == row.plugin else row.plugin
 
@@ -187,11 +249,15 @@ def working(all_rows: Iterable[Row], plugin: str) -> list[Row]:
 def for_signature(signature: str, records: Sequence[Record]) -> list[str]:
     """One line per measured variant remedy, for the combinations whose unchanged probe
     shows ``signature`` (same Python, pytest and pytest-asyncio): where it works, where not."""
+
     def base(record: Record) -> tuple:
         return tuple(record.requested.get(k) for k in ("python", "pytest", ASYNCIO))
 
-    hit = {base(r) for r in model.latest(records).values()
-           if r.variant == BASELINE and r.signature == signature}
+    hit = {
+        base(r)
+        for r in model.latest(records).values()
+        if r.variant == BASELINE and r.signature == signature
+    }
     lines = []
     known = variant_catalogue.load().variants
     for row in rows(records):
@@ -201,6 +267,8 @@ def for_signature(signature: str, records: Sequence[Record]) -> list[str]:
         if here:
             good = [res for res in here if res.state == "works"]
             versions = sorted({res.pins.get(ASYNCIO, "?") for res in good}, key=version_key)
-            lines.append(f"{row.what} [{row.key}]: works in {len(good)} of {len(here)} such "
-                         "combinations" + (f" (pytest-asyncio {', '.join(versions)})" if good else ""))
+            lines.append(
+                f"{row.what} [{row.key}]: works in {len(good)} of {len(here)} such "
+                "combinations" + (f" (pytest-asyncio {', '.join(versions)})" if good else "")
+            )
     return lines

@@ -34,68 +34,110 @@ PROCESS_FIX = "run the e2e tests in a separate pytest process from the async tes
 _LOOP_FIXES = (ASYNC_FIX, PROCESS_FIX)
 
 
-def _sig(id: str, pattern: str, example: str, meaning: str,
-         fixes: tuple[str, ...] = _LOOP_FIXES, **kw: bool) -> Signature:
-    return Signature(id=id, pattern=re.compile(pattern), example=example, meaning=meaning,
-                     fixes=fixes, **kw)
+def _sig(
+    id: str,
+    pattern: str,
+    example: str,
+    meaning: str,
+    fixes: tuple[str, ...] = _LOOP_FIXES,
+    **kw: bool,
+) -> Signature:
+    return Signature(
+        id=id, pattern=re.compile(pattern), example=example, meaning=meaning, fixes=fixes, **kw
+    )
 
 
 CATALOGUE: tuple[Signature, ...] = (
-    _sig("sync-api-in-asyncio", r"using Playwright Sync API inside the asyncio loop",
-         "Error: It looks like you are using Playwright Sync API inside the asyncio loop",
-         "Playwright's sync API was started while an asyncio loop was running in the thread, "
-         "e.g. an async test that uses the sync page fixture.",
-         ("use Playwright's async API (pytest-playwright-asyncio) from async tests",)),
-    _sig("loop-already-running", r"This event loop is already running",
-         "RuntimeError: This event loop is already running",
-         "pytest-asyncio ran the test on asyncio.get_event_loop(), which returns Playwright's "
-         "loop: the sync API marked it as the thread's running loop, so it cannot run again."),
-    _sig("loop-another-running", r"Cannot run the event loop while another loop is running",
-         "RuntimeError: Cannot run the event loop while another loop is running",
-         "pytest-asyncio ran its own loop with run_until_complete while Playwright's loop is "
-         "still registered as the thread's running loop."),
-    _sig("runner-in-running-loop", r"Runner\.run\(\) cannot be called from a running event loop",
-         "RuntimeError: Runner.run() cannot be called from a running event loop",
-         "Releases of pytest-asyncio built on asyncio.Runner refuse to start a test or fixture "
-         "while Playwright's loop is marked running."),
-    _sig("asyncio-run-in-running-loop",
-         r"asyncio\.run\(\) cannot be called from a running event loop",
-         "RuntimeError: asyncio.run() cannot be called from a running event loop",
-         "Code that calls asyncio.run() after a sync Playwright test finds Playwright's loop "
-         "marked running.",
-         (PROCESS_FIX, "use Playwright's async API instead of asyncio.run() around sync code")),
-    _sig("close-running-loop", r"Cannot close a running event loop",
-         "RuntimeError: Cannot close a running event loop",
-         "pytest-asyncio tried to close the thread's loop at teardown and found Playwright's, "
-         "which is marked running."),
-    _sig("different-loop", r"attached to a different loop",
-         "RuntimeError: ... attached to a different loop",
-         "Playwright's objects were made on one loop and awaited on another: with the async "
-         "plugin, tests ran on a function-scoped loop while Playwright lives on the session loop.",
-         ("set asyncio_default_test_loop_scope and asyncio_default_fixture_loop_scope to session",)),
-    _sig("loop-closed", r"Event loop is closed",
-         "RuntimeError: Event loop is closed",
-         "Playwright closes its own loop when it stops; a test or fixture that kept (or was "
-         "handed) that loop later finds it closed."),
-    _sig("both-plugins", r"option names \{[^}]*'--browser'[^}]*\} already added",
-         "ValueError: option names {'--browser'} already added",
-         "pytest-playwright and pytest-playwright-asyncio are both installed: each registers "
-         "the same command-line options (--browser, ...), so pytest refuses to start.",
-         ("uninstall one of the two plugins (pytest-playwright-asyncio alone for async tests)",),
-         loop_conflict=False),
-    _sig("coroutine-never-awaited", r"coroutine '[^']*' was never awaited",
-         "RuntimeWarning: coroutine 'test_page' was never awaited",
-         "A coroutine was made and never awaited: an async test or fixture ran where nothing "
-         "awaits it (an async def test on the sync plugin's page, or without pytest-asyncio), "
-         "so it passed without running its browser code (a hollow pass).",
-         ("write browser tests as async def with the asyncio marker on "
-          "pytest-playwright-asyncio, or keep them sync on pytest-playwright",),
-         loop_conflict=False),
-    _sig("browser-missing", r"Executable doesn't exist at|Host system is missing dependencies",
-         "Error: BrowserType.launch: Executable doesn't exist at ...",
-         "Playwright could not find or start a browser on this machine.",
-         ("install Chromium (Debian: apt-get install chromium) or set MATRIX_CHROMIUM",),
-         loop_conflict=False, infra=True),
+    _sig(
+        "sync-api-in-asyncio",
+        r"using Playwright Sync API inside the asyncio loop",
+        "Error: It looks like you are using Playwright Sync API inside the asyncio loop",
+        "Playwright's sync API was started while an asyncio loop was running in the thread, "
+        "e.g. an async test that uses the sync page fixture.",
+        ("use Playwright's async API (pytest-playwright-asyncio) from async tests",),
+    ),
+    _sig(
+        "loop-already-running",
+        r"This event loop is already running",
+        "RuntimeError: This event loop is already running",
+        "pytest-asyncio ran the test on asyncio.get_event_loop(), which returns Playwright's "
+        "loop: the sync API marked it as the thread's running loop, so it cannot run again.",
+    ),
+    _sig(
+        "loop-another-running",
+        r"Cannot run the event loop while another loop is running",
+        "RuntimeError: Cannot run the event loop while another loop is running",
+        "pytest-asyncio ran its own loop with run_until_complete while Playwright's loop is "
+        "still registered as the thread's running loop.",
+    ),
+    _sig(
+        "runner-in-running-loop",
+        r"Runner\.run\(\) cannot be called from a running event loop",
+        "RuntimeError: Runner.run() cannot be called from a running event loop",
+        "Releases of pytest-asyncio built on asyncio.Runner refuse to start a test or fixture "
+        "while Playwright's loop is marked running.",
+    ),
+    _sig(
+        "asyncio-run-in-running-loop",
+        r"asyncio\.run\(\) cannot be called from a running event loop",
+        "RuntimeError: asyncio.run() cannot be called from a running event loop",
+        "Code that calls asyncio.run() after a sync Playwright test finds Playwright's loop "
+        "marked running.",
+        (PROCESS_FIX, "use Playwright's async API instead of asyncio.run() around sync code"),
+    ),
+    _sig(
+        "close-running-loop",
+        r"Cannot close a running event loop",
+        "RuntimeError: Cannot close a running event loop",
+        "pytest-asyncio tried to close the thread's loop at teardown and found Playwright's, "
+        "which is marked running.",
+    ),
+    _sig(
+        "different-loop",
+        r"attached to a different loop",
+        "RuntimeError: ... attached to a different loop",
+        "Playwright's objects were made on one loop and awaited on another: with the async "
+        "plugin, tests ran on a function-scoped loop while Playwright lives on the session loop.",
+        ("set asyncio_default_test_loop_scope and asyncio_default_fixture_loop_scope to session",),
+    ),
+    _sig(
+        "loop-closed",
+        r"Event loop is closed",
+        "RuntimeError: Event loop is closed",
+        "Playwright closes its own loop when it stops; a test or fixture that kept (or was "
+        "handed) that loop later finds it closed.",
+    ),
+    _sig(
+        "both-plugins",
+        r"option names \{[^}]*'--browser'[^}]*\} already added",
+        "ValueError: option names {'--browser'} already added",
+        "pytest-playwright and pytest-playwright-asyncio are both installed: each registers "
+        "the same command-line options (--browser, ...), so pytest refuses to start.",
+        ("uninstall one of the two plugins (pytest-playwright-asyncio alone for async tests)",),
+        loop_conflict=False,
+    ),
+    _sig(
+        "coroutine-never-awaited",
+        r"coroutine '[^']*' was never awaited",
+        "RuntimeWarning: coroutine 'test_page' was never awaited",
+        "A coroutine was made and never awaited: an async test or fixture ran where nothing "
+        "awaits it (an async def test on the sync plugin's page, or without pytest-asyncio), "
+        "so it passed without running its browser code (a hollow pass).",
+        (
+            "write browser tests as async def with the asyncio marker on "
+            "pytest-playwright-asyncio, or keep them sync on pytest-playwright",
+        ),
+        loop_conflict=False,
+    ),
+    _sig(
+        "browser-missing",
+        r"Executable doesn't exist at|Host system is missing dependencies",
+        "Error: BrowserType.launch: Executable doesn't exist at ...",
+        "Playwright could not find or start a browser on this machine.",
+        ("install Chromium (Debian: apt-get install chromium) or set MATRIX_CHROMIUM",),
+        loop_conflict=False,
+        infra=True,
+    ),
 )
 BY_ID = {sig.id: sig for sig in CATALOGUE}
 
@@ -115,9 +157,17 @@ def export() -> dict:
     """The catalogue and the normalisation as data, for the page's script to recognise a
     pasted error the same way (the patterns use no syntax JavaScript lacks)."""
     return {
-        "catalogue": [{"id": sig.id, "pattern": sig.pattern.pattern, "example": sig.example,
-                       "meaning": sig.meaning, "fixes": list(sig.fixes),
-                       "loop_conflict": sig.loop_conflict} for sig in CATALOGUE],
+        "catalogue": [
+            {
+                "id": sig.id,
+                "pattern": sig.pattern.pattern,
+                "example": sig.example,
+                "meaning": sig.meaning,
+                "fixes": list(sig.fixes),
+                "loop_conflict": sig.loop_conflict,
+            }
+            for sig in CATALOGUE
+        ],
         "noise": [[pattern.pattern, repl] for pattern, repl in _NOISE],
         "max_signature": MAX_SIGNATURE,
         "min_overlap": MIN_OVERLAP,
@@ -205,13 +255,25 @@ def classify(failures: Sequence[Failure], control: Iterable[Failure] = ()) -> Ve
     for failure in failures:
         known = failure.known
         if known and known.infra:
-            return Verdict(outcome=Outcome.INFRA, signature=known.id, message=failure.line,
-                           control_signature=control_sig)
+            return Verdict(
+                outcome=Outcome.INFRA,
+                signature=known.id,
+                message=failure.line,
+                control_signature=control_sig,
+            )
     for failure in failures:
         known = failure.known
         if known and known.loop_conflict and (failure.test, known.id) not in seen_in_control:
-            return Verdict(outcome=Outcome.BUG, signature=known.id, message=failure.line,
-                           control_signature=control_sig)
+            return Verdict(
+                outcome=Outcome.BUG,
+                signature=known.id,
+                message=failure.line,
+                control_signature=control_sig,
+            )
     first = failures[0]
-    return Verdict(outcome=Outcome.FAIL, signature=first.signature, message=first.line,
-                   control_signature=control_sig)
+    return Verdict(
+        outcome=Outcome.FAIL,
+        signature=first.signature,
+        message=first.line,
+        control_signature=control_sig,
+    )

@@ -48,10 +48,12 @@ class Source:
 def provenance_text(p: dict[str, Any]) -> str:
     """The reference dataset's provenance in words."""
     machine = p.get("machine") or {}
-    return (f"reference dataset, run {p.get('run_id')} on {p.get('date')}, "
-            f"{p.get('cells')} cells measured on {machine.get('cores')} cores, "
-            f"{machine.get('os')}, Python {machine.get('python')}, "
-            f"{p.get('chromium') or 'Chromium unknown'}")
+    return (
+        f"reference dataset, run {p.get('run_id')} on {p.get('date')}, "
+        f"{p.get('cells')} cells measured on {machine.get('cores')} cores, "
+        f"{machine.get('os')}, Python {machine.get('python')}, "
+        f"{p.get('chromium') or 'Chromium unknown'}"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,8 +78,9 @@ def read_earlier(path: Path, *, summary: bool = False) -> Earlier:
     if path.is_dir():
         found = [path / n for n in names if (path / n).is_file()]
         if not found:
-            raise EarlierResultsError(f"{path.name}/ holds none of {', '.join(names)}",
-                                      missing=True)
+            raise EarlierResultsError(
+                f"{path.name}/ holds none of {', '.join(names)}", missing=True
+            )
         path = found[0]
     if not path.is_file():
         raise EarlierResultsError(f"{path.name} does not exist", missing=True)
@@ -90,8 +93,9 @@ def read_earlier(path: Path, *, summary: bool = False) -> Earlier:
     except EarlierResultsError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise EarlierResultsError(f"{path.name} is malformed ({type(exc).__name__}: "
-                                  f"{str(exc)[:120]})") from None
+        raise EarlierResultsError(
+            f"{path.name} is malformed ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
 
 
 def _earlier(text: str, path: Path, summary: bool) -> Earlier:
@@ -100,8 +104,11 @@ def _earlier(text: str, path: Path, summary: bool) -> Earlier:
         shape = "a list of records" + (" nor a summary" if summary else "")
         data = json.loads(text)  # not JSON (a page's 404 saved under the name): malformed
         if summary and isinstance(data, dict) and isinstance(data.get("scenarios"), list):
-            rows = [{k: r[k] for k in ("cell_id", "scenario", "outcome")}
-                    | {"signature": r.get("signature")} for r in data["scenarios"]]
+            rows = [
+                {k: r[k] for k in ("cell_id", "scenario", "outcome")}
+                | {"signature": r.get("signature")}
+                for r in data["scenarios"]
+            ]
             return Earlier([], rows, (data.get("run") or {}).get("finished"), path.name)
         if not isinstance(data, list):
             raise EarlierResultsError(f"{path.name} is not {shape}")
@@ -141,28 +148,37 @@ def _given(given: str) -> Source:
     if scheme in ("http", "https"):
         return Source(_parsed(_fetch(given), given), given, "given", _remote_provenance(given))
     if len(scheme) > 1:  # one letter is a Windows drive, not a scheme
-        raise ConfigError(f"--from {given}: only http(s) addresses, files and folders are "
-                          "read; give the page's results.json address or a local copy.")
+        raise ConfigError(
+            f"--from {given}: only http(s) addresses, files and folders are "
+            "read; give the page's results.json address or a local copy."
+        )
     path = Path(given)
     if path.is_dir():
         found = [path / n for n in (store.RESULTS, PUBLISHED) if (path / n).is_file()]
         if not found:
-            raise ConfigError(f"--from {given}: the folder holds neither {store.RESULTS} nor "
-                              f"{PUBLISHED}; give a results folder or a published results.json.")
+            raise ConfigError(
+                f"--from {given}: the folder holds neither {store.RESULTS} nor "
+                f"{PUBLISHED}; give a results folder or a published results.json."
+            )
         path = found[0]
     if not path.is_file():
-        raise ConfigError(f"--from {given}: no such file or folder; give a results folder, "
-                          "a results.jsonl, a results.json or an http(s) address.")
+        raise ConfigError(
+            f"--from {given}: no such file or folder; give a results folder, "
+            "a results.jsonl, a results.json or an http(s) address."
+        )
     beside = path.with_name(PROVENANCE)  # a published or copied reference dataset's
     try:
-        provenance = _provenance(json.loads(beside.read_text(encoding="utf-8"))
-                                 if beside.is_file() else None)
+        provenance = _provenance(
+            json.loads(beside.read_text(encoding="utf-8")) if beside.is_file() else None
+        )
         text = path.read_text(encoding="utf-8", errors="replace")
     except (ValueError, RecursionError):
         provenance, text = None, path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise ConfigError(f"--from {given}: cannot be read ({exc.strerror}); make it "
-                          "readable or give another copy.") from None
+        raise ConfigError(
+            f"--from {given}: cannot be read ({exc.strerror}); make it "
+            "readable or give another copy."
+        ) from None
     return Source(_parsed(text, str(path)), str(path), "given", provenance)
 
 
@@ -190,14 +206,18 @@ def _fetch(url: str) -> str:
         return fetch.get(url, read_timeout=FETCH_TIMEOUT).data.decode("utf-8", errors="replace")
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise ConfigError(f"--from {url}: could not be fetched ({reason}); check the address, "
-                          "or download it and give the file.") from None
+        raise ConfigError(
+            f"--from {url}: could not be fetched ({reason}); check the address, "
+            "or download it and give the file."
+        ) from None
 
 
 def _parsed(text: str, where: str) -> list[Record]:
     records, skipped = store.parse(text)
     if skipped and not records:
         number, exc = skipped[0]
-        raise ConfigError(f"--from {where}: no record could be read (item {number}: {exc}); "
-                          "give a results.jsonl or a published results.json.")
+        raise ConfigError(
+            f"--from {where}: no record could be read (item {number}: {exc}); "
+            "give a results.jsonl or a published results.json."
+        )
     return records

@@ -95,8 +95,10 @@ def own(folder: Path, name: str | Path, *, warn: bool = True) -> Path | None:
         path = path / part
         if path.is_symlink():
             if warn:
-                log.warning(f"{path} is a link; links in a results folder are never "
-                            "followed, so it is skipped (replace it with the file itself)")
+                log.warning(
+                    f"{path} is a link; links in a results folder are never "
+                    "followed, so it is skipped (replace it with the file itself)"
+                )
             return None
     return path if path.exists() else None
 
@@ -113,8 +115,10 @@ def read(path: Path, *, warn: bool = True) -> list[Record]:
     records, skipped = scan(path)
     if warn:
         for number, exc in skipped:
-            log.warning(f"{path} line {number} is not a whole record ({exc}); "
-                        "skipped, and its scenario will be run again")
+            log.warning(
+                f"{path} line {number} is not a whole record ({exc}); "
+                "skipped, and its scenario will be run again"
+            )
     return records
 
 

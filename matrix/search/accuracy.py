@@ -32,10 +32,14 @@ package.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``accuracy`` command's arguments."""
-    parser.add_argument("--from", dest="source", metavar="SOURCE",
-                        help="records to measure on: a results folder, results.jsonl, a "
-                             "published results.json or its http(s) address, or 'reference' "
-                             "(default: the local results folder, else the reference dataset)")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        metavar="SOURCE",
+        help="records to measure on: a results folder, results.jsonl, a "
+        "published results.json or its http(s) address, or 'reference' "
+        "(default: the local results folder, else the reference dataset)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
@@ -44,13 +48,28 @@ def run(args: argparse.Namespace) -> int:
     source = sources.load(args.source, None if args.source else args.settings.out)
     found = answers.validate(answers.cells(source.records))
     if args.json:
-        log.answer(json.dumps({
-            "cells": found.total, "answered": found.right + len(found.wrong),
-            "right": found.right, "abstained": found.abstained,
-            "answered_share": round(found.answered, 4), "accuracy": round(found.accuracy, 4),
-            "wrong": [{"cell_id": c.cell_id, "measured": c.verdict, "inferred": a.verdict,
-                       "evidence": [e.cell_id for e in a.evidence[:answers.SHOWN]]}
-                      for c, a in found.wrong]}, indent=1))
+        log.answer(
+            json.dumps(
+                {
+                    "cells": found.total,
+                    "answered": found.right + len(found.wrong),
+                    "right": found.right,
+                    "abstained": found.abstained,
+                    "answered_share": round(found.answered, 4),
+                    "accuracy": round(found.accuracy, 4),
+                    "wrong": [
+                        {
+                            "cell_id": c.cell_id,
+                            "measured": c.verdict,
+                            "inferred": a.verdict,
+                            "evidence": [e.cell_id for e in a.evidence[: answers.SHOWN]],
+                        }
+                        for c, a in found.wrong
+                    ],
+                },
+                indent=1,
+            )
+        )
     else:
         log.answer("\n".join([f"records: {source.describe()}", *found.lines()]))
     return 0

@@ -15,8 +15,10 @@ from matrix.results.answers import CellResult
 from matrix.results.record import Record
 
 #: The workaround scenarios in words, the separate process offered first.
-WORKAROUND_WORDS = {name: f"with the browser tests run {answers.WORKAROUNDS[name]}"
-                    for name in ("isolated", "e2e-last")}
+WORKAROUND_WORDS = {
+    name: f"with the browser tests run {answers.WORKAROUNDS[name]}"
+    for name in ("isolated", "e2e-last")
+}
 
 
 def cells(key: str, records: Iterable[Record]) -> dict[str, CellResult]:
@@ -37,8 +39,9 @@ def for_suite(key: str, records: Iterable[Record], declared: dict[str, str]) -> 
     lines.append(_current(mine.values(), declared))
     best = smallest([c for c in mine.values() if c.passes], declared)
     if best:
-        lines.append(f"  smallest change where the whole suite passes, no code change: "
-                     f"{_describe(best)}")
+        lines.append(
+            f"  smallest change where the whole suite passes, no code change: {_describe(best)}"
+        )
         lines.append(f"  pins to write: {_pins(best)}")
     else:
         lines.append("  no measured combination passes every way of running the suite")
@@ -53,6 +56,7 @@ def for_suite(key: str, records: Iterable[Record], declared: dict[str, str]) -> 
 
 def smallest(candidates: list[CellResult], declared: dict[str, str]) -> CellResult | None:
     """The candidate that changes fewest of the declared pins; the newest among equals."""
+
     def changes(cell: CellResult) -> int:
         return sum(cell.requested.get(d) != v for d, v in declared.items())
 
@@ -62,25 +66,33 @@ def smallest(candidates: list[CellResult], declared: dict[str, str]) -> CellResu
 
 def _code_changes(mine: Iterable[CellResult], declared: dict[str, str]) -> list[str]:
     """Cells where the suite passes only hollow: fixes that need browser tests rewritten."""
-    hollow = [c for c in mine if c.verdict == "hollow"
-              and all(v.outcome in ("pass", "hollow") for v in c.scenarios.values())]
+    hollow = [
+        c
+        for c in mine
+        if c.verdict == "hollow"
+        and all(v.outcome in ("pass", "hollow") for v in c.scenarios.values())
+    ]
     best = smallest(hollow, declared)
     if best is None:
         return []
     tests = {h.split(": ", 1)[0] for v in best.scenarios.values() for h in v.latest.hollow}
-    line = (f"  needs code changes: under {_describe(best)} every test passes only hollow "
-            f"(browser code never ran); it needs {len(tests)} browser tests rewritten as async "
-            "(not measured rewritten; ranked after every change that needs none)")
+    line = (
+        f"  needs code changes: under {_describe(best)} every test passes only hollow "
+        f"(browser code never ran); it needs {len(tests)} browser tests rewritten as async "
+        "(not measured rewritten; ranked after every change that needs none)"
+    )
     return [line]
 
 
 def _found(mine: Iterable[CellResult]) -> str:
-    found = next((v.latest.found for c in mine for v in c.scenarios.values()
-                  if v.latest.found), None)
+    found = next(
+        (v.latest.found for c in mine for v in c.scenarios.values() if v.latest.found), None
+    )
     if not found:
         return ""
-    return (f"; {found['tests']} tests, {found['browser']} use Playwright, "
-            f"{found['async']} are async")
+    return (
+        f"; {found['tests']} tests, {found['browser']} use Playwright, {found['async']} are async"
+    )
 
 
 def _current(mine: Iterable[CellResult], declared: dict[str, str]) -> str:
@@ -97,8 +109,9 @@ def _verdict(cell: CellResult) -> str:
     bad = [(name, v) for name, v in cell.scenarios.items() if v.outcome != "pass"]
     if not bad:
         return "every scenario passes"
-    return "; ".join(f"{name} {v.outcome}" + (f" ({v.signature})" if v.signature else "")
-                     for name, v in bad)
+    return "; ".join(
+        f"{name} {v.outcome}" + (f" ({v.signature})" if v.signature else "") for name, v in bad
+    )
 
 
 def _describe(cell: CellResult) -> str:

@@ -38,11 +38,10 @@ from collections.abc import Callable, Mapping, Sequence
 from packaging.version import Version
 
 from matrix import log
-from matrix.define import releases, selection
+from matrix.define import releases, scenarios, selection
 from matrix.define.cell import DISTRIBUTIONS, Cell
 from matrix.errors import ConfigError
 from matrix.measure import runner
-from matrix.define import scenarios
 from matrix.results import findings
 from matrix.results.record import Outcome, Record
 from matrix.search import trials
@@ -86,15 +85,25 @@ class Axis:
     ruled_out: tuple[tuple[str, str], ...] = ()  # (version, reason) from declared metadata
 
 
-def axis_releases(axis: str, python: str, pins: Mapping[str, str], snapshot: releases.Snapshot,
-                  *, start: str | None = None, end: str | None = None, every: str = "all") -> Axis:
+def axis_releases(
+    axis: str,
+    python: str,
+    pins: Mapping[str, str],
+    snapshot: releases.Snapshot,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    every: str = "all",
+) -> Axis:
     """The releases of ``axis`` from ``start`` to ``end`` that the other pins allow.
 
     Defaults: the oldest and the newest such release. ``every="minors"`` keeps the newest
     patch of each minor (plus the two ends).
     """
     if axis != "python" and axis not in DISTRIBUTIONS:
-        raise ConfigError(f"unknown axis '{axis}'; choose python or one of: {', '.join(DISTRIBUTIONS)}.")
+        raise ConfigError(
+            f"unknown axis '{axis}'; choose python or one of: {', '.join(DISTRIBUTIONS)}."
+        )
     others = {d: v for d, v in pins.items() if d != axis}
     allowed, ruled_out = [], []
     for version in _ordered(axis, snapshot):
@@ -104,8 +113,10 @@ def axis_releases(axis: str, python: str, pins: Mapping[str, str], snapshot: rel
         else:
             allowed.append(version)
     if not allowed:
-        raise ConfigError(f"no release of {axis} in the snapshot fits {describe_pins(python, others)}"
-                          f"{': ' + ruled_out[0][1] if ruled_out else ''}.")
+        raise ConfigError(
+            f"no release of {axis} in the snapshot fits {describe_pins(python, others)}"
+            f"{': ' + ruled_out[0][1] if ruled_out else ''}."
+        )
     lo = _endpoint(axis, start, allowed, ruled_out, allowed[0])
     hi = _endpoint(axis, end, allowed, ruled_out, allowed[-1])
     if lo == hi:
@@ -119,23 +130,32 @@ def axis_releases(axis: str, python: str, pins: Mapping[str, str], snapshot: rel
 def _ordered(axis: str, snapshot: releases.Snapshot) -> list[str]:
     if axis == "python":
         return releases.python_versions()
-    return [r.version for r in snapshot.releases(axis)
-            if not (r.parsed.is_prerelease or r.parsed.is_devrelease)]
+    return [
+        r.version
+        for r in snapshot.releases(axis)
+        if not (r.parsed.is_prerelease or r.parsed.is_devrelease)
+    ]
 
 
 def _key(axis: str, version: str):
     return tuple(int(x) for x in version.split(".")) if axis == "python" else Version(version)
 
 
-def _ruled_out(axis: str, version: str, python: str, others: Mapping[str, str],
-               snapshot: releases.Snapshot) -> str | None:
+def _ruled_out(
+    axis: str, version: str, python: str, others: Mapping[str, str], snapshot: releases.Snapshot
+) -> str | None:
     if axis == "python":
         return selection.declared_incompatible(version, dict(others), snapshot)
     return selection.declared_incompatible(python or "3", {**others, axis: version}, snapshot)
 
 
-def _endpoint(axis: str, wanted: str | None, allowed: list[str],
-              ruled_out: list[tuple[str, str]], default: str) -> str:
+def _endpoint(
+    axis: str,
+    wanted: str | None,
+    allowed: list[str],
+    ruled_out: list[tuple[str, str]],
+    default: str,
+) -> str:
     if wanted is None:
         return default
     match = [v for v in allowed if _key(axis, v) == _key(axis, wanted)]
@@ -143,9 +163,13 @@ def _endpoint(axis: str, wanted: str | None, allowed: list[str],
         return match[0]
     why = next((r for v, r in ruled_out if _key(axis, v) == _key(axis, wanted)), None)
     if why:
-        raise ConfigError(f"{axis} {wanted} cannot join the other pins ({why}); choose another end.")
-    raise ConfigError(f"{axis} {wanted} is not a final release in the releases snapshot "
-                      f"({allowed[0]} to {allowed[-1]} fit); refresh it with: nox -s releases.")
+        raise ConfigError(
+            f"{axis} {wanted} cannot join the other pins ({why}); choose another end."
+        )
+    raise ConfigError(
+        f"{axis} {wanted} is not a final release in the releases snapshot "
+        f"({allowed[0]} to {allowed[-1]} fit); refresh it with: nox -s releases."
+    )
 
 
 def _between(allowed: list[str], lo: str, hi: str, axis: str, every: str) -> list[str]:
@@ -160,8 +184,9 @@ def _between(allowed: list[str], lo: str, hi: str, axis: str, every: str) -> lis
     return span if _key(axis, lo) <= _key(axis, hi) else span[::-1]
 
 
-def expected_resolution(python: str, pins: Mapping[str, str],
-                        snapshot: releases.Snapshot) -> tuple[tuple[str, str], ...]:
+def expected_resolution(
+    python: str, pins: Mapping[str, str], snapshot: releases.Snapshot
+) -> tuple[tuple[str, str], ...]:
     """What the resolver is expected to pick for the tracked distributions left out, from
     declared metadata: the newest release each pinned (or picked) release allows. A hint
     only (one level of requirements, no markers beyond Python): it tells bisect where the
@@ -178,8 +203,9 @@ def expected_resolution(python: str, pins: Mapping[str, str],
     return tuple((d, v) for d, v in chosen.items() if d not in pins)
 
 
-def _newest_allowed(dist: str, python: str, chosen: Mapping[str, str],
-                    snapshot: releases.Snapshot) -> str | None:
+def _newest_allowed(
+    dist: str, python: str, chosen: Mapping[str, str], snapshot: releases.Snapshot
+) -> str | None:
     """The newest final release of ``dist`` that every chosen release's requirement allows;
     None when nothing chosen requires it (then it is not installed at all)."""
     demands = []
@@ -190,10 +216,15 @@ def _newest_allowed(dist: str, python: str, chosen: Mapping[str, str],
             demands.append(spec)
     if not demands:
         return None
-    fits = [r for r in snapshot.releases(dist) if not (r.parsed.is_prerelease or r.parsed.is_devrelease)
-            and (not python or r.allows_python(python))
-            and all(spec.contains(r.parsed, prereleases=True) for spec in demands)]
+    fits = [
+        r
+        for r in snapshot.releases(dist)
+        if not (r.parsed.is_prerelease or r.parsed.is_devrelease)
+        and (not python or r.allows_python(python))
+        and all(spec.contains(r.parsed, prereleases=True) for spec in demands)
+    ]
     return fits[-1].version if fits else None
+
 
 # --------------------------------------------------------------------------- the search
 
@@ -227,8 +258,13 @@ class Search:
     stepped: tuple[tuple[str, str], ...]  # (release, why) stepped around
 
 
-def search(versions: Sequence[str], look: Callable[[str], Observation], compare: str = "set",
-           hint: Callable[[str], object] | None = None, verify_gaps: bool = False) -> Search:
+def search(
+    versions: Sequence[str],
+    look: Callable[[str], Observation],
+    compare: str = "set",
+    hint: Callable[[str], object] | None = None,
+    verify_gaps: bool = False,
+) -> Search:
     """Every change point along ``versions``, measuring about log2(N) releases per change.
 
     ``look`` measures one release (the real one runs or reuses a cell; tests pass a table).
@@ -239,17 +275,28 @@ def search(versions: Sequence[str], look: Callable[[str], Observation], compare:
     every such stretch once more. A release that cannot be measured is replaced by its
     nearest neighbour inside the interval.
     """
-    state = _State(versions=list(versions), look=look, compare=compare,
-                   hint=hint or (lambda version: None), verify=verify_gaps)
+    state = _State(
+        versions=list(versions),
+        look=look,
+        compare=compare,
+        hint=hint or (lambda version: None),
+        verify=verify_gaps,
+    )
     lo = state.usable(range(len(versions)))
     hi = state.usable(range(len(versions) - 1, -1, -1))
     if lo is not None and hi is not None and lo < hi:
         state.split(lo, hi)
-    return Search(versions=tuple(versions), observed=dict(state.seen),
-                  changes=tuple(sorted(state.changes, key=lambda c: versions.index(c.last))),
-                  gaps=tuple(sorted(state.gaps, key=lambda g: versions.index(g.start))),
-                  stepped=tuple((v, state.seen[v].unusable) for v in versions
-                                if v in state.seen and state.seen[v].unusable))
+    return Search(
+        versions=tuple(versions),
+        observed=dict(state.seen),
+        changes=tuple(sorted(state.changes, key=lambda c: versions.index(c.last))),
+        gaps=tuple(sorted(state.gaps, key=lambda g: versions.index(g.start))),
+        stepped=tuple(
+            (v, state.seen[v].unusable)
+            for v in versions
+            if v in state.seen and state.seen[v].unusable
+        ),
+    )
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -281,14 +328,20 @@ class _State:
                 mid, verify = self.usable(_outward((lo + hi) // 2, lo, hi)), False
             if mid is None:
                 if hi - lo > 1:
-                    self.gaps.append(Gap(start=self.versions[lo], end=self.versions[hi],
-                                         skipped=hi - lo - 1))
+                    self.gaps.append(
+                        Gap(start=self.versions[lo], end=self.versions[hi], skipped=hi - lo - 1)
+                    )
                 return
         else:
             mid = self.usable(_outward((lo + hi) // 2, lo, hi))
             if mid is None:
-                self.changes.append(Change(last=self.versions[lo], first=self.versions[hi],
-                                           unusable=tuple(self.versions[lo + 1:hi])))
+                self.changes.append(
+                    Change(
+                        last=self.versions[lo],
+                        first=self.versions[hi],
+                        unusable=tuple(self.versions[lo + 1 : hi]),
+                    )
+                )
                 return
         self.split(lo, mid, verify)
         self.split(mid, hi, verify)
@@ -306,28 +359,58 @@ def _outward(mid: int, lo: int, hi: int) -> list[int]:
     return sorted(inside, key=lambda i: (abs(i - mid), i))
 
 
-
 # --------------------------------------------------------------------------- the command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``bisect`` command's arguments."""
-    parser.add_argument("target", nargs="+", metavar="CELL_OR_PIN",
-                        help="a cell id, or pins like python=3.13 pytest-playwright=0.7.1 "
-                             "(leave a distribution out to let the resolver pick it)")
-    parser.add_argument("--axis", required=True, help="the distribution (or python) to bisect along")
-    parser.add_argument("--from", "--good", dest="start", metavar="V",
-                        help="the release the search starts from (default: the oldest that fits)")
-    parser.add_argument("--to", "--bad", dest="end", metavar="V",
-                        help="the release the search ends at (default: the newest that fits)")
-    parser.add_argument("--releases", choices=("all", "minors"), default="all",
-                        help="every final release (default) or the newest patch of each minor")
-    parser.add_argument("--scenario", action="append", choices=scenarios.NAMES,
-                        help="scenarios whose results make the key (default: control, e2e-first)")
-    parser.add_argument("--compare", choices=("set", "primary"), default="set",
-                        help="compare each scenario's set of signatures (default) or its first one")
-    parser.add_argument("--verify-gaps", action="store_true",
-                        help="measure the middle of every stretch whose ends agree, once")
+    parser.add_argument(
+        "target",
+        nargs="+",
+        metavar="CELL_OR_PIN",
+        help="a cell id, or pins like python=3.13 pytest-playwright=0.7.1 "
+        "(leave a distribution out to let the resolver pick it)",
+    )
+    parser.add_argument(
+        "--axis", required=True, help="the distribution (or python) to bisect along"
+    )
+    parser.add_argument(
+        "--from",
+        "--good",
+        dest="start",
+        metavar="V",
+        help="the release the search starts from (default: the oldest that fits)",
+    )
+    parser.add_argument(
+        "--to",
+        "--bad",
+        dest="end",
+        metavar="V",
+        help="the release the search ends at (default: the newest that fits)",
+    )
+    parser.add_argument(
+        "--releases",
+        choices=("all", "minors"),
+        default="all",
+        help="every final release (default) or the newest patch of each minor",
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=scenarios.NAMES,
+        help="scenarios whose results make the key (default: control, e2e-first)",
+    )
+    parser.add_argument(
+        "--compare",
+        choices=("set", "primary"),
+        default="set",
+        help="compare each scenario's set of signatures (default) or its first one",
+    )
+    parser.add_argument(
+        "--verify-gaps",
+        action="store_true",
+        help="measure the middle of every stretch whose ends agree, once",
+    )
     trials.run_arguments(parser)
 
 
@@ -339,31 +422,51 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     python, pins = trials.parse_target(args.target, need_python=args.axis != "python", suite=suite)
     python = "" if args.axis == "python" else python  # the axis gives each cell its Python
     snapshot = releases.load(base.settings.releases)
-    axis = axis_releases(args.axis, python, pins, snapshot, start=args.start, end=args.end,
-                         every=args.releases)
+    axis = axis_releases(
+        args.axis, python, pins, snapshot, start=args.start, end=args.end, every=args.releases
+    )
     opts = trials.searched_options(base)
-    bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh,
-                         variant=args.variant)
+    bench = trials.Bench(
+        opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh, variant=args.variant
+    )
     others = {d: v for d, v in pins.items() if d != axis.name}
     bench.check(_cell_at(axis.name, axis.versions[-1], python, others))
     log.answer(header(axis, python, others, bench.wanted, args.compare, snapshot))
-    found = search(axis.versions, lambda v: bench.measure(_cell_at(axis.name, v, python, others)),
-                   args.compare, hint=lambda v: _hint(axis.name, v, python, others, snapshot),
-                   verify_gaps=args.verify_gaps)
+    found = search(
+        axis.versions,
+        lambda v: bench.measure(_cell_at(axis.name, v, python, others)),
+        args.compare,
+        hint=lambda v: _hint(axis.name, v, python, others, snapshot),
+        verify_gaps=args.verify_gaps,
+    )
     took = time.monotonic() - started
     log.answer(report(found, axis, args.compare, ran=bench.ran, took=took))
-    finding = finding_json(found, axis, python, others, bench.wanted, args.compare,
-                           run_id=opts.run_id, started_at=began, took=took, ran=bench.ran)
+    finding = finding_json(
+        found,
+        axis,
+        python,
+        others,
+        bench.wanted,
+        args.compare,
+        run_id=opts.run_id,
+        started_at=began,
+        took=took,
+        ran=bench.ran,
+    )
     findings.append_finding(opts.out / FINDINGS, finding)
     log.info(f"findings appended to {opts.out / FINDINGS}")
     return 0
 
 
-def _hint(axis: str, version: str, python: str, others: Mapping[str, str],
-          snapshot: releases.Snapshot) -> tuple:
+def _hint(
+    axis: str, version: str, python: str, others: Mapping[str, str], snapshot: releases.Snapshot
+) -> tuple:
     cell = _cell_at(axis, version, python, others)
-    return expected_resolution(cell.python, {d: v for d, v in cell.pins if d != axis}
-                               | ({axis: version} if axis != "python" else {}), snapshot)
+    return expected_resolution(
+        cell.python,
+        {d: v for d, v in cell.pins if d != axis} | ({axis: version} if axis != "python" else {}),
+        snapshot,
+    )
 
 
 def _cell_at(axis: str, version: str, python: str, others: Mapping[str, str]) -> Cell:
@@ -372,19 +475,33 @@ def _cell_at(axis: str, version: str, python: str, others: Mapping[str, str]) ->
     return Cell.make(python, {**others, axis: version})
 
 
-def header(axis: Axis, python: str, others: Mapping[str, str], wanted: Sequence[str],
-           compare: str, snapshot: releases.Snapshot | None = None) -> str:
+def header(
+    axis: Axis,
+    python: str,
+    others: Mapping[str, str],
+    wanted: Sequence[str],
+    compare: str,
+    snapshot: releases.Snapshot | None = None,
+) -> str:
     """What is searched, in two lines."""
     left = ""
     if snapshot is not None:
-        ends = [_hint(axis.name, v, python, others, snapshot) for v in (axis.versions[0], axis.versions[-1])]
+        ends = [
+            _hint(axis.name, v, python, others, snapshot)
+            for v in (axis.versions[0], axis.versions[-1])
+        ]
         picked = dict.fromkeys(d for end in ends for d, _ in end)
         left = f"; {', '.join(picked)} left to the resolver" if picked else ""
-    key = ("each scenario's outcome and the set of signatures its failures show" if compare == "set"
-           else "each scenario's outcome and first signature")
-    return (f"bisect {axis.name} from {axis.versions[0]} to {axis.versions[-1]}: "
-            f"{len(axis.versions)} releases; {describe_pins(python, others)}{left}\n"
-            f"scenarios {', '.join(wanted)}; a cell's key: {key}")
+    key = (
+        "each scenario's outcome and the set of signatures its failures show"
+        if compare == "set"
+        else "each scenario's outcome and first signature"
+    )
+    return (
+        f"bisect {axis.name} from {axis.versions[0]} to {axis.versions[-1]}: "
+        f"{len(axis.versions)} releases; {describe_pins(python, others)}{left}\n"
+        f"scenarios {', '.join(wanted)}; a cell's key: {key}"
+    )
 
 
 # --------------------------------------------------------------------------- the report
@@ -409,9 +526,11 @@ def report(found: Search, axis: Axis, compare: str, *, ran: int, took: float) ->
         lines += ["", "assumed unchanged (both ends agree; the releases between were not run):"]
         lines += [f"  {g.start} .. {g.end} ({g.skipped} not run)" for g in found.gaps]
     reused = sum(1 for o in found.observed.values() if not o.ran)
-    total = (f"{len(found.observed)} cells measured ({ran} run, {reused} reused from recorded "
-             f"results) of the {len(found.versions)} a full grid of this range needs; "
-             f"{trials.duration(took)}")
+    total = (
+        f"{len(found.observed)} cells measured ({ran} run, {reused} reused from recorded "
+        f"results) of the {len(found.versions)} a full grid of this range needs; "
+        f"{trials.duration(took)}"
+    )
     lines += ["", total]
     return "\n".join(lines)
 
@@ -420,13 +539,20 @@ def across(found: Search) -> list[str]:
     """What each scenario does over the whole range, in plain words: it fails (or passes)
     at every release, or where it starts or stops passing. Good and bad are never
     inferred from the ends: both may fail."""
-    usable = [found.observed[v] for v in found.versions
-              if v in found.observed and found.observed[v].unusable is None]
+    usable = [
+        found.observed[v]
+        for v in found.versions
+        if v in found.observed and found.observed[v].unusable is None
+    ]
     if not usable:
         return ["no release in the range could be measured"]
     others = len(found.versions) - len(usable)
-    assumed = (f" at each of the {len(usable)} measured; the other {others} lie between measured "
-               "releases that agree" if others else " at each")
+    assumed = (
+        f" at each of the {len(usable)} measured; the other {others} lie between measured "
+        "releases that agree"
+        if others
+        else " at each"
+    )
     lines = []
     for scenario in dict.fromkeys(r.scenario for obs in usable for r in obs.records):
         outcomes = [obs.record(scenario).outcome for obs in usable if obs.record(scenario)]
@@ -450,8 +576,10 @@ def _pass_changes(found: Search, scenario: str) -> list[str]:
             continue
         if (before.outcome is Outcome.PASS) != (after.outcome is Outcome.PASS):
             verb = "passes" if after.outcome is Outcome.PASS else "fails"
-            lines.append(f"{scenario} {verb} from {change.first} on ({change.last}: "
-                         f"{before.outcome.value}; {change.first}: {after.outcome.value})")
+            lines.append(
+                f"{scenario} {verb} from {change.first} on ({change.last}: "
+                f"{before.outcome.value}; {change.first}: {after.outcome.value})"
+            )
     return lines
 
 
@@ -474,8 +602,14 @@ def _release_lines(found: Search, compare: str) -> list[str]:
 
 
 def _resolved_note(obs: Observation) -> str:
-    picked = {d: v for d, v in obs.resolved.items() if d in DISTRIBUTIONS and d not in obs.cell.pin_map}
-    return f"  [resolver: {', '.join(f'{d} {v}' for d, v in sorted(picked.items()))}]" if picked else ""
+    picked = {
+        d: v for d, v in obs.resolved.items() if d in DISTRIBUTIONS and d not in obs.cell.pin_map
+    }
+    return (
+        f"  [resolver: {', '.join(f'{d} {v}' for d, v in sorted(picked.items()))}]"
+        if picked
+        else ""
+    )
 
 
 def what_changed(before: Observation, after: Observation, compare: str = "set") -> list[str]:
@@ -503,9 +637,12 @@ def _braces(sigs) -> str:
 
 def _change_lines(number: int, change: Change, found: Search, compare: str) -> list[str]:
     before, after = found.observed[change.last], found.observed[change.first]
-    lines = [f"  {number}. {change.last} -> {change.first}: " + "; ".join(what_changed(before, after, compare)),
-             f"     {change.last:>12}: {before.describe(compare)}",
-             f"     {change.first:>12}: {after.describe(compare)}"]
+    lines = [
+        f"  {number}. {change.last} -> {change.first}: "
+        + "; ".join(what_changed(before, after, compare)),
+        f"     {change.last:>12}: {before.describe(compare)}",
+        f"     {change.first:>12}: {after.describe(compare)}",
+    ]
     if change.unusable:
         lines.append(f"     between them, not measurable: {', '.join(change.unusable)}")
     moved = _resolver_moves(before, after)
@@ -517,8 +654,9 @@ def _change_lines(number: int, change: Change, found: Search, compare: str) -> l
     return lines
 
 
-def _differing(before: Observation, after: Observation, compare: str,
-               side: Observation) -> list[Record]:
+def _differing(
+    before: Observation, after: Observation, compare: str, side: Observation
+) -> list[Record]:
     """The records of ``side`` for the scenarios whose key differs between the two cells."""
     old, new = dict(_by_scenario(before, compare)), dict(_by_scenario(after, compare))
     names = [s for s in new if old.get(s) != new[s]] or list(new)
@@ -531,53 +669,101 @@ def _by_scenario(obs: Observation, compare: str) -> list[tuple[str, tuple]]:
 
 def _resolver_moves(before: Observation, after: Observation) -> str:
     old, new = before.resolved, after.resolved
-    moved = [f"{d} {old[d]} -> {new[d]}" for d in DISTRIBUTIONS
-             if d in old and d in new and old[d] != new[d]
-             and d not in before.cell.pin_map and d not in after.cell.pin_map]
+    moved = [
+        f"{d} {old[d]} -> {new[d]}"
+        for d in DISTRIBUTIONS
+        if d in old
+        and d in new
+        and old[d] != new[d]
+        and d not in before.cell.pin_map
+        and d not in after.cell.pin_map
+    ]
     return ", ".join(moved)
 
 
 # --------------------------------------------------------------------------- the findings
 
 
-def finding_json(found: Search, axis: Axis, python: str, others: Mapping[str, str],
-                 wanted: Sequence[str], compare: str, *, run_id: str, started_at: str,
-                 took: float, ran: int) -> dict:
+def finding_json(
+    found: Search,
+    axis: Axis,
+    python: str,
+    others: Mapping[str, str],
+    wanted: Sequence[str],
+    compare: str,
+    *,
+    run_id: str,
+    started_at: str,
+    took: float,
+    ran: int,
+) -> dict:
     """One line of ``bisect.jsonl``: the search, what holds across it and its change points.
     ``good``/``bad`` and ``last_good``/``first_bad`` name the two ends of the range and of
     each change point (kept for readers of earlier findings); ``from``/``to`` and
     ``before``/``after`` are the same without the judgement."""
     return {
-        "schema": SCHEMA, "kind": "bisect", "run_id": run_id, "started_at": started_at,
-        "duration_s": round(took, 1), "axis": axis.name, "python": python, "pins": dict(others),
-        "scenarios": list(wanted), "compare": compare,
-        "from": found.versions[0], "to": found.versions[-1],
-        "good": found.versions[0], "bad": found.versions[-1], "releases": list(found.versions),
+        "schema": SCHEMA,
+        "kind": "bisect",
+        "run_id": run_id,
+        "started_at": started_at,
+        "duration_s": round(took, 1),
+        "axis": axis.name,
+        "python": python,
+        "pins": dict(others),
+        "scenarios": list(wanted),
+        "compare": compare,
+        "from": found.versions[0],
+        "to": found.versions[-1],
+        "good": found.versions[0],
+        "bad": found.versions[-1],
+        "releases": list(found.versions),
         "across": across(found),
-        "measured": [_measured_json(v, found.observed[v]) for v in found.versions
-                     if v in found.observed],
+        "measured": [
+            _measured_json(v, found.observed[v]) for v in found.versions if v in found.observed
+        ],
         "changes": [_change_json(c, found, compare) for c in found.changes],
         "gaps": [dataclasses.asdict(g) for g in found.gaps],
         "stepped": [{"version": v, "reason": why} for v, why in found.stepped],
         "ruled_out": [{"version": v, "reason": why} for v, why in axis.ruled_out],
-        "cells_run": ran, "cells_measured": len(found.observed), "grid_size": len(found.versions),
+        "cells_run": ran,
+        "cells_measured": len(found.observed),
+        "grid_size": len(found.versions),
     }
 
 
 def _measured_json(version: str, obs: Observation) -> dict:
-    return {"version": version, "cell_id": obs.cell.id, "source": "ran" if obs.ran else "recorded",
-            "run_ids": list(obs.run_ids), "unusable": obs.unusable,
-            "scenarios": {r.scenario: {"outcome": r.outcome.value, "signature": r.signature,
-                                       "signatures": list(s)}
-                          for r, s in zip(obs.records, obs.signatures)},
-            "resolved": {d: v for d, v in obs.resolved.items() if d in DISTRIBUTIONS}}
+    return {
+        "version": version,
+        "cell_id": obs.cell.id,
+        "source": "ran" if obs.ran else "recorded",
+        "run_ids": list(obs.run_ids),
+        "unusable": obs.unusable,
+        "scenarios": {
+            r.scenario: {
+                "outcome": r.outcome.value,
+                "signature": r.signature,
+                "signatures": list(s),
+            }
+            for r, s in zip(obs.records, obs.signatures)
+        },
+        "resolved": {d: v for d, v in obs.resolved.items() if d in DISTRIBUTIONS},
+    }
 
 
 def _change_json(change: Change, found: Search, compare: str) -> dict:
     before, after = found.observed[change.last], found.observed[change.first]
-    return {"last_good": change.last, "first_bad": change.first, "unusable": list(change.unusable),
-            "from": change.last, "to": change.first, "what": what_changed(before, after, compare),
-            "before": before.describe(compare), "after": after.describe(compare),
-            "last_good_cell": before.cell.id, "first_bad_cell": after.cell.id,
-            "repro": [r.repro for side in (before, after)
-                      for r in _differing(before, after, compare, side)]}
+    return {
+        "last_good": change.last,
+        "first_bad": change.first,
+        "unusable": list(change.unusable),
+        "from": change.last,
+        "to": change.first,
+        "what": what_changed(before, after, compare),
+        "before": before.describe(compare),
+        "after": after.describe(compare),
+        "last_good_cell": before.cell.id,
+        "first_bad_cell": after.cell.id,
+        "repro": [
+            r.repro for side in (before, after) for r in _differing(before, after, compare, side)
+        ],
+    }

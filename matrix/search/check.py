@@ -36,9 +36,9 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from matrix import log
 from matrix.define import releases
 from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, PLUGINS, SYNC_PLUGIN
-from matrix import log
 from matrix.results import answers, model, signatures, sources
 from matrix.results.model import BAD_OUTCOMES as BAD_VERDICTS
 from matrix.results.model import SEVERITY, ScenarioVerdict
@@ -91,7 +91,8 @@ class Evidence:
         that means writing the suite's own browser fixtures."""
         keys = {"plugin" if d.key in PLUGINS else d.key for d in self.differences}
         drops_plugin = any(d.key in PLUGINS and d.yours for d in self.differences) and not any(
-            d.key in PLUGINS and d.measured for d in self.differences)
+            d.key in PLUGINS and d.measured for d in self.differences
+        )
         return len(keys) + drops_plugin
 
     def requested(self) -> dict[str, str]:
@@ -167,16 +168,28 @@ def differences(pins: pins_mod.Pins, record: Record) -> tuple[Difference, ...]:
     return tuple(found)
 
 
-def lookup(pins: pins_mod.Pins, source: sources.Source,
-           grouped: dict[str, dict[str, ScenarioVerdict]] | None = None) -> Answer:
+def lookup(
+    pins: pins_mod.Pins,
+    source: sources.Source,
+    grouped: dict[str, dict[str, ScenarioVerdict]] | None = None,
+) -> Answer:
     """Exact matches, the nearest decided evidence and the remedies, from the records
     (``grouped``: their :func:`by_cell`, when the caller has it already)."""
     grouped = by_cell(source.records) if grouped is None else grouped
-    evidence = [Evidence(cell_id, scen, model.cell_outcome(scen.values()),
-                         differences(pins, latest := next(iter(scen.values())).latest),
-                         sum(not pins.admits(d, value(latest, d)) for d in OPTIONAL
-                             if d in pins.versions or d in pins.ranges))
-                for cell_id, scen in grouped.items()]
+    evidence = [
+        Evidence(
+            cell_id,
+            scen,
+            model.cell_outcome(scen.values()),
+            differences(pins, latest := next(iter(scen.values())).latest),
+            sum(
+                not pins.admits(d, value(latest, d))
+                for d in OPTIONAL
+                if d in pins.versions or d in pins.ranges
+            ),
+        )
+        for cell_id, scen in grouped.items()
+    ]
     decided = [e for e in evidence if e.verdict in BAD_VERDICTS | {"pass"}]
     matches = [e for e in evidence if not e.differences]
     nearest = sorted((e for e in decided if e.differences), key=_nearness)[:SHOWN]
@@ -218,9 +231,11 @@ def workarounds(e: Evidence) -> list[str]:
     first = e.scenarios.get("e2e-first")
     if first is None or first.outcome not in BAD_VERDICTS:
         return []
-    return [f"{WORKAROUND_WORDS.get(name, name)} (the {name} scenario passes here)"
-            for name in answers.WORKAROUNDS
-            if name in e.scenarios and e.scenarios[name].outcome == "pass"]
+    return [
+        f"{WORKAROUND_WORDS.get(name, name)} (the {name} scenario passes here)"
+        for name in answers.WORKAROUNDS
+        if name in e.scenarios and e.scenarios[name].outcome == "pass"
+    ]
 
 
 def signature_ids(found: Iterable[Evidence]) -> list[str]:
@@ -239,22 +254,32 @@ def signature_ids(found: Iterable[Evidence]) -> list[str]:
 def render(answer: Answer) -> str:
     """The answer as text."""
     p = answer.pins
-    lines = [f"pins ({p.source}): {p.text()}"
-             + (f" [Python from {p.python_from}]" if p.python_from else ""),
-             f"records: {answer.source.describe()}", ""]
+    lines = [
+        f"pins ({p.source}): {p.text()}"
+        + (f" [Python from {p.python_from}]" if p.python_from else ""),
+        f"records: {answer.source.describe()}",
+        "",
+    ]
     if not p.versions and not p.ranges:
-        lines.append("none of the distributions under test is named "
-                     f"({', '.join(DISTRIBUTIONS)}); check a lock file or --installed")
+        lines.append(
+            "none of the distributions under test is named "
+            f"({', '.join(DISTRIBUTIONS)}); check a lock file or --installed"
+        )
     if p.ranges and answer.matches:
         mixed = len({e.verdict for e in answer.matches}) > 1
-        lines.append(f"within these ranges: {_counts(answer.matches)}"
-                     + ("; the worst first" if mixed else ""))
-    for e in _worst_first(answer.matches)[:SHOWN if p.ranges else None]:
+        lines.append(
+            f"within these ranges: {_counts(answer.matches)}"
+            + ("; the worst first" if mixed else "")
+        )
+    for e in _worst_first(answer.matches)[: SHOWN if p.ranges else None]:
         lines += [f"measured: {e.verdict}  {e.cell_id}"] + _scenario_lines(e)
         lines += [f"  works here: {w}" for w in workarounds(e)]
     if not answer.matches:
-        lines.append("verdict: unknown: no measured cell falls within these ranges" if p.ranges
-                     else "verdict: unknown: no measured cell has exactly these pins")
+        lines.append(
+            "verdict: unknown: no measured cell falls within these ranges"
+            if p.ranges
+            else "verdict: unknown: no measured cell has exactly these pins"
+        )
     if answer.nearest and answer.status == "unknown":
         lines += ["", "nearest measured evidence:"]
         for e in answer.nearest:
@@ -281,9 +306,11 @@ def _worst_first(found: list[Evidence]) -> list[Evidence]:
 
 
 def _scenario_lines(e: Evidence) -> list[str]:
-    return [f"  {name:14} {v.outcome:14} {v.signature or ''}"
-            + (f"  ({v.message})" if v.message and v.message != v.signature else "")
-            for name, v in e.scenarios.items()]
+    return [
+        f"  {name:14} {v.outcome:14} {v.signature or ''}"
+        + (f"  ({v.message})" if v.message and v.message != v.signature else "")
+        for name, v in e.scenarios.items()
+    ]
 
 
 def diff_text(e: Evidence) -> str:
@@ -317,22 +344,29 @@ def _remedy_lines(answer: Answer) -> list[str]:
         return []
     fix = smallest_fix(answer)
     if fix is not None and not fix.differences:  # within the ranges: pin that one
-        return ["", f"within these ranges, measured to pass: {fix.cell_id}",
-                f"smallest fix: pin it: {pins_line(fix)}"]
+        return [
+            "",
+            f"within these ranges, measured to pass: {fix.cell_id}",
+            f"smallest fix: pin it: {pins_line(fix)}",
+        ]
     if fix is None:
         return ["", "no measured combination near these pins passes every scenario"]
     lines = ["", "remedies measured to work (every scenario passes):"]
     for n, e in enumerate(answer.remedies, 1):
         lines.append(f"  {n}. {diff_text(e)}  [{e.cell_id}]")
-    label = "smallest fix" if answer.status == "bad" else \
-        "smallest fix, if these pins behave as the nearest evidence"
+    label = (
+        "smallest fix"
+        if answer.status == "bad"
+        else "smallest fix, if these pins behave as the nearest evidence"
+    )
     return lines + ["", f"{label}: {diff_text(fix)}", f"  pins to write: {pins_line(fix)}"]
 
 
 def _needs_fix(answer: Answer) -> bool:
     """Measured bad; or unknown with bad evidence nearest (else nothing shown is broken)."""
-    return answer.status == "bad" or (answer.status == "unknown" and any(
-        e.verdict in BAD_VERDICTS for e in answer.nearest[:1]))
+    return answer.status == "bad" or (
+        answer.status == "unknown" and any(e.verdict in BAD_VERDICTS for e in answer.nearest[:1])
+    )
 
 
 def smallest_fix(answer: Answer) -> Evidence | None:
@@ -349,8 +383,9 @@ def smallest_fix(answer: Answer) -> Evidence | None:
 
 def _newest(found: list[Evidence]) -> Evidence:
     """The cell with the newest releases (the answer engine's order)."""
-    return max(found, key=lambda e: (answers.newest_key(answers.axis_values(e.requested())[1]),
-                                     e.cell_id))
+    return max(
+        found, key=lambda e: (answers.newest_key(answers.axis_values(e.requested())[1]), e.cell_id)
+    )
 
 
 def pins_of(record: Record) -> pins_mod.Pins:
@@ -368,25 +403,44 @@ def pins_line(e: Evidence) -> str:
 
 def to_json(answer: Answer) -> dict[str, Any]:
     """The answer for machines (``--json``)."""
+
     def cell(e: Evidence) -> dict[str, Any]:
-        return {"cell_id": e.cell_id, "verdict": e.verdict, "requested": e.requested(),
-                "differences": [dataclasses.asdict(d) for d in e.differences],
-                "scenarios": {s: {"outcome": v.outcome, "signature": v.signature,
-                                  "message": v.message} for s, v in e.scenarios.items()},
-                "workarounds": workarounds(e)}
+        return {
+            "cell_id": e.cell_id,
+            "verdict": e.verdict,
+            "requested": e.requested(),
+            "differences": [dataclasses.asdict(d) for d in e.differences],
+            "scenarios": {
+                s: {"outcome": v.outcome, "signature": v.signature, "message": v.message}
+                for s, v in e.scenarios.items()
+            },
+            "workarounds": workarounds(e),
+        }
 
     ids = signature_ids(answer.matches or answer.nearest[:1])
     fix = smallest_fix(answer)
     return {
-        "verdict": answer.verdict, "status": answer.status, "exit_code": answer.exit_code,
+        "verdict": answer.verdict,
+        "status": answer.status,
+        "exit_code": answer.exit_code,
         "pins": dataclasses.asdict(answer.pins),
-        "source": {"where": answer.source.where, "kind": answer.source.kind,
-                   "records": len(answer.source.records), "provenance": answer.source.provenance},
+        "source": {
+            "where": answer.source.where,
+            "kind": answer.source.kind,
+            "records": len(answer.source.records),
+            "provenance": answer.source.provenance,
+        },
         "matches": [cell(e) for e in answer.matches],
         "nearest": [cell(e) for e in answer.nearest],
-        "signatures": [{"id": s, "meaning": signatures.BY_ID[s].meaning,
-                        "fixes": list(signatures.BY_ID[s].fixes)}
-                       for s in ids if s in signatures.BY_ID],
+        "signatures": [
+            {
+                "id": s,
+                "meaning": signatures.BY_ID[s].meaning,
+                "fixes": list(signatures.BY_ID[s].fixes),
+            }
+            for s in ids
+            if s in signatures.BY_ID
+        ],
         "remedies": [cell(e) for e in answer.remedies],
         "smallest_fix": cell(fix) | {"pins": pins_line(fix)} if fix else None,
     }
@@ -397,44 +451,71 @@ def to_json(answer: Answer) -> dict[str, Any]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``check`` command's arguments."""
-    parser.add_argument("path", nargs="?", type=Path, default=Path("."),
-                        help="a lock, requirements or pyproject.toml file, or a folder holding "
-                             "one (default: the current folder)")
-    parser.add_argument("--installed", action="store_true",
-                        help="check the distributions installed in this environment instead")
-    parser.add_argument("--python", help="the project's Python version (default: "
-                        ".python-version beside the file, else any)")
-    parser.add_argument("--from", dest="source", metavar="SOURCE",
-                        help="records to answer from: a results folder, results.jsonl, a "
-                             "published results.json or its http(s) address, or 'reference' "
-                             "(default: the local results folder, else the reference dataset)")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        help="a lock, requirements or pyproject.toml file, or a folder holding "
+        "one (default: the current folder)",
+    )
+    parser.add_argument(
+        "--installed",
+        action="store_true",
+        help="check the distributions installed in this environment instead",
+    )
+    parser.add_argument(
+        "--python",
+        help="the project's Python version (default: .python-version beside the file, else any)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        metavar="SOURCE",
+        help="records to answer from: a results folder, results.jsonl, a "
+        "published results.json or its http(s) address, or 'reference' "
+        "(default: the local results folder, else the reference dataset)",
+    )
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
-    parser.add_argument("--measured-only", action="store_true",
-                        help="answer only from a cell measured with exactly these pins (no "
-                             "inference): unknown (exit 8) otherwise")
+    parser.add_argument(
+        "--measured-only",
+        action="store_true",
+        help="answer only from a cell measured with exactly these pins (no "
+        "inference): unknown (exit 8) otherwise",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """``loop-compat check``: print where the pins stand; exit 0 good, 1 bad, 8 unknown."""
-    pins = (pins_mod.installed(args.python) if args.installed
-            else pins_mod.read(args.path, args.python, args.settings.secrets))
+    pins = (
+        pins_mod.installed(args.python)
+        if args.installed
+        else pins_mod.read(args.path, args.python, args.settings.secrets)
+    )
     source = sources.load(args.source, None if args.source else args.settings.out)
     found = lookup(pins, source)
     if pins.ranges or not pins.versions:
         log.answer(json.dumps(to_json(found), indent=1) if args.json else render(found))
         return found.exit_code
     answer = engine_answer(pins, source, measured_only=args.measured_only)
-    log.answer(json.dumps(to_json(found) | {"answer": answer.to_json()}, indent=1) if args.json
-               else render_answer(found, answer))
+    log.answer(
+        json.dumps(to_json(found) | {"answer": answer.to_json()}, indent=1)
+        if args.json
+        else render_answer(found, answer)
+    )
     return answer.exit_code
 
 
-def engine_answer(pins: pins_mod.Pins, source: sources.Source, *,
-                  measured_only: bool = False) -> answers.Answer:
+def engine_answer(
+    pins: pins_mod.Pins, source: sources.Source, *, measured_only: bool = False
+) -> answers.Answer:
     """The answer engine's verdict for exact pins (measured, inferred, unknown or
     unresolvable), over the cells of the project's Pythons."""
-    found = [c for c in answers.cells(source.records)
-             if pins.python or pins.admits_python(c.values.get("python")) or not pins.python_range]
+    found = [
+        c
+        for c in answers.cells(source.records)
+        if pins.python or pins.admits_python(c.values.get("python")) or not pins.python_range
+    ]
     query = answers.Query.of(pins.versions, pins.python)
     return answers.Engine(found, releases.load()).answer(query, measured_only=measured_only)
 
@@ -443,9 +524,12 @@ def render_answer(found: Answer, answer: answers.Answer) -> str:
     """Exact pins: the measured scenarios where a cell matches, else the engine's
     inference and its evidence; the fix that changes only what matters."""
     p = found.pins
-    lines = [f"pins ({p.source}): {p.text()}"
-             + (f" [Python from {p.python_from}]" if p.python_from else ""),
-             f"records: {found.source.describe()}", ""]
+    lines = [
+        f"pins ({p.source}): {p.text()}"
+        + (f" [Python from {p.python_from}]" if p.python_from else ""),
+        f"records: {found.source.describe()}",
+        "",
+    ]
     if answer.kind == "measured":
         for e in _worst_first(found.matches):
             lines += [f"measured: {e.verdict}  {e.cell_id}"] + _scenario_lines(e)
@@ -453,23 +537,36 @@ def render_answer(found: Answer, answer: answers.Answer) -> str:
         lines += _meaning_lines(signature_ids(found.matches))
     else:
         lines += answer.lines()[1:]
-        lines += [f"  measured nearby: {WORKAROUND_WORDS[name]} passes in {passed} of the "
-                  f"{ran} evidence cells that ran {name}"
-                  for name, passed, ran in answer.workarounds() if passed]
+        lines += [
+            f"  measured nearby: {WORKAROUND_WORDS[name]} passes in {passed} of the "
+            f"{ran} evidence cells that ran {name}"
+            for name, passed, ran in answer.workarounds()
+            if passed
+        ]
         if answer.expected_signature:
             lines += _meaning_lines([answer.expected_signature])
     if answer.fix:
         fix = answer.fix
-        lines += ["", f"smallest fix: {fix.text()} ({fix.answer.label} there: "
-                      f"{', '.join(c.cell_id for c in fix.answer.evidence[:answers.SHOWN])})",
-                  f"  pins to write: {' '.join(f'{d}=={v}' for d, v in fix.query.pins().items())}"
-                  + (f" (Python {p.python})" if p.python else "")]
+        lines += [
+            "",
+            f"smallest fix: {fix.text()} ({fix.answer.label} there: "
+            f"{', '.join(c.cell_id for c in fix.answer.evidence[: answers.SHOWN])})",
+            f"  pins to write: {' '.join(f'{d}=={v}' for d, v in fix.query.pins().items())}"
+            + (f" (Python {p.python})" if p.python else ""),
+        ]
         lines += [f"  {fix.code_change}"] if fix.code_change else []
         changed = {"plugin" if c[0] == "family" else c[0] for c in fix.changes}
-        lines += [f"  kept: {r.axis} {r.yours} ({r.text})" for r in fix.answer.reasons
-                  if r.axis not in changed and r.yours not in (None, answers.ABSENT)][:4]
+        lines += [
+            f"  kept: {r.axis} {r.yours} ({r.text})"
+            for r in fix.answer.reasons
+            if r.axis not in changed and r.yours not in (None, answers.ABSENT)
+        ][:4]
     elif answer.verdict not in ("pass", "unknown", "unresolvable"):
         lines += ["", "no change of the pins that matter is measured or inferred to pass"]
-    lines += ["", f"verdict: {answer.label}" + (f": {answer.why}" if answer.why else "")
-              + f" (exit {answer.exit_code})"]
+    lines += [
+        "",
+        f"verdict: {answer.label}"
+        + (f": {answer.why}" if answer.why else "")
+        + f" (exit {answer.exit_code})",
+    ]
     return "\n".join(lines)

@@ -33,8 +33,8 @@ marked running for the session (every Playwright and pytest-playwright release),
 change that keeps the sync plugin beside pytest-asyncio can make e2e-first pass; such a
 change is run only while it could still be the smallest workaround. A code change already
 shown to fix is not tried again with more changes. At most ``--max-cells`` new cells are
-run. Findings are appended to ``<results>/explain.jsonl`` (see :func:`matrix.search.explain_report.finding_json`),
-which ``whence`` and the site read.
+run. Findings are appended to ``<results>/explain.jsonl`` (see
+:func:`matrix.search.explain_report.finding_json`), which ``whence`` and the site read.
 """
 
 from __future__ import annotations
@@ -48,18 +48,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from packaging.version import Version
 
 from matrix import log
-from matrix.define import releases, selection
+from matrix.define import releases, scenarios, selection
 from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, PLUGINS, SYNC_PLUGIN, Cell
 from matrix.define.cell import plugin_of as cell_plugin
 from matrix.errors import ConfigError
 from matrix.measure import runner
-from matrix.define import scenarios
 from matrix.results import findings
 from matrix.results.record import Outcome
 from matrix.search import trials
 from matrix.search.explain_report import finding_json, report
-from matrix.search.explanation import (DEFAULT_SCENARIOS, MECHANISM, Candidate, Explanation,
-                                       Step, Trial, sync_conflict)
+from matrix.search.explanation import (
+    DEFAULT_SCENARIOS,
+    MECHANISM,
+    Candidate,
+    Explanation,
+    Step,
+    Trial,
+    sync_conflict,
+)
 
 HELP = "search for the smallest change that makes a failing combination pass"
 #: What ``loop-compat explain --help`` says (the docstring above is for developers).
@@ -88,8 +94,18 @@ known; at most --max-cells new cells are run. The findings are appended to
 """
 FINDINGS = findings.FILES[findings.EXPLAIN]
 #: Within one size, which axes are tried first.
-ORDER = {"swap": 0, "pytest-asyncio": 1, "pytest": 2, "no-cov": 3, "plugin": 4, "playwright": 5,
-         "pytest-cov": 6, "coverage": 7, "python": 8, "native": 9}
+ORDER = {
+    "swap": 0,
+    "pytest-asyncio": 1,
+    "pytest": 2,
+    "no-cov": 3,
+    "plugin": 4,
+    "playwright": 5,
+    "pytest-cov": 6,
+    "coverage": 7,
+    "python": 8,
+    "native": 9,
+}
 MAX_NEIGHBOUR = 3  # recorded cells this many axes away still count as candidates
 MAX_SIZE = 3  # no candidate of more changes is built
 
@@ -136,7 +152,9 @@ def single_changes(start: Cell, snapshot: releases.Snapshot) -> list[Candidate]:
     return sorted(unique.values(), key=lambda c: c.rank)  # stable: nearest first
 
 
-def _candidate(start: Cell, python: str, pins: Mapping[str, str], ring: int, order: int) -> Candidate:
+def _candidate(
+    start: Cell, python: str, pins: Mapping[str, str], ring: int, order: int
+) -> Candidate:
     cell = Cell.make(python, dict(pins), suite=start.suite)
     return Candidate(cell=cell, steps=steps_between(start, cell), ring=ring, order=order)
 
@@ -155,8 +173,12 @@ def nearby(dist: str, version: str, snapshot: releases.Snapshot) -> list[tuple[i
     here = current.release[:2]
     newer = [m for m in minors if m > here]
     older = [m for m in minors if m < here]
-    picks = [(1, newest.get(here)), (1, newest[newer[0]] if newer else None),
-             (1, newest[older[-1]] if older else None), (2, newest[minors[-1]])]
+    picks = [
+        (1, newest.get(here)),
+        (1, newest[newer[0]] if newer else None),
+        (1, newest[older[-1]] if older else None),
+        (2, newest[minors[-1]]),
+    ]
     seen, out = {version}, []
     for ring, pick in picks:
         if pick and pick not in seen and Version(pick) != current:
@@ -182,22 +204,27 @@ def _plugin_changes(start: Cell, snapshot: releases.Snapshot) -> list[Candidate]
 
 
 def _same_or_nearest(dist: str, version: str, snapshot: releases.Snapshot) -> str:
-    finals = [r for r in snapshot.releases(dist) if not (r.parsed.is_prerelease or r.parsed.is_devrelease)]
+    finals = [
+        r for r in snapshot.releases(dist) if not (r.parsed.is_prerelease or r.parsed.is_devrelease)
+    ]
     if not finals or snapshot.release(dist, version):
         return version
     above = [r for r in finals if r.parsed >= Version(version)]
     return (above[0] if above else finals[-1]).version
 
 
-def _allowed_asyncio(python: str, pins: dict[str, str], snapshot: releases.Snapshot
-                     ) -> dict[str, str] | None:
+def _allowed_asyncio(
+    python: str, pins: dict[str, str], snapshot: releases.Snapshot
+) -> dict[str, str] | None:
     """``pins`` with the oldest pytest-asyncio at or above the pinned one that makes them
     possible, when the pinned one does not; None when no change is needed or none helps."""
     if "pytest-asyncio" not in pins or not selection.declared_incompatible(python, pins, snapshot):
         return None
     current = Version(pins["pytest-asyncio"])
     for release in snapshot.releases("pytest-asyncio"):
-        if release.parsed > current and not (release.parsed.is_prerelease or release.parsed.is_devrelease):
+        if release.parsed > current and not (
+            release.parsed.is_prerelease or release.parsed.is_devrelease
+        ):
             trial = {**pins, "pytest-asyncio": release.version}
             if not selection.declared_incompatible(python, trial, snapshot):
                 return trial
@@ -235,27 +262,42 @@ def pair_changes(start: Cell, passing: frozenset[str], singles: Sequence[Trial])
     each made some scenario pass that fails at the start (``passing`` pass there) and
     together cover more than either alone; and a code change that is no fix yet with a
     change that fixed something it did not."""
-    measured = [(t, _helped(t, passing)) for t in singles
-                if t.observation is not None and t.verdict not in ("unusable", "incomplete")]
+    measured = [
+        (t, _helped(t, passing))
+        for t in singles
+        if t.observation is not None and t.verdict not in ("unusable", "incomplete")
+    ]
     pairs = []
     for (a, ha), (b, hb) in itertools.combinations(measured, 2):
         if {s.axis for s in a.candidate.steps} & {s.axis for s in b.candidate.steps}:
             continue
         code = [t for t in (a, b) if t.candidate.needs and t.verdict != "fix"]
         if not (ha and hb and len(ha | hb) > max(len(ha), len(hb))) and not (
-                len(code) == 1 and (hb if code[0] is a else ha) - (ha if code[0] is a else hb)):
+            len(code) == 1 and (hb if code[0] is a else ha) - (ha if code[0] is a else hb)
+        ):
             continue
         cell = apply(start, a.candidate.steps + b.candidate.steps)
-        pairs.append((len(ha | hb), Candidate(
-            cell=cell, steps=steps_between(start, cell), ring=a.candidate.ring + b.candidate.ring,
-            order=a.candidate.order + b.candidate.order)))
+        pairs.append(
+            (
+                len(ha | hb),
+                Candidate(
+                    cell=cell,
+                    steps=steps_between(start, cell),
+                    ring=a.candidate.ring + b.candidate.ring,
+                    order=a.candidate.order + b.candidate.order,
+                ),
+            )
+        )
     pairs.sort(key=lambda p: (p[1].rank[:2], -p[0], p[1].rank[2:]))
     return [c for _, c in pairs if c.size <= MAX_SIZE]
 
 
 def _helped(trial: Trial, passing: frozenset[str]) -> frozenset[str]:
-    return frozenset(r.scenario for r in trial.observation.records
-                     if r.outcome is Outcome.PASS and r.scenario not in passing)
+    return frozenset(
+        r.scenario
+        for r in trial.observation.records
+        if r.outcome is Outcome.PASS and r.scenario not in passing
+    )
 
 
 # --------------------------------------------------------------------------- the search
@@ -282,8 +324,14 @@ class _Search:
             reason = selection.declared_incompatible(c.cell.python, c.cell.pin_map, self.snapshot)
             obs = None if reason else self.bench.lookup(c.cell)
             if reason or obs is not None:
-                self.trials.append(Trial(candidate=c, observation=obs, reason=reason,
-                                         source="ruled out" if reason else "recorded"))
+                self.trials.append(
+                    Trial(
+                        candidate=c,
+                        observation=obs,
+                        reason=reason,
+                        source="ruled out" if reason else "recorded",
+                    )
+                )
             else:
                 rest.append(c)
         return rest
@@ -296,8 +344,9 @@ class _Search:
         for size in range(1, MAX_SIZE + 1):
             if size > 1:
                 measured = [t for t in self.trials if t.candidate.cell.id in ids]
-                pending += self.look_up(pair_changes(self.start.candidate.cell, self._passing(),
-                                                     measured))
+                pending += self.look_up(
+                    pair_changes(self.start.candidate.cell, self._passing(), measured)
+                )
             for c in sorted((c for c in pending if c.size == size), key=lambda c: c.rank):
                 self.trials.append(self.resolve(c, size))
             pending = [c for c in pending if c.size > size]
@@ -308,10 +357,15 @@ class _Search:
         """Run ``c``, or say why it need not (or could not) be run."""
         plain = [t for t in self.known("fix") if t.candidate.needs is None]
         if plain and min(t.candidate.size for t in plain) <= size:
-            self.stopped = (f"a fix with no code change ({plain[0].candidate.text}) is measured "
-                            "and every smaller candidate is ruled out")
-            return Trial(candidate=c, source="not needed", reason="a fix with no code change "
-                         "and no more changes is known")
+            self.stopped = (
+                f"a fix with no code change ({plain[0].candidate.text}) is measured "
+                "and every smaller candidate is ruled out"
+            )
+            return Trial(
+                candidate=c,
+                source="not needed",
+                reason="a fix with no code change and no more changes is known",
+            )
         why = self.why_not(c)
         if why is not None:
             return Trial(candidate=c, source=why[0], reason=why[1])
@@ -323,13 +377,21 @@ class _Search:
         if self.mechanism(c):
             way = [t for t in self.known("workaround") if t.candidate.size <= c.size]
             if way:
-                return "ruled out", (f"{MECHANISM}; and a workaround of no more changes is "
-                                     f"known ({way[0].candidate.text})")
+                return "ruled out", (
+                    f"{MECHANISM}; and a workaround of no more changes is "
+                    f"known ({way[0].candidate.text})"
+                )
         if c.needs is not None:
-            done = [t for t in self.known("fix") if t.candidate.needs == c.needs
-                    and t.candidate.size < c.size]
+            done = [
+                t
+                for t in self.known("fix")
+                if t.candidate.needs == c.needs and t.candidate.size < c.size
+            ]
             if done:
-                return "not needed", f"the same code change fixes it with fewer changes ({done[0].candidate.text})"
+                return (
+                    "not needed",
+                    f"the same code change fixes it with fewer changes ({done[0].candidate.text})",
+                )
         if self.bench.ran >= self.budget:
             self.stopped = self.stopped or f"the budget of {self.budget} new cells is spent"
             return "not tried", "the budget of new cells is spent"
@@ -341,7 +403,9 @@ class _Search:
 
     def _passing(self) -> frozenset[str]:
         obs = self.start.observation
-        return frozenset(r.scenario for r in (obs.records if obs else ()) if r.outcome is Outcome.PASS)
+        return frozenset(
+            r.scenario for r in (obs.records if obs else ()) if r.outcome is Outcome.PASS
+        )
 
     def neighbours(self) -> list[Trial]:
         """Recorded cells a few axes from the start that are fixes or workarounds."""
@@ -352,8 +416,11 @@ class _Search:
             if cell.id in known or not 0 < len(steps) <= MAX_NEIGHBOUR:
                 continue
             obs = self.bench.lookup(cell, partial=True)
-            trial = Trial(candidate=Candidate(cell=cell, steps=steps, ring=3, order=len(ORDER)),
-                          observation=obs, source="recorded")
+            trial = Trial(
+                candidate=Candidate(cell=cell, steps=steps, ring=3, order=len(ORDER)),
+                observation=obs,
+                source="recorded",
+            )
             if obs is not None and trial.verdict in ("fix", "workaround"):
                 found.append(trial)
         self.trials += found
@@ -365,24 +432,33 @@ def keeps_sync(cell: Cell) -> bool:
     return SYNC_PLUGIN in cell.pin_map
 
 
-def explain(start: Cell, bench: trials.Bench, snapshot: releases.Snapshot, *,
-            budget: int) -> Explanation:
+def explain(
+    start: Cell, bench: trials.Bench, snapshot: releases.Snapshot, *, budget: int
+) -> Explanation:
     """Measure ``start`` (records first), then resolve candidates smallest first until the
     smallest fix with no code change is known, then add recorded neighbours."""
     origin = bench.lookup(start)
     if origin is None and bench.ran < budget:
         origin = bench.run(start)
     origin = origin or bench.lookup(start, partial=True)
-    first = Trial(candidate=Candidate(cell=start, steps=()), observation=origin,
-                  source="not tried" if origin is None else ("ran" if origin.ran else "recorded"))
+    first = Trial(
+        candidate=Candidate(cell=start, steps=()),
+        observation=origin,
+        source="not tried" if origin is None else ("ran" if origin.ran else "recorded"),
+    )
     state = _Search(start=first, bench=bench, snapshot=snapshot, budget=budget)
     if first.verdict == "fix":
         state.stopped = "every scenario passes already"
     elif origin is not None:
         state.search(single_changes(start, snapshot))
         state.neighbours()
-    return Explanation(start=first, trials=tuple(state.trials), budget=budget, ran=bench.ran,
-                       stopped=state.stopped or "the start could not be measured")
+    return Explanation(
+        start=first,
+        trials=tuple(state.trials),
+        budget=budget,
+        ran=bench.ran,
+        stopped=state.stopped or "the start could not be measured",
+    )
 
 
 # --------------------------------------------------------------------------- the command
@@ -390,13 +466,25 @@ def explain(start: Cell, bench: trials.Bench, snapshot: releases.Snapshot, *,
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``explain`` command's arguments."""
-    parser.add_argument("target", nargs="+", metavar="CELL_OR_PIN",
-                        help="a cell id (a suite's too), or pins like python=3.13 pytest-asyncio=0.23.0")
-    parser.add_argument("--max-cells", type=int, default=12,
-                        help="at most this many new cells are run (default %(default)s)")
-    parser.add_argument("--scenario", action="append", choices=scenarios.NAMES,
-                        help="scenarios to judge by (default: control, e2e-first, e2e-first-cov, "
-                             "e2e-last, isolated)")
+    parser.add_argument(
+        "target",
+        nargs="+",
+        metavar="CELL_OR_PIN",
+        help="a cell id (a suite's too), or pins like python=3.13 pytest-asyncio=0.23.0",
+    )
+    parser.add_argument(
+        "--max-cells",
+        type=int,
+        default=12,
+        help="at most this many new cells are run (default %(default)s)",
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=scenarios.NAMES,
+        help="scenarios to judge by (default: control, e2e-first, e2e-first-cov, "
+        "e2e-last, isolated)",
+    )
     trials.run_arguments(parser)
 
 
@@ -406,20 +494,27 @@ def run(args: argparse.Namespace, base: runner.RunOptions) -> int:
     started, began = time.monotonic(), trials.now()
     python, pins = trials.parse_target(args.target, suite=base.suite.key if base.suite else "")
     if args.max_cells < 0:
-        raise ConfigError(f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only.")
+        raise ConfigError(
+            f"--max-cells {args.max_cells} is negative; give 0 to use recorded cells only."
+        )
     snapshot = releases.load(base.settings.releases)
     opts = trials.searched_options(base)
-    bench = trials.Bench(opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh,
-                         variant=args.variant)
+    bench = trials.Bench(
+        opts, tuple(args.scenario or DEFAULT_SCENARIOS), fresh=args.fresh, variant=args.variant
+    )
     bench.check(Cell.make(python, pins))
     start = bench.own(Cell.make(python, pins))  # on the user's suite when one is in force
-    log.answer(f"explain {trials.describe_pins(python, pins)}"
-               f"{' on the suite ' + opts.suite.name if opts.suite else ''}\n"
-               f"scenarios {', '.join(bench.wanted)}; at most {args.max_cells} new cells")
+    log.answer(
+        f"explain {trials.describe_pins(python, pins)}"
+        f"{' on the suite ' + opts.suite.name if opts.suite else ''}\n"
+        f"scenarios {', '.join(bench.wanted)}; at most {args.max_cells} new cells"
+    )
     result = explain(start, bench, snapshot, budget=args.max_cells)
     took = time.monotonic() - started
     log.answer(report(result, took=took))
-    findings.append_finding(opts.out / FINDINGS, finding_json(result, bench.wanted, run_id=opts.run_id,
-                                                            started_at=began, took=took))
+    findings.append_finding(
+        opts.out / FINDINGS,
+        finding_json(result, bench.wanted, run_id=opts.run_id, started_at=began, took=took),
+    )
     log.info(f"findings appended to {opts.out / FINDINGS}")
     return 0

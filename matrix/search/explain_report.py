@@ -13,8 +13,15 @@ from collections.abc import Sequence
 from matrix.define import scenarios
 from matrix.results import findings
 from matrix.search import trials
-from matrix.search.explanation import (DEFAULT_SCENARIOS, MECHANISM, WAYS, WORKAROUND_NEEDS,
-                                       Explanation, Trial, sync_conflict)
+from matrix.search.explanation import (
+    DEFAULT_SCENARIOS,
+    MECHANISM,
+    WAYS,
+    WORKAROUND_NEEDS,
+    Explanation,
+    Trial,
+    sync_conflict,
+)
 
 SCHEMA = findings.SCHEMAS[findings.EXPLAIN]  # of a findings line
 
@@ -25,17 +32,29 @@ SCHEMA = findings.SCHEMAS[findings.EXPLAIN]  # of a findings line
 def report(result: Explanation, *, took: float = 0.0) -> str:
     """The listed fixes and workarounds, each with what it needs and its evidence, then
     what else was considered and why the search stopped."""
-    lines = ["", f"start {result.start.candidate.cell.id} ({result.start.source}):",
-             f"  {_state(result.start)}"]
+    lines = [
+        "",
+        f"start {result.start.candidate.cell.id} ({result.start.source}):",
+        f"  {_state(result.start)}",
+    ]
     if result.start.verdict == "fix":
         return "\n".join(lines + ["", "every scenario passes already: nothing to change"])
     listed = result.listed()
-    groups = [("fixes with no code change (every scenario passes), smallest first:",
-               [t for t in listed if t.verdict == "fix" and t.candidate.needs is None]),
-              ("fixes that need code changes (every scenario passes), smallest first:",
-               [t for t in listed if t.verdict == "fix" and t.candidate.needs is not None]),
-              ("workarounds (the suite passes only if its e2e tests run last or in their own "
-               "pytest process):", [t for t in listed if t.verdict == "workaround"])]
+    groups = [
+        (
+            "fixes with no code change (every scenario passes), smallest first:",
+            [t for t in listed if t.verdict == "fix" and t.candidate.needs is None],
+        ),
+        (
+            "fixes that need code changes (every scenario passes), smallest first:",
+            [t for t in listed if t.verdict == "fix" and t.candidate.needs is not None],
+        ),
+        (
+            "workarounds (the suite passes only if its e2e tests run last or in their own "
+            "pytest process):",
+            [t for t in listed if t.verdict == "workaround"],
+        ),
+    ]
     if not groups[0][1]:
         lines += ["", _no_plain_fix(result)]
     number = 0
@@ -49,24 +68,33 @@ def report(result: Explanation, *, took: float = 0.0) -> str:
         lines += ["", "fixes: none found within the budget"]
     hidden = len(result.ranked("workaround")) - len(groups[2][1])
     if hidden:
-        lines.append(f"  ({hidden} more workaround{'s' if hidden != 1 else ''} not listed: a "
-                     "listed result needs a subset of their changes)")
+        lines.append(
+            f"  ({hidden} more workaround{'s' if hidden != 1 else ''} not listed: a "
+            "listed result needs a subset of their changes)"
+        )
     lines += _rest_lines(result)
-    counts = {s: sum(t.source == s for t in result.trials)
-              for s in ("recorded", "ruled out", "not needed", "not tried")}
-    lines += ["", f"{len(result.trials)} changes considered: {result.ran} cells run (budget "
-                  f"{result.budget}), {counts['recorded']} from recorded results, "
-                  f"{counts['ruled out']} ruled out, {counts['not needed']} not needed, "
-                  f"{counts['not tried']} not tried; stopped: {result.stopped}; "
-                  f"{trials.duration(took)}"]
+    counts = {
+        s: sum(t.source == s for t in result.trials)
+        for s in ("recorded", "ruled out", "not needed", "not tried")
+    }
+    lines += [
+        "",
+        f"{len(result.trials)} changes considered: {result.ran} cells run (budget "
+        f"{result.budget}), {counts['recorded']} from recorded results, "
+        f"{counts['ruled out']} ruled out, {counts['not needed']} not needed, "
+        f"{counts['not tried']} not tried; stopped: {result.stopped}; "
+        f"{trials.duration(took)}",
+    ]
     return "\n".join(lines)
 
 
 def _no_plain_fix(result: Explanation) -> str:
     blocked = sum(1 for t in result.trials if t.reason and t.reason.startswith(MECHANISM))
     if sync_conflict(result.start):
-        return ("fixes with no code change: none can exist here: every change that "
-                f"{MECHANISM} ({blocked} such changes ruled out without a run)")
+        return (
+            "fixes with no code change: none can exist here: every change that "
+            f"{MECHANISM} ({blocked} such changes ruled out without a run)"
+        )
     return "fixes with no code change: none found"
 
 
@@ -100,10 +128,13 @@ def _candidate_lines(number: int, trial: Trial) -> list[str]:
     lines = [f"  {number}. {c.text if c.steps else 'keep every pin'}{how}  [{size}]"]
     needs = [n for n in (c.needs, WORKAROUND_NEEDS if how else None) if n]
     lines += [f"     {n}" for n in needs]
-    lines += [f"     evidence: {c.cell.id} ({trial.source}; run {', '.join(obs.run_ids)})",
-              f"       {obs.describe()}"]
-    missing = [s.name for s in scenarios.for_cell(c.cell, DEFAULT_SCENARIOS)
-               if obs.record(s.name) is None]
+    lines += [
+        f"     evidence: {c.cell.id} ({trial.source}; run {', '.join(obs.run_ids)})",
+        f"       {obs.describe()}",
+    ]
+    missing = [
+        s.name for s in scenarios.for_cell(c.cell, DEFAULT_SCENARIOS) if obs.record(s.name) is None
+    ]
     if missing and trial.source == "recorded":
         lines.append(f"       not recorded: {', '.join(missing)}")
     key = next((obs.record(s) for s in ("e2e-first", *WAYS) if obs.record(s)), obs.records[0])
@@ -112,10 +143,14 @@ def _candidate_lines(number: int, trial: Trial) -> list[str]:
 
 
 def _rest_lines(result: Explanation) -> list[str]:
-    groups = {"fails": "still failing", "incomplete": "recorded without e2e-first",
-              "unusable": "could not be measured", "ruled out": "ruled out (not run)",
-              "not needed": "not needed (the answer is known without them)",
-              "not tried": "not tried (budget)"}
+    groups = {
+        "fails": "still failing",
+        "incomplete": "recorded without e2e-first",
+        "unusable": "could not be measured",
+        "ruled out": "ruled out (not run)",
+        "not needed": "not needed (the answer is known without them)",
+        "not tried": "not tried (budget)",
+    }
     lines = []
     for verdict, title in groups.items():
         found = [t for t in result.trials if t.verdict == verdict]
@@ -127,8 +162,10 @@ def _rest_lines(result: Explanation) -> list[str]:
             continue
         for reason in dict.fromkeys(t.reason or "" for t in found):
             texts = [t.candidate.text for t in found if (t.reason or "") == reason]
-            lines.append(f"  {'; '.join(texts) if len(texts) < 3 else f'{len(texts)} changes'}"
-                         f"{': ' + reason if reason else ''}")
+            lines.append(
+                f"  {'; '.join(texts) if len(texts) < 3 else f'{len(texts)} changes'}"
+                f"{': ' + reason if reason else ''}"
+            )
             if len(texts) >= 3:
                 lines += [f"    {text}" for text in texts]
     return lines
@@ -137,16 +174,23 @@ def _rest_lines(result: Explanation) -> list[str]:
 # --------------------------------------------------------------------------- the findings
 
 
-def finding_json(result: Explanation, wanted: Sequence[str], *, run_id: str, started_at: str,
-                 took: float) -> dict:
+def finding_json(
+    result: Explanation, wanted: Sequence[str], *, run_id: str, started_at: str, took: float
+) -> dict:
     """One line of ``explain.jsonl``: the start and the listed candidates (fixes with no code
     change, fixes that need code changes, workarounds), for whence and the site."""
     start = result.start
     listed = result.listed()
     return {
-        "schema": SCHEMA, "kind": "explain", "run_id": run_id, "started_at": started_at,
-        "duration_s": round(took, 1), "scenarios": list(wanted), "budget": result.budget,
-        "cells_run": result.ran, "stopped": result.stopped,
+        "schema": SCHEMA,
+        "kind": "explain",
+        "run_id": run_id,
+        "started_at": started_at,
+        "duration_s": round(took, 1),
+        "scenarios": list(wanted),
+        "budget": result.budget,
+        "cells_run": result.ran,
+        "stopped": result.stopped,
         "start": {**_trial_json(start), "signatures": _signatures(start)},
         "candidates": [{"rank": n, **_trial_json(t)} for n, t in enumerate(listed, 1)],
         "tried": [_trial_json(t) for t in result.trials if t not in listed],
@@ -156,17 +200,32 @@ def finding_json(result: Explanation, wanted: Sequence[str], *, run_id: str, sta
 def _trial_json(trial: Trial) -> dict:
     obs = trial.observation
     return {
-        "kind": trial.verdict, "size": trial.candidate.size, "summary": trial.candidate.text,
-        "how": (list(dict.fromkeys(f"run the e2e tests {WAYS[w]}" for w in trial.ways))
-                if trial.verdict == "workaround" else []),
+        "kind": trial.verdict,
+        "size": trial.candidate.size,
+        "summary": trial.candidate.text,
+        "how": (
+            list(dict.fromkeys(f"run the e2e tests {WAYS[w]}" for w in trial.ways))
+            if trial.verdict == "workaround"
+            else []
+        ),
         "needs": trial.candidate.needs,
         "changes": [dataclasses.asdict(s) for s in trial.candidate.steps],
-        "cell_id": trial.candidate.cell.id, "requested": trial.candidate.cell.requested,
-        "source": trial.source, "reason": trial.reason or (obs.unusable if obs else None),
+        "cell_id": trial.candidate.cell.id,
+        "requested": trial.candidate.cell.requested,
+        "source": trial.source,
+        "reason": trial.reason or (obs.unusable if obs else None),
         "run_ids": list(obs.run_ids) if obs else [],
-        "scenarios": {r.scenario: {"outcome": r.outcome.value, "signature": r.signature,
-                                   "signatures": list(sigs), "repro": r.repro}
-                      for r, sigs in zip(obs.records, obs.signatures)} if obs else {},
+        "scenarios": {
+            r.scenario: {
+                "outcome": r.outcome.value,
+                "signature": r.signature,
+                "signatures": list(sigs),
+                "repro": r.repro,
+            }
+            for r, sigs in zip(obs.records, obs.signatures)
+        }
+        if obs
+        else {},
     }
 
 

@@ -23,20 +23,26 @@ DEFAULT_SCENARIOS = trials.EXPLAIN_SCENARIOS
 WAYS = answers.WORKAROUNDS  # the workaround scenarios, as "run the e2e tests <way>"
 #: What a change of the Playwright API asks of the suite, by the plugin it moves to.
 NEEDS = {
-    ASYNC_PLUGIN: ("needs the browser tests rewritten as async (async def, await every page "
-                   "call) and a session-wide loop (asyncio_default_fixture_loop_scope = session "
-                   "and asyncio_default_test_loop_scope = session in the pytest configuration)"),
+    ASYNC_PLUGIN: (
+        "needs the browser tests rewritten as async (async def, await every page "
+        "call) and a session-wide loop (asyncio_default_fixture_loop_scope = session "
+        "and asyncio_default_test_loop_scope = session in the pytest configuration)"
+    ),
     SYNC_PLUGIN: "needs the browser tests rewritten with the sync API (no async def, no await)",
-    None: ("needs the suite's own fixtures on Playwright's async API (async_playwright() "
-           "starting the browser, a page fixture from it) in place of the plugin's, and the "
-           "browser tests written as async"),
+    None: (
+        "needs the suite's own fixtures on Playwright's async API (async_playwright() "
+        "starting the browser, a page fixture from it) in place of the plugin's, and the "
+        "browser tests written as async"
+    ),
 }
-WORKAROUND_NEEDS = ("needs the e2e tests run last (collected after the async tests) or in "
-                    "their own pytest process")
-MECHANISM = ("keeps pytest-playwright (sync) beside pytest-asyncio: the sync API leaves its "
-             "loop marked running for the session in every Playwright and pytest-playwright "
-             "release, so e2e-first cannot pass")
-
+WORKAROUND_NEEDS = (
+    "needs the e2e tests run last (collected after the async tests) or in their own pytest process"
+)
+MECHANISM = (
+    "keeps pytest-playwright (sync) beside pytest-asyncio: the sync API leaves its "
+    "loop marked running for the session in every Playwright and pytest-playwright "
+    "release, so e2e-first cannot pass"
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -52,7 +58,9 @@ class Step:
         if self.axis == "plugin" and self.new is None:
             return f"drop {self.old} (Playwright's async API in the suite's own fixtures)"
         if self.new is None:
-            return f"drop {self.axis if self.axis != 'plugin' else ''} {self.old}".replace("  ", " ")
+            return f"drop {self.axis if self.axis != 'plugin' else ''} {self.old}".replace(
+                "  ", " "
+            )
         if self.old is None:
             return f"add {self.axis if self.axis != 'plugin' else ''} {self.new}".replace("  ", " ")
         if self.axis == "plugin":
@@ -108,7 +116,9 @@ class Trial:
     def ways(self) -> tuple[str, ...]:
         """The workaround scenarios that pass."""
         obs = self.observation
-        return tuple(s for s in WAYS if obs and obs.record(s) and obs.record(s).outcome is Outcome.PASS)
+        return tuple(
+            s for s in WAYS if obs and obs.record(s) and obs.record(s).outcome is Outcome.PASS
+        )
 
 
 def judge(obs: Observation) -> str:
@@ -130,8 +140,11 @@ def sync_conflict(start: Trial) -> bool:
     """The start has the sync plugin and its e2e-first is a loop conflict (``bug``)."""
     obs = start.observation
     first = obs.record("e2e-first") if obs is not None else None
-    return (first is not None and first.outcome is Outcome.BUG
-            and SYNC_PLUGIN in start.candidate.cell.pin_map)
+    return (
+        first is not None
+        and first.outcome is Outcome.BUG
+        and SYNC_PLUGIN in start.candidate.cell.pin_map
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -156,14 +169,18 @@ class Explanation:
         (and no other code change)."""
         fixes = self.ranked("fix")
         kept: list[Trial] = []
-        for trial in ([t for t in fixes if t.candidate.needs is None]
-                      + [t for t in fixes if t.candidate.needs is not None]
-                      + self.ranked("workaround")):
+        for trial in (
+            [t for t in fixes if t.candidate.needs is None]
+            + [t for t in fixes if t.candidate.needs is not None]
+            + self.ranked("workaround")
+        ):
             if not any(_dominates(k, trial) for k in kept):
                 kept.append(trial)
         return kept
 
 
 def _dominates(kept: Trial, other: Trial) -> bool:
-    return (set(kept.candidate.steps) <= set(other.candidate.steps)
-            and kept.candidate.needs in (None, other.candidate.needs))
+    return set(kept.candidate.steps) <= set(other.candidate.steps) and kept.candidate.needs in (
+        None,
+        other.candidate.needs,
+    )

@@ -79,7 +79,8 @@ class Pins:
             return version == self.versions[dist]
         if dist in self.ranges:
             return version is not None and releases.specifier(self.ranges[dist]).contains(
-                version, prereleases=True)
+                version, prereleases=True
+            )
         return version is None
 
 
@@ -91,12 +92,16 @@ def read(path: Path, python: str | None = None, secrets: frozenset[str] = frozen
     try:
         return _read(path, python, secrets)
     except (AttributeError, TypeError, RecursionError) as exc:
-        raise ConfigError(f"{path}: not the shape a {path.name} has ({type(exc).__name__}: a "
-                          "table, list or text where another was expected); fix or "
-                          "regenerate the file.") from None
+        raise ConfigError(
+            f"{path}: not the shape a {path.name} has ({type(exc).__name__}: a "
+            "table, list or text where another was expected); fix or "
+            "regenerate the file."
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"{exc.filename or path} cannot be read ({exc.strerror}); make it "
-                          "readable, or give another file.") from None
+        raise ConfigError(
+            f"{exc.filename or path} cannot be read ({exc.strerror}); make it "
+            "readable, or give another file."
+        ) from None
 
 
 def _read(path: Path, python: str | None, secrets: frozenset[str]) -> Pins:
@@ -127,11 +132,18 @@ def _read(path: Path, python: str | None, secrets: frozenset[str]) -> Pins:
 
 def installed(python: str | None = None) -> Pins:
     """The distributions installed where this command runs, and its Python."""
-    versions = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()
-                if d.metadata["Name"]}
+    versions = {
+        d.metadata["Name"]: d.version
+        for d in importlib.metadata.distributions()
+        if d.metadata["Name"]
+    }
     found = python or "{}.{}".format(*sys.version_info[:2])
-    return Pins("the installed environment", _under_test(versions), _minor(found),
-                "--python" if python else "the running interpreter")
+    return Pins(
+        "the installed environment",
+        _under_test(versions),
+        _minor(found),
+        "--python" if python else "the running interpreter",
+    )
 
 
 def _choose(path: Path) -> Path:
@@ -154,33 +166,43 @@ MAX_TOML_BYTES = 16 * 2**20
 
 def _toml(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_TOML_BYTES:
-        raise ConfigError(f"{path} is larger than {MAX_TOML_BYTES // 2**20} MB, too large for "
-                          f"a {path.name}; give the project's own lock or requirements file.")
+        raise ConfigError(
+            f"{path} is larger than {MAX_TOML_BYTES // 2**20} MB, too large for "
+            f"a {path.name}; give the project's own lock or requirements file."
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc)[:200]
-        raise ConfigError(f"{path}: not valid TOML ({reason}); fix or regenerate the file.") from None
+        raise ConfigError(
+            f"{path}: not valid TOML ({reason}); fix or regenerate the file."
+        ) from None
     for key in ("project", "tool", "dependency-groups", "metadata"):
         if key in data and not isinstance(data[key], dict):
-            raise ConfigError(f"{path}: {key} must be a table, not {type(data[key]).__name__}; "
-                              "fix or regenerate the file.")
+            raise ConfigError(
+                f"{path}: {key} must be a table, not {type(data[key]).__name__}; "
+                "fix or regenerate the file."
+            )
     return data
 
 
 def _lock(data: dict[str, Any], path: Path) -> dict[str, str]:
     packages = data.get("package")
     if not isinstance(packages, list):
-        raise ConfigError(f"{path}: no [[package]] entries; is it a complete {path.name}? "
-                          "Regenerate it with its tool.")
+        raise ConfigError(
+            f"{path}: no [[package]] entries; is it a complete {path.name}? "
+            "Regenerate it with its tool."
+        )
     versions = {}
     for number, package in enumerate(packages, 1):
         named = isinstance(package, dict) and isinstance(package.get("name"), str)
         if named and not isinstance(package.get("version"), str) and _local(package):
             continue  # the project itself or a workspace member: uv writes no version
         if not named or not isinstance(package.get("version"), str):
-            raise ConfigError(f"{path}: package entry {number} has no name or version; "
-                              f"regenerate the {path.name} with its tool.")
+            raise ConfigError(
+                f"{path}: package entry {number} has no name or version; "
+                f"regenerate the {path.name} with its tool."
+            )
         versions[package["name"]] = package["version"]
     return versions
 
@@ -188,7 +210,9 @@ def _lock(data: dict[str, Any], path: Path) -> dict[str, str]:
 def _local(package: dict[str, Any]) -> bool:
     """A lock entry for a folder (``source = { editable = "." }``, virtual, directory)."""
     source = package.get("source")
-    return isinstance(source, dict) and bool({"editable", "virtual", "directory", "path"} & set(source))
+    return isinstance(source, dict) and bool(
+        {"editable", "virtual", "directory", "path"} & set(source)
+    )
 
 
 def _requirements(path: Path, secrets: frozenset[str]) -> list[Requirement]:
@@ -203,9 +227,11 @@ def _requirements(path: Path, secrets: frozenset[str]) -> list[Requirement]:
             found.append(Requirement(line.text))
         except InvalidRequirement:
             # packaging's reason quotes the whole line: only its start is shown
-            raise ConfigError(f"{line.source} line {line.number}: not a requirement "
-                              f"({requirements.quoted(line.text, secrets)!r}); fix the line or "
-                              "give a lock file.") from None
+            raise ConfigError(
+                f"{line.source} line {line.number}: not a requirement "
+                f"({requirements.quoted(line.text, secrets)!r}); fix the line or "
+                "give a lock file."
+            ) from None
     return found
 
 
@@ -223,14 +249,17 @@ def _pyproject(data: dict[str, Any], path: Path, secrets: frozenset[str]) -> lis
     found = []
     for text in strings:
         if not isinstance(text, str):
-            raise ConfigError(f"{path}: a dependency is {type(text).__name__}, not a quoted "
-                              "requirement; fix it.")
+            raise ConfigError(
+                f"{path}: a dependency is {type(text).__name__}, not a quoted requirement; fix it."
+            )
         try:
             found.append(Requirement(text))
         except InvalidRequirement:
             # packaging's reason quotes the whole string: only its start is shown, masked
-            raise ConfigError(f"{path}: a dependency is not a requirement "
-                              f"({requirements.quoted(text, secrets)!r}); fix it.") from None
+            raise ConfigError(
+                f"{path}: a dependency is not a requirement "
+                f"({requirements.quoted(text, secrets)!r}); fix it."
+            ) from None
     return found
 
 
@@ -239,12 +268,17 @@ def _poetry(poetry: dict[str, Any], path: Path) -> tuple[dict[str, str], dict[st
     (``^1.2``, ``~1.2``, ``*``, or PEP 440 specifiers), the latter in PEP 440 terms; a
     table of the wrong type is one :class:`ConfigError` naming its key."""
     groups = _table(path, poetry, "tool.poetry.group", poetry.get("group"))
-    tables = [_table(path, poetry, f"tool.poetry.{key}", poetry.get(key))
-              for key in ("dependencies", "dev-dependencies")]
+    tables = [
+        _table(path, poetry, f"tool.poetry.{key}", poetry.get(key))
+        for key in ("dependencies", "dev-dependencies")
+    ]
     for name, group in groups.items():
         group = _table(path, poetry, f"tool.poetry.group.{name}", group)
-        tables.append(_table(path, poetry, f"tool.poetry.group.{name}.dependencies",
-                             group.get("dependencies")))
+        tables.append(
+            _table(
+                path, poetry, f"tool.poetry.group.{name}.dependencies", group.get("dependencies")
+            )
+        )
     versions, ranges = {}, {}
     for table in tables:
         for name, spec in table.items():
@@ -263,13 +297,17 @@ def _table(path: Path, parent: Any, key: str, value: Any) -> dict[str, Any]:
     """``value`` (``parent``'s ``key``) as a table: none is an empty one; any other type
     is one sentence naming the key."""
     if not isinstance(parent, dict):
-        raise ConfigError(f"{path}: {key.rsplit('.', 1)[0]} must be a table, not "
-                          f"{type(parent).__name__}; fix or regenerate the file.")
+        raise ConfigError(
+            f"{path}: {key.rsplit('.', 1)[0]} must be a table, not "
+            f"{type(parent).__name__}; fix or regenerate the file."
+        )
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{path}: {key} must be a table, not {type(value).__name__}; fix "
-                          "or regenerate the file.")
+        raise ConfigError(
+            f"{path}: {key} must be a table, not {type(value).__name__}; fix "
+            "or regenerate the file."
+        )
     return value
 
 
@@ -350,8 +388,10 @@ def _python(given: str | None, folder: Path) -> tuple[str | None, str | None]:
             with marker.open("rb") as f:  # a version is a few bytes: a huge file is not read
                 first = f.read(1024).decode("utf-8").strip().splitlines()
         except UnicodeDecodeError:
-            raise ConfigError(f"{marker} is not UTF-8 text; write the Python version in it "
-                              "(such as 3.13), or give --python.") from None
+            raise ConfigError(
+                f"{marker} is not UTF-8 text; write the Python version in it "
+                "(such as 3.13), or give --python."
+            ) from None
         if first and _PYTHON.match(first[0].strip()):
             return _minor(first[0].strip()), str(marker)
     return None, None
@@ -379,5 +419,8 @@ def _upper(version: str, operator: str) -> str:
 
 def _ordered(specifier: SpecifierSet) -> str:
     """``>=6.2.4,<10.0.0``: lower bounds first, as people write them (packaging sorts)."""
-    return ",".join(sorted((str(s) for s in specifier),
-                           key=lambda s: (s.startswith("<"), s.startswith("!="), s)))
+    return ",".join(
+        sorted(
+            (str(s) for s in specifier), key=lambda s: (s.startswith("<"), s.startswith("!="), s)
+        )
+    )

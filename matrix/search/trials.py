@@ -34,11 +34,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from matrix import log
-from matrix.define import variants
+from matrix.define import scenarios, variants
 from matrix.define.cell import ASYNC_PLUGIN, BASELINE, DISTRIBUTIONS, SYNC_PLUGIN, Cell
 from matrix.errors import ConfigError
-from matrix.measure import junit, runner
-from matrix.define import scenarios
+from matrix.measure import runner
 from matrix.results import store
 from matrix.results.record import Outcome, Record
 
@@ -51,19 +50,23 @@ EXPLAIN_SCENARIOS = ("control", "e2e-first", "e2e-first-cov", "e2e-last", "isola
 UNUSABLE = frozenset({Outcome.UNRESOLVABLE, Outcome.NO_INTERPRETER, Outcome.INFRA})
 #: Scenario lists that other commands run, whose records are reused (see ``Bench``).
 KNOWN_LISTS: tuple[tuple[str, ...], ...] = (
-    scenarios.NAMES, BISECT_SCENARIOS, EXPLAIN_SCENARIOS,
+    scenarios.NAMES,
+    BISECT_SCENARIOS,
+    EXPLAIN_SCENARIOS,
     *((name,) for name in scenarios.NAMES),
 )
-_PREFIXES = sorted(((short, dist) for dist, short in DISTRIBUTIONS.items()),
-                   key=lambda p: -len(p[0]))  # "asyncio" before "async", "coverage" before "cov"
+_PREFIXES = sorted(
+    ((short, dist) for dist, short in DISTRIBUTIONS.items()), key=lambda p: -len(p[0])
+)  # "asyncio" before "async", "coverage" before "cov"
 _PYTHON = re.compile(r"^3\.\d+$")
 
 
 # --------------------------------------------------------------------------- the target
 
 
-def parse_target(words: Sequence[str], *, need_python: bool = True,
-                 suite: str = "") -> tuple[str, dict[str, str]]:
+def parse_target(
+    words: Sequence[str], *, need_python: bool = True, suite: str = ""
+) -> tuple[str, dict[str, str]]:
     """(python, pins) from a cell id or from ``key=version`` words; ConfigError if malformed.
 
     ``suite`` is the name of the user's suite in force: its cell ids start with it.
@@ -75,15 +78,17 @@ def parse_target(words: Sequence[str], *, need_python: bool = True,
     if need_python and not python:
         raise ConfigError("the cell names no Python; add python=3.X (e.g. python=3.13).")
     if SYNC_PLUGIN in pins and ASYNC_PLUGIN in pins:
-        raise ConfigError("pytest-playwright and pytest-playwright-asyncio cannot be pinned "
-                          "together; a suite uses one of them.")
+        raise ConfigError(
+            "pytest-playwright and pytest-playwright-asyncio cannot be pinned "
+            "together; a suite uses one of them."
+        )
     return python, pins
 
 
 def _without_suite(text: str, suite: str) -> str:
     """A suite's cell id without the suite's name in front (other ids as they are)."""
     prefix = Cell.make("", {}, suite=suite).id + "-" if suite else ""
-    return text[len(prefix):] if prefix and text.startswith(prefix) else text
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
 
 def _from_pins(words: Sequence[str]) -> tuple[str, dict[str, str]]:
@@ -93,14 +98,18 @@ def _from_pins(words: Sequence[str]) -> tuple[str, dict[str, str]]:
         value = value.lstrip("=").strip()
         key = "python" if key.strip().lower() == "python" else canonicalize_name(key.strip())
         if not sep or not value:
-            raise ConfigError(f"'{word}' is not a pin; write key=version, e.g. pytest-asyncio=1.2.0.")
+            raise ConfigError(
+                f"'{word}' is not a pin; write key=version, e.g. pytest-asyncio=1.2.0."
+            )
         if key == "python":
             python = _python(value)
         elif key in DISTRIBUTIONS:
             pins[key] = _version(key, value)
         else:
-            raise ConfigError(f"unknown distribution '{key}' in '{word}'; the matrix knows: "
-                              f"python, {', '.join(DISTRIBUTIONS)}.")
+            raise ConfigError(
+                f"unknown distribution '{key}' in '{word}'; the matrix knows: "
+                f"python, {', '.join(DISTRIBUTIONS)}."
+            )
     return python, pins
 
 
@@ -110,14 +119,18 @@ def _from_cell_id(text: str) -> tuple[str, dict[str, str]]:
         if re.match(r"^py3\.\d+$", part) and not python and not pins:
             python = part[2:]
             continue
-        found = next(((s, d) for s, d in _PREFIXES if part.startswith(s) and part[len(s):][:1].isdigit()),
-                     None)
+        found = next(
+            ((s, d) for s, d in _PREFIXES if part.startswith(s) and part[len(s) :][:1].isdigit()),
+            None,
+        )
         if found is None:
-            raise ConfigError(f"'{text}' is neither a cell id (like py3.13-asyncio1.2.0-sync0.7.1, "
-                              "or the suite's name then that) nor pins (like python=3.13 "
-                              "pytest-asyncio=1.2.0).")
+            raise ConfigError(
+                f"'{text}' is neither a cell id (like py3.13-asyncio1.2.0-sync0.7.1, "
+                "or the suite's name then that) nor pins (like python=3.13 "
+                "pytest-asyncio=1.2.0)."
+            )
         short, dist = found
-        pins[dist] = _version(dist, part[len(short):])
+        pins[dist] = _version(dist, part[len(short) :])
     return python, pins
 
 
@@ -131,7 +144,9 @@ def _version(dist: str, value: str) -> str:
     try:
         Version(value)
     except InvalidVersion:
-        raise ConfigError(f"{dist}={value} is not an exact version; write e.g. {dist}=1.2.0.") from None
+        raise ConfigError(
+            f"{dist}={value} is not an exact version; write e.g. {dist}=1.2.0."
+        ) from None
     return value
 
 
@@ -139,6 +154,7 @@ def describe_pins(python: str, pins: Mapping[str, str]) -> str:
     """``Python 3.13, pytest-playwright 0.7.1, ...`` as people read it."""
     parts = [f"Python {python}"] if python else []
     return ", ".join(parts + [f"{d} {v}" for d, v in Cell.make(python, dict(pins)).pins])
+
 
 # --------------------------------------------------------------------------- observations
 
@@ -158,7 +174,8 @@ class Observation:
 
     @property
     def unusable(self) -> str | None:
-        """Why this cell says nothing about behaviour (unresolvable, not installable...), or None."""
+        """Why this cell says nothing about behaviour (unresolvable, not installable...),
+        or None."""
         for r in self.records:
             if r.outcome in UNUSABLE or (r.signature or "").startswith("install: "):
                 return f"{r.outcome.value}: {r.message or r.signature}"
@@ -168,15 +185,19 @@ class Observation:
         """Per scenario: outcome and the signature set (or the first signature only)."""
         if compare == "primary":
             return tuple((r.scenario, r.outcome.value, r.signature) for r in self.records)
-        return tuple((r.scenario, r.outcome.value, tuple(sorted(s)))
-                     for r, s in zip(self.records, self.signatures))
+        return tuple(
+            (r.scenario, r.outcome.value, tuple(sorted(s)))
+            for r, s in zip(self.records, self.signatures)
+        )
 
     def describe(self, compare: str = "set") -> str:
         """``control pass; e2e-first bug {loop-another-running, ...}``."""
         parts = []
         for r, sigs in zip(self.records, self.signatures):
             shown = ([r.signature] if r.signature else []) if compare == "primary" else list(sigs)
-            parts.append(f"{r.scenario} {r.outcome.value}" + (f" {{{', '.join(shown)}}}" if shown else ""))
+            parts.append(
+                f"{r.scenario} {r.outcome.value}" + (f" {{{', '.join(shown)}}}" if shown else "")
+            )
         return "; ".join(parts)
 
     @property
@@ -196,8 +217,12 @@ def signature_set(out: Path, record: Record) -> tuple[str, ...]:
 
 def observe(cell: Cell, records: Sequence[Record], out: Path, *, ran: bool) -> Observation:
     """An observation from a cell's records (one per scenario, in run order)."""
-    return Observation(cell=cell, records=tuple(records), ran=ran,
-                       signatures=tuple(signature_set(out, r) for r in records))
+    return Observation(
+        cell=cell,
+        records=tuple(records),
+        ran=ran,
+        signatures=tuple(signature_set(out, r) for r in records),
+    )
 
 
 # --------------------------------------------------------------------------- the bench
@@ -215,8 +240,15 @@ class Bench:
     that had to be run.
     """
 
-    def __init__(self, opts: runner.RunOptions, wanted: Sequence[str], *, fresh: bool = False,
-                 say: Callable[[str], None] | None = None, variant: str = BASELINE) -> None:
+    def __init__(
+        self,
+        opts: runner.RunOptions,
+        wanted: Sequence[str],
+        *,
+        fresh: bool = False,
+        say: Callable[[str], None] | None = None,
+        variant: str = BASELINE,
+    ) -> None:
         self.opts, self.wanted, self.fresh = opts, tuple(wanted), fresh
         self.variant = variants.named(variant).name  # an unknown name stops here (exit 2)
         self.say = say or log.info
@@ -251,8 +283,9 @@ class Bench:
         for cell_id, records in self._records.items():
             requested = dict(records[-1].requested)
             python = requested.pop("python", "") or ""
-            cell = self.own(Cell.make(python, {d: v for d, v in requested.items()
-                                               if d in DISTRIBUTIONS}))
+            cell = self.own(
+                Cell.make(python, {d: v for d, v in requested.items() if d in DISTRIBUTIONS})
+            )
             if cell.id == cell_id:  # another suite's cell (or an odd record) is not ours
                 cells.append(cell)
         return cells
@@ -271,8 +304,9 @@ class Bench:
         found = self._recorded(cell, chosen)
         if not found or (len(found) < len(chosen) and not partial):
             return None
-        return observe(cell, [found[s.name] for s in chosen if s.name in found], self.opts.out,
-                       ran=False)
+        return observe(
+            cell, [found[s.name] for s in chosen if s.name in found], self.opts.out, ran=False
+        )
 
     def measure(self, cell: Cell) -> Observation:
         """The cell, from recorded results when complete, else run (and recorded)."""
@@ -296,10 +330,16 @@ class Bench:
                 have.update({r.scenario: r for r in new})
                 ran = any(not r.carried_over for r in new)
                 self.ran += ran
-                self.say(f"{'ran' if ran else 'carried over'} {cell.id} "
-                         f"({', '.join(todo)}) in {time.monotonic() - started:.0f} s")
-        return observe(cell, [have[s.name] for s in chosen if s.name in have], self.opts.out,
-                       ran=any(not r.carried_over for r in new))
+                self.say(
+                    f"{'ran' if ran else 'carried over'} {cell.id} "
+                    f"({', '.join(todo)}) in {time.monotonic() - started:.0f} s"
+                )
+        return observe(
+            cell,
+            [have[s.name] for s in chosen if s.name in have],
+            self.opts.out,
+            ran=any(not r.carried_over for r in new),
+        )
 
     def _recorded(self, cell: Cell, chosen: list[scenarios.Scenario]) -> dict[str, Record]:
         mine = [r for r in self._records.get(cell.id, ()) if r.outcome is not Outcome.INFRA]
@@ -312,8 +352,10 @@ class Bench:
     def _fingerprints(self, cell: Cell, names: list[str]) -> set[str]:
         key = (cell.id, tuple(names))
         if key not in self._prints:
-            lists = {tuple(names)} | {tuple(s.name for s in scenarios.for_cell(cell, w, self.opts.suite))
-                                      for w in KNOWN_LISTS}
+            lists = {tuple(names)} | {
+                tuple(s.name for s in scenarios.for_cell(cell, w, self.opts.suite))
+                for w in KNOWN_LISTS
+            }
             self._prints[key] = {runner.fingerprint(cell, list(lst), self.opts) for lst in lists}
         return self._prints[key]
 
@@ -357,12 +399,15 @@ def _searched_cells(path: Path) -> list[dict[str, str]]:
 
 
 def _searched_text(cells: list[dict[str, str]], opts: runner.RunOptions) -> str:
-    lines = ["# Cells measured by `python -m matrix bisect` and `explain`, kept so that the repro",
-             "# command of each of their records works:",
-             f"#   MATRIX_CONFIG=<this file> MATRIX_PROFILE={SEARCHED_PROFILE} nox -s 'cell(<id>)'",
-             f"[profiles.{SEARCHED_PROFILE}]",
-             'description = "cells measured by bisect and explain"',
-             f"timeout = {opts.timeout:g}", f"reruns = {opts.reruns}"]
+    lines = [
+        "# Cells measured by `python -m matrix bisect` and `explain`, kept so that the repro",
+        "# command of each of their records works:",
+        f"#   MATRIX_CONFIG=<this file> MATRIX_PROFILE={SEARCHED_PROFILE} nox -s 'cell(<id>)'",
+        f"[profiles.{SEARCHED_PROFILE}]",
+        'description = "cells measured by bisect and explain"',
+        f"timeout = {opts.timeout:g}",
+        f"reruns = {opts.reruns}",
+    ]
     if opts.suite is not None:
         lines.append(f"suite = {json.dumps(str(opts.suite.root))}")
     lines.append("")
@@ -371,16 +416,29 @@ def _searched_text(cells: list[dict[str, str]], opts: runner.RunOptions) -> str:
         lines += [f"{key} = {json.dumps(value)}" for key, value in cell.items()] + [""]
     return "\n".join(lines)
 
+
 def run_arguments(parser: argparse.ArgumentParser) -> None:
     """Options for running cells, shared with ``explain``."""
-    parser.add_argument("--timeout", type=float, default=180.0,
-                        help="seconds per pytest process (default %(default)g)")
-    parser.add_argument("--reruns", type=int, default=1,
-                        help="reruns of a failing scenario to tell flaky from real (default %(default)s)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=180.0,
+        help="seconds per pytest process (default %(default)g)",
+    )
+    parser.add_argument(
+        "--reruns",
+        type=int,
+        default=1,
+        help="reruns of a failing scenario to tell flaky from real (default %(default)s)",
+    )
     parser.add_argument("--fresh", action="store_true", help="run cells even if already recorded")
-    parser.add_argument("--variant", default=BASELINE,
-                        help="run the cells with this variant of the probe (a name from the variants "
-                             "catalogue, such as nest-asyncio; default %(default)s)")
+    parser.add_argument(
+        "--variant",
+        default=BASELINE,
+        help="run the cells with this variant of the probe (a name from the variants "
+        "catalogue, such as nest-asyncio; default %(default)s)",
+    )
+
 
 def duration(seconds: float) -> str:
     """``3 min 0 s`` or ``42 s``."""
@@ -390,4 +448,6 @@ def duration(seconds: float) -> str:
 
 def now() -> str:
     """The current UTC time as records write it."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return (
+        dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    )

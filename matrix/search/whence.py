@@ -24,15 +24,14 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-
 from matrix import log
-from matrix.search import bisect, check, explain, trials
-from matrix.search.check import value as version_of
-from matrix.results import answers, findings, model, remedies, signatures, sources, store
 from matrix.define.cell import DISTRIBUTIONS
 from matrix.define.versions import version_key
 from matrix.errors import ConfigError
+from matrix.results import answers, findings, model, remedies, signatures, sources, store
 from matrix.results.record import Outcome, Record
+from matrix.search import bisect, check, explain, trials
+from matrix.search.check import value as version_of
 
 HELP = "name the signature of an error message and list the recorded combinations that show it"
 FAILED = frozenset({Outcome.BUG, Outcome.FAIL, Outcome.FLAKY, Outcome.TIMEOUT})
@@ -90,15 +89,20 @@ def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Oc
     for record in latest(records):
         # a catalogue entry also covers records made before it existed, whose signature is
         # their normalised message
-        if record.signature == signature or (known is not None and record.outcome in FAILED
-                                             and known.pattern.search(record.message or "")):
+        if record.signature == signature or (
+            known is not None
+            and record.outcome in FAILED
+            and known.pattern.search(record.message or "")
+        ):
             found.append(Occurrence(record=record, first=True))
         elif record.outcome in FAILED and signature in trials.signature_set(out, record):
             found.append(Occurrence(record=record, first=False))
     return found
 
 
-def ranges(found: Sequence[Occurrence], records: Iterable[Record]) -> dict[str, list[tuple[str, str, int]]]:
+def ranges(
+    found: Sequence[Occurrence], records: Iterable[Record]
+) -> dict[str, list[tuple[str, str, int]]]:
     """Per package: (first, last, versions measured) runs of consecutive measured versions
     that all show the signature; measured means the same scenarios ran there at all."""
     scenario_names = {o.record.scenario for o in found}
@@ -135,8 +139,10 @@ def bisect_notes(signature: str, found: Iterable[Mapping]) -> list[str]:
             verb = "appears at" if signature in point["appears"] else "disappears at"
             where = trials.describe_pins(point["python"], point["pins"])
             key = (point["axis"], point["last_good"], point["first_bad"], where)
-            notes[key] = (f"{point['axis']} {point['last_good']} -> {point['first_bad']}: "
-                          f"it {verb} {point['first_bad']} ({where}; bisect run {point['run_id']})")
+            notes[key] = (
+                f"{point['axis']} {point['last_good']} -> {point['first_bad']}: "
+                f"it {verb} {point['first_bad']} ({where}; bisect run {point['run_id']})"
+            )
     return list(notes.values())
 
 
@@ -150,8 +156,10 @@ def explain_notes(signature: str, found: Iterable[Mapping], limit: int = 3) -> l
         notes.append(f"for {cell_id} (explain run {fix['run_id']}):")
         for c in fix["candidates"][:limit]:
             how = f", then {' or '.join(c['how'])}" if c["how"] else ""
-            notes.append(f"  {c['rank']}. {c['kind']}: {c['summary']}{how}  [evidence: {c['cell_id']}, "
-                         f"runs {', '.join(c['run_ids'])}]")
+            notes.append(
+                f"  {c['rank']}. {c['kind']}: {c['summary']}{how}  [evidence: {c['cell_id']}, "
+                f"runs {', '.join(c['run_ids'])}]"
+            )
         if not fix["candidates"]:
             notes.append("  no fix or workaround found within its budget")
     return notes
@@ -163,11 +171,16 @@ def explain_notes(signature: str, found: Iterable[Mapping], limit: int = 3) -> l
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``whence`` command's arguments."""
     parser.add_argument("text", nargs="+", help="the error text (quote it), or - to read stdin")
-    parser.add_argument("--from", "--results", dest="source", metavar="SOURCE",
-                        help="records to search: a results folder, results.jsonl, a published "
-                             "results.json or its http(s) address, or 'reference' (default: "
-                             "$MATRIX_OUT or reports when it holds records, else the reference "
-                             "dataset in the package)")
+    parser.add_argument(
+        "--from",
+        "--results",
+        dest="source",
+        metavar="SOURCE",
+        help="records to search: a results folder, results.jsonl, a published "
+        "results.json or its http(s) address, or 'reference' (default: "
+        "$MATRIX_OUT or reports when it holds records, else the reference "
+        "dataset in the package)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -179,8 +192,10 @@ def run(args: argparse.Namespace) -> int:
     records = source.records
     match = identify(text, (r.signature for r in records if r.signature))
     if match is None:
-        log.answer(f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
-                   f"  {signatures.normalise(text)}\n(searched {source.describe()})")
+        log.answer(
+            f"no catalogue entry or recorded signature matches; normalised, it reads:\n"
+            f"  {signatures.normalise(text)}\n(searched {source.describe()})"
+        )
         return 1
     folder = _folder(source)
     found = occurrences(match.signature, records, folder)
@@ -196,8 +211,13 @@ def _folder(source: sources.Source) -> Path:
     return where.parent if where.suffix else where
 
 
-def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record], folder: Path,
-           source: sources.Source | None = None) -> str:
+def render(
+    match: Match,
+    found: Sequence[Occurrence],
+    records: Sequence[Record],
+    folder: Path,
+    source: sources.Source | None = None,
+) -> str:
     """The whole answer as text."""
     where = source.describe() if source else str(folder / store.RESULTS)
     known = signatures.BY_ID.get(match.signature)
@@ -220,17 +240,22 @@ def render(match: Match, found: Sequence[Occurrence], records: Sequence[Record],
         count = sum(n for *_, n in runs)
         lines.append(f"  {key:26} {shown}   ({count} measured version{'s' if count != 1 else ''})")
     lines += remedy_lines(found, records, match.signature)
-    notes = bisect_notes(match.signature, findings.read_findings(folder / bisect.FINDINGS, findings.BISECT)[0])
+    notes = bisect_notes(
+        match.signature, findings.read_findings(folder / bisect.FINDINGS, findings.BISECT)[0]
+    )
     if notes:
         lines += ["", "where bisect saw it change:"] + [f"  {n}" for n in notes]
-    notes = explain_notes(match.signature, findings.read_findings(folder / explain.FINDINGS, findings.EXPLAIN)[0])
+    notes = explain_notes(
+        match.signature, findings.read_findings(folder / explain.FINDINGS, findings.EXPLAIN)[0]
+    )
     if notes:
         lines += ["", "fixes found by explain:"] + [f"  {n}" for n in notes]
     return "\n".join(lines)
 
 
-def remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signature: str
-                 ) -> list[str]:
+def remedy_lines(
+    found: Sequence[Occurrence], records: Sequence[Record], signature: str
+) -> list[str]:
     """What was measured to work where the signature shows: the other ways of running the
     same combinations, the answer engine's smallest fix for the newest combination that
     shows it, and each variant remedy measured on those combinations
@@ -242,15 +267,19 @@ def remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signatu
         tried = [c for c in mine if scenario in c.scenarios]
         passed = sum(c.scenarios[scenario].outcome == "pass" for c in tried)
         if tried:
-            lines.append(f"  {words}: passes in {passed} of the {len(tried)} combinations "
-                         f"that show it and ran {scenario}")
+            lines.append(
+                f"  {words}: passes in {passed} of the {len(tried)} combinations "
+                f"that show it and ran {scenario}"
+            )
     newest = answers.newest(mine)
     if newest is not None:
         query = answers.Query(family=newest.family, values=dict(newest.values))
         fix = answers.Engine(answers.cells(records)).smallest_fix(query)
         if fix is not None:
-            lines.append(f"  1. from {newest.cell_id}: {fix.text()}  ({fix.answer.label}: "
-                         f"{', '.join(c.cell_id for c in fix.answer.evidence[:2])})")
+            lines.append(
+                f"  1. from {newest.cell_id}: {fix.text()}  ({fix.answer.label}: "
+                f"{', '.join(c.cell_id for c in fix.answer.evidence[:2])})"
+            )
     lines += [f"  {line}" for line in remedies.for_signature(signature, records)]
     if len(lines) == 2:
         lines.append("  none measured yet")
@@ -259,13 +288,19 @@ def remedy_lines(found: Sequence[Occurrence], records: Sequence[Record], signatu
 
 def _combination_lines(found: Sequence[Occurrence]) -> list[str]:
     cells: dict[str, list[Occurrence]] = {}
-    for occ in sorted(found, key=lambda o: [version_key(version_of(o.record, k) or "")
-                                            for k in ("python", *DISTRIBUTIONS)]):
+    for occ in sorted(
+        found,
+        key=lambda o: [
+            version_key(version_of(o.record, k) or "") for k in ("python", *DISTRIBUTIONS)
+        ],
+    ):
         cells.setdefault(occ.record.cell_id, []).append(occ)
     lines = []
     for cell_id, occs in list(cells.items())[:MAX_SHOWN]:
-        runs = ", ".join(f"{o.record.scenario} ({o.record.outcome.value}"
-                         f"{'' if o.first else ', not first'})" for o in occs)
+        runs = ", ".join(
+            f"{o.record.scenario} ({o.record.outcome.value}{'' if o.first else ', not first'})"
+            for o in occs
+        )
         lines.append(f"  {_pins_text(occs[0].record)}: {runs}")
         lines.append(f"    {cell_id}; reproduce: {occs[0].record.repro}")
     if len(cells) > MAX_SHOWN:
