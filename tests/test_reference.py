@@ -156,10 +156,13 @@ def test_whence_names_each_quick_message_its_releases_and_fixes_from_the_referen
 
 
 def test_every_signature_of_the_reference_is_identified_with_no_local_run() -> None:
-    seen = {r.signature: r.message for r in latest() if r.signature}
+    # a timeout's words are the harness's, not an error a user pastes
+    seen = {r.signature: r.message for r in latest() if r.signature and r.outcome != "timeout"}
     for signature, message in seen.items():
         code, text = run_whence(message)
-        assert code == 0 and f"is {signature} (" in text, message
+        # a record made before its catalogue entry existed is named by the entry now
+        known = signatures.match(message)
+        assert code == 0 and f"is {known.id if known else signature} (" in text, message
 
 
 def test_whence_reads_a_published_results_json_whole(tmp_path) -> None:

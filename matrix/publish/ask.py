@@ -71,7 +71,7 @@ def versions_data(typed: Sequence[Record]) -> dict[str, Any]:
                 break
             chosen = {"plugin": plugin, **dict(zip(keyed, combo))}
             table[key_of(chosen, keyed)] = _entry(engine, query_of(chosen), index)
-    browser = engine.parts[-1]
+    browser = engine.browser.get("pass") or engine.parts[-1]
     return {
         "pickers": values,
         "keyed": keyed,

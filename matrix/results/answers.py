@@ -639,7 +639,15 @@ class Engine:
     def __init__(self, found: Iterable[CellResult], snapshot: Any = None) -> None:
         self.cells = [c for c in found if c.decided]
         self.snapshot = snapshot
-        self.parts = (Part(CONTROL, self.cells), Part("browser", self.cells))
+        control = Part(CONTROL, self.cells)
+        # The browser scenarios are learnt apart for each verdict of the async tests alone:
+        # where those fail, the browser scenarios fail with them or meet the conflict, and
+        # that says nothing of the cells whose async tests pass.
+        self.browser = {
+            verdict: Part("browser", [c for c in self.cells if c.part(CONTROL) == verdict])
+            for verdict in sorted({c.part(CONTROL) for c in self.cells} - {None}, key=_severity)
+        }
+        self.parts = (control, *self.browser.values())
         self._memo: dict[tuple, Answer] = {}
 
     @classmethod
@@ -649,8 +657,10 @@ class Engine:
 
     @property
     def matter(self) -> dict[str, tuple[str, ...]]:
-        """The axes that matter, per part."""
-        return {p.name: p.matter for p in self.parts}
+        """The axes that matter: to the async tests alone, and to the browser scenarios
+        of the cells whose async tests pass."""
+        browser = self.browser.get("pass")
+        return {CONTROL: self.parts[0].matter, "browser": browser.matter if browser else ()}
 
     # ------------------------------------------------------------------ the answer
 
@@ -700,10 +710,14 @@ class Engine:
     def inferred(self, query: Query) -> Answer:
         """Each part bridged from measured cells, or the reason it cannot be (module doc)."""
         found = []
-        for part in self.parts:
-            pool = part.pool(query)
+        control = self.parts[0]
+        for name in (CONTROL, "browser"):
+            part = control if name == CONTROL else self.browser.get(found[0][1])
+            pool = part.pool(query) if part else []
             if not pool:
-                return _unknown(query, f"no cell with {family_name(query.family)} was measured")
+                return _unknown(query, f"no cell with {family_name(query.family)} was measured"
+                                + ("" if name == CONTROL else
+                                   f" with its async tests alone {found[0][1]}"))
             result = part.resolve(query, pool, depth=len(part.matter) + 1)
             if isinstance(result, Answer):
                 return result
