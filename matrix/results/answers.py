@@ -117,7 +117,7 @@ class Fix:
 
     changes: tuple[tuple[str, str | None, str | None], ...]  # (axis, yours, to)
     query: Query
-    answer: Answer
+    answer: Answer | None  # None only while a search ranks its candidates
 
     @property
     def code_change(self) -> str | None:
@@ -285,6 +285,7 @@ class Part:
         self.matter, self.pairs = mattering(self.cells, name, order, self.by_plugin)
         self._pools: dict[str, list[CellResult]] = {}
         self._changes: dict[tuple, bool] = {}
+        self._indexes: dict[tuple, dict[tuple, list[CellResult]]] = {}
         self._measured: dict[tuple, list[tuple[tuple, str]]] = {}  # releases of an axis
 
     def pool(self, query: Query) -> list[CellResult]:
@@ -305,7 +306,7 @@ class Part:
     def resolve(self, query: Query, pool: list[CellResult], depth: int):
         """(verdict, evidence, reasons) on the axes that matter, or an unknown Answer."""
         wanted = {a: _value(query, a) for a in self.matter}
-        on = [c for c in pool if all(v is None or _value(c, a) == v for a, v in wanted.items())]
+        on = self._matching(pool, wanted, self.matter)
         if on:
             verdicts = {self.verdict(c) for c in on}
             if len(verdicts) == 1:
@@ -320,11 +321,7 @@ class Part:
             value = wanted[axis]
             if value is None or axis == "family":
                 continue
-            line = [
-                c
-                for c in pool
-                if all(v is None or _value(c, a) == v for a, v in wanted.items() if a != axis)
-            ]
+            line = self._matching(pool, wanted, [a for a in self.matter if a != axis])
             low, high = _neighbours(line, axis, value)
             if low and high:
                 sides = {self.verdict(c) for c in low + high}
@@ -391,6 +388,23 @@ class Part:
             if any(self.verdict(c) not in here or len(here) > 1 for c in low + high):
                 return True
         return False
+
+    def _matching(
+        self, pool: list[CellResult], wanted: dict, axes: Sequence[str]
+    ) -> list[CellResult]:
+        """The cells of ``pool`` with the wanted values on ``axes`` (None: any), looked up in
+        an index of the pool by those axes when every value is given."""
+        if any(wanted[a] is None for a in axes):
+            return [
+                c for c in pool if all(wanted[a] is None or _value(c, a) == wanted[a] for a in axes)
+            ]
+        key = (id(pool), tuple(axes))
+        if key not in self._indexes:
+            index: dict[tuple, list[CellResult]] = {}
+            for cell in pool:
+                index.setdefault(tuple(_value(cell, a) for a in axes), []).append(cell)
+            self._indexes[key] = index
+        return self._indexes[key].get(tuple(wanted[a] for a in axes), [])
 
     def what(self) -> str:
         return "the async tests alone" if self.name == CONTROL else "the browser scenarios"
@@ -484,6 +498,7 @@ class Engine:
         }
         self.parts = (control, *self.browser.values())
         self._memo: dict[tuple, Answer] = {}
+        self._verdicts: dict[tuple, bool] = {}
 
     @classmethod
     def of(cls, records: Iterable[Any], snapshot: Any = None) -> Engine:
@@ -583,11 +598,11 @@ class Engine:
         """The fewest changes, on the axes that matter and the plugin, under which the
         answer is ``pass``; the pins the evidence shows irrelevant stay as they are. Among
         equals: no own fixtures needed, the smallest version moves, then the newest."""
-        return next(iter(self.fixes(query, most)), None)
+        return next(iter(self.fixes(query, most, shown=1)), None)
 
-    def fixes(self, query: Query, most: int = 2) -> list[Fix]:
-        """Every change of at most ``most`` axes under which the answer is ``pass``, the
-        smallest first (leaving every plugin counts as a change more: own fixtures)."""
+    def fixes(self, query: Query, most: int = 2, shown: int = 8) -> list[Fix]:
+        """The ``shown`` smallest changes of at most ``most`` axes under which the answer is
+        ``pass`` (leaving every plugin counts as a change more: own fixtures)."""
         found = []
         options = self._options(query)
         for size in range(1, most + 1):
@@ -598,18 +613,47 @@ class Engine:
                 for axis, value, family in combo:
                     changes.append(_change(query, axis, value, family))
                     changed = changed.with_value(axis, value, family)
-                answer = self._plain(changed)
-                if answer.kind in ("measured", "inferred") and answer.verdict == "pass":
-                    found.append(Fix(changes=tuple(changes), query=changed, answer=answer))
-        return sorted(
-            found, key=lambda f: (_cost(f), _own_fixtures(f), _move(f, query), _newness_rank(f))
-        )
+                if self._passes(changed):
+                    found.append(Fix(changes=tuple(changes), query=changed, answer=None))
+        found.sort(key=lambda f: (_cost(f), _own_fixtures(f), _move(f, query), _newness_rank(f)))
+        # the whole answer (its evidence, nearest first) only for the fixes shown
+        return [dataclasses.replace(f, answer=self._plain(f.query)) for f in found[:shown]]
+
+    def _passes(self, query: Query) -> bool:
+        """Whether the answer for ``query`` is ``pass`` (measured or inferred) and declared
+        metadata allows it: the verdict alone, remembered (a fix search asks hundreds)."""
+        key = (query.family, *sorted(query.values.items(), key=lambda kv: kv[0]))
+        if key not in self._verdicts:
+            hits = self.measured(query)
+            verdict = hits.verdict if hits else self._inferred_verdict(query)
+            self._verdicts[key] = verdict == "pass" and not self.unresolvable(query)
+        return self._verdicts[key]
+
+    def _inferred_verdict(self, query: Query) -> str:
+        """:meth:`inferred`'s verdict without its evidence and reasons."""
+        control = self.parts[0]
+        first = control.resolve(query, control.pool(query), depth=len(control.matter) + 1)
+        if isinstance(first, Answer):
+            return "unknown"
+        part = self.browser.get(first[0])
+        pool = part.pool(query) if part else []
+        second = part.resolve(query, pool, depth=len(part.matter) + 1) if pool else None
+        if second is None or isinstance(second, Answer):
+            return "unknown"
+        return min((first[0], second[0]), key=_severity)
 
     def _plain(self, query: Query) -> Answer:
         """The answer without a fix, remembered: fix searches ask the same pins often."""
         key = (query.family, *sorted(query.values.items(), key=lambda kv: kv[0]))
         if key not in self._memo:
-            self._memo[key] = self.answer(query, fix=False)
+            # the same order as answer(), with declared metadata asked last: it is the
+            # dearest question and only a passing answer needs it
+            found = self.measured(query) or self.inferred(query)
+            if found.verdict == "pass" and (refused := self.unresolvable(query)):
+                found = Answer(
+                    kind="unresolvable", verdict="unresolvable", query=query, why=refused
+                )
+            self._memo[key] = found
         return self._memo[key]
 
     def _options(self, query: Query) -> list[tuple[str, str, str | None]]:
