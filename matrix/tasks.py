@@ -262,9 +262,9 @@ def status(settings: Options) -> tuple[list[str], list[Record]]:
         lines.append(f"{cell.id}: {' '.join(row) or 'not run'}")
     lines.append(f"progress: {progress_line(the_plan, the_suite, records, settings.run_id)}")
     if the_suite is not None:
-        from matrix.search import answer
+        from matrix.search import suite_answer
 
-        lines += answer.for_suite(the_suite.key, records, the_suite.declared_pins())
+        lines += suite_answer.for_suite(the_suite.key, records, the_suite.declared_pins())
     planned = {c.id for c in the_plan.cells}
     return lines, [r for key, r in latest.items() if key[0] in planned]
 

@@ -19,7 +19,7 @@ from matrix.__main__ import main
 from matrix.define import releases, versions
 from matrix.publish import ask, site, views
 from matrix.results import answers, sources, store
-from matrix.search import answer as suite_answer
+from matrix.search import suite_answer
 
 DATA = Path(__file__).parent / "data" / "answers"
 PART = DATA / "reference-part.jsonl"
@@ -225,7 +225,7 @@ def test_a_retried_pass_after_a_failure_in_one_run_is_flaky_everywhere(capsys, t
     folder.mkdir()
     (folder / store.RESULTS).write_bytes(FLAKY.read_bytes())
     analysis = site.analyse(folder / store.RESULTS, folder / "plan.json")
-    (card,) = views.answer(analysis)
+    (card,) = views.answer_cards(analysis)
     assert card["best"] is None and card["passing"] == 0
     assert [c["verdict"] for c in analysis.asked["versions"]["cells"]] == ["flaky"]
     assert [c["verdict"] for c in analysis.cells] == ["flaky"]

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from matrix import locations
-from matrix.plugin import answer, guard
+from matrix.plugin import advice as answer
+from matrix.plugin import guard
 from matrix.plugin import plugin as loop_compat
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -263,7 +264,7 @@ def test_the_wheel_holds_every_module_the_plugin_imports() -> None:
         else:
             shipped.add(target)
     seen: set[str] = set()
-    todo = ["matrix.plugin.plugin", "matrix.plugin.answer", "matrix.plugin.guard"]
+    todo = ["matrix.plugin.plugin", "matrix.plugin.advice", "matrix.plugin.guard"]
     missing = {}
     while todo:
         module = todo.pop()
@@ -284,7 +285,7 @@ def test_the_wheel_holds_every_module_the_plugin_imports() -> None:
                     if found not in shipped:
                         missing.setdefault(found, module)
                     todo.append(name)
-    assert "matrix.results.sources" in seen and "matrix.plugin.answer" in seen
+    assert "matrix.results.sources" in seen and "matrix.plugin.advice" in seen
     assert missing == {}
 
 
@@ -468,8 +469,8 @@ def test_installing_the_plugin_brings_no_report_stack(tmp_path, plugin_wheel) ->
     assert not names & {"pandas", "plotly", "jinja2"}
     probe = (
         "import sys, importlib.metadata as m; import matrix.plugin.plugin, "
-        "matrix.plugin.answer; "
-        "print(matrix.plugin.answer.answer_for({'pytest': '8.4.2', 'pytest-asyncio': "
+        "matrix.plugin.advice; "
+        "print(matrix.plugin.advice.answer_for({'pytest': '8.4.2', 'pytest-asyncio': "
         "'0.23.8', 'pytest-playwright': '0.7.1', 'playwright': '1.49.1'}, '3.13').verdict);"
         "print([e.value for e in m.entry_points(group='pytest11') if e.name == 'loop_compat']);"
         "print(sorted(x for x in ('pandas', 'plotly', 'jinja2') if x in sys.modules))"

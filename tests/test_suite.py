@@ -16,7 +16,7 @@ from matrix.measure import found, suite
 from matrix.results import store
 from matrix.results.record import Outcome
 from matrix.results.signatures import Verdict
-from matrix.search import answer
+from matrix.search import suite_answer as answer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

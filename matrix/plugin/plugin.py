@@ -94,7 +94,7 @@ def switch_on(versions: dict[str, str], given: str | None) -> tuple[bool, str | 
     if gone:
         return False, f"Playwright's internals it wraps are not there ({', '.join(gone)})"
     try:
-        from matrix.plugin.answer import answer_for
+        from matrix.plugin.advice import answer_for
 
         broken = answer_for(versions, python_minor(), given).guard_breaks
     except Exception as exc:  # the records are advice: their absence never stops the guard
@@ -270,7 +270,7 @@ class Watcher:
 
 def _answer(versions: dict[str, str], python: str, given: str | None) -> dict[str, Any]:
     try:
-        from matrix.plugin.answer import answer_for
+        from matrix.plugin.advice import answer_for
 
         return dataclasses.asdict(answer_for(versions, python, given))
     except Exception as exc:  # no records: the rest of the diagnosis still holds

@@ -201,7 +201,7 @@ def _provenance(root: Path) -> dict[str, Any] | None:
 
 def suites(records: list[Record]) -> list[dict[str, Any]]:
     """Each user's suite: its cells with their scenario verdicts, and its own answer."""
-    from matrix.search import answer as suite_answer
+    from matrix.search import suite_answer
 
     typed = [r for r in records if answers.suite_of(r)]
     out = []
@@ -296,7 +296,7 @@ def render(analysis: Analysis, logs: Mapping[str, str] | None = None) -> str:
     }
     context = {
         "provenance": views.provenance_view(analysis.provenance),
-        "answer": views.answer(analysis),
+        "answer": views.answer_cards(analysis),
         "remedies": views.remedies_view(analysis, logs or {}),
         "legend": [
             {

@@ -39,7 +39,7 @@ def suite_views(found: list[dict[str, Any]], logs: Mapping[str, str]) -> list[di
     ]
 
 
-def answer(analysis: Analysis) -> list[dict[str, Any]]:
+def answer_cards(analysis: Analysis) -> list[dict[str, Any]]:
     """Per Playwright plugin: its newest passing combination, the derived fixes, and the
     measured remedies that work for its users (smallest first)."""
     out = []
