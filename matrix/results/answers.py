@@ -624,8 +624,9 @@ class Engine:
         metadata allows it: the verdict alone, remembered (a fix search asks hundreds)."""
         key = (query.family, *sorted(query.values.items(), key=lambda kv: kv[0]))
         if key not in self._verdicts:
-            hits = self.measured(query)
-            verdict = hits.verdict if hits else self._inferred_verdict(query)
+            # what matters decides, as for every answer the page ships: pins a fix leaves
+            # open (any release) are not the worst of whatever cells were measured there
+            verdict = self._inferred_verdict(query)
             self._verdicts[key] = verdict == "pass" and not self.unresolvable(query)
         return self._verdicts[key]
 
