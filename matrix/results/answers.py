@@ -622,7 +622,7 @@ class Engine:
     def _passes(self, query: Query) -> bool:
         """Whether the answer for ``query`` is ``pass`` (measured or inferred) and declared
         metadata allows it: the verdict alone, remembered (a fix search asks hundreds)."""
-        key = (query.family, *sorted(query.values.items(), key=lambda kv: kv[0]))
+        key = _memo_key(query)
         if key not in self._verdicts:
             # what matters decides, as for every answer the page ships: pins a fix leaves
             # open (any release) are not the worst of whatever cells were measured there
@@ -645,7 +645,7 @@ class Engine:
 
     def _plain(self, query: Query) -> Answer:
         """The answer without a fix, remembered: fix searches ask the same pins often."""
-        key = (query.family, *sorted(query.values.items(), key=lambda kv: kv[0]))
+        key = _memo_key(query)
         if key not in self._memo:
             # the same order as answer(), with declared metadata asked last: it is the
             # dearest question and only a passing answer needs it
@@ -676,6 +676,11 @@ class Engine:
                 if value != query.values.get(axis):
                     options.append((axis, value, None))
         return options
+
+
+def _memo_key(query: Query) -> tuple:
+    """A query as a key of the engine's memos: its plugin and every axis value."""
+    return (query.family, *sorted(query.values.items(), key=lambda kv: kv[0]))
 
 
 def _value(cell_or_query: CellResult | Query, axis: str) -> str | None:
