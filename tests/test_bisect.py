@@ -27,8 +27,8 @@ from matrix.errors import ConfigError
 from matrix.measure import runner
 from matrix.results import findings, store
 from matrix.results.record import Counts, Outcome, Record
-from matrix.search import bisect, trials
-from matrix.search.bisect import search
+from matrix.search import bisect, bisect_report, bisection, trials
+from matrix.search.bisection import search
 from matrix.search.trials import Observation
 
 OTHERS = {"pytest-playwright": "0.7.1", "playwright": "1.56.0"}
@@ -82,7 +82,9 @@ def grid_changes(versions, table, compare="set") -> list[tuple[str, str]]:
 
 
 def hint(snapshot):
-    return lambda v: bisect.expected_resolution("3.13", {**OTHERS, "pytest-asyncio": v}, snapshot)
+    return lambda v: bisection.expected_resolution(
+        "3.13", {**OTHERS, "pytest-asyncio": v}, snapshot
+    )
 
 
 # --------------------------------------------------------------------------- the target
@@ -125,26 +127,26 @@ def test_malformed_targets_are_one_sentence(words, says) -> None:
 
 
 def test_default_ends_are_the_oldest_and_newest_final_releases_the_pins_allow(snapshot) -> None:
-    axis = bisect.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot)
+    axis = bisection.axis_releases("pytest-asyncio", "3.13", OTHERS, snapshot)
     assert (axis.versions[0], axis.versions[-1]) == ("0.20.3", "1.5.0")
     assert "1.4.0a1" not in axis.versions and "0.23.5.post1" in axis.versions
 
 
 def test_releases_the_other_pins_rule_out_are_listed_not_searched(snapshot) -> None:
     pins = {"pytest-playwright-asyncio": "0.7.1", "playwright": "1.56.0"}
-    axis = bisect.axis_releases("pytest-asyncio", "3.13", pins, snapshot, end="0.25.3")
+    axis = bisection.axis_releases("pytest-asyncio", "3.13", pins, snapshot, end="0.25.3")
     assert axis.versions == ("0.24.0", "0.25.0", "0.25.1", "0.25.2", "0.25.3")
     assert axis.ruled_out == ()  # only those inside the range are reported
-    axis = bisect.axis_releases(
+    axis = bisection.axis_releases(
         "pytest-asyncio", "3.13", pins, snapshot, start="0.24.0", end="0.25.0"
     )
     assert axis.versions == ("0.24.0", "0.25.0")
     with pytest.raises(ConfigError, match="requires pytest-asyncio>=0.24.0"):
-        bisect.axis_releases("pytest-asyncio", "3.13", pins, snapshot, start="0.23.8")
+        bisection.axis_releases("pytest-asyncio", "3.13", pins, snapshot, start="0.23.8")
 
 
 def test_minors_keep_the_newest_patch_of_each_minor_and_both_ends(snapshot) -> None:
-    axis = bisect.axis_releases(
+    axis = bisection.axis_releases(
         "pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2", end="1.5.0", every="minors"
     )
     assert axis.versions == (
@@ -160,7 +162,7 @@ def test_minors_keep_the_newest_patch_of_each_minor_and_both_ends(snapshot) -> N
         "1.4.1.post1",
         "1.5.0",
     )
-    fix = bisect.axis_releases(
+    fix = bisection.axis_releases(
         "pytest-asyncio", "3.13", OTHERS, snapshot, start="1.5.0", end="1.1.0", every="minors"
     )
     assert fix.versions == (
@@ -184,7 +186,7 @@ def test_minors_keep_the_newest_patch_of_each_minor_and_both_ends(snapshot) -> N
 def test_bad_axis_input_is_one_sentence(snapshot, kwargs, says) -> None:
     kwargs = {"axis": "pytest-asyncio", **kwargs}
     with pytest.raises(ConfigError, match=says):
-        bisect.axis_releases(kwargs.pop("axis"), "3.13", OTHERS, snapshot, **kwargs)
+        bisection.axis_releases(kwargs.pop("axis"), "3.13", OTHERS, snapshot, **kwargs)
 
 
 def test_the_resolver_is_expected_to_pick_pytest_7_for_pytest_asyncio_0_23_4(snapshot) -> None:
@@ -197,7 +199,7 @@ def test_the_resolver_is_expected_to_pick_pytest_7_for_pytest_asyncio_0_23_4(sna
 
 
 def test_bisect_finds_every_change_the_full_grid_shows_with_fewer_cells(table, snapshot) -> None:
-    versions = bisect.axis_releases(
+    versions = bisection.axis_releases(
         "pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2"
     ).versions
     look = Fake(table)
@@ -212,7 +214,7 @@ def test_bisect_finds_every_change_the_full_grid_shows_with_fewer_cells(table, s
 def test_without_the_resolver_hint_a_change_that_reverts_inside_a_stretch_is_missed(
     table, snapshot
 ) -> None:
-    versions = bisect.axis_releases(
+    versions = bisection.axis_releases(
         "pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2"
     ).versions
     found = search(versions, Fake(table))
@@ -222,7 +224,7 @@ def test_without_the_resolver_hint_a_change_that_reverts_inside_a_stretch_is_mis
 
 
 def test_the_primary_signature_alone_hides_most_changes(table, snapshot) -> None:
-    versions = bisect.axis_releases(
+    versions = bisection.axis_releases(
         "pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2"
     ).versions
     found = search(versions, Fake(table), compare="primary", hint=hint(snapshot))
@@ -231,7 +233,7 @@ def test_the_primary_signature_alone_hides_most_changes(table, snapshot) -> None
 
 
 def test_verify_gaps_looks_once_inside_each_stretch_whose_ends_agree(table, snapshot) -> None:
-    versions = bisect.axis_releases(
+    versions = bisection.axis_releases(
         "pytest-asyncio", "3.13", OTHERS, snapshot, start="0.21.2", every="minors"
     ).versions
     plain = search(versions, Fake(table), hint=hint(snapshot))
@@ -406,11 +408,11 @@ def test_searched_cells_form_a_definition_so_their_repro_commands_work(tmp_path,
 def test_the_report_and_the_findings_line_name_each_change_and_its_repro(
     table, snapshot, tmp_path
 ) -> None:
-    axis = bisect.axis_releases(
+    axis = bisection.axis_releases(
         "pytest-asyncio", "3.13", OTHERS, snapshot, start="1.0.0", end="1.3.0"
     )
     found = search(axis.versions, Fake(table), hint=hint(snapshot))
-    text = bisect.report(found, axis, "set", ran=3, took=75)
+    text = bisect_report.report(found, axis, "set", ran=3, took=75)
     assert (
         "1. 1.0.0 -> 1.1.0: e2e-first signature set {loop-already-running, loop-another-running}"
         " -> {loop-already-running, runner-in-running-loop}" in text
@@ -427,7 +429,7 @@ def test_the_report_and_the_findings_line_name_each_change_and_its_repro(
         in text
     )
     assert "of the 5 a full grid of this range needs; 1 min 15 s" in text
-    finding = bisect.finding_json(
+    finding = bisect_report.finding_json(
         found,
         axis,
         "3.13",
@@ -537,7 +539,7 @@ def test_a_real_short_bisect_finds_the_runner_releases(tmp_path, monkeypatch) ->
 def test_from_0_23_8_to_1_2_0_every_release_fails_e2e_first_and_four_signature_sets_change(
     table, snapshot
 ) -> None:
-    axis = bisect.axis_releases(
+    axis = bisection.axis_releases(
         "pytest-asyncio", "3.13", OTHERS, snapshot, start="0.23.8", end="1.2.0"
     )
     found = search(axis.versions, Fake(table), hint=hint(snapshot))
@@ -546,7 +548,7 @@ def test_from_0_23_8_to_1_2_0_every_release_fails_e2e_first_and_four_signature_s
         == grid_changes(axis.versions, table)
         == [("0.25.0", "0.25.1"), ("0.26.0", "1.0.0"), ("1.0.0", "1.1.0"), ("1.1.1", "1.2.0")]
     )
-    text = bisect.report(found, axis, "set", ran=len(found.observed), took=1)
+    text = bisect_report.report(found, axis, "set", ran=len(found.observed), took=1)
     assert "every release in the range fails e2e-first (bug at each of the" in text
     assert text.count(": e2e-first signature set {") == 4
     assert (
@@ -559,8 +561,10 @@ def test_from_0_23_8_to_1_2_0_every_release_fails_e2e_first_and_four_signature_s
 def test_an_outcome_change_says_which_way_it_goes(table, snapshot) -> None:
     versions = ["0.23.3", "0.23.4", "0.23.5"]  # pytest 7.4.4 at 0.23.4: the control passes there
     found = search(versions, Fake(table), hint=hint(snapshot))
-    lines = bisect.across(found)
+    lines = bisect_report.across(found)
     assert "control passes from 0.23.4 on (0.23.3: fail; 0.23.4: pass)" in lines
     assert "control fails from 0.23.5 on (0.23.4: pass; 0.23.5: fail)" in lines
     before, after = table["0.23.3"], table["0.23.4"]
-    assert bisect.what_changed(before, after)[0].startswith("control fail -> pass, signature set {")
+    assert bisect_report.what_changed(before, after)[0].startswith(
+        "control fail -> pass, signature set {"
+    )

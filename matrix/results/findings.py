@@ -2,7 +2,7 @@
 
 One module for the schema, the writer and the one reader, shared by the searches that
 write findings (``bisect``, ``explain``), ``whence`` and the page that read them. The
-lines themselves are built by the searches (``matrix.search.bisect.finding_json``,
+lines themselves are built by the searches (``matrix.search.bisect_report.finding_json``,
 ``matrix.search.explain_report.finding_json``): they are made of the searches' own types,
 which this stage may not import.
 
@@ -129,9 +129,10 @@ def _scenario_states(data: Any, compare: str = "set") -> dict[str, dict[str, Any
 
 
 def bisect_finding(data: Mapping[str, Any]) -> dict[str, Any]:
-    """One bisect search (a line of ``bisect.jsonl``, see ``matrix.search.bisect.finding_json``)
-    reduced to what the site shows, each change point with both sides' keys per scenario.
-    Raises TypeError, KeyError or ValueError for a finding that is not whole."""
+    """One bisect search (a line of ``bisect.jsonl``, see
+    ``matrix.search.bisect_report.finding_json``) reduced to what the site shows, each change
+    point with both sides' keys per scenario. Raises TypeError, KeyError or ValueError for a
+    finding that is not whole."""
     compare = _get(data, "compare", str, optional=True) or "set"
     measured = {}
     for item in _get(data, "measured", list):
