@@ -18,7 +18,7 @@ import pytest
 from matrix.__main__ import main
 from matrix.define import releases, versions
 from matrix.publish import ask, site, views
-from matrix.results import answers, sources, store
+from matrix.results import answers, mattering, sources, store
 from matrix.search import suite_answer
 
 DATA = Path(__file__).parent / "data" / "answers"
@@ -168,7 +168,7 @@ def test_never_past_the_newest_release_of_an_axis_that_matters(capsys, tmp_path)
 def test_the_axes_that_matter_explain_every_measured_pair() -> None:
     found = engine()
     for part in found.parts:
-        groups = answers._groups(part.cells, part.matter, part.by_plugin)
+        groups = mattering._groups(part.cells, part.matter, part.by_plugin)
         for group in groups.values():
             assert len({c.part(part.name) for c in group}) == 1
 

@@ -16,14 +16,15 @@ Every command that answers from records reads them here (``status``, the answer 
   two sides of a pin disagree), and ``unresolvable`` from declared metadata before any
   record is read.
 
+Queries and answers are the engine's vocabulary (:mod:`matrix.results.answer_model`).
 Inference, in one paragraph: the *axes that matter* are the fewest axes (besides the
 plugin, which is never inferred across) on which every pair of measured cells that agree
-has the same verdict, found greedily. An axis that matters is bridged only between two
-measured releases with the same verdict on the same line (the other axes that matter
-held equal), never past the newest or oldest measured one; an axis that does not matter
-may differ freely, and the answer says across how many measured pairs it never changed
-a verdict. The signature is not inferred: the one of the nearest measured pytest-asyncio
-release is named as *expected*.
+has the same verdict, found greedily (:mod:`matrix.results.mattering`). An axis that
+matters is bridged only between two measured releases with the same verdict on the same
+line (the other axes that matter held equal), never past the newest or oldest measured
+one; an axis that does not matter may differ freely, and the answer says across how many
+measured pairs it never changed a verdict. The signature is not inferred: the one of the
+nearest measured pytest-asyncio release is named as *expected*.
 """
 
 from __future__ import annotations
@@ -34,8 +35,20 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, NATIVE, NONE, SYNC_PLUGIN
+from matrix.define.cell import NATIVE, NONE
 from matrix.define.versions import version_key
+from matrix.results.answer_model import (  # noqa: F401 (the engine's vocabulary)
+    BAD,
+    GOOD,
+    SHOWN,
+    UNKNOWN,
+    Answer,
+    Fix,
+    Query,
+    Reason,
+    bisect_command,
+    value_of,
+)
 from matrix.results.cells import (  # noqa: F401 (the engine's vocabulary, read from here too)
     ABSENT,
     AXES,
@@ -54,218 +67,7 @@ from matrix.results.cells import (  # noqa: F401 (the engine's vocabulary, read 
     newest_key,
     suite_of,
 )
-
-#: The order in which axes are tried when looking for the ones that matter: the loop
-#: implementation first (pytest-asyncio), then what sits beside it.
-SEARCH_ORDER = ("pytest-asyncio", "pytest", "python", "plugin", "playwright", "pytest-cov")
-#: Exit codes of an answer used as a gate: good, bad, and nothing can be said.
-GOOD, BAD, UNKNOWN = 0, 1, 8
-
-
-# --------------------------------------------------------------------------- queries and answers
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Query:
-    """Pins to answer for: a plugin family and a value (or None: any) on each axis."""
-
-    family: str
-    values: Mapping[str, str | None]
-
-    @classmethod
-    def of(cls, pins: Mapping[str, str], python: str | None = None) -> Query:
-        """A query from exact pins of distributions (``{"pytest": "8.4.2", ...}``); a
-        distribution not named is ``none`` for pytest-cov and the plugins, else any."""
-        family, values = axis_values(pins, None, python)
-        if not python:
-            values["python"] = None
-        for axis in ("pytest", "pytest-asyncio", "playwright"):
-            if axis not in pins:
-                values[axis] = None
-        return cls(family=family, values=values)
-
-    def with_value(self, axis: str, value: str | None, family: str | None = None) -> Query:
-        return Query(family=family or self.family, values={**self.values, axis: value})
-
-    def describe(self) -> str:
-        return describe(self.family, self.values)
-
-    def pins(self) -> dict[str, str]:
-        """The query as distribution pins (what a user writes), in the order of the
-        distributions."""
-        found = {
-            axis: self.values.get(axis)
-            for axis in ("pytest", "pytest-asyncio", "playwright", "pytest-cov")
-        }
-        if self.family in (SYNC_PLUGIN, ASYNC_PLUGIN):
-            found[self.family] = self.values.get("plugin")
-        return {d: found[d] for d in DISTRIBUTIONS if found.get(d) not in (None, ABSENT)}
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Reason:
-    """Why one pin that differs from the evidence is not expected to change the verdict."""
-
-    axis: str
-    yours: str | None
-    text: str
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Fix:
-    """The fewest changes to the pins under which the engine answers ``pass``."""
-
-    changes: tuple[tuple[str, str | None, str | None], ...]  # (axis, yours, to)
-    query: Query
-    answer: Answer | None  # None only while a search ranks its candidates
-
-    @property
-    def code_change(self) -> str | None:
-        """What the suite's code must change with the plugin, in words (None: nothing)."""
-        switch = next((c for c in self.changes if c[0] == "family"), None)
-        if switch is None:
-            return None
-        if self.query.family == ASYNC_PLUGIN:
-            return (
-                "the browser tests then take the async plugin's fixtures: async def "
-                "tests that await the page (a code change)"
-            )
-        return (
-            "the suite then starts Playwright's async API in fixtures of its own, and its "
-            "browser tests await the page (a code change)"
-        )
-
-    def text(self) -> str:
-        """The changes in words, in the order of the distributions."""
-        parts = []
-        for axis, yours, to in sorted(self.changes, key=_change_rank):
-            if axis == "family":
-                parts.append(f"{yours} -> {to}")
-            else:
-                parts.append(f"{axis} {yours or '(any)'} -> {to}")
-        return ", ".join(parts)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Answer:
-    """The engine's answer for one query."""
-
-    kind: str  # measured, inferred, unknown, unresolvable
-    verdict: str  # pass, bug, fail, ... or unknown / unresolvable
-    query: Query
-    evidence: tuple[CellResult, ...] = ()
-    reasons: tuple[Reason, ...] = ()
-    expected_signature: str | None = None
-    why: str = ""  # an unknown's or unresolvable's reason in one sentence
-    between: tuple[CellResult, CellResult, str] | None = None  # (a, b, axis)
-    fix: Fix | None = None
-
-    def workarounds(self) -> list[tuple[str, int, int]]:
-        """The workaround scenarios measured on the evidence cells of the query's plugin:
-        ``(scenario, cells where it and the control pass, cells that ran it)``, for a bad
-        answer only (a workaround runs the same pins another way)."""
-        if self.verdict == "pass" or self.kind not in ("measured", "inferred"):
-            return []
-        mine = [c for c in self.evidence if c.family == self.query.family]
-        out = []
-        for name in WORKAROUNDS:
-            ran = [c for c in mine if name in c.scenarios]
-            if ran:
-                out.append((name, sum(c.passes_when(name) for c in ran), len(ran)))
-        return out
-
-    @property
-    def exit_code(self) -> int:
-        """0 good, 1 bad (measured or inferred), 8 nothing can be said."""
-        if self.kind in ("measured", "inferred"):
-            return GOOD if self.verdict == "pass" else BAD if self.verdict in DECIDED else UNKNOWN
-        return BAD if self.kind == "unresolvable" else UNKNOWN
-
-    @property
-    def label(self) -> str:
-        """``bug (inferred)``, ``pass (measured)``, ``unknown``, ``unresolvable``."""
-        return (
-            f"{self.verdict} ({self.kind})" if self.kind in ("measured", "inferred") else self.kind
-        )
-
-    def lines(self) -> list[str]:
-        """The answer in words: verdict, evidence, reasons, and the fix."""
-        out = [f"verdict: {self.label}" + (f": {self.why}" if self.why else "")]
-        if self.expected_signature:
-            out.append(
-                f"  expected signature: {self.expected_signature} (the nearest measured "
-                "pytest-asyncio release's; signatures are not inferred)"
-            )
-        if self.evidence:
-            out.append("  evidence (measured cells):")
-            out += [f"    {c.verdict:5} {c.cell_id}" for c in self.evidence[:SHOWN]]
-            if len(self.evidence) > SHOWN:
-                out.append(f"    ... and {len(self.evidence) - SHOWN} more")
-        out += [f"  {r.axis} {_shown(r.yours)}: {r.text}" for r in self.reasons]
-        if self.between:
-            a, b, axis = self.between
-            out.append(f"  settle it: {bisect_command(self.query, axis, a, b)}")
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        """The answer for machines."""
-        return {
-            "kind": self.kind,
-            "verdict": self.verdict,
-            "label": self.label,
-            "exit_code": self.exit_code,
-            "why": self.why,
-            "pins": self.query.pins(),
-            "python": self.query.values.get("python"),
-            "family": self.query.family,
-            "expected_signature": self.expected_signature,
-            "evidence": [{"cell_id": c.cell_id, "verdict": c.verdict} for c in self.evidence],
-            "reasons": [dataclasses.asdict(r) for r in self.reasons],
-            "between": (
-                {
-                    "axis": self.between[2],
-                    "a": self.between[0].cell_id,
-                    "a_verdict": self.between[0].verdict,
-                    "b": self.between[1].cell_id,
-                    "b_verdict": self.between[1].verdict,
-                    "bisect": bisect_command(self.query, self.between[2], *self.between[:2]),
-                }
-                if self.between
-                else None
-            ),
-            "fix": (
-                {
-                    "changes": [list(c) for c in self.fix.changes],
-                    "text": self.fix.text(),
-                    "pins": self.fix.query.pins(),
-                    "support": self.fix.answer.kind,
-                    "evidence": [c.cell_id for c in self.fix.answer.evidence[:SHOWN]],
-                }
-                if self.fix
-                else None
-            ),
-        }
-
-
-SHOWN = 3  # evidence cells listed
-
-
-def _shown(value: str | None) -> str:
-    return "(not installed)" if value == ABSENT else value or "(any)"
-
-
-def bisect_command(query: Query, axis: str, a: CellResult, b: CellResult) -> str:
-    """The ``bisect`` command that measures the releases between ``a`` and ``b`` along
-    ``axis``, with the other pins as the query has them (``a``'s where it names none)."""
-    pins = query.pins() or {d: v for d, v in a.requested.items() if d != "python"}
-    python = query.values.get("python") or a.values.get("python")
-    dist = a.family if axis == "plugin" else axis
-    pins.pop(dist, None)
-    given = " ".join(
-        [f"python={python}"] * (axis != "python") + [f"{d}={v}" for d, v in sorted(pins.items())]
-    )
-    return f"loop-compat bisect {given} --axis {dist} --from {a.values[axis]} --to {b.values[axis]}"
-
+from matrix.results.mattering import SEARCH_ORDER, mattering
 
 # --------------------------------------------------------------------------- the engine
 
@@ -305,7 +107,7 @@ class Part:
 
     def resolve(self, query: Query, pool: list[CellResult], depth: int):
         """(verdict, evidence, reasons) on the axes that matter, or an unknown Answer."""
-        wanted = {a: _value(query, a) for a in self.matter}
+        wanted = {a: value_of(query, a) for a in self.matter}
         on = self._matching(pool, wanted, self.matter)
         if on:
             verdicts = {self.verdict(c) for c in on}
@@ -362,7 +164,7 @@ class Part:
         lo, hi = version_key(low[0].values.get(axis)), version_key(high[0].values.get(axis))
         key = (id(pool), axis)
         if key not in self._measured:
-            self._measured[key] = [(version_key(v), v) for v in {_value(c, axis) for c in pool}]
+            self._measured[key] = [(version_key(v), v) for v in {value_of(c, axis) for c in pool}]
         if any(lo < k < hi and v != value for k, v in self._measured[key]):
             return False
         return not self._changes_at(pool, axis, value)
@@ -379,9 +181,9 @@ class Part:
         others = [a for a in self.matter if a != axis]
         lines: dict[tuple, list[CellResult]] = {}
         for cell in pool:
-            lines.setdefault(tuple(_value(cell, a) for a in others), []).append(cell)
+            lines.setdefault(tuple(value_of(cell, a) for a in others), []).append(cell)
         for line in lines.values():
-            here = {self.verdict(c) for c in line if _value(c, axis) == value}
+            here = {self.verdict(c) for c in line if value_of(c, axis) == value}
             if not here:
                 continue
             low, high = _neighbours(line, axis, value)
@@ -396,13 +198,15 @@ class Part:
         an index of the pool by those axes when every value is given."""
         if any(wanted[a] is None for a in axes):
             return [
-                c for c in pool if all(wanted[a] is None or _value(c, a) == wanted[a] for a in axes)
+                c
+                for c in pool
+                if all(wanted[a] is None or value_of(c, a) == wanted[a] for a in axes)
             ]
         key = (id(pool), tuple(axes))
         if key not in self._indexes:
             index: dict[tuple, list[CellResult]] = {}
             for cell in pool:
-                index.setdefault(tuple(_value(cell, a) for a in axes), []).append(cell)
+                index.setdefault(tuple(value_of(cell, a) for a in axes), []).append(cell)
             self._indexes[key] = index
         return self._indexes[key].get(tuple(wanted[a] for a in axes), [])
 
@@ -416,7 +220,7 @@ class Part:
             value = wanted[axis]
             if value is None or axis == "family":
                 continue
-            measured = sorted({_value(c, axis) for c in pool}, key=version_key)
+            measured = sorted({value_of(c, axis) for c in pool}, key=version_key)
             if value in measured:
                 continue
             below = [v for v in measured if version_key(v) < version_key(value)]
@@ -683,12 +487,6 @@ def _memo_key(query: Query) -> tuple:
     return (query.family, *sorted(query.values.items(), key=lambda kv: kv[0]))
 
 
-def _value(cell_or_query: CellResult | Query, axis: str) -> str | None:
-    if axis == "family":
-        return cell_or_query.family
-    return cell_or_query.values.get(axis)
-
-
 def _between(query: Query, a: CellResult, b: CellResult, axis: str, part: Part) -> Answer:
     a, b = sorted((a, b), key=lambda c: version_key(c.values.get(axis)))
     why = (
@@ -719,12 +517,6 @@ def _change(query: Query, axis: str, value: str | None, family: str | None):
         to = family_name(family or "") + (f" {value}" if value not in (None, ABSENT) else "")
         return ("family", mine, to)
     return (axis, query.values.get(axis), value)
-
-
-def _change_rank(change: tuple[str, str | None, str | None]) -> int:
-    axis = SYNC_PLUGIN if change[0] in ("family", "plugin") else change[0]
-    order = list(DISTRIBUTIONS)
-    return order.index(axis) if axis in order else len(order)
 
 
 def _move(fix: Fix, query: Query) -> int:
@@ -817,70 +609,6 @@ def _any_python(pins: Mapping[str, str], snapshot: Any) -> str | None:
         selection.declared_incompatible(py, pins, snapshot) for py in releases.python_versions()
     ]
     return reasons[-1] if reasons and all(reasons) else None
-
-
-def mattering(
-    found: Sequence[CellResult],
-    part: str = "browser",
-    order: Sequence[str] = SEARCH_ORDER,
-    by_plugin: bool = True,
-) -> tuple[tuple[str, ...], dict[str, int]]:
-    """The axes that matter to one part's verdicts (fewest, greedy, see module docstring),
-    and for every other axis the number of measured pairs that differ in it and agree on
-    those. An axis that no pair ever varied is not known not to matter: it counts."""
-    matter: list[str] = []
-    while _clashes(found, matter, part, by_plugin):
-        left = [a for a in order if a not in matter]
-        if not left:
-            break
-        matter.append(
-            min(
-                left, key=lambda a: (_clashes(found, matter + [a], part, by_plugin), order.index(a))
-            )
-        )
-    pairs = {a: _pairs_differing(found, matter, a, by_plugin) for a in order if a not in matter}
-    for axis, count in list(pairs.items()):
-        if count == 0 and len({_value(c, axis) for c in found}) > 1:
-            matter.append(axis)
-            del pairs[axis]
-    return tuple(a for a in order if a in matter), pairs
-
-
-def _groups(
-    found: Sequence[CellResult], axes: Sequence[str], by_plugin: bool
-) -> dict[tuple, list[CellResult]]:
-    groups: dict[tuple, list[CellResult]] = {}
-    for cell in found:
-        key = ((cell.family,) if by_plugin else ()) + tuple(_value(cell, a) for a in axes)
-        groups.setdefault(key, []).append(cell)
-    return groups
-
-
-def _clashes(found: Sequence[CellResult], axes: Sequence[str], part: str, by_plugin: bool) -> int:
-    """Pairs of cells equal on ``axes`` (and the plugin, for the browser part) whose
-    verdicts of the part differ."""
-    return sum(
-        _unequal_pairs(group, lambda c: c.part(part))
-        for group in _groups(found, axes, by_plugin).values()
-    )
-
-
-def _pairs_differing(
-    found: Sequence[CellResult], axes: Sequence[str], axis: str, by_plugin: bool
-) -> int:
-    """Pairs of cells equal on ``axes`` that differ in ``axis``."""
-    return sum(
-        _unequal_pairs(group, lambda c: _value(c, axis))
-        for group in _groups(found, axes, by_plugin).values()
-    )
-
-
-def _unequal_pairs(group: Sequence[CellResult], key) -> int:
-    counts: dict[Any, int] = {}
-    for cell in group:
-        counts[key(cell)] = counts.get(key(cell), 0) + 1
-    n = len(group)
-    return (n * n - sum(k * k for k in counts.values())) // 2
 
 
 def validate(found: Sequence[CellResult]):
