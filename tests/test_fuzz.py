@@ -22,12 +22,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from record_fixtures import a_record
 
 from matrix.cli import main
 from matrix.define import definition, releases
 from matrix.errors import MatrixError
 from matrix.results import findings, merge, sources, store
-from matrix.results.record import Counts, Outcome, Record
+from matrix.results.record import Outcome, Record
 from matrix.search import pins
 
 FUZZ = settings(
@@ -225,27 +226,6 @@ def one_sentence_or_result(reader, *args) -> Any:
         assert str(exc) and "\n" not in str(exc), repr(str(exc))
         assert isinstance(exc.return_code, int) and exc.return_code not in (0, 1)
         return None
-
-
-def a_record(**fields) -> Record:
-    plain = {
-        "run_id": "r1",
-        "cell_id": "py3.13-pytest8.4.2",
-        "python": "3.13.0",
-        "requested": {"pytest": "8.4.2"},
-        "resolved": {"pytest": "8.4.2"},
-        "probe": "control",
-        "scenario": "control",
-        "outcome": Outcome.PASS,
-        "signature": None,
-        "message": None,
-        "tests": Counts(),
-        "duration_s": 1.0,
-        "started_at": "2026-01-31T04:17:00Z",
-        "repro": "nox",
-        "log": None,
-    }
-    return Record(**{**plain, **fields})
 
 
 RECORD = a_record().to_json()

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from record_fixtures import a_bug_record
 
 from matrix import fetch, log, masking
 from matrix.cli import main
@@ -29,7 +30,7 @@ from matrix.errors import ConfigError, MatrixError, OutputError
 from matrix.measure import suite
 from matrix.publish import regress, site
 from matrix.results import findings, merge, sources, store
-from matrix.results.record import Counts, Outcome, Record
+from matrix.results.record import Outcome, Record
 from matrix.search import pins
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -506,28 +507,6 @@ def test_a_listing_cut_short_by_its_reader_ends_quietly(tmp_path) -> None:
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b[H\r\x9b31m\u202e"
 
 
-def a_record(**fields) -> Record:
-    """A whole record of one scenario, the fields given replacing the plain ones."""
-    plain = {
-        "run_id": "r1",
-        "cell_id": "py3.13-pytest8.4.2",
-        "python": "3.13.0",
-        "requested": {"pytest": "8.4.2"},
-        "resolved": {"pytest": "8.4.2"},
-        "probe": "control",
-        "scenario": "control",
-        "outcome": Outcome.BUG,
-        "signature": "loop-already-running",
-        "message": "RuntimeError: This event loop is already running",
-        "tests": Counts(),
-        "duration_s": 1.0,
-        "started_at": "2026-01-31T04:17:00Z",
-        "repro": "nox",
-        "log": None,
-    }
-    return Record(**{**plain, **fields})
-
-
 def no_control(text: str) -> bool:
     """Whether ``text`` holds no character a terminal would obey (newlines and tabs aside)."""
     return not any(
@@ -545,7 +524,7 @@ def test_every_logged_and_answered_line_shows_escapes_never_obeys_them(capsys) -
 
 
 def test_a_crafted_record_reaches_issue_titles_and_bodies_escaped(tmp_path, capsys) -> None:
-    bad = a_record(
+    bad = a_bug_record(
         cell_id=f"py3.13{ESCAPES}",
         signature=f"RuntimeError: x{ESCAPES}",
         message=f"RuntimeError: x{ESCAPES}",
@@ -579,9 +558,9 @@ def test_no_link_is_followed_out_of_a_results_folder(tmp_path, capsys) -> None:
     (outside / "home" / "big.txt").write_text("OUTSIDE-HOME\n")
     source = a_results_folder(
         tmp_path / "results",
-        a_record(log="logs/c/control.log"),
-        a_record(scenario="e2e-first", log="logs/c/leak.log"),
-        a_record(scenario="e2e-last", log="logs/c/home/big.txt"),
+        a_bug_record(log="logs/c/control.log"),
+        a_bug_record(scenario="e2e-first", log="logs/c/leak.log"),
+        a_bug_record(scenario="e2e-last", log="logs/c/home/big.txt"),
     )
     (source / "logs/c/leak.log").unlink()
     (source / "logs/c/leak.log").symlink_to(outside / "shadow")
@@ -607,19 +586,19 @@ def test_no_link_is_followed_out_of_a_results_folder(tmp_path, capsys) -> None:
 
 
 def test_merge_keeps_what_a_newer_version_wrote_byte_for_byte(tmp_path) -> None:
-    out = a_results_folder(tmp_path / "out", a_record())
+    out = a_results_folder(tmp_path / "out", a_bug_record())
     newer = [
-        json.dumps({**a_record(scenario="e2e-first").to_json(), "flavour": "new"}),
+        json.dumps({**a_bug_record(scenario="e2e-first").to_json(), "flavour": "new"}),
         json.dumps(
-            {**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
+            {**a_bug_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
             indent=None,
             separators=(",", ":"),
         ),
-        json.dumps({**a_record(scenario="isolated").to_json(), "schema": 2}),
+        json.dumps({**a_bug_record(scenario="isolated").to_json(), "schema": 2}),
     ]
     with (out / store.RESULTS).open("a") as f:
         f.write("".join(line + "\n" for line in newer))
-    source = a_results_folder(tmp_path / "shard", a_record(cell_id="py3.12-pytest8.4.2"))
+    source = a_results_folder(tmp_path / "shard", a_bug_record(cell_id="py3.12-pytest8.4.2"))
     result = merge.merge([source], out)
     lines = (out / store.RESULTS).read_text().splitlines()
     assert all(line in lines for line in newer) and len(lines) == 5
@@ -701,7 +680,7 @@ def test_a_wrong_or_large_reply_is_one_sentence(monkeypatch, capsys, reply, says
 
 
 def test_a_provenance_of_the_wrong_shape_is_left_out(tmp_path) -> None:
-    folder = a_results_folder(tmp_path / "r", a_record())
+    folder = a_results_folder(tmp_path / "r", a_bug_record())
     for wrong in ("[1, 2]", '{"machine": "x"}', "{", "[" * 100_000):
         (folder / "provenance.json").write_text(wrong)
         source = sources.load(str(folder / store.RESULTS), None)
@@ -835,7 +814,7 @@ def test_a_definition_or_finding_nested_too_deep_is_one_sentence(tmp_path) -> No
 def test_regressions_existing_missing_or_of_the_wrong_shape_is_exit_2(
     tmp_path, capsys, existing
 ) -> None:
-    a_results_folder(tmp_path / "now", a_record())
+    a_results_folder(tmp_path / "now", a_bug_record())
     path = tmp_path / "existing.json"
     if existing is not None:
         path.write_text(existing)
@@ -855,7 +834,7 @@ def test_regressions_existing_missing_or_of_the_wrong_shape_is_exit_2(
 
 
 def test_merge_with_a_malformed_plan_is_one_sentence(tmp_path) -> None:
-    source = a_results_folder(tmp_path / "shard", a_record())
+    source = a_results_folder(tmp_path / "shard", a_bug_record())
     for plan_text in ("{", '{"cells": 5}', '{"cells": [{"x": 1}]}', "[]", DEEP):
         (source / "plan.json").write_text(plan_text)
         with pytest.raises(ConfigError, match="is not a plan"):
@@ -905,7 +884,7 @@ def test_every_reader_gives_a_result_or_one_sentence(tmp_path, text) -> None:
         folder.mkdir()
         (folder / name).write_text(text, errors="surrogateescape")
         readers.append(lambda p=folder / name: pins.read(p))
-    shard = a_results_folder(tmp_path / "shard", a_record())
+    shard = a_results_folder(tmp_path / "shard", a_bug_record())
     (shard / "plan.json").write_text(text, errors="surrogateescape")
     readers.append(lambda: merge.merge([shard], tmp_path / "out"))
     for reader in readers:
@@ -1029,7 +1008,7 @@ def test_whence_given_stdin_that_is_not_utf8_is_one_sentence_and_exit_2(
 def test_a_site_folder_that_cannot_be_made_is_one_sentence_and_exit_7(
     tmp_path, monkeypatch, capsys
 ) -> None:
-    monkeypatch.setenv("MATRIX_OUT", str(a_results_folder(tmp_path / "r", a_record())))
+    monkeypatch.setenv("MATRIX_OUT", str(a_results_folder(tmp_path / "r", a_bug_record())))
     (tmp_path / "a-file").write_text("notes\n")
     for site_dir in ("/proc/self/x", str(tmp_path / "a-file" / "site")):
         assert main(["report", "--site", site_dir]) == OutputError.return_code
@@ -1105,13 +1084,13 @@ def test_a_huge_python_version_file_is_not_read_whole(tmp_path) -> None:
 
 def test_merge_keeps_what_a_newer_version_published_in_a_results_json(tmp_path) -> None:
     newer = [
-        {**a_record(scenario="e2e-first").to_json(), "flavour": "new"},
-        {**a_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
-        {**a_record(scenario="isolated").to_json(), "schema": 2},
+        {**a_bug_record(scenario="e2e-first").to_json(), "flavour": "new"},
+        {**a_bug_record(scenario="e2e-last").to_json(), "outcome": "sparkly"},
+        {**a_bug_record(scenario="isolated").to_json(), "schema": 2},
     ]
     published = tmp_path / "site" / "results.json"
     published.parent.mkdir()
-    published.write_text(json.dumps([a_record().to_json(), *newer, 5, {"x": 1}]))
+    published.write_text(json.dumps([a_bug_record().to_json(), *newer, 5, {"x": 1}]))
     out = tmp_path / "out"
     result = merge.merge([published], out)
     kept = [json.loads(line) for line in (out / store.RESULTS).read_text().splitlines()]
