@@ -89,6 +89,17 @@ AXES = (
     "coverage",
 )
 AXIS_LABELS = {"plugin_version": "plugin version", "python": "Python"}
+#: What a cell of the table pins, in the order its columns (and the page's cells) show them.
+CELL_PINS = (
+    "python",
+    "plugin",
+    "plugin_version",
+    "pytest",
+    "pytest-asyncio",
+    "playwright",
+    "pytest-cov",
+    "coverage",
+)
 RECORD_FIELDS = (
     "run_id",
     "cell_id",
@@ -300,14 +311,7 @@ def cell_verdicts(scenarios: pd.DataFrame, plan: Mapping[str, Any] | None = None
     rows.sort(key=cell_order)
     columns = [
         "cell_id",
-        "python",
-        "plugin",
-        "plugin_version",
-        "pytest",
-        "pytest-asyncio",
-        "playwright",
-        "pytest-cov",
-        "coverage",
+        *CELL_PINS,
         "verdict",
         "signature",
         "message",

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from matrix.define.cell import plugin_of
 from matrix.define.versions import version_key
-from matrix.publish.analysis import COUNTS, SEVERITY, SIGNATURES, Analysis, describe
+from matrix.publish.analysis import CELL_PINS, COUNTS, SEVERITY, SIGNATURES, Analysis, describe
 from matrix.publish.exports import TEMPLATES
 from matrix.publish.grids import STATE_STYLE, slug
 from matrix.publish.views import fix_views
@@ -139,19 +139,7 @@ def payload(analysis: Analysis, logs: Mapping[str, str]) -> dict[str, Any]:
         per_cell.setdefault(r["cell_id"], []).append(
             [r["scenario"], r["outcome"], int(r["seq"]), int(r["attempts"])]
         )
-    keys = (
-        "python",
-        "plugin",
-        "plugin_version",
-        "pytest",
-        "pytest-asyncio",
-        "playwright",
-        "pytest-cov",
-        "coverage",
-        "verdict",
-        "reason",
-        "signature",
-    )
+    keys = (*CELL_PINS, "verdict", "reason", "signature")
     cells = [
         {
             "id": c["cell_id"],
