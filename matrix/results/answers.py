@@ -293,12 +293,14 @@ class Engine:
         self.cells = [c for c in found if c.decided]
         self.snapshot = snapshot
         control = Part(CONTROL, self.cells)
-        # The browser scenarios are learnt apart for each verdict of the async tests alone:
-        # where those fail, the browser scenarios fail with them or meet the conflict, and
-        # that says nothing of the cells whose async tests pass.
+        # The browser scenarios are learnt apart for each state of the async tests alone
+        # (their verdict, and how they fail): where those fail, the browser scenarios fail
+        # with them or meet the conflict, and that says nothing of the cells whose async
+        # tests pass, nor of those that fail another way.
+        states = {c.control_state for c in self.cells} - {None}
         self.browser = {
-            verdict: Part("browser", [c for c in self.cells if c.part(CONTROL) == verdict])
-            for verdict in sorted({c.part(CONTROL) for c in self.cells} - {None}, key=_severity)
+            state: Part("browser", [c for c in self.cells if c.control_state == state])
+            for state in sorted(states, key=lambda s: (_severity(s.split(" ")[0]), s))
         }
         self.parts = (control, *self.browser.values())
         self._memo: dict[tuple, Answer] = {}
@@ -363,21 +365,24 @@ class Engine:
 
     def inferred(self, query: Query) -> Answer:
         """Each part bridged from measured cells, or the reason it cannot be (module doc)."""
-        found = []
+        found, state = [], None
         control = self.parts[0]
         for name in (CONTROL, "browser"):
-            part = control if name == CONTROL else self.browser.get(found[0][1])
+            part = control if name == CONTROL else self.browser.get(state)
             pool = part.pool(query) if part else []
             if not pool:
                 return _unknown(
                     query,
                     f"no cell with {family_name(query.family)} was measured"
-                    + ("" if name == CONTROL else f" with its async tests alone {found[0][1]}"),
+                    + ("" if name == CONTROL else f" whose async tests alone {state}"),
                 )
             result = part.resolve(query, pool, depth=len(part.matter) + 1)
             if isinstance(result, Answer):
                 return result
             found.append((part, *result))
+            state = state or _control_state(query, *result[:2])
+            if isinstance(state, Answer):
+                return state
         verdict = min((v for _, v, _, _ in found), key=_severity)
         evidence = _nearest([c for _, _, cells_, _ in found for c in cells_], query)
         reasons: dict[str, Reason] = {}
@@ -438,9 +443,10 @@ class Engine:
         """:meth:`inferred`'s verdict without its evidence and reasons."""
         control = self.parts[0]
         first = control.resolve(query, control.pool(query), depth=len(control.matter) + 1)
-        if isinstance(first, Answer):
+        state = None if isinstance(first, Answer) else _control_state(query, *first[:2])
+        if state is None or isinstance(state, Answer):
             return "unknown"
-        part = self.browser.get(first[0])
+        part = self.browser.get(state)
         pool = part.pool(query) if part else []
         second = part.resolve(query, pool, depth=len(part.matter) + 1) if pool else None
         if second is None or isinstance(second, Answer):
@@ -500,6 +506,22 @@ def _between(query: Query, a: CellResult, b: CellResult, axis: str, part: Part) 
         evidence=(a, b),
         why=why,
         between=(a, b, axis),
+    )
+
+
+def _control_state(query: Query, verdict: str, evidence: Sequence[CellResult]) -> str | Answer:
+    """The async tests' state the control part answers (:attr:`CellResult.control_state`):
+    where they fail, the evidence must agree on how, or nothing is said of the rest."""
+    if verdict == "pass":
+        return verdict
+    states = {c.control_state for c in evidence}
+    if len(states) == 1:
+        return states.pop()
+    return _unknown(
+        query,
+        "the measured cells around these pins fail their async tests in different ways ("
+        + "; ".join(sorted(s for s in states if s))
+        + ")",
     )
 
 

@@ -97,6 +97,17 @@ class CellResult:
             out.append(model.cell_outcome(chosen) if chosen else None)
         return out[0], out[1]
 
+    @property
+    def control_state(self) -> str | None:
+        """The async tests' verdict alone, with its signature when they do not pass: how
+        they fail decides what the browser scenarios can show (a collection failure stops
+        them too; a failing async fixture leaves them to meet the conflict)."""
+        verdict = self.part(CONTROL)
+        if verdict in (None, "pass"):
+            return verdict
+        signature = self.scenarios[CONTROL].signature
+        return f"{verdict} ({signature})" if signature else verdict
+
     def passes_when(self, scenario: str) -> bool:
         """Whether the control and ``scenario`` pass (a workaround that holds here)."""
         wanted = [self.scenarios.get("control"), self.scenarios.get(scenario)]

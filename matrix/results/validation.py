@@ -4,6 +4,7 @@ from the others, the share answered printed beside the share right."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 from matrix.results.answers import Answer, Engine, Query
@@ -35,7 +36,7 @@ class Validation:
         out = [
             f"{self.total} measured cells, each hidden in turn and inferred from the rest:",
             f"  answered {self.right + len(self.wrong)} of {self.total} "
-            f"({self.answered:.0%}); right {self.right} of those ({self.accuracy:.0%}); "
+            f"({share(self.answered)}); right {self.right} of those ({share(self.accuracy)}); "
             f"wrong {len(self.wrong)}; unknown {self.abstained}",
         ]
         for cell, answer in self.wrong:
@@ -44,6 +45,13 @@ class Validation:
                 f"{answer.verdict} from {', '.join(c.cell_id for c in answer.evidence[:2])}"
             )
         return out
+
+
+def share(fraction: float) -> str:
+    """A share as a percentage that never rounds up to a whole: 271 of 272 is 99.6%, not
+    100% (one wrong answer must show)."""
+    tenths = math.floor(fraction * 1000) / 10
+    return f"{tenths:.0f}%" if tenths in (0, 100) else f"{tenths:.1f}%"
 
 
 def validate(found: Sequence[CellResult]) -> Validation:
