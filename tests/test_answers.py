@@ -18,7 +18,7 @@ import pytest
 from matrix.__main__ import main
 from matrix.define import releases, versions
 from matrix.publish import ask, site, views
-from matrix.results import answers, mattering, sources, store
+from matrix.results import answers, mattering, sources, store, validation
 from matrix.search import suite_answer
 
 DATA = Path(__file__).parent / "data" / "answers"
@@ -185,7 +185,7 @@ def test_validation_counts_a_wrong_inference_and_lists_it() -> None:
             name: dataclasses.replace(v, outcome="pass") for name, v in sync[0].scenarios.items()
         },
     )
-    result = answers.validate([*found, twin])
+    result = validation.validate([*found, twin])
     wrong = {c.cell_id for c, _ in result.wrong}
     assert {sync[0].cell_id, twin.cell_id} <= wrong
     assert result.total == len(found) + 1
@@ -233,7 +233,7 @@ def test_async_tests_failing_another_way_say_nothing_of_the_browser_scenarios() 
 
 
 def test_no_inference_on_the_reference_is_wrong() -> None:
-    result = answers.validate(answers.cells(sources.reference().records))
+    result = validation.validate(answers.cells(sources.reference().records))
     assert result.wrong == (), [c.cell_id for c, _ in result.wrong]
     assert result.answered > 0.9  # and most cells are answered
 

@@ -3,7 +3,8 @@ another process holds (read from golden JUnit XML; no process is started)."""
 
 from __future__ import annotations
 
-from matrix.measure import junit, runner
+from matrix.measure import runner
+from matrix.results import junit
 from matrix.results.record import Counts, Outcome
 from matrix.results.signatures import Failure, Verdict, classify
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matrix.measure import junit
-from matrix.results import signatures
+from matrix.results import junit, signatures
 from matrix.results.record import Counts, Outcome
 from matrix.results.signatures import Failure, classify, normalise
 

@@ -249,8 +249,7 @@ def test_a_hang_is_placed_by_the_last_line_of_the_progress_file(tmp_path, lines,
 
 
 def test_a_loop_error_at_teardown_is_classified_like_any_other(tmp_path):
-    from matrix.measure import junit
-    from matrix.results import signatures
+    from matrix.results import junit, signatures
 
     report = tmp_path / "junit.xml"
     report.write_text(

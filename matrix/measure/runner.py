@@ -26,10 +26,10 @@ from matrix.define import variants
 from matrix.define.cell import BASELINE, Cell
 from matrix.define.scenarios import BROWSER_ONLY, Scenario
 from matrix.log import info as log_info  # "log" names each scenario's log file here
-from matrix.measure import browser, command, env, found, interpreters, junit
+from matrix.measure import browser, command, env, found, interpreters
 from matrix.measure.suite import IGNORED, Suite
 from matrix.options import Options
-from matrix.results import signatures, store
+from matrix.results import junit, signatures, store
 from matrix.results.record import Counts, Outcome, Record, cap_message
 from matrix.results.signatures import Failure, Verdict
 

@@ -631,11 +631,3 @@ def _any_python(pins: Mapping[str, str], snapshot: Any) -> str | None:
         selection.declared_incompatible(py, pins, snapshot) for py in releases.python_versions()
     ]
     return reasons[-1] if reasons and all(reasons) else None
-
-
-def validate(found: Sequence[CellResult]):
-    """Each measured cell hidden in turn and inferred from the rest
-    (:func:`matrix.results.validation.validate`)."""
-    from matrix.results import validation
-
-    return validation.validate(found)

@@ -19,6 +19,7 @@ from typing import Any
 
 from matrix import log
 from matrix.errors import OutputError
+from matrix.results import junit
 from matrix.results.record import SCHEMA, Outcome, Record
 
 RESULTS = "results.jsonl"
@@ -210,8 +211,6 @@ def failure_signatures(out: Path, record: Record) -> tuple[str, ...]:
     """Every distinct failure signature of a scenario run: the record's own first, then the
     others in JUnit order, read from the XML kept beside its log (the record's own list
     where it carries one, just its signature with neither)."""
-    from matrix.measure import junit  # the XML reader; measure reads results, not back
-
     found = [record.signature] if record.signature else []
     unusable = (Outcome.PASS, Outcome.UNRESOLVABLE, Outcome.NO_INTERPRETER, Outcome.INFRA)
     reports = []

@@ -13,7 +13,7 @@ import argparse
 import json
 
 from matrix import log
-from matrix.results import answers, sources
+from matrix.results import answers, sources, validation
 
 HELP = "hide each measured cell, infer it from the rest: the share answered and the share right"
 #: What ``loop-compat accuracy --help`` says (the docstring above is for developers).
@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """``loop-compat accuracy``: print the figures; exit 0 (the figures are the answer)."""
     source = sources.load(args.source, None if args.source else args.settings.out)
-    found = answers.validate(answers.cells(source.records))
+    found = validation.validate(answers.cells(source.records))
     if args.json:
         log.answer(
             json.dumps(
