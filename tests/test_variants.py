@@ -155,10 +155,10 @@ def test_both_plugins_adds_the_sync_plugin_of_the_async_plugins_version(tmp_path
 def test_guard_installs_the_plugin_wheel_of_this_checkout_and_switches_the_guard_on(
     tmp_path, original, monkeypatch
 ):
-    from matrix.plugin import wheel
+    from matrix.measure import plugin_wheel
 
     monkeypatch.setattr(
-        wheel, "url", lambda: "file:///built/pytest_loop_compat-0.1.0-py3-none-any.whl"
+        plugin_wheel, "url", lambda: "file:///built/pytest_loop_compat-0.1.0-py3-none-any.whl"
     )
     project = applied("guard", SYNC, tmp_path)
     assert "loop_compat_guard = true" in ini(project)
@@ -168,7 +168,8 @@ def test_guard_installs_the_plugin_wheel_of_this_checkout_and_switches_the_guard
         "loop-compat guard refused: " in conftest
         and "hollow under the loop-compat guard" in conftest
     )
-    assert variants.named("guard").requirements(SYNC) == (
+    assert variants.named("guard").requirements(SYNC) == ("pytest-loop-compat @ {plugin-wheel}",)
+    assert plugin_wheel.resolved(variants.named("guard").requirements(SYNC)) == (
         "pytest-loop-compat @ file:///built/pytest_loop_compat-0.1.0-py3-none-any.whl",
     )
     assert variants.named("guard").cannot_apply(SYNC) is None

@@ -20,9 +20,9 @@ from typing import Any, NamedTuple
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from matrix import locations
+from matrix.define import plugin_source
 from matrix.define.cell import BASELINE
 from matrix.errors import ConfigError
-from matrix.plugin import wheel
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,7 +83,7 @@ class Variant:
                 f"variant '{self.name}' applies to the {' and '.join(self.probes)} probe"
                 f"{'s' if len(self.probes) > 1 else ''}, not to {cell.probe}"
             )
-        if any(wheel.PLACEHOLDER in line for line in self.packages) and not wheel.available():
+        if self.installs_plugin and not plugin_source.available():
             return f"variant '{self.name}' installs the plugin from a checkout of the repository"
         values = {"python": cell.python, **cell.pin_map}
         for key, spec in self.requires:
@@ -95,13 +95,21 @@ class Variant:
                 return f"variant '{self.name}' needs {key}{spec}"
         return None
 
+    @property
+    def installs_plugin(self) -> bool:
+        """Whether it installs the plugin's wheel built from this checkout (the guard)."""
+        return any(plugin_source.PLACEHOLDER in line for line in self.packages)
+
     def requirements(self, cell) -> tuple[str, ...]:
-        """The requirement lines it adds to ``cell``'s env (``{dist}``: the cell's pin)."""
+        """The requirement lines it adds to ``cell``'s env (``{dist}``: the cell's pin;
+        ``{plugin-wheel}`` is left for the measure stage, which builds the wheel)."""
         pins = cell.pin_map
-        return tuple(
-            re.sub(r"\{([\w.-]+)\}", lambda m: pins.get(m.group(1), ""), _plugin_wheel(line))
-            for line in self.packages
-        )
+
+        def pin(match: re.Match) -> str:
+            keep = match.group(0) == plugin_source.PLACEHOLDER
+            return match.group(0) if keep else pins.get(match.group(1), "")
+
+        return tuple(re.sub(r"\{([\w.-]+)\}", pin, line) for line in self.packages)
 
     def limit(self, timeout: float) -> float:
         """The time limit per pytest process: the profile's, or this variant's if shorter."""
@@ -110,8 +118,8 @@ class Variant:
     def digest(self) -> str:
         """What a result depends on beyond the probe: this entry and the variant's files."""
         hasher = hashlib.sha256(repr(dataclasses.replace(self, folder=Path())).encode())
-        if any(wheel.PLACEHOLDER in line for line in self.packages):
-            hasher.update(wheel.digest().encode())  # the plugin installed from this checkout
+        if self.installs_plugin:  # the plugin's wheel from this checkout: its sources count
+            hasher.update(plugin_source.digest().encode())
         if self.folder.is_dir():
             for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
                 hasher.update(
@@ -161,11 +169,6 @@ class Catalogue:
                 f"{', '.join(self.variants)} (see {CATALOGUE.name})."
             )
         return self.variants[name]
-
-
-def _plugin_wheel(line: str) -> str:
-    """``{plugin-wheel}``: the plugin's wheel built from this checkout (the guard variant)."""
-    return line.replace(wheel.PLACEHOLDER, wheel.url()) if wheel.PLACEHOLDER in line else line
 
 
 def set_ini(path: Path, lines: tuple[str, ...]) -> None:

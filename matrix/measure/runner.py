@@ -26,7 +26,7 @@ from matrix.define import variants
 from matrix.define.cell import BASELINE, Cell
 from matrix.define.scenarios import BROWSER_ONLY, Scenario
 from matrix.log import info as log_info  # "log" names each scenario's log file here
-from matrix.measure import browser, command, env, found, interpreters
+from matrix.measure import browser, command, env, found, interpreters, plugin_wheel
 from matrix.measure.suite import IGNORED, Suite
 from matrix.options import Options
 from matrix.results import junit, signatures, store
@@ -430,7 +430,9 @@ def _resolve(ctx: _Cell, interp, folder: Path) -> env.Resolution:
                 folder=folder,
                 exclude_newer=ctx.opts.exclude_newer,
                 environ=ctx.opts.settings.environ,
-                added=variants.named(ctx.cell.variant).requirements(ctx.cell),
+                added=plugin_wheel.resolved(
+                    variants.named(ctx.cell.variant).requirements(ctx.cell)
+                ),
             )
         if not resolution.infra:
             break
