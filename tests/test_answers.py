@@ -232,6 +232,25 @@ def test_async_tests_failing_another_way_say_nothing_of_the_browser_scenarios() 
     assert "was measured whose async tests alone fail (collection failure)" in answer.why
 
 
+def test_async_tests_unknown_between_two_releases_answer_when_either_side_agrees() -> None:
+    """pytest-asyncio 0.23.7's async tests alone were never measured: 0.23.0 fails them,
+    0.23.8 passes them. With the sync plugin the browser scenarios meet the conflict under
+    both, so the verdict is bug either way; with no plugin it is fail or pass: unknown."""
+    engine = answers.Engine(answers.cells(sources.reference().records))
+    pins = {"pytest": "8.3.4", "pytest-asyncio": "0.23.7", "playwright": "1.56.0"}
+    sync = engine.inferred(answers.Query.of({**pins, "pytest-playwright": "0.5.1"}, "3.12"))
+    assert (sync.kind, sync.verdict) == ("inferred", "bug")
+    (reason,) = [r for r in sync.reasons if r.axis == "pytest-asyncio"]
+    assert reason.text == (
+        "the async tests alone are not known here, between measured 0.23.0 (fail) and "
+        "0.23.8 (pass); the verdict is bug with either"
+    )
+    alone = engine.inferred(answers.Query.of(pins, "3.12"))
+    assert alone.kind == "unknown" and alone.why.startswith(
+        "between pytest-asyncio 0.23.0 (fail) and 0.23.8 (pass)"
+    )
+
+
 def test_no_inference_on_the_reference_is_wrong() -> None:
     result = validation.validate(answers.cells(sources.reference().records))
     assert result.wrong == (), [c.cell_id for c, _ in result.wrong]

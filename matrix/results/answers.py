@@ -365,25 +365,11 @@ class Engine:
 
     def inferred(self, query: Query) -> Answer:
         """Each part bridged from measured cells, or the reason it cannot be (module doc)."""
-        found, state = [], None
-        control = self.parts[0]
-        for name in (CONTROL, "browser"):
-            part = control if name == CONTROL else self.browser.get(state)
-            pool = part.pool(query) if part else []
-            if not pool:
-                return _unknown(
-                    query,
-                    f"no cell with {family_name(query.family)} was measured"
-                    + ("" if name == CONTROL else f" whose async tests alone {state}"),
-                )
-            result = part.resolve(query, pool, depth=len(part.matter) + 1)
-            if isinstance(result, Answer):
-                return result
-            found.append((part, *result))
-            state = state or _control_state(query, *result[:2])
-            if isinstance(state, Answer):
-                return state
-        verdict = min((v for _, v, _, _ in found), key=_severity)
+        sides = self._sides(query)
+        if isinstance(sides, Answer):
+            return sides
+        found = [resolved for side in sides for resolved in side]
+        verdict = _worst(sides[0])  # every side gives the same (see _sides)
         evidence = _nearest([c for _, _, cells_, _ in found for c in cells_], query)
         reasons: dict[str, Reason] = {}
         for _, _, _, brackets in found:  # a bracket says more than "never mattered"
@@ -398,8 +384,70 @@ class Engine:
             query=query,
             evidence=tuple(evidence),
             reasons=tuple(reasons[a] for a in AXES if a in reasons),
-            expected_signature=_expected(evidence, query),
+            expected_signature=_expected(evidence, query, verdict),
         )
+
+    def _sides(self, query: Query) -> list[list[tuple]] | Answer:
+        """The parts resolved for ``query``, ``[(part, verdict, evidence, reasons), ...]``
+        for the async tests alone and then the browser scenarios, or the unknown answer.
+
+        Where the async tests alone are unknown between two measured releases, each side's
+        state is tried: when the browser scenarios are answered under both and the cell's
+        verdict is the same with either, that verdict holds (one list per side)."""
+        control = self.parts[0]
+        pool = control.pool(query)
+        if not pool:
+            return _unknown(query, f"no cell with {family_name(query.family)} was measured")
+        first = control.resolve(query, pool, depth=len(control.matter) + 1)
+        if isinstance(first, Answer):
+            return self._either_way(query, first) or first
+        state = _control_state(query, *first[:2])
+        if isinstance(state, Answer):
+            return state
+        browser = self._browser(query, state)
+        if isinstance(browser, Answer):
+            return browser
+        return [[(control, *first), browser]]
+
+    def _either_way(self, query: Query, unknown: Answer) -> list[list[tuple]] | None:
+        """Both sides of the async tests' bracket, when the verdict is the same with either."""
+        if unknown.between is None:
+            return None
+        low, high, axis = unknown.between
+        control, sides = self.parts[0], []
+        for cell in (low, high):
+            browser = self._browser(query, cell.control_state)
+            if isinstance(browser, Answer):
+                return None
+            sides.append([(control, control.verdict(cell), [cell], []), browser])
+        verdicts = {_worst(side) for side in sides}
+        if len(verdicts) != 1:
+            return None
+        reason = Reason(
+            axis=axis,
+            yours=query.values.get(axis),
+            text=(
+                f"the async tests alone are not known here, between measured "
+                f"{low.values[axis]} ({control.verdict(low)}) and {high.values[axis]} "
+                f"({control.verdict(high)}); the verdict is {verdicts.pop()} with either"
+            ),
+        )
+        sides[0][0] = (control, control.verdict(low), [low], [reason])
+        return sides
+
+    def _browser(self, query: Query, state: str | None) -> tuple | Answer:
+        """The browser scenarios' part resolved for ``query`` among the cells whose async
+        tests alone are in ``state``, or the unknown answer."""
+        part = self.browser.get(state)
+        pool = part.pool(query) if part else []
+        if not pool:
+            return _unknown(
+                query,
+                f"no cell with {family_name(query.family)} was measured whose async tests "
+                f"alone {state}",
+            )
+        result = part.resolve(query, pool, depth=len(part.matter) + 1)
+        return result if isinstance(result, Answer) else (part, *result)
 
     # ------------------------------------------------------------------ fixes
 
@@ -441,17 +489,8 @@ class Engine:
 
     def _inferred_verdict(self, query: Query) -> str:
         """:meth:`inferred`'s verdict without its evidence and reasons."""
-        control = self.parts[0]
-        first = control.resolve(query, control.pool(query), depth=len(control.matter) + 1)
-        state = None if isinstance(first, Answer) else _control_state(query, *first[:2])
-        if state is None or isinstance(state, Answer):
-            return "unknown"
-        part = self.browser.get(state)
-        pool = part.pool(query) if part else []
-        second = part.resolve(query, pool, depth=len(part.matter) + 1) if pool else None
-        if second is None or isinstance(second, Answer):
-            return "unknown"
-        return min((first[0], second[0]), key=_severity)
+        sides = self._sides(query)
+        return "unknown" if isinstance(sides, Answer) else _worst(sides[0])
 
     def _plain(self, query: Query) -> Answer:
         """The answer without a fix, remembered: fix searches ask the same pins often."""
@@ -507,6 +546,11 @@ def _between(query: Query, a: CellResult, b: CellResult, axis: str, part: Part) 
         why=why,
         between=(a, b, axis),
     )
+
+
+def _worst(side: Sequence[tuple]) -> str:
+    """The cell's verdict from its parts' ``(part, verdict, evidence, reasons)``."""
+    return min((verdict for _, verdict, _, _ in side), key=_severity)
 
 
 def _control_state(query: Query, verdict: str, evidence: Sequence[CellResult]) -> str | Answer:
@@ -612,14 +656,21 @@ def _nearest(evidence: Sequence[CellResult], query: Query) -> list[CellResult]:
     return sorted(unique.values(), key=far)
 
 
-def _expected(evidence: Sequence[CellResult], query: Query) -> str | None:
-    """The signature of the evidence cell nearest in pytest-asyncio (not inferred)."""
+def _expected(evidence: Sequence[CellResult], query: Query, verdict: str) -> str | None:
+    """The signature of the evidence cell with the answer's verdict nearest in
+    pytest-asyncio, the query's plugin first (not inferred: a bug's expected signature is
+    a bug's, never that of a cell whose async tests fail on their own)."""
     mine = query.values.get("pytest-asyncio")
-    failing = [c for c in evidence if c.signature and not c.passes]
-    if not failing:
+    alike = [c for c in evidence if c.signature and c.verdict == verdict]
+    if not alike:
         return None
     return min(
-        failing, key=lambda c: (distance(mine, c.values.get("pytest-asyncio")), c.cell_id)
+        alike,
+        key=lambda c: (
+            c.family != query.family,
+            distance(mine, c.values.get("pytest-asyncio")),
+            c.cell_id,
+        ),
     ).signature
 
 
