@@ -199,6 +199,7 @@ def test_accuracy_prints_the_answered_share_beside_the_share_right(capsys) -> No
     out = capsys.readouterr().out
     assert "each hidden in turn and inferred from the rest" in out
     assert "answered " in out and "right " in out and "unknown " in out
+    assert "pin sets drawn from the releases snapshot (seed 0;" in out
 
 
 def test_a_share_with_one_wrong_answer_never_shows_as_a_whole() -> None:
@@ -249,6 +250,31 @@ def test_async_tests_unknown_between_two_releases_answer_when_either_side_agrees
     assert alone.kind == "unknown" and alone.why.startswith(
         "between pytest-asyncio 0.23.0 (fail) and 0.23.8 (pass)"
     )
+
+
+def test_reach_counts_the_drawn_pin_sets_answered_by_plugin_and_repeats_with_its_seed() -> None:
+    found = answers.cells(sources.reference().records)
+    snapshot = releases.load()
+    reach = validation.reach(found, snapshot, draws=300, seed=3)
+    assert sum(reach.kinds.values()) == 300
+    assert sum(total for _, total in reach.plugins.values()) == reach.resolvable
+    assert sum(done for done, _ in reach.plugins.values()) == reach.answered
+    assert set(reach.plugins) == {
+        "pytest-playwright",
+        "pytest-playwright-asyncio",
+        "no plugin (Playwright's async API)",
+    }
+    assert reach.answered / reach.resolvable > 0.5  # most drawn pins get an answer
+    assert validation.reach(found, snapshot, draws=300, seed=3) == reach
+    text = "\n".join(reach.lines())
+    assert f"answered {reach.answered} of the {reach.resolvable} resolvable" in text
+
+
+def test_accuracy_refuses_a_negative_number_of_draws(capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["accuracy", "--draws", "-1"])
+    assert stop.value.code == 2
+    assert "give a whole number, 0 or more" in capsys.readouterr().err
 
 
 def test_no_inference_on_the_reference_is_wrong() -> None:

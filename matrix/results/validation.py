@@ -1,14 +1,19 @@
 """Self-validation of the answer engine: each measured cell hidden in turn and inferred
-from the others, the share answered printed beside the share right."""
+from the others, the share answered printed beside the share right; and its reach, the
+share of pin sets drawn from the releases snapshot that it answers at all."""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
+import random
 from collections.abc import Sequence
 
+from matrix.define.cell import ASYNC_PLUGIN, SYNC_PLUGIN
+from matrix.define.versions import version_key
 from matrix.results.answers import Answer, Engine, Query
-from matrix.results.cells import CellResult
+from matrix.results.cells import CellResult, family_name
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -70,3 +75,88 @@ def validate(found: Sequence[CellResult]) -> Validation:
         else:
             wrong.append((hidden, answer))
     return Validation(right=right, wrong=tuple(wrong), abstained=abstained)
+
+
+#: The plugins a drawn pin set uses, in turn (``None``: no Playwright plugin).
+DRAWN_PLUGINS = (SYNC_PLUGIN, ASYNC_PLUGIN, None)
+#: The distributions a drawn pin set pins besides its plugin.
+DRAWN_AXES = ("pytest", "pytest-asyncio", "playwright")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Reach:
+    """How many pin sets drawn from the releases snapshot the engine answers, by kind
+    (measured, inferred, unknown, unresolvable) and, for the resolvable ones, by plugin."""
+
+    drawn: int
+    seed: int
+    kinds: dict[str, int]
+    plugins: dict[str, tuple[int, int]]  # plugin -> (answered, resolvable)
+
+    @property
+    def resolvable(self) -> int:
+        return self.drawn - self.kinds.get("unresolvable", 0)
+
+    @property
+    def answered(self) -> int:
+        return self.kinds.get("measured", 0) + self.kinds.get("inferred", 0)
+
+    def lines(self) -> list[str]:
+        each = "; ".join(
+            f"{plugin} {done} of {total}" for plugin, (done, total) in self.plugins.items()
+        )
+        return [
+            f"{self.drawn:,} pin sets drawn from the releases snapshot (seed {self.seed}; "
+            "each axis's final releases from the oldest measured on):",
+            f"  answered {self.answered} of the {self.resolvable} resolvable "
+            f"({share(self.answered / self.resolvable if self.resolvable else 0.0)}): {each}; "
+            f"unknown {self.kinds.get('unknown', 0)}; unresolvable by declared metadata "
+            f"{self.kinds.get('unresolvable', 0)}",
+        ]
+
+
+def reach(found: Sequence[CellResult], snapshot, *, draws: int = 1000, seed: int = 0) -> Reach:
+    """Answer ``draws`` pin sets drawn at random (``seed``) from the snapshot: a Python the
+    records measured, each plugin in turn, and for each distribution one of its final
+    releases from the oldest the records measured to the newest in the snapshot. How
+    often the answers are right is what :func:`validate` measures; this is how often
+    there is one."""
+    engine = Engine(found, snapshot)
+    pick = random.Random(seed)
+    pythons = sorted({c.values["python"] for c in engine.cells}, key=version_key)
+    kinds: collections.Counter[str] = collections.Counter()
+    plugins: dict[str, list[int]] = {}
+    for n in range(draws):
+        plugin = DRAWN_PLUGINS[n % len(DRAWN_PLUGINS)]
+        dists = DRAWN_AXES + ((plugin,) if plugin else ())
+        pins = {d: pick.choice(_spanned(d, engine, snapshot)) for d in dists}
+        query = Query.of(pins, pick.choice(pythons))
+        answer = engine.answer(query, fix=False)
+        kinds[answer.kind] += 1
+        if answer.kind != "unresolvable":
+            tally = plugins.setdefault(family_name(query.family), [0, 0])
+            tally[0] += answer.kind in ("measured", "inferred")
+            tally[1] += 1
+    return Reach(
+        drawn=draws,
+        seed=seed,
+        kinds=dict(kinds),
+        plugins={k: (a, b) for k, (a, b) in sorted(plugins.items())},
+    )
+
+
+def _spanned(dist: str, engine: Engine, snapshot) -> list[str]:
+    """The final releases of ``dist`` in the snapshot from the oldest one measured on."""
+    axis = "plugin" if dist in (SYNC_PLUGIN, ASYNC_PLUGIN) else dist
+    measured = [
+        c.values[axis]
+        for c in engine.cells
+        if c.values.get(axis) and (axis != "plugin" or c.family == dist)
+    ]
+    oldest = min((version_key(v) for v in measured if v[0].isdigit()), default=())
+    return [
+        r.version
+        for r in snapshot.releases(dist)
+        if not (r.parsed.is_prerelease or r.parsed.is_devrelease)
+        and version_key(r.version) >= oldest
+    ]
