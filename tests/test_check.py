@@ -91,6 +91,12 @@ def test_the_fixed_pins_are_measured_good(capsys, form) -> None:
     assert "smallest fix" not in out and out.rstrip().endswith("verdict: pass (measured) (exit 0)")
 
 
+def test_check_reads_the_releases_snapshot_the_settings_name(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MATRIX_RELEASES", str(tmp_path / "no-such-releases.json"))
+    code, _, err = run_check(capsys, str(CHECK / f"{FORMATS[0]}-{REPORTED}"))
+    assert code == 4 and "loop-compat releases" in err
+
+
 @pytest.mark.parametrize("form", FORMATS)
 def test_pins_nobody_measured_are_inferred_with_their_evidence(capsys, form) -> None:
     # no cell has exactly these pins (playwright 1.52.0 with pytest 8.3.5 and

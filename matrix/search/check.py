@@ -497,7 +497,9 @@ def run(args: argparse.Namespace) -> int:
     if pins.ranges or not pins.versions:
         log.answer(json.dumps(to_json(found), indent=1) if args.json else render(found))
         return found.exit_code
-    answer = engine_answer(pins, source, measured_only=args.measured_only)
+    answer = engine_answer(
+        pins, source, measured_only=args.measured_only, snapshot=args.settings.releases
+    )
     log.answer(
         json.dumps(to_json(found) | {"answer": answer.to_json()}, indent=1)
         if args.json
@@ -507,17 +509,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def engine_answer(
-    pins: pins_mod.Pins, source: sources.Source, *, measured_only: bool = False
+    pins: pins_mod.Pins,
+    source: sources.Source,
+    *,
+    measured_only: bool = False,
+    snapshot: Path = releases.SNAPSHOT_PATH,
 ) -> answers.Answer:
     """The answer engine's verdict for exact pins (measured, inferred, unknown or
-    unresolvable), over the cells of the project's Pythons."""
+    unresolvable), over the cells of the project's Pythons; declared metadata from the
+    releases ``snapshot`` (``MATRIX_RELEASES``; the plugin has the package's)."""
     found = [
         c
         for c in answers.cells(source.records)
         if pins.python or pins.admits_python(c.values.get("python")) or not pins.python_range
     ]
     query = answers.Query.of(pins.versions, pins.python)
-    return answers.Engine(found, releases.load()).answer(query, measured_only=measured_only)
+    engine = answers.Engine(found, releases.load(snapshot))
+    return engine.answer(query, measured_only=measured_only)
 
 
 def render_answer(found: Answer, answer: answers.Answer) -> str:
