@@ -200,9 +200,11 @@ def errors_data(typed: Sequence[Record], folder: Path) -> dict[str, Any]:
 
     ids = [s.id for s in signatures.CATALOGUE]
     ids += sorted({r.signature for r in typed if r.signature} - set(ids))
+    current = whence.latest(typed)  # once for every signature, not once each
+    engine = answers.Engine(answers.cells(typed))
     out = {}
     for sig in ids:
-        found = whence.occurrences(sig, typed, folder)
+        found = whence.occurrences(sig, current, folder)
         known = signatures.BY_ID.get(sig)
         out[sig] = {
             "meaning": known.meaning if known else None,
@@ -213,6 +215,6 @@ def errors_data(typed: Sequence[Record], folder: Path) -> dict[str, Any]:
                 [k, [f"{a}–{b}" if a != b else a for a, b, _ in runs]]
                 for k, runs in whence.ranges(found, typed).items()
             ],
-            "remedies": whence.remedy_lines(found, typed, sig) if found else [],
+            "remedies": whence.remedy_lines(found, typed, sig, engine) if found else [],
         }
     return out

@@ -162,12 +162,18 @@ class Part:
         measured elsewhere (it may be where this line changes, unseen), and ``value`` itself
         changes no verdict on another line."""
         lo, hi = version_key(low[0].values.get(axis)), version_key(high[0].values.get(axis))
-        key = (id(pool), axis)
-        if key not in self._measured:
-            self._measured[key] = [(version_key(v), v) for v in {value_of(c, axis) for c in pool}]
-        if any(lo < k < hi and v != value for k, v in self._measured[key]):
+        if any(lo < k < hi and v != value for k, v in self.releases(pool, axis)):
             return False
         return not self._changes_at(pool, axis, value)
+
+    def releases(self, pool: list[CellResult], axis: str) -> list[tuple[tuple, str]]:
+        """The values of ``axis`` measured in ``pool``, ``(version key, value)`` in version
+        order, worked out once per pool."""
+        key = (id(pool), axis)
+        if key not in self._measured:
+            found = {value_of(c, axis) for c in pool}
+            self._measured[key] = sorted((version_key(v), v) for v in found)
+        return self._measured[key]
 
     def _changes_at(self, pool: list[CellResult], axis: str, value: str) -> bool:
         """Whether ``value`` of ``axis``, measured on other lines (the other axes that
@@ -195,20 +201,15 @@ class Part:
         self, pool: list[CellResult], wanted: dict, axes: Sequence[str]
     ) -> list[CellResult]:
         """The cells of ``pool`` with the wanted values on ``axes`` (None: any), looked up in
-        an index of the pool by those axes when every value is given."""
-        if any(wanted[a] is None for a in axes):
-            return [
-                c
-                for c in pool
-                if all(wanted[a] is None or value_of(c, a) == wanted[a] for a in axes)
-            ]
-        key = (id(pool), tuple(axes))
+        an index of the pool by the axes given a value (fix searches ask thousands)."""
+        given = tuple(a for a in axes if wanted[a] is not None)
+        key = (id(pool), given)
         if key not in self._indexes:
             index: dict[tuple, list[CellResult]] = {}
             for cell in pool:
-                index.setdefault(tuple(value_of(cell, a) for a in axes), []).append(cell)
+                index.setdefault(tuple(value_of(cell, a) for a in given), []).append(cell)
             self._indexes[key] = index
-        return self._indexes[key].get(tuple(wanted[a] for a in axes), [])
+        return self._indexes[key].get(tuple(wanted[a] for a in given), [])
 
     def what(self) -> str:
         return "the async tests alone" if self.name == CONTROL else "the browser scenarios"
@@ -220,11 +221,12 @@ class Part:
             value = wanted[axis]
             if value is None or axis == "family":
                 continue
-            measured = sorted({value_of(c, axis) for c in pool}, key=version_key)
-            if value in measured:
+            measured = self.releases(pool, axis)
+            if any(v == value for _, v in measured):
                 continue
-            below = [v for v in measured if version_key(v) < version_key(value)]
-            above = [v for v in measured if version_key(v) > version_key(value)]
+            mine = version_key(value)
+            below = [v for k, v in measured if k < mine]
+            above = [v for k, v in measured if k > mine]
             if not below or not above:
                 side = "newest" if below else "oldest"
                 edge = below[-1] if below else above[0]
@@ -290,7 +292,8 @@ class Engine:
     verdict is the worse of its two parts' (:class:`Part`), each measured or inferred."""
 
     def __init__(self, found: Iterable[CellResult], snapshot: Any = None) -> None:
-        self.cells = [c for c in found if c.decided]
+        self.found = list(found)  # every cell given, decided or not
+        self.cells = [c for c in self.found if c.decided]
         self.snapshot = snapshot
         control = Part(CONTROL, self.cells)
         # The browser scenarios are learnt apart for each state of the async tests alone
@@ -304,6 +307,8 @@ class Engine:
         }
         self.parts = (control, *self.browser.values())
         self._memo: dict[tuple, Answer] = {}
+        # the cells by plugin and their values on the axes a query gives (measured())
+        self._exact: dict[tuple, dict[tuple, list[CellResult]]] = {}
         self._verdicts: dict[tuple, bool] = {}
 
     @classmethod
@@ -352,12 +357,15 @@ class Engine:
 
     def measured(self, query: Query) -> Answer | None:
         """The cells with exactly these pins (any value where the query has none)."""
-        hits = [
-            c
-            for c in self.cells
-            if c.family == query.family
-            and all(v is None or c.values.get(a) == v for a, v in query.values.items())
-        ]
+        given = tuple(sorted(a for a, v in query.values.items() if v is not None))
+        if given not in self._exact:
+            index: dict[tuple, list[CellResult]] = {}
+            for cell in self.cells:
+                index.setdefault((cell.family, *(cell.values.get(a) for a in given)), []).append(
+                    cell
+                )
+            self._exact[given] = index
+        hits = list(self._exact[given].get((query.family, *(query.values[a] for a in given)), []))
         if not hits:
             return None
         hits.sort(key=lambda c: (_severity(c.verdict), c.cell_id))
@@ -509,21 +517,26 @@ class Engine:
     def _options(self, query: Query) -> list[tuple[str, str, str | None]]:
         """Single-axis changes worth trying: another plugin (family and version), and every
         measured value of each axis that matters to either part."""
-        options: list[tuple[str, str, str | None]] = []
+        own = (query.family, query.values.get("plugin"))
+
+        def other(axis: str, value: str, family: str | None) -> bool:
+            return (family, value) != own if axis == "plugin" else value != query.values.get(axis)
+
+        return [option for option in self._all_options if other(*option)]
+
+    @functools.cached_property
+    def _all_options(self) -> list[tuple[str, str, str | None]]:
+        """Every single-axis change: each measured plugin release, then each measured value
+        of each axis that matters (worked out once: a fix search asks for them each time)."""
         plugins = sorted(
             {(c.family, c.values.get("plugin")) for c in self.cells},
             key=lambda fv: (fv[0], version_key(fv[1])),
         )
-        options += [
-            ("plugin", v, f)
-            for f, v in plugins
-            if (f, v) != (query.family, query.values.get("plugin"))
-        ]
+        options: list[tuple[str, str, str | None]] = [("plugin", v, f) for f, v in plugins]
         axes = {a for p in self.parts for a in p.matter} - {"plugin", "family"}
         for axis in (a for a in AXES if a in axes):
             for value in sorted({c.values.get(axis) for c in self.cells}, key=version_key):
-                if value != query.values.get(axis):
-                    options.append((axis, value, None))
+                options.append((axis, value, None))
         return options
 
 

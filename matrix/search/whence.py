@@ -254,15 +254,20 @@ def render(
 
 
 def remedy_lines(
-    found: Sequence[Occurrence], records: Sequence[Record], signature: str
+    found: Sequence[Occurrence],
+    records: Sequence[Record],
+    signature: str,
+    engine: answers.Engine | None = None,
 ) -> list[str]:
     """What was measured to work where the signature shows: the other ways of running the
     same combinations, the answer engine's smallest fix for the newest combination that
     shows it, and each variant remedy measured on those combinations
-    (``remedies.for_signature``)."""
+    (``remedies.for_signature``). ``engine``: the engine over ``records``, when the
+    caller asks for many signatures (the page) and has one already."""
+    engine = engine or answers.Engine(answers.cells(records))
     lines = ["", "remedies measured to work:"]
     hit = {o.record.cell_id for o in found}
-    mine = [c for c in answers.cells(records) if c.cell_id in hit]
+    mine = [c for c in engine.found if c.cell_id in hit]
     for scenario, words in check.WORKAROUND_WORDS.items():
         tried = [c for c in mine if scenario in c.scenarios]
         passed = sum(c.scenarios[scenario].outcome == "pass" for c in tried)
@@ -274,7 +279,7 @@ def remedy_lines(
     newest = answers.newest(mine)
     if newest is not None:
         query = answers.Query(family=newest.family, values=dict(newest.values))
-        fix = answers.Engine(answers.cells(records)).smallest_fix(query)
+        fix = engine.smallest_fix(query)
         if fix is not None:
             lines.append(
                 f"  1. from {newest.cell_id}: {fix.text()}  ({fix.answer.label}: "
