@@ -202,9 +202,10 @@ def errors_data(typed: Sequence[Record], folder: Path) -> dict[str, Any]:
     ids += sorted({r.signature for r in typed if r.signature} - set(ids))
     current = whence.latest(typed)  # once for every signature, not once each
     engine = answers.Engine(answers.cells(typed))
+    read: dict[int, tuple[str, ...]] = {}  # each record's logs read once
     out = {}
     for sig in ids:
-        found = whence.occurrences(sig, current, folder)
+        found = whence.occurrences(sig, current, folder, read)
         known = signatures.BY_ID.get(sig)
         out[sig] = {
             "meaning": known.meaning if known else None,
@@ -213,7 +214,7 @@ def errors_data(typed: Sequence[Record], folder: Path) -> dict[str, Any]:
             "cells": sorted({o.record.cell_id for o in found}),
             "releases": [
                 [k, [f"{a}–{b}" if a != b else a for a, b, _ in runs]]
-                for k, runs in whence.ranges(found, typed).items()
+                for k, runs in whence.ranges(found, current).items()
             ],
             "remedies": whence.remedy_lines(found, typed, sig, engine) if found else [],
         }

@@ -468,18 +468,20 @@ class Engine:
     def fixes(self, query: Query, most: int = 2, shown: int = 8) -> list[Fix]:
         """The ``shown`` smallest changes of at most ``most`` axes under which the answer is
         ``pass`` (leaving every plugin counts as a change more: own fixtures)."""
-        found = []
+        found: list[Fix] = []
         options = self._options(query)
         for size in range(1, most + 1):
+            # a fix of more changes costs more than ``size - 1``: once ``shown`` fixes cost
+            # no more than that, none of the larger ones could be shown
+            if sum(_cost(f) < size for f in found) >= shown:
+                break
             for combo in itertools.combinations(options, size):
                 if len({axis for axis, *_ in combo}) < size:
                     continue
-                changed, changes = query, []
-                for axis, value, family in combo:
-                    changes.append(_change(query, axis, value, family))
-                    changed = changed.with_value(axis, value, family)
+                changed = _changed(query, combo)
                 if self._passes(changed):
-                    found.append(Fix(changes=tuple(changes), query=changed, answer=None))
+                    changes = tuple(_change(query, *option) for option in combo)
+                    found.append(Fix(changes=changes, query=changed, answer=None))
         found.sort(key=lambda f: (_cost(f), _own_fixtures(f), _move(f, query), _newness_rank(f)))
         # the whole answer (its evidence, nearest first) only for the fixes shown
         return [dataclasses.replace(f, answer=self._plain(f.query)) for f in found[:shown]]
@@ -542,7 +544,14 @@ class Engine:
 
 def _memo_key(query: Query) -> tuple:
     """A query as a key of the engine's memos: its plugin and every axis value."""
-    return (query.family, *sorted(query.values.items(), key=lambda kv: kv[0]))
+    return (query.family, *sorted(query.values.items()))  # the axes are unique: no ties
+
+
+def _changed(query: Query, combo: Sequence[tuple[str, str, str | None]]) -> Query:
+    """``query`` with each ``(axis, value, family)`` of ``combo`` applied in turn (the
+    same as :meth:`Query.with_value` one after the other, in one step)."""
+    family = next((f for _, _, f in reversed(combo) if f), query.family)
+    return Query(family=family, values={**query.values, **{a: v for a, v, _ in combo}})
 
 
 def _between(query: Query, a: CellResult, b: CellResult, axis: str, part: Part) -> Answer:

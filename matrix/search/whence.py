@@ -82,10 +82,18 @@ def latest(records: Iterable[Record]) -> list[Record]:
     return list(model.latest(records).values())
 
 
-def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Occurrence]:
-    """The records (newest per cell and scenario) that show ``signature``."""
+def occurrences(
+    signature: str,
+    records: Iterable[Record],
+    out: Path,
+    read: dict[int, tuple[str, ...]] | None = None,
+) -> list[Occurrence]:
+    """The records (newest per cell and scenario) that show ``signature``. ``read``: the
+    signature sets already read from the logs, by record (a caller asking for every
+    signature passes one dict, so each JUnit report is read once)."""
     found = []
     known = signatures.BY_ID.get(signature)
+    read = {} if read is None else read
     for record in latest(records):
         # a catalogue entry also covers records made before it existed, whose signature is
         # their normalised message
@@ -95,8 +103,11 @@ def occurrences(signature: str, records: Iterable[Record], out: Path) -> list[Oc
             and known.pattern.search(record.message or "")
         ):
             found.append(Occurrence(record=record, first=True))
-        elif record.outcome in FAILED and signature in trials.signature_set(out, record):
-            found.append(Occurrence(record=record, first=False))
+        elif record.outcome in FAILED:
+            if id(record) not in read:
+                read[id(record)] = trials.signature_set(out, record)
+            if signature in read[id(record)]:
+                found.append(Occurrence(record=record, first=False))
     return found
 
 
