@@ -1098,3 +1098,33 @@ def test_merge_keeps_what_a_newer_version_published_in_a_results_json(tmp_path) 
     assert result.not_understood == 3 and "3 records not understood" in str(result)
     merge.merge([published], out)  # again: nothing is doubled
     assert len((out / store.RESULTS).read_text().splitlines()) == 4
+
+
+# --------------------------------------------------------------------------- process groups
+
+
+def test_a_zombie_is_not_a_running_member_of_its_group(tmp_path) -> None:
+    from matrix.measure import command
+
+    stat = tmp_path / "stat"
+    stat.write_text("4242 (chrome (renderer)) Z 1 4000 4000 0 -1 4194560 0\n")
+    assert not command._running_in(stat, 4000)  # exited, waiting to be reaped
+    stat.write_text("4242 (chrome (renderer)) S 1 4000 4000 0 -1 4194560 0\n")
+    assert command._running_in(stat, 4000)
+    assert not command._running_in(stat, 4001)  # another group
+    assert not command._running_in(tmp_path / "gone", 4000)
+
+
+@pytest.mark.integration
+def test_an_exited_orphan_does_not_hold_the_run_for_the_grace_period(tmp_path) -> None:
+    """A browser's helper that exits after the test process leaves a zombie until init
+    reaps it; the run ends without waiting out GRACE_S for it, and a live one is killed."""
+    from matrix.measure import command
+
+    done = command.run(
+        ["sh", "-c", "(sleep 0.05; exit 0) & sleep 30 & exit 0"],
+        log=tmp_path / "run.log",
+        echo=False,
+    )
+    assert done.returncode == 0 and done.duration_s < command.GRACE_S / 2
+    assert subprocess.run(["pgrep", "-f", "sleep 30"], capture_output=True).returncode == 1

@@ -191,8 +191,26 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group still runs. Zombies do not count: an orphan that
+    exited waits for the machine's init to reap it, and an init that reaps late (or never,
+    as in a container started without one) would otherwise hold every run for GRACE_S."""
     try:
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):
         return False
-    return True
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return True  # no /proc to tell zombies apart: the signal's answer stands
+    for entry in proc.iterdir():
+        if entry.name.isdigit() and _running_in(entry / "stat", pgid):
+            return True
+    return False
+
+
+def _running_in(stat: Path, pgid: int) -> bool:
+    """Whether the process of ``/proc/<pid>/stat`` is in group ``pgid`` and not a zombie."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()  # the name may hold spaces
+    except (OSError, IndexError):
+        return False  # gone meanwhile
+    return len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X")
