@@ -1,8 +1,8 @@
 """``python -m matrix``: the same commands as ``loop-compat`` (see :mod:`matrix.cli`)."""
 
-import sys
+from matrix.cli import entry, main
 
-from matrix.cli import main
+__all__ = ["entry", "main"]
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

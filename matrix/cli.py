@@ -85,6 +85,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout, sys.stderr = streams
 
 
+def entry() -> None:
+    """``loop-compat`` and ``python -m matrix``: :func:`main`, then exit with its code. A
+    cell (what each nox cell session runs) leaves at once (:func:`command.leave`), so that
+    a Ctrl-C as it ends still stops nox."""
+    code = main()
+    if sys.argv[1:2] == ["cell"]:
+        command.leave(code)
+    sys.exit(code)
+
+
 def _read_stdin(args: argparse.Namespace) -> None:
     """A text of ``-`` (``whence -``) is standard input, read here as UTF-8 whatever the
     locale says: bytes that are no UTF-8 are one sentence, not a traceback or text changed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shlex
@@ -12,6 +13,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from matrix import log as logger
 from matrix import masking
@@ -170,6 +172,18 @@ def tie_to_parent() -> None:
 
 def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+def leave(code: int) -> NoReturn:
+    """End this process at once with ``code``, past the interpreter's shutdown. nox sends a
+    Ctrl-C to its session's process too and goes on to the next session when that process
+    still ends 0: a Ctrl-C that lands while a cell shuts down (where Python only reports an
+    interrupt it cannot raise) would let the run go on. Here an interrupt either comes
+    before the exit and is raised (a non-zero end), or comes too late to matter."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
