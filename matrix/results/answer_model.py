@@ -11,23 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from matrix.define.cell import ASYNC_PLUGIN, DISTRIBUTIONS, SYNC_PLUGIN
-from matrix.results.cells import (  # noqa: F401 (the engine's vocabulary, read from here too)
+from matrix.results.cells import (
     ABSENT,
-    AXES,
-    CONTROL,
     DECIDED,
-    FAMILIES,
     WORKAROUNDS,
     CellResult,
-    _severity,
     axis_values,
-    cells,
     describe,
-    distance,
-    family_name,
-    newest,
-    newest_key,
-    suite_of,
 )
 
 #: Exit codes of an answer used as a gate: good, bad, and nothing can be said.
