@@ -95,8 +95,28 @@ def test_a_rerun_skips_what_is_recorded(whole, tmp_path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killing_nox_halfway_then_rerunning_loses_nothing_and_repeats_nothing(whole, tmp_path, sig):
-    out = tmp_path / "out"
     nox = [sys.executable, "-m", "nox", "-t", "cells"]
+    # nox sometimes goes on after a Ctrl-C that reaches a cell as it starts (about 1 run in
+    # 20 here; the cell itself says "interrupted" and ends 130): then nothing was
+    # interrupted, and it is tried again in a fresh folder
+    for attempt in range(3):
+        out = tmp_path / f"out-{attempt}"
+        interrupted = _interrupt_halfway(nox, out, sig)
+        if interrupted < 4:
+            break
+    assert 1 <= interrupted < 4
+    rerun = subprocess.run(
+        nox, cwd=ROOT, env=environ(out), capture_output=True, text=True, timeout=900
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert table(out) == table(whole)
+    assert Counter((r.cell_id, r.scenario) for r in store.read(out)).most_common(1)[0][1] == 1
+
+
+def _interrupt_halfway(nox: list[str], out: Path, sig: int) -> int:
+    """Start the cells, signal the whole group once a cell is recorded and the next one has
+    begun, and return how many records are left. (Signalled as a cell ends, nox takes the
+    interrupt as handled by it when it exits 0, and goes on: that would be no test.)"""
     proc = subprocess.Popen(
         nox,
         cwd=ROOT,
@@ -105,23 +125,16 @@ def test_killing_nox_halfway_then_rerunning_loses_nothing_and_repeats_nothing(wh
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    # Halfway: a cell recorded and the next one begun. (Signalled as a cell ends, nox takes
-    # the interrupt as handled by it when it exits 0, and goes on: that would be no test.)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not (
-        store.read(out, warn=False) and len(list((out / "logs").glob("*/requirements.in"))) >= 2
+        (out / store.RESULTS).is_file()
+        and store.read(out, warn=False)
+        and len(list((out / "logs").glob("*/requirements.in"))) >= 2
     ):
         time.sleep(0.02)
     os.killpg(proc.pid, sig)  # the whole group, as a terminal's Ctrl-C or a CI cancel does
     proc.wait(timeout=60)
-    interrupted = len(store.read(out, warn=False))
-    assert 1 <= interrupted < 4
-    rerun = subprocess.run(
-        nox, cwd=ROOT, env=environ(out), capture_output=True, text=True, timeout=900
-    )
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
-    assert table(out) == table(whole)
-    assert Counter((r.cell_id, r.scenario) for r in store.read(out)).most_common(1)[0][1] == 1
+    return len(store.read(out, warn=False))
 
 
 def test_nox_lists_the_cells_as_json_for_a_ci_matrix(tmp_path) -> None:
