@@ -113,6 +113,10 @@ def test_killing_nox_halfway_then_rerunning_loses_nothing_and_repeats_nothing(wh
     assert Counter((r.cell_id, r.scenario) for r in store.read(out)).most_common(1)[0][1] == 1
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_halfway(nox: list[str], out: Path, sig: int) -> int:
     """Start the cells, signal the whole group once a cell is recorded and the next one has
     begun, and return how many records are left. (Signalled as a cell ends, nox takes the
@@ -124,6 +128,9 @@ def _interrupt_halfway(nox: list[str], out: Path, sig: int) -> int:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # a suite started in the background (`cmd &` in a script) ignores SIGINT, and so
+        # would nox: a terminal's Ctrl-C reaches a foreground nox with the default action
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not (
