@@ -126,10 +126,11 @@ def reach(found: Sequence[CellResult], snapshot, *, draws: int = 1000, seed: int
     pythons = sorted({c.values["python"] for c in engine.cells}, key=version_key)
     kinds: collections.Counter[str] = collections.Counter()
     plugins: dict[str, list[int]] = {}
+    spans = {d: _spanned(d, engine, snapshot) for d in DRAWN_AXES + DRAWN_PLUGINS if d}
     for n in range(draws):
         plugin = DRAWN_PLUGINS[n % len(DRAWN_PLUGINS)]
         dists = DRAWN_AXES + ((plugin,) if plugin else ())
-        pins = {d: pick.choice(_spanned(d, engine, snapshot)) for d in dists}
+        pins = {d: pick.choice(spans[d]) for d in dists}
         query = Query.of(pins, pick.choice(pythons))
         answer = engine.answer(query, fix=False)
         kinds[answer.kind] += 1
